@@ -1,0 +1,43 @@
+"""guardrail: deterministic, explainable runtime policy for AI support agents.
+
+`Guardrail.check(conversation)` classifies a turn (need-state, risk tier, friction), gates tools
+and retrieval, forces human handoff when it must, and gives a reason code for every effect.
+"""
+
+from guardrail.conversation import Context, Conversation, Message, Signals
+from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
+from guardrail.engine import Guardrail
+from guardrail.errors import (
+    GuardrailError,
+    HandoffRequired,
+    RegistryError,
+    RegistryIssue,
+    ToolDenied,
+    UserError,
+)
+from guardrail.reasons import Finding, ReasonCode
+from guardrail.registry import Registry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Context",
+    "Conversation",
+    "Decision",
+    "Finding",
+    "Guardrail",
+    "GuardrailError",
+    "Handoff",
+    "HandoffRequired",
+    "Message",
+    "ReasonCode",
+    "Registry",
+    "RegistryError",
+    "RegistryIssue",
+    "SegmentAssignment",
+    "Signals",
+    "ToolDenied",
+    "ToolVerdict",
+    "UserError",
+    "__version__",
+]

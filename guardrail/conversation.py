@@ -1,0 +1,76 @@
+"""What guardrail reads on every turn: the messages, the stable context and the behavioural signals.
+
+Context is tier A (stable: who the customer is and what they bought); Signals are the behavioural
+tier (what they did recently). Per DESIGN principle 5, context may change routing, priority and
+language, never automation eligibility, tool permissions or access to a human: the registry loader
+enforces that no permission-bearing segment reads context.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Context", "Conversation", "Message", "Role", "Signals", "UserRole"]
+
+Role = Literal["user", "assistant", "tool", "system"]
+UserRole = Literal["admin", "end_user", "billing"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Message(_Frozen):
+    """One message of the conversation."""
+
+    role: Role
+    content: str = Field(max_length=4_000_000)
+
+
+class Context(_Frozen):
+    """Stable context (tier A). Never changes what the AI may do, only routing and tone."""
+
+    customer_id: str | None = Field(default=None, max_length=256)
+    plan: str | None = Field(default=None, max_length=64)
+    entitlements: list[str] = Field(default_factory=list, max_length=64)
+    sla: str | None = Field(default=None, max_length=64)
+    region: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=35)
+    channel: str | None = Field(default=None, max_length=64)
+    tech_stack: list[str] = Field(default_factory=list, max_length=64)
+    role: UserRole | None = None
+    renewal_date: date | None = None
+    preferences: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description='Explicit customer preferences, e.g. "keep it short".',
+    )
+    ltv: float | None = Field(default=None, ge=0, description="Lifetime value; routing only.")
+
+
+class Signals(_Frozen):
+    """Behavioural signals (tier B inputs). Counts are non-negative; unknown fields are errors."""
+
+    reopened_tickets_7d: int = Field(default=0, ge=0)
+    same_intent_contacts_7d: int = Field(
+        default=0, ge=0, description="Earlier contacts about the same need in the last 7 days."
+    )
+    articles_viewed_15m: int = Field(default=0, ge=0)
+    minutes_since_article: float | None = Field(default=None, ge=0)
+    last_ces: float | None = Field(default=None, ge=1, le=7, description="Customer effort, 1-7.")
+    last_csat: float | None = Field(default=None, ge=1, le=5, description="Satisfaction, 1-5.")
+    prior_escalations: int = Field(default=0, ge=0)
+    failed_guided_attempts: int = Field(default=0, ge=0)
+    verification_failures: int = Field(default=0, ge=0)
+
+
+class Conversation(_Frozen):
+    """A conversation as the chatbot holds it. `id` lets the engine scan only new messages."""
+
+    id: str | None = Field(default=None, max_length=256)
+    messages: list[Message] = Field(min_length=1)
+    context: Context = Field(default_factory=Context)
+    signals: Signals = Field(default_factory=Signals)

@@ -1,0 +1,7 @@
+"""Detectors turn new text and signals into Findings; they never decide permissions."""
+
+from __future__ import annotations
+
+from guardrail.detectors.rules import RuleDetector
+
+__all__ = ["RuleDetector"]

@@ -1,0 +1,113 @@
+"""The deterministic rule detector: registry patterns over canonical words, negation-aware."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from guardrail.conversation import Message, Role
+from guardrail.reasons import Finding
+from guardrail.redact import redact
+from guardrail.registry import ENGINE_CODES, CompiledRule, Registry
+from guardrail.text import Canonical
+
+__all__ = ["RuleDetector"]
+
+
+class RuleDetector:
+    """Scans one message at a time; the engine feeds it only messages it has not seen.
+
+    Built once per registry. `scan` is pure: the same message gives the same findings.
+    """
+
+    name = "rules"
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._normaliser = registry.normaliser
+        self._negators = registry.negators
+        self._breaks = registry.clause_breaks
+        self._window = registry.settings.negation_window
+        self._questions = registry.question_markers
+        self._max_chars = registry.settings.max_scan_chars
+        by_role: dict[Role, list[CompiledRule]] = defaultdict(list)
+        for rule in registry.rules:
+            for role in rule.spec.roles:
+                by_role[role].append(rule)
+        self._by_role = dict(by_role)
+
+    def scan(self, index: int, message: Message) -> list[Finding]:
+        """Findings for message number `index` of a conversation."""
+        rules = self._by_role.get(message.role)
+        if not rules:
+            return []
+        findings: list[Finding] = []
+        content = message.content
+        if len(content) > self._max_chars:
+            # Bounded time on hostile input: scan the head and the tail, and say so.
+            half = self._max_chars // 2
+            content = content[:half] + "\n" + content[-half:]
+            findings.append(
+                Finding(
+                    kind="failsafe",
+                    code="failsafe.oversized_input",
+                    rule_id="engine.max_scan_chars",
+                    source=f"message[{index}]",
+                    explanation=ENGINE_CODES["failsafe.oversized_input"],
+                    index=index,
+                )
+            )
+        canonical = self._normaliser.canonical(content)
+        if not canonical.text:
+            return findings
+        for rule in rules:
+            match = self._first_match(rule, canonical)
+            if match is None:
+                continue
+            spec = rule.spec
+            findings.append(
+                Finding(
+                    kind=spec.kind,
+                    code=spec.code,
+                    rule_id=spec.id,
+                    source=f"message[{index}]",
+                    explanation=spec.explanation,
+                    evidence=redact(match.group()),
+                    need_state=spec.need_state,
+                    risk=spec.risk,
+                    weight=spec.weight,
+                    index=index,
+                )
+            )
+        return findings
+
+    def _first_match(self, rule: CompiledRule, canonical: Canonical) -> re.Match[str] | None:
+        if rule.unless is not None and rule.unless.search(canonical.text):
+            return None
+        for match in rule.regex.finditer(canonical.text):
+            word = canonical.word_at(match.start())
+            if rule.spec.negatable and self._negated(canonical.words, word):
+                continue
+            if rule.spec.suppress_in_question and self._in_question(canonical, word):
+                continue
+            return match
+        return None
+
+    def _negated(self, words: tuple[str, ...], start: int) -> bool:
+        for j in range(start - 1, max(start - 1 - self._window, -1), -1):
+            word = words[j]
+            if word == "." or word in self._breaks:
+                return False
+            if word in self._negators:
+                return True
+        return False
+
+    def _in_question(self, canonical: Canonical, start: int) -> bool:
+        if self._questions is None:
+            return False
+        words = canonical.words
+        begin = start
+        while begin > 0 and words[begin - 1] != ".":
+            begin -= 1
+        prefix = " ".join(words[begin : start + 1])
+        return self._questions.match(prefix) is not None

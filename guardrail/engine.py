@@ -1,0 +1,240 @@
+"""The engine: normalise -> detect -> assign -> decide, once per turn, scanning only new text.
+
+`Guardrail.check` is the product. It keeps a small, bounded state per conversation id (how many
+messages were scanned, the findings so far, when each segment was entered) so that turn 500 costs
+what turn 5 costs. A risk found in turn 2 stays until its segment's exit criteria are met by a
+later message. Any failure inside gives a restricted, fail-closed decision with a ``failsafe.*``
+reason, never a permissive one and never an exception in the caller's face (bad *input* is the
+caller's and raises `UserError`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from guardrail.conversation import Conversation, Message
+from guardrail.decision import Decision
+from guardrail.detectors.rules import RuleDetector
+from guardrail.errors import UserError
+from guardrail.policy import Facts, assign_segments, decide, exit_holds, failsafe_decision
+from guardrail.reasons import Finding
+from guardrail.registry import ENGINE_CODES, Registry
+
+__all__ = ["Guardrail"]
+
+_UNSEEN_CONFIDENCE = 0.3
+_CARRIED_DECAY = 0.9
+
+
+@dataclass
+class _ConversationState:
+    scanned: int = 0
+    first: int = 0  # hash of message 0, to notice a different conversation under the same id
+    last: int = 0  # hash of the last scanned message
+    user_turns: int = 0
+    findings: dict[str, Finding] = field(default_factory=dict)
+    need_state: str | None = None
+    need_confidence: float = 0.0
+    # segment id -> (message index at entry, ids of the rules whose findings put it there)
+    entered: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _fingerprint(message: Message) -> int:
+    return hash((message.role, message.content))
+
+
+class Guardrail:
+    """Classifies each turn and decides what the agent may do.
+
+    Args:
+        registry: a loaded `Registry`, a folder to load one from, or None for the shipped default.
+        clock: today's date, for date-based context (renewal windows); defaults to `date.today`.
+        max_conversations: how many conversations' incremental state to keep (least recently
+            used are evicted; an evicted conversation is simply rescanned in full).
+
+    Example:
+        >>> guard = Guardrail.from_defaults()
+        >>> decision = guard.check({"messages": [{"role": "user", "content": "I was charged twice"}]})
+        >>> decision.handoff.required
+        True
+    """
+
+    def __init__(
+        self,
+        registry: Registry | str | Path | None = None,
+        *,
+        clock: Callable[[], date] = date.today,
+        max_conversations: int = 10_000,
+    ) -> None:
+        if isinstance(registry, Registry):
+            self.registry = registry
+        else:
+            self.registry = Registry.load(registry)
+        self._clock = clock
+        self._rules = RuleDetector(self.registry)
+        self._max_conversations = max(1, max_conversations)
+        self._states: OrderedDict[str, _ConversationState] = OrderedDict()
+        self._states_lock = threading.Lock()
+
+    @classmethod
+    def from_defaults(cls) -> Guardrail:
+        """A Guardrail on the shipped default registry."""
+        return cls(Registry.default())
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def check(self, conversation: Conversation | Mapping[str, Any]) -> Decision:
+        """Decide the current turn of `conversation` (pass the whole conversation every turn).
+
+        Raises:
+            UserError: `conversation` is not a valid conversation.
+        """
+        conv = self._coerce(conversation)
+        try:
+            return self._check(conv)
+        except Exception as exc:  # the one broad except: any internal failure fails closed
+            return failsafe_decision(self.registry, "failsafe.engine_error", type(exc).__name__)
+
+    async def acheck(self, conversation: Conversation | Mapping[str, Any]) -> Decision:
+        """Async twin of `check` (pure CPU work with no I/O, so it runs inline)."""
+        return self.check(conversation)
+
+    def forget_conversation(self, conversation_id: str) -> None:
+        """Drop the incremental state kept for a conversation."""
+        with self._states_lock:
+            self._states.pop(conversation_id, None)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _coerce(conversation: Conversation | Mapping[str, Any]) -> Conversation:
+        if isinstance(conversation, Conversation):
+            return conversation
+        if not isinstance(conversation, Mapping):
+            raise UserError(
+                f"expected a Conversation or a mapping, got {type(conversation).__name__}"
+            )
+        try:
+            return Conversation.model_validate(conversation)
+        except ValidationError as exc:
+            raise UserError(_describe(exc)) from None
+
+    def _state_for(self, conv: Conversation) -> _ConversationState:
+        if conv.id is None:
+            return _ConversationState()
+        with self._states_lock:
+            state = self._states.get(conv.id)
+            if state is None:
+                state = _ConversationState()
+                self._states[conv.id] = state
+                while len(self._states) > self._max_conversations:
+                    self._states.popitem(last=False)
+            else:
+                self._states.move_to_end(conv.id)
+            return state
+
+    def _check(self, conv: Conversation) -> Decision:
+        state = self._state_for(conv)
+        with state.lock:
+            messages = conv.messages
+            if (
+                state.scanned > len(messages)
+                or (state.scanned and _fingerprint(messages[0]) != state.first)
+                or (state.scanned and _fingerprint(messages[state.scanned - 1]) != state.last)
+            ):
+                # Same id, different conversation (edited or replaced): start over.
+                state.__init__()  # type: ignore[misc]
+            new: list[Finding] = []
+            for index in range(state.scanned, len(messages)):
+                message = messages[index]
+                found = self._scan(index, message)
+                new.extend(found)
+                if message.role == "user":
+                    state.user_turns += 1
+                    self._update_need(state, found)
+            if messages:
+                state.first = _fingerprint(messages[0])
+                state.last = _fingerprint(messages[-1])
+            state.scanned = len(messages)
+            return self._decide(conv, state, new)
+
+    def _scan(self, index: int, message: Message) -> list[Finding]:
+        try:
+            return self._rules.scan(index, message)
+        except Exception:  # a detector bug must restrict, not crash or loosen
+            return [
+                Finding(
+                    kind="failsafe",
+                    code="failsafe.detector_error",
+                    rule_id=f"detector.{self._rules.name}",
+                    source=f"message[{index}]",
+                    explanation=ENGINE_CODES["failsafe.detector_error"],
+                    index=index,
+                )
+            ]
+
+    def _update_need(self, state: _ConversationState, found: list[Finding]) -> None:
+        scores: dict[str, float] = {}
+        for finding in found:
+            if finding.need_state is not None:
+                scores[finding.need_state] = scores.get(finding.need_state, 0.0) + finding.weight
+        if scores:
+            best = max(scores, key=scores.__getitem__)
+            state.need_state = best
+            state.need_confidence = scores[best] / (sum(scores.values()) + 0.5)
+        elif state.need_state is not None:
+            # A reply with no need of its own ("yes", "ok thanks") keeps the conversation's need.
+            state.need_confidence *= _CARRIED_DECAY
+
+    def _decide(self, conv: Conversation, state: _ConversationState, new: list[Finding]) -> Decision:
+        registry = self.registry
+        today = self._clock()
+        need = state.need_state or registry.settings.default_need_state
+        confidence = state.need_confidence if state.need_state else _UNSEEN_CONFIDENCE
+
+        def facts(findings: list[Finding] | Mapping[str, Finding]) -> Facts:
+            values = list(findings.values()) if isinstance(findings, Mapping) else findings
+            return Facts.build(values, need, confidence, conv.signals, conv.context,
+                               state.user_turns, today)
+
+        for seg_id, (entered, supports) in list(state.entered.items()):
+            later = [f for f in new if f.index > entered]
+            if later and exit_holds(registry.segment_by_id[seg_id], facts(later)):
+                # Retire the findings that put the segment there; a later repeat re-enters it.
+                exit_at = min(f.index for f in later)
+                for rule_id in supports:
+                    found = state.findings.get(rule_id)
+                    if found is not None and found.index < exit_at:
+                        del state.findings[rule_id]
+                del state.entered[seg_id]
+        for finding in new:
+            state.findings[finding.rule_id] = finding
+        current = facts(state.findings)
+        active = assign_segments(registry, current)
+        last_index = len(conv.messages) - 1
+        state.entered = {
+            seg_id: (
+                state.entered[seg_id][0] if seg_id in state.entered else last_index,
+                frozenset(r.rule_id for r in reasons if r.source.startswith("message[")),
+            )
+            for seg_id, reasons in active.items()
+        }
+        return decide(registry, current, active)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "conversation"
+        parts.append(f"{where}: {err['msg']}")
+    more = len(exc.errors()) - 5
+    return "invalid conversation: " + "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")

@@ -1,0 +1,361 @@
+"""Policy: from findings and signals to segments, and from segments to a Decision.
+
+Most restrictive wins everywhere: a tool is denied if any active policy denies it, retrieval scope
+is the intersection of every segment's scope, risk is the highest tier seen, and a handoff is
+required if any active segment's hard escalation holds. Nothing here can loosen a restriction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from guardrail.conversation import Context, Signals
+from guardrail.decision import PRIORITY_ORDER, Decision, Handoff, SegmentAssignment, ToolVerdict
+from guardrail.reasons import RISK_ORDER, Finding, ReasonCode, RiskTier
+from guardrail.registry import Registry
+from guardrail.schema import Criteria, Criterion, SegmentSpec, ToolPolicy
+
+__all__ = ["Facts", "assign_segments", "decide", "failsafe_decision"]
+
+_RESTRICTED_EFFECTS = ("write", "money", "irreversible")
+_OPS = {
+    "ge": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "le": lambda a, b: a <= b,
+    "lt": lambda a, b: a < b,
+    "eq": lambda a, b: a == b,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What policy reads: active findings, the need-state, signals, context and the date."""
+
+    findings: Sequence[Finding]
+    need_state: str
+    need_confidence: float
+    signals: Signals
+    context: Context
+    user_turns: int
+    today: date
+    by_ref: Mapping[str, Finding] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        findings: Iterable[Finding],
+        need_state: str,
+        need_confidence: float,
+        signals: Signals,
+        context: Context,
+        user_turns: int,
+        today: date,
+    ) -> Facts:
+        """Index findings by rule code and rule id (the latest finding wins)."""
+        ordered = sorted(findings, key=lambda f: f.index)
+        by_ref: dict[str, Finding] = {}
+        for finding in ordered:
+            by_ref[finding.code] = finding
+            by_ref[finding.rule_id] = finding
+        return cls(ordered, need_state, need_confidence, signals, context, user_turns, today,
+                   by_ref)
+
+    def signal(self, name: str) -> float | None:
+        if name == "user_turns":
+            return float(self.user_turns)
+        value = getattr(self.signals, name)
+        return None if value is None else float(value)
+
+    def context_value(self, name: str) -> float | None:
+        if name == "renewal_days":
+            renewal = self.context.renewal_date
+            return None if renewal is None else float((renewal - self.today).days)
+        value = getattr(self.context, name)
+        return None if value is None else float(value)
+
+
+@dataclass
+class _State:
+    facts: Facts
+    active: dict[str, list[ReasonCode]] = field(default_factory=dict)
+    risk: int = 0
+
+
+def _criterion(c: Criterion, where: str, state: _State) -> list[ReasonCode] | None:
+    """The reasons `c` holds, or None when it does not."""
+    facts = state.facts
+    if c.rule is not None:
+        finding = facts.by_ref.get(c.rule)
+        return None if finding is None else [finding.reason()]
+    if c.need_state is not None:
+        if facts.need_state != c.need_state:
+            return None
+        return [ReasonCode(code=f"need.{c.need_state}", rule_id=where, source="need_state",
+                           explanation=f"The customer's need is {c.need_state} "
+                           f"(confidence {facts.need_confidence:.2f})")]
+    if c.signal is not None or c.context is not None:
+        name = c.signal or c.context
+        assert name is not None and c.op is not None and c.value is not None
+        value = facts.signal(name) if c.signal else facts.context_value(name)
+        if value is None or not _OPS[c.op](value, c.value):
+            return None
+        kind = "signal" if c.signal else "context"
+        shown = int(value) if value.is_integer() else round(value, 2)
+        return [ReasonCode(code=f"{kind}.{name}", rule_id=where, source=f"{kind}:{name}",
+                           explanation=f"{name} is {shown} ({c.op} {c.value:g})")]
+    if c.segment is not None:
+        return state.active.get(c.segment)
+    if c.risk_at_least is not None:
+        if state.risk < RISK_ORDER[c.risk_at_least]:
+            return None
+        return [ReasonCode(code="risk.tier", rule_id=where, source="engine",
+                           explanation=f"Risk is at least {c.risk_at_least}")]
+    if c.all_of is not None:
+        reasons: list[ReasonCode] = []
+        for j, sub in enumerate(c.all_of):
+            got = _criterion(sub, f"{where}.all_of[{j}]", state)
+            if got is None:
+                return None
+            reasons.extend(got)
+        return reasons
+    if c.any_of is not None:
+        for j, sub in enumerate(c.any_of):
+            got = _criterion(sub, f"{where}.any_of[{j}]", state)
+            if got is not None:
+                return got
+        return None
+    if c.always:
+        return [ReasonCode(code="policy.always", rule_id=where, source="registry",
+                           explanation="The segment's policy always applies")]
+    return None
+
+
+def _holds(criteria: Criteria | None, hard: Sequence[Criterion], where: str,
+           state: _State) -> list[ReasonCode] | None:
+    """Evaluate entry/exit `criteria` (or a plain list of alternatives in `hard`)."""
+    if criteria is None:
+        for j, c in enumerate(hard):
+            got = _criterion(c, f"{where}[{j}]", state)
+            if got is not None:
+                return got
+        return None
+    reasons: list[ReasonCode] = []
+    for j, c in enumerate(criteria.all):
+        got = _criterion(c, f"{where}.all[{j}]", state)
+        if got is None:
+            return None
+        reasons.extend(got)
+    if criteria.any:
+        for j, c in enumerate(criteria.any):
+            got = _criterion(c, f"{where}.any[{j}]", state)
+            if got is not None:
+                reasons.extend(got)
+                break
+        else:
+            return None
+    return reasons
+
+
+def assign_segments(registry: Registry, facts: Facts) -> dict[str, list[ReasonCode]]:
+    """Every segment whose entry criteria hold, in registry order, with the reasons."""
+    state = _State(facts)
+    state.risk = max(
+        (RISK_ORDER[f.risk] for f in facts.findings if f.risk is not None), default=0
+    )
+    for seg in registry.segments:
+        reasons = _holds(seg.entry, (), f"{seg.id}.entry", state)
+        if reasons is not None:
+            state.active[seg.id] = _dedupe(reasons)
+            state.risk = max(state.risk, RISK_ORDER[seg.risk])
+    return state.active
+
+
+def exit_holds(seg: SegmentSpec, facts: Facts) -> bool:
+    """True when `seg`'s exit criteria hold on `facts` (an exit with no conditions never holds)."""
+    if not seg.exit.any and not seg.exit.all:
+        return False
+    return _holds(seg.exit, (), f"{seg.id}.exit", _State(facts)) is not None
+
+
+def _dedupe(reasons: Iterable[ReasonCode]) -> list[ReasonCode]:
+    seen: set[tuple[str, str, str]] = set()
+    out: list[ReasonCode] = []
+    for r in reasons:
+        key = (r.code, r.rule_id, r.source)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+class _Tools:
+    """Accumulates tool verdicts; a stricter verdict replaces a looser one, never the reverse."""
+
+    _RANK = {"allow": 0, "confirm": 1, "deny": 2}
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self.verdict = dict.fromkeys(registry.tools, "allow")
+        self.reasons: dict[str, list[ReasonCode]] = {name: [] for name in registry.tools}
+
+    def apply(self, policy: ToolPolicy, source: str, why: str) -> None:
+        for name, tool in self._registry.tools.items():
+            if (
+                name in policy.denied
+                or set(tool.effects) & set(policy.deny_effects)
+                or (policy.allowed is not None and name not in policy.allowed)
+            ):
+                self._raise(name, "deny", source, f"{why} does not allow {name}")
+            elif name in policy.confirm or set(tool.effects) & set(policy.confirm_effects):
+                self._raise(name, "confirm", source, f"{why} requires confirmation for {name}")
+
+    def _raise(self, name: str, verdict: str, source: str, explanation: str) -> None:
+        current = self._RANK[self.verdict[name]]
+        new = self._RANK[verdict]
+        if new < current:
+            return
+        if new > current:
+            self.verdict[name] = verdict
+            self.reasons[name] = []
+        self.reasons[name].append(
+            ReasonCode(code=f"policy.{verdict}", rule_id=f"{source}.tools", source=source,
+                       explanation=explanation)
+        )
+
+    def verdicts(self) -> list[ToolVerdict]:
+        return [
+            ToolVerdict(tool=name, verdict=self.verdict[name],  # type: ignore[arg-type]
+                        reasons=self.reasons[name])
+            for name in self._registry.tools
+        ]
+
+
+def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCode]]) -> Decision:
+    """Build the Decision for the active segments (most restrictive wins)."""
+    settings = registry.settings
+    segments = [registry.segment_by_id[seg_id] for seg_id in active]
+    risk = max(
+        [RISK_ORDER[f.risk] for f in facts.findings if f.risk is not None]
+        + [RISK_ORDER[s.risk] for s in segments],
+        default=0,
+    )
+    risk_tier: RiskTier = _tier(risk)
+
+    tools = _Tools(registry)
+    tools.apply(settings.baseline_tools, "baseline", "The baseline policy")
+    for tier, policy in settings.risk_tools.items():
+        if RISK_ORDER[tier] <= risk:
+            tools.apply(policy, f"risk.{tier}", f"Risk tier {tier}")
+    for seg in segments:
+        tools.apply(seg.tools, f"segment:{seg.id}", f"The {seg.id} segment")
+
+    scope = list(settings.retrieval_scopes)
+    directives: list[str] = []
+    for seg in segments:
+        if seg.retrieval_scope is not None:
+            scope = [s for s in scope if s in seg.retrieval_scope]
+        directives.extend(d for d in seg.behaviour.directives if d not in directives)
+
+    handoff, handoff_reasons = _handoff(registry, facts, active, segments, risk)
+    if handoff.offered and not handoff.required and "offer_human" not in directives:
+        directives.append("offer_human")
+
+    verdicts = tools.verdicts()
+    reason_codes = _dedupe(
+        [r for reasons in active.values() for r in reasons]
+        + handoff_reasons
+        + [r for v in verdicts for r in v.reasons]
+    )
+    return Decision(
+        need_state=facts.need_state,
+        need_confidence=round(facts.need_confidence, 3),
+        risk_tier=risk_tier,
+        segments=[
+            SegmentAssignment(id=seg.id, tier=seg.tier, reasons=active[seg.id])
+            for seg in segments
+        ],
+        friction=[seg.id for seg in segments if seg.tier == "friction"],
+        tools=verdicts,
+        retrieval_scope=scope,
+        directives=directives,
+        handoff=handoff,
+        reason_codes=reason_codes,
+        policy_version=registry.version,
+        failsafe=any(seg.tier == "failsafe" for seg in segments),
+    )
+
+
+def _tier(rank: int) -> RiskTier:
+    for name, value in RISK_ORDER.items():
+        if value == rank:
+            return name  # type: ignore[return-value]
+    raise AssertionError(rank)
+
+
+def _handoff(
+    registry: Registry,
+    facts: Facts,
+    active: Mapping[str, list[ReasonCode]],
+    segments: Sequence[SegmentSpec],
+    risk: int,
+) -> tuple[Handoff, list[ReasonCode]]:
+    state = _State(facts, dict(active), risk)
+    required: list[tuple[SegmentSpec, list[ReasonCode]]] = []
+    offered = False
+    for seg in segments:
+        hard = _holds(None, seg.escalation.hard, f"{seg.id}.escalation.hard", state)
+        if hard is not None:
+            required.append((seg, hard))
+        elif _holds(None, seg.escalation.soft, f"{seg.id}.escalation.soft", state) is not None:
+            offered = True
+    priority = max((s.routing.priority for s in segments), key=PRIORITY_ORDER.__getitem__,
+                   default="normal")
+    if not required:
+        return Handoff(offered=offered, priority=priority), []
+    # The queue comes from the most urgent segment that forces the handoff.
+    lead = max(required, key=lambda item: PRIORITY_ORDER[item[0].routing.priority])[0]
+    immediate = any(seg.escalation.mode == "immediate" for seg, _ in required)
+    reasons = _dedupe(r for _, rs in required for r in rs)
+    return (
+        Handoff(
+            required=True,
+            offered=True,
+            mode="immediate" if immediate else "after_collect",
+            reasons=[str(r) for r in reasons],
+            queue=lead.routing.queue or registry.settings.default_queue,
+            priority=priority,
+        ),
+        reasons,
+    )
+
+
+def failsafe_decision(registry: Registry, code: str, detail: str) -> Decision:
+    """The restricted decision used when the policy itself cannot run.
+
+    No write, money or irreversible tool; a human offered; the reason says what failed.
+    """
+    reason = ReasonCode(code=code, rule_id="engine", source="engine",
+                        explanation=f"guardrail could not evaluate the policy: {detail}")
+    verdicts = []
+    for name, tool in registry.tools.items():
+        if set(tool.effects) & set(_RESTRICTED_EFFECTS):
+            verdicts.append(ToolVerdict(tool=name, verdict="deny", reasons=[reason]))
+        else:
+            verdicts.append(ToolVerdict(tool=name, verdict="allow"))
+    return Decision(
+        need_state=registry.settings.default_need_state,
+        need_confidence=0.0,
+        risk_tier="high",
+        segments=[],
+        friction=[],
+        tools=verdicts,
+        retrieval_scope=[],
+        directives=["offer_human"],
+        handoff=Handoff(offered=True, reasons=[str(reason)],
+                        queue=registry.settings.default_queue, priority="high"),
+        reason_codes=[reason],
+        policy_version=registry.version,
+        failsafe=True,
+    )

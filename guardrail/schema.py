@@ -1,0 +1,248 @@
+"""The shape of the registry files in ``segments/`` (validated at load; JSON Schema for editors).
+
+Every ``*.yaml`` file of a registry folder is one `RegistryFile`: any of the sections `settings`
+(exactly one file holds it), `tools`, `rules` and `segments`. Cross-file checks (unknown names,
+unreachable or contradictory segments) live in `guardrail.registry`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from guardrail.conversation import Role
+from guardrail.decision import Priority, SegmentTier
+from guardrail.reasons import RiskTier
+
+__all__ = [
+    "Behaviour",
+    "Criteria",
+    "Criterion",
+    "DirectiveSpec",
+    "Effect",
+    "Escalation",
+    "RegistryFile",
+    "Routing",
+    "RuleKind",
+    "RuleSpec",
+    "SegmentSpec",
+    "Settings",
+    "ToolPolicy",
+    "ToolSpec",
+    "TypoSettings",
+]
+
+Effect = Literal["read", "write", "money", "irreversible"]
+RuleKind = Literal["risk", "need", "human", "injection", "friction", "exit"]
+Op = Literal["ge", "gt", "le", "lt", "eq"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToolSpec(_Spec):
+    """A tool the agent can call, what it does to the world, and which arguments are the customer's."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    effects: list[Effect] = Field(min_length=1)
+    customer_args: list[str] = Field(
+        default_factory=list,
+        description="Arguments that must identify the session's own customer (bound at call time).",
+    )
+
+
+class RuleSpec(_Spec):
+    """A deterministic detection rule: regular expressions over the normalised text.
+
+    Patterns run over lower-case, accent- and confusable-folded words joined by single spaces,
+    with ``.`` standing for a clause break. ``~`` is a gap of up to three words.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+    kind: RuleKind
+    explanation: str = Field(min_length=3, description="One plain sentence saying what was seen.")
+    patterns: list[str] = Field(min_length=1)
+    need_state: str | None = None
+    risk: RiskTier | None = None
+    weight: float = Field(default=1.0, gt=0, le=10)
+    negatable: bool = Field(
+        default=True, description="A negation just before the match ('not', 'never', ...) cancels it."
+    )
+    suppress_in_question: bool = Field(
+        default=False,
+        description="A how-to framing in the same clause ('how do I ...') cancels the match.",
+    )
+    unless: list[str] = Field(
+        default_factory=list,
+        description="Patterns that, found anywhere in the same message, cancel the rule "
+        "('I found my lost card').",
+    )
+    roles: list[Role] = Field(default_factory=lambda: ["user"], min_length=1)
+
+
+class Criterion(_Spec):
+    """One condition. Exactly one of `rule`, `need_state`, `signal`, `context`, `segment`,
+    `risk_at_least`, `always`, `all_of` or `any_of` is set; `signal` and `context` take `op`
+    and `value`. `all_of` / `any_of` nest conditions, e.g. "(A and B) or C"."""
+
+    rule: str | None = Field(default=None, description="A rule code or rule id that has matched.")
+    need_state: str | None = None
+    signal: str | None = None
+    context: str | None = None
+    segment: str | None = Field(default=None, description="A segment listed earlier is active.")
+    risk_at_least: RiskTier | None = None
+    always: Literal[True] | None = None
+    all_of: list[Criterion] | None = Field(default=None, min_length=1)
+    any_of: list[Criterion] | None = Field(default=None, min_length=1)
+    op: Op | None = None
+    value: float | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Criterion:
+        subjects = [
+            self.rule,
+            self.need_state,
+            self.signal,
+            self.context,
+            self.segment,
+            self.risk_at_least,
+            self.always,
+            self.all_of,
+            self.any_of,
+        ]
+        if sum(s is not None for s in subjects) != 1:
+            raise ValueError(
+                "set exactly one of rule, need_state, signal, context, segment, risk_at_least, "
+                "always, all_of, any_of"
+            )
+        compares = self.signal is not None or self.context is not None
+        if compares and (self.op is None or self.value is None):
+            raise ValueError("signal and context criteria need both op and value")
+        if not compares and (self.op is not None or self.value is not None):
+            raise ValueError("op and value only apply to signal and context criteria")
+        return self
+
+
+class Criteria(_Spec):
+    """Entry or exit criteria: a plain description plus the machine-checked conditions.
+
+    Holds when every `all` condition holds and, if `any` is not empty, at least one `any` does.
+    """
+
+    description: str = Field(min_length=3)
+    any: list[Criterion] = Field(default_factory=list)
+    all: list[Criterion] = Field(default_factory=list)
+
+
+class Routing(_Spec):
+    """Where a handoff from this segment goes and how urgently."""
+
+    queue: str | None = None
+    priority: Priority = "normal"
+
+
+class Behaviour(_Spec):
+    """How the assistant must behave in this segment (directive ids; texts live in prompts/)."""
+
+    directives: list[str] = Field(default_factory=list)
+
+
+class ToolPolicy(_Spec):
+    """Tool permissions. `allowed` (when set) is a whitelist; everything else narrows further."""
+
+    allowed: list[str] | None = None
+    denied: list[str] = Field(default_factory=list)
+    confirm: list[str] = Field(default_factory=list)
+    deny_effects: list[Effect] = Field(default_factory=list)
+    confirm_effects: list[Effect] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        """True when the policy restricts nothing."""
+        return (
+            self.allowed is None
+            and not self.denied
+            and not self.confirm
+            and not self.deny_effects
+            and not self.confirm_effects
+        )
+
+
+class Escalation(_Spec):
+    """When this segment hands off: `hard` conditions force a human, `soft` ones offer one."""
+
+    mode: Literal["immediate", "after_collect"] = "immediate"
+    hard: list[Criterion] = Field(default_factory=list)
+    soft: list[Criterion] = Field(default_factory=list)
+
+
+class SegmentSpec(_Spec):
+    """One segment, in the single template every segment of the registry follows."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    purpose: str = Field(min_length=3)
+    tier: SegmentTier
+    need_state: str | None = Field(default=None, description="The need this segment implies.")
+    risk: RiskTier = "low"
+    entry: Criteria
+    exit: Criteria
+    routing: Routing = Field(default_factory=Routing)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    tools: ToolPolicy = Field(default_factory=ToolPolicy)
+    retrieval_scope: list[str] | None = Field(
+        default=None, description="Scopes retrieval may use here; null leaves scope unrestricted."
+    )
+    escalation: Escalation = Field(default_factory=Escalation)
+    success_metrics: list[str] = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    last_reviewed: date
+
+
+class DirectiveSpec(_Spec):
+    """A behaviour directive the registry may use; its prompt text lives in prompts/directives.yaml."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+
+
+class TypoSettings(_Spec):
+    """Typo tolerance: words at edit distance 1 from a pattern word are read as that word."""
+
+    min_length: int = Field(default=5, ge=3)
+    known_words: list[str] = Field(
+        default_factory=list, description="Real words that must never be 'corrected'."
+    )
+
+
+class Settings(_Spec):
+    """Registry-wide settings: vocabularies, the baseline policy, and text handling."""
+
+    need_states: list[str] = Field(min_length=1)
+    default_need_state: str = "other"
+    retrieval_scopes: list[str] = Field(min_length=1)
+    directives: list[DirectiveSpec] = Field(default_factory=list)
+    baseline_tools: ToolPolicy = Field(default_factory=ToolPolicy)
+    risk_tools: dict[RiskTier, ToolPolicy] = Field(default_factory=dict)
+    default_queue: str = "general"
+    max_scan_chars: int = Field(default=20_000, ge=100)
+    negators: list[str] = Field(default_factory=list)
+    negation_window: int = Field(default=4, ge=0, le=12)
+    clause_breaks: list[str] = Field(default_factory=list)
+    question_markers: list[str] = Field(default_factory=list)
+    typo: TypoSettings = Field(default_factory=TypoSettings)
+
+
+class RegistryFile(_Spec):
+    """One YAML file of a registry folder."""
+
+    settings: Settings | None = None
+    tools: list[ToolSpec] = Field(default_factory=list)
+    rules: list[RuleSpec] = Field(default_factory=list)
+    segments: list[SegmentSpec] = Field(default_factory=list)
+    known_words: list[str] = Field(
+        default_factory=list, description="Real words never corrected as typos (merged)."
+    )

@@ -1,0 +1,171 @@
+"""Text normalisation: the one place raw customer text is turned into what rules read.
+
+Customers (and attackers) write "сharged" with a Cyrillic с, "r3fund", "c h a r g e b a c k",
+"lo\u200bcked", "pasword" and "REFUND!!!". Rules should not each cope with that, so every message
+is folded once into *canonical words*: NFKC, zero-width and control characters removed, case
+folded, accents and look-alike letters mapped to ASCII, apostrophes dropped ("don't" -> "dont"),
+spaced-out letters joined, and words at edit distance 1 from a rule's vocabulary corrected to it.
+Clause punctuation becomes the token ``.`` so patterns do not match across sentences.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Canonical", "Normaliser"]
+
+# Characters that render as nothing but split a word for a regex.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0]
+    + list(range(0x200B, 0x2010))
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2060, 0x2070))
+    + list(range(0xFE00, 0xFE10)),
+    None,
+)
+# Letters from other scripts that look like Latin ones (after casefolding). Mapping them is how
+# "сhаrgеd" written with Cyrillic letters still reads as "charged".
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i",
+        "ј": "j", "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "ѕ": "s",
+        "т": "t", "у": "y", "х": "x", "ԝ": "w", "ь": "b", "г": "r", "п": "n",
+        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+        "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "c", "σ": "o",
+        "ı": "i", "ȷ": "j", "ɡ": "g", "ɑ": "a", "ο": "o", "ℓ": "l",
+        "’": "", "'": "", "`": "", "´": "", "ʼ": "",
+    }
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[@$](?=[a-z])")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*/]){2,}[a-z](?![a-z0-9])")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_TOKEN = re.compile(r"[a-z0-9]+|[.!?;:,\n]+")
+_WORDS_IN_PATTERN = re.compile(r"[a-z]{3,}")
+_CHAR_CLASS = re.compile(r"\[([a-z])[^\]]*\]")
+_REGEX_NOISE = re.compile(r"\\[a-zA-Z]|\[[^\]]*\]|\(\?[:!=<]+|\{[0-9,]*\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Canonical:
+    """A message folded for matching: `text` is `words` joined by single spaces."""
+
+    text: str
+    words: tuple[str, ...]
+    starts: tuple[int, ...]  # character offset of each word in `text`
+
+    def word_at(self, offset: int) -> int:
+        """Index of the word that starts at or contains character `offset`."""
+        lo, hi = 0, len(self.starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.starts[mid] <= offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return max(lo - 1, 0)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def pattern_vocabulary(patterns: Iterable[str], min_length: int) -> set[str]:
+    """The literal words (of at least `min_length` letters) that a set of regexes spell out."""
+    vocabulary: set[str] = set()
+    for pattern in patterns:
+        # "recogni[sz]ed?" spells "recognised": keep a class's first letter, drop the rest.
+        plain = _REGEX_NOISE.sub(" ", _CHAR_CLASS.sub(r"\1", pattern))
+        for word in _WORDS_IN_PATTERN.findall(plain):
+            if len(word) >= min_length:
+                vocabulary.add(word)
+    return vocabulary
+
+
+class Normaliser:
+    """Folds raw text into canonical words, correcting typos towards a vocabulary.
+
+    Built once per registry load; `canonical` is pure apart from a bounded memo of word
+    corrections, so one instance is safe to share between threads (dict operations are atomic).
+    """
+
+    _MEMO_LIMIT = 100_000
+
+    def __init__(self, vocabulary: Iterable[str], known_words: Iterable[str], min_length: int) -> None:
+        self._vocabulary = frozenset(vocabulary)
+        self._known = frozenset(known_words) | self._vocabulary
+        self._min_length = min_length
+        index: dict[str, set[str]] = {}
+        for word in self._vocabulary:
+            for variant in _deletes(word) | {word}:
+                index.setdefault(variant, set()).add(word)
+        self._index = {k: frozenset(v) for k, v in index.items()}
+        self._memo: dict[str, str] = {}
+
+    @staticmethod
+    def fold(raw: str) -> str:
+        """Unicode-fold `raw`: NFKC, no invisible/control characters, casefolded, ASCII letters."""
+        text = _CONTROL.sub(" ", raw.translate(_INVISIBLE))
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
+        if not text.isascii():
+            decomposed = unicodedata.normalize("NFKD", text)
+            text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return text
+
+    def correct(self, word: str) -> str:
+        """`word`, or the vocabulary word it is a typo or leetspeak spelling of."""
+        cached = self._memo.get(word)
+        if cached is not None:
+            return cached
+        result = self._correct(word)
+        if len(self._memo) < self._MEMO_LIMIT:
+            self._memo[word] = result
+        return result
+
+    def _correct(self, word: str) -> str:
+        if word in self._known:
+            return word
+        if not word.isalpha() and not word.isdigit():
+            unleet = word.translate(_LEET)
+            if unleet.isalpha():
+                word = unleet
+                if word in self._known:
+                    return word
+        if len(word) < self._min_length or not word.isalpha():
+            return word
+        candidates: set[str] = set()
+        for variant in _deletes(word) | {word}:
+            candidates.update(self._index.get(variant, ()))
+        if len(candidates) == 1:
+            return next(iter(candidates))
+        # Ambiguous corrections are skipped unless exactly one keeps the first letter.
+        same_start = [c for c in candidates if c[0] == word[0]]
+        if len(same_start) == 1:
+            return same_start[0]
+        return word
+
+    def canonical(self, raw: str) -> Canonical:
+        """Fold `raw` and split it into corrected words and ``.`` clause breaks."""
+        text = self.fold(raw)
+        text = _SYMBOL_IN_WORD.sub(lambda m: "a" if m.group() == "@" else "s", text)
+        text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .\-_*/]", "", m.group()), text)
+        text = _REPEATS.sub(r"\1\1", text)
+        words: list[str] = []
+        starts: list[int] = []
+        offset = 0
+        for match in _TOKEN.finditer(text):
+            token = match.group()
+            if token[0].isalnum():
+                token = self.correct(token)
+            else:
+                if not words or words[-1] == ".":
+                    continue
+                token = "."
+            words.append(token)
+            starts.append(offset)
+            offset += len(token) + 1
+        return Canonical(text=" ".join(words), words=tuple(words), starts=tuple(starts))
