@@ -307,7 +307,10 @@ def _handoff(
     for seg in segments:
         hard = _holds(None, seg.escalation.hard, f"{seg.id}.escalation.hard", state)
         if hard is not None:
-            required.append((seg, hard))
+            # The handoff's reasons are what put the segment there, plus any trigger beyond
+            # "always" (e.g. the failed-attempts signal).
+            trigger = [r for r in hard if r.code != "policy.always"]
+            required.append((seg, [*active[seg.id], *trigger]))
         elif _holds(None, seg.escalation.soft, f"{seg.id}.escalation.soft", state) is not None:
             offered = True
     priority = max((s.routing.priority for s in segments), key=PRIORITY_ORDER.__getitem__,

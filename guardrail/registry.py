@@ -51,8 +51,18 @@ class CompiledRule:
     unless: re.Pattern[str] | None = None
 
 
+# A gap of words in a pattern never steps over a negator, so "my account isn't locked" does not
+# match "account ... locked" (negators before a match are handled by the detector).
+_GAP_WORD = "(?: [a-z0-9]+)"
+_SAFE_GAP_WORD = (
+    "(?: (?!(?:not|no|never|isnt|wasnt|arent|werent|dont|doesnt|didnt|havent|hasnt|wont|cant)"
+    "(?![a-z0-9]))[a-z0-9]+)"
+)
+
+
 def _expand(pattern: str) -> str:
-    return pattern.replace(" ~ ", "~").replace("~", _GAP)
+    expanded = pattern.replace(" ~ ", "~").replace("~", _GAP)
+    return expanded.replace(_GAP_WORD, _SAFE_GAP_WORD)
 
 
 def compile_rule_pattern(patterns: Iterable[str]) -> re.Pattern[str]:

@@ -1,0 +1,116 @@
+"""Per-turn cost of Guardrail.check, measured against a baseline in the same run.
+
+The baseline is the floor every turn pays anyway: validating the conversation with pydantic.
+Prints a table; never asserts on time (shared machines make timed asserts flaky).
+
+    python benchmarks/bench_check.py          # full run
+    python benchmarks/bench_check.py --quick  # CI smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from guardrail import Conversation, Guardrail
+from guardrail.batch import BatchResult, classify_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+SHORT = "I was charged twice for my subscription this month and I want it sorted"
+LONG = (
+    "Hello, I have been a customer for years and I am writing because something odd happened. "
+    * 22
+)[:2000] + " Also there's a payment on my statement I never made."
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return statistics.median(ordered), pick(0.95), pick(0.99)
+
+
+def _time(fn: Callable[[], object], repeats: int) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - start) / 1000)
+    return samples
+
+
+def per_turn(guard: Guardrail, repeats: int) -> None:
+    print(f"{'case':<34}{'p50 us':>10}{'p95 us':>10}{'p99 us':>10}")
+    for name, text in (("short message (72 chars)", SHORT), ("long message (2,000 chars)", LONG)):
+        payload = {"messages": [{"role": "user", "content": text}]}
+        base = _time(lambda p=payload: Conversation.model_validate(p), repeats)
+        full = _time(lambda p=payload: guard.check(p), repeats)
+        for label, samples in ((f"baseline: validate, {name}", base), (f"check, {name}", full)):
+            p50, p95, p99 = _percentiles(samples)
+            print(f"{label:<34}{p50:>10.1f}{p95:>10.1f}{p99:>10.1f}")
+
+
+def turn_n(guard: Guardrail, turns: list[int]) -> None:
+    print(f"\n{'turn N (id-keyed, incremental)':<34}{'us for turn N':>14}{'vs turn 1':>10}")
+    first = None
+    for n in turns:
+        messages = []
+        for i in range(n - 1):
+            messages.append({"role": "user", "content": f"message {i} about my invoice layout"})
+            messages.append({"role": "assistant", "content": "Here is how to do that."})
+        conv_id = f"bench-{n}"
+        guard.check({"id": conv_id, "messages": [*messages, {"role": "user", "content": "ok"}]})
+        messages.append({"role": "user", "content": "ok"})
+        final = Conversation.model_validate(
+            {"id": conv_id, "messages": [*messages, {"role": "user", "content": SHORT}]}
+        )
+        samples = []
+        for _ in range(5):
+            guard.forget_conversation(conv_id)
+            guard.check(Conversation.model_validate({"id": conv_id, "messages": messages}))
+            start = time.perf_counter_ns()
+            guard.check(final)
+            samples.append((time.perf_counter_ns() - start) / 1000)
+        cost = statistics.median(samples)
+        first = first or cost
+        print(f"{'turn ' + str(n):<34}{cost:>14.1f}{cost / first:>10.2f}x")
+
+
+def throughput(guard: Guardrail, path: Path, limit: int) -> None:
+    lines = path.read_bytes().splitlines()[:limit]
+    result = BatchResult()
+    start = time.perf_counter()
+    for _ in classify_lines(guard, lines, result):
+        pass
+    elapsed = time.perf_counter() - start
+    base_start = time.perf_counter()
+    for line in lines:
+        data = json.loads(line)
+        Conversation.model_validate({"messages": data["messages"]})
+    base = time.perf_counter() - base_start
+    print(f"\nbatch classify: {result.lines} lines in {elapsed:.2f}s = "
+          f"{result.lines / elapsed:,.0f} lines/s (baseline parse+validate: "
+          f"{result.lines / base:,.0f} lines/s)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sample for a CI smoke run")
+    args = parser.parse_args()
+    guard = Guardrail.from_defaults()
+    guard.check({"messages": [{"role": "user", "content": "warm up"}]})
+    per_turn(guard, 200 if args.quick else 3000)
+    turn_n(guard, [1, 10, 100] if args.quick else [1, 10, 100, 1000])
+    data = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
+    if not data.exists():
+        data = ROOT / "evals" / "examples.jsonl"
+    throughput(guard, data, 500 if args.quick else 10_000)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

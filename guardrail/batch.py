@@ -1,0 +1,124 @@
+"""The batch line format of `guardrail classify` (other tools depend on it: keep it stable).
+
+Input, one JSON object a line::
+
+    {"id": "c1", "messages": [{"role": "user", "content": "..."}], "context": {...}, "signals": {...}}
+
+Labelled data may carry extra top-level keys starting with ``expected_``, ``source_`` or ``meta``;
+they are ignored. Any other unknown key is an error, so a typo never silently drops input.
+
+Output, one JSON object a line, in input order (see `decision_line`); a bad line becomes
+``{"id": ..., "error": "line N: ..."}`` and the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from guardrail.conversation import Conversation
+from guardrail.decision import Decision
+from guardrail.engine import Guardrail
+from guardrail.errors import UserError
+
+__all__ = ["BatchResult", "classify_lines", "decision_line", "parse_line"]
+
+_LABEL_PREFIXES = ("expected_", "source_", "meta")
+_MAX_ID = 256
+
+
+def parse_line(raw: bytes, number: int) -> tuple[str | None, Conversation]:
+    """Parse one input line into (id, conversation).
+
+    Raises:
+        UserError: naming the line number and what is wrong.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"line {number}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        data: Any = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise UserError(f"line {number}: not valid JSON ({message})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"line {number}: expected a JSON object, got {type(data).__name__}")
+    line_id = data.get("id")
+    if line_id is not None and not isinstance(line_id, str | int):
+        raise UserError(f"line {number}: id must be a string")
+    line_id = None if line_id is None else str(line_id)[:_MAX_ID]
+    fields = {
+        key: value
+        for key, value in data.items()
+        if key != "id" and not key.startswith(_LABEL_PREFIXES)
+    }
+    try:
+        conversation = Conversation.model_validate({"id": line_id, **fields})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "line"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise UserError(f"line {number}: {where}: {first['msg']}{more}") from None
+    return line_id, conversation
+
+
+def decision_line(line_id: str | None, decision: Decision) -> dict[str, Any]:
+    """The output object for one decision."""
+    return {
+        "id": line_id,
+        "need_state": decision.need_state,
+        "need_confidence": decision.need_confidence,
+        "risk_tier": decision.risk_tier,
+        "segments": decision.segment_ids(),
+        "friction": decision.friction,
+        "handoff": decision.handoff.required,
+        "allowed_tools": decision.allowed_tools,
+        "confirm_tools": decision.confirm_tools,
+        "retrieval_scope": decision.retrieval_scope,
+        "directives": decision.directives,
+        "reason_codes": [str(r) for r in decision.reason_codes],
+        "policy_version": decision.policy_version,
+    }
+
+
+@dataclass
+class BatchResult:
+    """Counts for one batch run."""
+
+    lines: int = 0
+    errors: int = 0
+    handoffs: int = 0
+
+
+def classify_lines(
+    guard: Guardrail, lines: Iterable[bytes], result: BatchResult
+) -> Iterator[dict[str, Any]]:
+    """Classify each input line, yielding one output object per non-blank line, in order."""
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        result.lines += 1
+        line_id: str | None = None
+        try:
+            line_id, conversation = parse_line(raw.rstrip(b"\r\n"), number)
+            decision = guard.check(conversation)
+        except UserError as exc:
+            result.errors += 1
+            yield {"id": line_id if line_id is not None else _salvage_id(raw), "error": str(exc)}
+            continue
+        result.handoffs += decision.handoff.required
+        yield decision_line(line_id, decision)
+
+
+def _salvage_id(raw: bytes) -> str | None:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    return str(value)[:_MAX_ID] if isinstance(value, str | int) else None

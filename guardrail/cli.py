@@ -1,0 +1,177 @@
+"""The `guardrail` command: classify, explain, score, validate, schema.
+
+Exit codes: 0 success; 1 some input lines were bad (the rest were processed) or the registry is
+invalid; 2 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from guardrail.batch import BatchResult, classify_lines
+from guardrail.engine import Guardrail
+from guardrail.errors import GuardrailError, RegistryError, UserError
+from guardrail.registry import Registry
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="guardrail",
+        description="Runtime policy for AI support agents: need-state, risk, friction, tool "
+        "gating and forced human handoff, with a reason for every effect.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    classify = sub.add_parser("classify", help="classify a JSONL batch of conversations")
+    classify.add_argument("--input", "-i", required=True, help="input JSONL file, or - for stdin")
+    classify.add_argument("--output", "-o", default="-", help="output JSONL file, or - (default)")
+    classify.add_argument("--registry", help="registry folder (default: the shipped one)")
+
+    explain = sub.add_parser("explain", help="explain the decision for one conversation")
+    explain.add_argument("messages", nargs="+", help="user messages, one argument per turn")
+    explain.add_argument("--context", help="stable context as a JSON object")
+    explain.add_argument("--signals", help="behavioural signals as a JSON object")
+    explain.add_argument("--registry", help="registry folder (default: the shipped one)")
+    explain.add_argument("--json", action="store_true", help="print the Decision as JSON")
+
+    validate = sub.add_parser("validate", help="validate a registry folder and list problems")
+    validate.add_argument("path", nargs="?", help="registry folder (default: the shipped one)")
+
+    score = sub.add_parser(
+        "score", help="score the policy on labelled JSONL (expected_need_state/expected_handoff)"
+    )
+    score.add_argument("inputs", nargs="+", help="labelled JSONL files")
+    score.add_argument("--registry", help="registry folder (default: the shipped one)")
+    score.add_argument("--show", type=int, default=0, metavar="N",
+                       help="also list up to N missed handoffs and wrongful escalations")
+
+    schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
+    schema.add_argument("--output", "-o", default="-", help="file to write, or - (default)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "classify":
+            return _classify(args)
+        if args.command == "explain":
+            return _explain(args)
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "score":
+            return _score(args)
+        return _schema(args)
+    except RegistryError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except (GuardrailError, OSError) as exc:
+        print(f"guardrail: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _open(path: str, mode: str, stack: ExitStack) -> IO[Any]:
+    if path == "-":
+        return sys.stdin.buffer if "r" in mode else sys.stdout
+    return stack.enter_context(open(path, mode, encoding=None if "b" in mode else "utf-8"))
+
+
+def _classify(args: argparse.Namespace) -> int:
+    guard = Guardrail(args.registry)
+    result = BatchResult()
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        source = _open(args.input, "rb", stack)
+        sink = _open(args.output, "w", stack)
+        for row in classify_lines(guard, source, result):
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sink.flush()
+    elapsed = time.perf_counter() - started
+    rate = result.lines / elapsed if elapsed > 0 else 0.0
+    print(
+        f"guardrail: {result.lines} lines in {elapsed:.2f}s ({rate:,.0f} lines/s); "
+        f"{result.handoffs} handoffs; {result.errors} bad lines; policy "
+        f"{guard.registry.version}",
+        file=sys.stderr,
+    )
+    return 1 if result.errors else 0
+
+
+def _json_arg(value: str | None, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--{name} is not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"--{name} must be a JSON object")
+    return data
+
+
+def _explain(args: argparse.Namespace) -> int:
+    guard = Guardrail(args.registry)
+    conversation = {
+        "messages": [{"role": "user", "content": m} for m in args.messages],
+        "context": _json_arg(args.context, "context"),
+        "signals": _json_arg(args.signals, "signals"),
+    }
+    decision = guard.check(conversation)
+    if args.json:
+        print(decision.model_dump_json(indent=2))
+        return 0
+    from guardrail._render import render_decision  # rich is only needed for this view
+
+    render_decision(decision)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    registry = Registry.load(Path(args.path) if args.path else None)
+    print(
+        f"OK {registry.source}: {len(registry.rules)} rules, {len(registry.segments)} segments, "
+        f"{len(registry.tools)} tools; version {registry.version}"
+    )
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from guardrail.scoring import score_lines
+
+    guard = Guardrail(args.registry)
+    for path in args.inputs:
+        with open(path, "rb") as handle:
+            result = score_lines(guard, handle)
+        print(f"{path}: {result.summary()}")
+        shown = [m for m in result.misses if m.kind != "need_state"][: args.show]
+        for miss in shown:
+            print(f"  {miss.kind:<20} {miss.id}: {miss.text[:100]!r} {list(miss.reasons)}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from guardrail.schema import RegistryFile
+
+    text = json.dumps(RegistryFile.model_json_schema(), indent=2) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Shared fixtures: the shipped registry, a fresh Guardrail per test, and conversation builders."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from guardrail import Guardrail, Registry
+
+ConversationFactory = Callable[..., dict[str, Any]]
+
+
+def make_conversation(
+    *messages: str | Mapping[str, str],
+    id: str | None = None,  # noqa: A002 - mirrors the Conversation field name
+    signals: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A conversation dict as a chatbot would pass it to `Guardrail.check`.
+
+    Plain strings are user messages; a mapping is taken as a whole message
+    (``{"role": "tool", "content": ...}``) so tests can mix in assistant and tool turns.
+    """
+    conversation: dict[str, Any] = {
+        "messages": [
+            {"role": "user", "content": m} if isinstance(m, str) else dict(m) for m in messages
+        ]
+    }
+    if id is not None:
+        conversation["id"] = id
+    if signals is not None:
+        conversation["signals"] = dict(signals)
+    if context is not None:
+        conversation["context"] = dict(context)
+    return conversation
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The registry shipped in segments/, loaded once for the whole run."""
+    return Registry.default()
+
+
+@pytest.fixture
+def guard(registry: Registry) -> Guardrail:
+    """A fresh Guardrail (no per-conversation state carried between tests)."""
+    return Guardrail(registry)
+
+
+@pytest.fixture
+def conversation() -> ConversationFactory:
+    """`make_conversation`, as a fixture."""
+    return make_conversation
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DESIGN principle 7: no network on the default path. Any outbound connection fails the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a test tried to open a network connection: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    yield
