@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from guardrail.conversation import Context, Signals
 from guardrail.decision import PRIORITY_ORDER, Decision, Handoff, SegmentAssignment, ToolVerdict
@@ -190,6 +191,13 @@ def _dedupe(reasons: Iterable[ReasonCode]) -> list[ReasonCode]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _policy_reason(verdict: str, source: str, explanation: str) -> ReasonCode:
+    # Tool reasons repeat turn after turn; ReasonCode is frozen, so one instance is shared.
+    return ReasonCode(code=f"policy.{verdict}", rule_id=f"{source}.tools", source=source,
+                      explanation=explanation)
+
+
 class _Tools:
     """Accumulates tool verdicts; a stricter verdict replaces a looser one, never the reverse."""
 
@@ -219,10 +227,7 @@ class _Tools:
         if new > current:
             self.verdict[name] = verdict
             self.reasons[name] = []
-        self.reasons[name].append(
-            ReasonCode(code=f"policy.{verdict}", rule_id=f"{source}.tools", source=source,
-                       explanation=explanation)
-        )
+        self.reasons[name].append(_policy_reason(verdict, source, explanation))
 
     def verdicts(self) -> list[ToolVerdict]:
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from guardrail._prefix import leading_strings
 from guardrail.conversation import Message, Role
 from guardrail.reasons import Finding
 from guardrail.redact import redact
@@ -35,6 +36,18 @@ class RuleDetector:
             for role in rule.spec.roles:
                 by_role[role].append(rule)
         self._by_role = dict(by_role)
+        # Index every rule by the 1-3 characters its matches can start with, so a message is
+        # only tried against a rule at the words that could begin a match (see _prefix).
+        self._starts: dict[str, list[int]] = defaultdict(list)
+        self._anywhere: list[int] = []
+        for number, rule in enumerate(registry.rules):
+            strings = leading_strings(rule.regex)
+            if strings is None:
+                self._anywhere.append(number)
+                continue
+            for string in strings:
+                self._starts[string].append(number)
+        self._number = {id(rule): n for n, rule in enumerate(registry.rules)}
 
     def scan(self, index: int, message: Message) -> list[Finding]:
         """Findings for message number `index` of a conversation."""
@@ -60,8 +73,9 @@ class RuleDetector:
         canonical = self._normaliser.canonical(content)
         if not canonical.text:
             return findings
+        candidates = self._candidates(canonical)
         for rule in rules:
-            match = self._first_match(rule, canonical)
+            match = self._first_match(rule, canonical, candidates.get(self._number[id(rule)]))
             if match is None:
                 continue
             spec = rule.spec
@@ -81,15 +95,42 @@ class RuleDetector:
             )
         return findings
 
-    def _first_match(self, rule: CompiledRule, canonical: Canonical) -> re.Match[str] | None:
-        if rule.unless is not None and rule.unless.search(canonical.text):
+    def _candidates(self, canonical: Canonical) -> dict[int, list[int]]:
+        """Rule number -> offsets of the words where a match of that rule could start."""
+        text = canonical.text
+        found: dict[int, list[int]] = {n: [] for n in self._anywhere}
+        starts = self._starts
+        for offset, word in zip(canonical.starts, canonical.words, strict=True):
+            if word == ".":
+                continue
+            key = text[offset : offset + 3]
+            seen: set[int] = set()
+            for size in (1, 2, 3):
+                for number in starts.get(key[:size], ()):
+                    if number not in seen:
+                        seen.add(number)
+                        found.setdefault(number, []).append(offset)
+        for number in self._anywhere:
+            found[number] = list(canonical.starts)
+        return found
+
+    def _first_match(
+        self, rule: CompiledRule, canonical: Canonical, offsets: list[int] | None
+    ) -> re.Match[str] | None:
+        if not offsets:
             return None
-        for match in rule.regex.finditer(canonical.text):
+        text = canonical.text
+        for offset in offsets:
+            match = rule.regex.match(text, offset)
+            if match is None:
+                continue
             word = canonical.word_at(match.start())
             if rule.spec.negatable and self._negated(canonical.words, word):
                 continue
             if rule.spec.suppress_in_question and self._in_question(canonical, word):
                 continue
+            if rule.unless is not None and rule.unless.search(text):
+                return None
             return match
         return None
 
