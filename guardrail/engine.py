@@ -25,7 +25,7 @@ from guardrail.decision import Decision
 from guardrail.detectors.rules import RuleDetector
 from guardrail.errors import UserError
 from guardrail.policy import Facts, assign_segments, decide, exit_holds, failsafe_decision
-from guardrail.reasons import Finding
+from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import ENGINE_CODES, Registry
 
 __all__ = ["Guardrail"]
@@ -43,8 +43,6 @@ class _ConversationState:
     findings: dict[str, Finding] = field(default_factory=dict)
     need_state: str | None = None
     need_confidence: float = 0.0
-    # segment id -> (message index at entry, ids of the rules whose findings put it there)
-    entered: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -99,10 +97,17 @@ class Guardrail:
             UserError: `conversation` is not a valid conversation.
         """
         conv = self._coerce(conversation)
+        state = self._state_for(conv)
         try:
-            return self._check(conv)
+            return self._check(conv, state)
         except Exception as exc:  # the one broad except: any internal failure fails closed
-            return failsafe_decision(self.registry, "failsafe.engine_error", type(exc).__name__)
+            # Principle 4 holds on this path too: a request for a human already found is honoured.
+            human = [f for f in state.findings.values() if f.kind == "human"]
+            if conv.id is not None:
+                self.forget_conversation(conv.id)  # its state may be half-updated
+            return failsafe_decision(
+                self.registry, "failsafe.engine_error", type(exc).__name__, human=human
+            )
 
     async def acheck(self, conversation: Conversation | Mapping[str, Any]) -> Decision:
         """Async twin of `check` (pure CPU work with no I/O, so it runs inline)."""
@@ -142,8 +147,7 @@ class Guardrail:
                 self._states.move_to_end(conv.id)
             return state
 
-    def _check(self, conv: Conversation) -> Decision:
-        state = self._state_for(conv)
+    def _check(self, conv: Conversation, state: _ConversationState) -> Decision:
         with state.lock:
             messages = conv.messages
             if (
@@ -195,6 +199,25 @@ class Guardrail:
             # A reply with no need of its own ("yes", "ok thanks") keeps the conversation's need.
             state.need_confidence *= _CARRIED_DECAY
 
+    def _retire_exited(
+        self,
+        state: _ConversationState,
+        active: Mapping[str, list[ReasonCode]],
+        facts: Callable[[list[Finding]], Facts],
+    ) -> bool:
+        retired = False
+        for seg_id, reasons in active.items():
+            support = _exit_candidates(state, reasons)
+            if not support:
+                continue
+            last = max(f.index for f in support)
+            later = [f for f in state.findings.values() if f.index > last]
+            if later and exit_holds(self.registry.segment_by_id[seg_id], facts(later)):
+                for finding in support:
+                    state.findings.pop(finding.rule_id, None)
+                retired = True
+        return retired
+
     def _decide(self, conv: Conversation, state: _ConversationState, new: list[Finding]) -> Decision:
         registry = self.registry
         today = self._clock()
@@ -206,29 +229,30 @@ class Guardrail:
             return Facts.build(values, need, confidence, conv.signals, conv.context,
                                state.user_turns, today)
 
-        for seg_id, (entered, supports) in list(state.entered.items()):
-            later = [f for f in new if f.index > entered]
-            if later and exit_holds(registry.segment_by_id[seg_id], facts(later)):
-                # Retire the findings that put the segment there; a later repeat re-enters it.
-                exit_at = min(f.index for f in later)
-                for rule_id in supports:
-                    found = state.findings.get(rule_id)
-                    if found is not None and found.index < exit_at:
-                        del state.findings[rule_id]
-                del state.entered[seg_id]
         for finding in new:
             state.findings[finding.rule_id] = finding
+        # A segment exits when its exit criteria hold on messages after the ones that put it
+        # there; its supporting findings are retired (a later repeat brings it back). Judged on
+        # message order, so checking turn by turn and checking the whole conversation at once
+        # agree.
         current = facts(state.findings)
         active = assign_segments(registry, current)
-        last_index = len(conv.messages) - 1
-        state.entered = {
-            seg_id: (
-                state.entered[seg_id][0] if seg_id in state.entered else last_index,
-                frozenset(r.rule_id for r in reasons if r.source.startswith("message[")),
-            )
-            for seg_id, reasons in active.items()
-        }
+        for _ in range(len(registry.segments)):
+            if not self._retire_exited(state, active, facts):
+                break
+            current = facts(state.findings)
+            active = assign_segments(registry, current)
         return decide(registry, current, active)
+
+
+def _exit_candidates(
+    state: _ConversationState, reasons: list[ReasonCode]
+) -> list[Finding]:
+    return [
+        state.findings[r.rule_id]
+        for r in reasons
+        if r.source.startswith("message[") and r.rule_id in state.findings
+    ]
 
 
 def _describe(exc: ValidationError) -> str:

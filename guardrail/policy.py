@@ -339,10 +339,13 @@ def _handoff(
     )
 
 
-def failsafe_decision(registry: Registry, code: str, detail: str) -> Decision:
+def failsafe_decision(
+    registry: Registry, code: str, detail: str, human: Sequence[Finding] = ()
+) -> Decision:
     """The restricted decision used when the policy itself cannot run.
 
-    No write, money or irreversible tool; a human offered; the reason says what failed.
+    No write, money or irreversible tool; a human offered, and required when the customer
+    already asked for one (`human` holds those findings); the reason says what failed.
     """
     reason = ReasonCode(code=code, rule_id="engine", source="engine",
                         explanation=f"guardrail could not evaluate the policy: {detail}")
@@ -352,6 +355,7 @@ def failsafe_decision(registry: Registry, code: str, detail: str) -> Decision:
             verdicts.append(ToolVerdict(tool=name, verdict="deny", reasons=[reason]))
         else:
             verdicts.append(ToolVerdict(tool=name, verdict="allow"))
+    asked = [finding.reason() for finding in human]
     return Decision(
         need_state=registry.settings.default_need_state,
         need_confidence=0.0,
@@ -360,10 +364,16 @@ def failsafe_decision(registry: Registry, code: str, detail: str) -> Decision:
         friction=[],
         tools=verdicts,
         retrieval_scope=[],
-        directives=["offer_human"],
-        handoff=Handoff(offered=True, reasons=[str(reason)],
-                        queue=registry.settings.default_queue, priority="high"),
-        reason_codes=[reason],
+        directives=["handoff_now" if asked else "offer_human"],
+        handoff=Handoff(
+            required=bool(asked),
+            offered=True,
+            mode="immediate" if asked else "none",
+            reasons=[str(r) for r in [*asked, reason]],
+            queue=registry.settings.default_queue,
+            priority="high",
+        ),
+        reason_codes=[*asked, reason],
         policy_version=registry.version,
         failsafe=True,
     )

@@ -202,7 +202,9 @@ def _link(
     if len(settings_in) != 1:
         where = ", ".join(name for name, _ in settings_in) or "no file"
         out.add(source, "settings", f"exactly one file must hold `settings` (found in {where})")
-        return None
+        if not settings_in:
+            return None
+    # With several, the first is used to go on checking, so no other problem stays hidden.
     settings_file, settings = settings_in[0]
     assert settings is not None
 

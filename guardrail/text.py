@@ -109,7 +109,9 @@ class Normaliser:
     @staticmethod
     def fold(raw: str) -> str:
         """Unicode-fold `raw`: NFKC, no invisible/control characters, casefolded, ASCII letters."""
-        text = _CONTROL.sub(" ", raw.translate(_INVISIBLE))
+        # Control characters are dropped, not turned into spaces: "ch\x00arged" renders as
+        # "charged" to a reader, so it must read as "charged" to the rules too.
+        text = _CONTROL.sub("", raw.translate(_INVISIBLE))
         text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
         if not text.isascii():
             decomposed = unicodedata.normalize("NFKD", text)
@@ -142,10 +144,14 @@ class Normaliser:
             candidates.update(self._index.get(variant, ()))
         if len(candidates) == 1:
             return next(iter(candidates))
-        # Ambiguous corrections are skipped unless exactly one keeps the first letter.
+        # Ambiguous corrections are skipped unless exactly one keeps the first letter, or
+        # exactly one keeps both the first and the last ("chargd": charged, not charge).
         same_start = [c for c in candidates if c[0] == word[0]]
         if len(same_start) == 1:
             return same_start[0]
+        same_ends = [c for c in same_start if c[-1] == word[-1]]
+        if len(same_ends) == 1:
+            return same_ends[0]
         return word
 
     def canonical(self, raw: str) -> Canonical:

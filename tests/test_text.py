@@ -1,0 +1,180 @@
+"""Text normalisation: how raw customer (or attacker) text becomes the canonical words rules read.
+
+Each case runs on two normalisers: a small hand-built one (so the behaviour is pinned without the
+rule files) and the shipped registry's (what production actually uses).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+import yaml
+
+from guardrail import Registry
+from guardrail._resources import default_registry_dir
+from guardrail.text import Normaliser
+
+VOCABULARY = ["charged", "twice", "locked", "refund", "chargeback", "password", "recognise"]
+KNOWN = ["looked", "locker", "twins"]
+
+
+@pytest.fixture(params=["small", "shipped"])
+def normaliser(request: pytest.FixtureRequest, registry: Registry) -> Normaliser:
+    if request.param == "small":
+        return Normaliser(VOCABULARY, KNOWN, min_length=5)
+    return registry.normaliser
+
+
+def text_of(normaliser: Normaliser, raw: str) -> str:
+    return normaliser.canonical(raw).text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("I was \u0441harged twi\u0441e", "i was charged twice", id="cyrillic-es"),
+        pytest.param("\u0441\u04bb\u0430\u0433g\u0435d", "charged", id="mostly-cyrillic"),
+        pytest.param("\u03c1assword", "password", id="greek-rho"),
+    ],
+)
+def test_confusable_letters_fold_to_latin(normaliser: Normaliser, raw: str, expected: str) -> None:
+    assert text_of(normaliser, raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "lo\u200bcked",  # zero-width space
+        "lo\u200ccked",  # zero-width non-joiner
+        "lo\u200dcked",  # zero-width joiner
+        "lo\u2060cked",  # word joiner
+        "lo\ufeffcked",  # byte-order mark
+        "lo\u00adcked",  # soft hyphen
+        "l\u200bo\u200bc\u200bk\u200be\u200bd",
+    ],
+)
+def test_zero_width_characters_inside_words_are_removed(normaliser: Normaliser, raw: str) -> None:
+    assert normaliser.canonical(raw).words == ("locked",)
+
+
+def test_fullwidth_letters(normaliser: Normaliser) -> None:
+    assert text_of(normaliser, "\uff32\uff25\uff26\uff35\uff2e\uff24") == "refund"
+    assert text_of(normaliser, "\uff43\uff48\uff41\uff52\uff47\uff45\uff44 twice") == "charged twice"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["c h a r g e b a c k", "c.h.a.r.g.e.b.a.c.k", "c-h-a-r-g-e-b-a-c-k", "C H A R G E B A C K"],
+)
+def test_spaced_out_letters_are_joined(normaliser: Normaliser, raw: str) -> None:
+    assert text_of(normaliser, raw) == "chargeback"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("r3fund", "refund"), ("l0cked", "locked"), ("ch4rged tw1ce", "charged twice")],
+)
+def test_leetspeak(normaliser: Normaliser, raw: str, expected: str) -> None:
+    assert text_of(normaliser, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("chargd", "charged", id="chargd"),
+        pytest.param("I was chargd twice", "i was charged twice", id="chargd-in-a-sentence"),
+        pytest.param("pasword", "password", id="missing-letter"),
+        pytest.param("refnd", "refund", id="missing-vowel"),
+    ],
+)
+def test_typos_are_corrected_towards_rule_words(
+    normaliser: Normaliser, raw: str, expected: str
+) -> None:
+    assert text_of(normaliser, raw) == expected
+
+
+def test_typos_chargd_twise() -> None:
+    # On the shipped registry "twise" is itself a pattern word (a rule lists it), so the
+    # two-typo phrase is pinned on the small vocabulary; "chargd" alone is checked on both above.
+    small = Normaliser(VOCABULARY, KNOWN, min_length=5)
+    assert text_of(small, "chargd twise") == "charged twice"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("didn't", "didnt"),
+        ("didn\u2019t", "didnt"),
+        ("I can't log in", "i cant log in"),
+        ("it isn\u02bct mine", "it isnt mine"),
+    ],
+)
+def test_apostrophes_are_dropped(normaliser: Normaliser, raw: str, expected: str) -> None:
+    assert text_of(normaliser, raw) == expected
+
+
+def test_control_characters_are_removed(normaliser: Normaliser) -> None:
+    raw = "ch\x00ar\x07ged tw\x1bice\x7f"
+    folded = Normaliser.fold(raw)
+    assert not [c for c in folded if unicodedata.category(c) == "Cc"], repr(folded)
+    # Removed, not turned into a word break: a NUL inside a word renders as nothing, so it
+    # must not split "charged" for the rules while the model (and a human) still read it.
+    assert text_of(normaliser, raw) == "charged twice"
+
+
+def test_control_characters_between_words(normaliser: Normaliser) -> None:
+    assert text_of(normaliser, "charged\x00 twice") == "charged twice"
+
+
+@pytest.mark.parametrize("word", ["looked", "locker"])
+def test_known_real_words_are_not_corrected(normaliser: Normaliser, word: str) -> None:
+    assert normaliser.canonical(f"I {word} at my account").words == ("i", word, "at", "my", "account")
+
+
+def test_every_shipped_known_word_is_left_alone(registry: Registry) -> None:
+    words = set(registry.settings.typo.known_words)
+    words.update(_file_known_words())
+    changed = {w: registry.normaliser.canonical(w).text for w in sorted(words)}
+    changed = {w: c for w, c in changed.items() if c != w}
+    assert not changed, f"known words rewritten: {changed}"
+
+
+def _file_known_words() -> list[str]:
+    # known_words may also come from a top-level `known_words:` list in any registry file.
+    out: list[str] = []
+    for path in sorted(default_registry_dir().glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        out.extend(data.get("known_words") or [])
+    return out
+
+
+def test_short_words_are_not_corrected(registry: Registry) -> None:
+    # Below typo.min_length a single edit turns too many real words into rule words.
+    min_length = registry.settings.typo.min_length
+    assert registry.normaliser.canonical("bill").words == ("bill",)
+    assert all(len(w) < min_length for w in ("bill", "card", "lock"))
+
+
+def test_clause_punctuation_becomes_a_break(normaliser: Normaliser) -> None:
+    canonical = normaliser.canonical("Not me. I was charged twice!! Why?")
+    assert canonical.words == ("not", "me", ".", "i", "was", "charged", "twice", ".", "why", ".")
+    assert canonical.text == " ".join(canonical.words)
+    for index, start in enumerate(canonical.starts):
+        assert canonical.text[start:].startswith(canonical.words[index])
+        assert canonical.word_at(start) == index
+
+
+def test_casefold_and_accents(normaliser: Normaliser) -> None:
+    assert text_of(normaliser, "R\u00c9FUND Stra\u00dfe") == "refund strasse"
+
+
+def test_canonical_is_pure(normaliser: Normaliser) -> None:
+    raw = "I was \u0441harged tw\u200bice, didn't r3fund"
+    assert normaliser.canonical(raw) == normaliser.canonical(raw)
+
+
+def test_empty_and_punctuation_only(normaliser: Normaliser) -> None:
+    assert normaliser.canonical("").words == ()
+    assert normaliser.canonical("?!...").words == ()
+    assert normaliser.canonical("\u200b\u200b").words == ()
