@@ -2,7 +2,8 @@
 
 Input, one JSON object a line::
 
-    {"id": "c1", "messages": [{"role": "user", "content": "..."}], "context": {...}, "signals": {...}}
+    {"id": "c1", "messages": [{"role": "user", "content": "..."}],
+     "context": {...}, "signals": {...}}
 
 Labelled data may carry extra top-level keys starting with ``expected_``, ``source_`` or ``meta``;
 they are ignored. Any other unknown key is an error, so a typo never silently drops input.

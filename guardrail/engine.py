@@ -61,7 +61,8 @@ class Guardrail:
 
     Example:
         >>> guard = Guardrail.from_defaults()
-        >>> decision = guard.check({"messages": [{"role": "user", "content": "I was charged twice"}]})
+        >>> message = {"role": "user", "content": "I was charged twice"}
+        >>> decision = guard.check({"messages": [message]})
         >>> decision.handoff.required
         True
     """
@@ -218,7 +219,9 @@ class Guardrail:
                 retired = True
         return retired
 
-    def _decide(self, conv: Conversation, state: _ConversationState, new: list[Finding]) -> Decision:
+    def _decide(
+        self, conv: Conversation, state: _ConversationState, new: list[Finding]
+    ) -> Decision:
         registry = self.registry
         today = self._clock()
         need = state.need_state or registry.settings.default_need_state

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import ClassVar
 
 from guardrail.conversation import Context, Signals
 from guardrail.decision import PRIORITY_ORDER, Decision, Handoff, SegmentAssignment, ToolVerdict
@@ -98,7 +99,9 @@ def _criterion(c: Criterion, where: str, state: _State) -> list[ReasonCode] | No
                            f"(confidence {facts.need_confidence:.2f})")]
     if c.signal is not None or c.context is not None:
         name = c.signal or c.context
-        assert name is not None and c.op is not None and c.value is not None
+        assert name is not None
+        assert c.op is not None
+        assert c.value is not None
         value = facts.signal(name) if c.signal else facts.context_value(name)
         if value is None or not _OPS[c.op](value, c.value):
             return None
@@ -201,7 +204,7 @@ def _policy_reason(verdict: str, source: str, explanation: str) -> ReasonCode:
 class _Tools:
     """Accumulates tool verdicts; a stricter verdict replaces a looser one, never the reverse."""
 
-    _RANK = {"allow": 0, "confirm": 1, "deny": 2}
+    _RANK: ClassVar[dict[str, int]] = {"allow": 0, "confirm": 1, "deny": 2}
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
@@ -231,8 +234,7 @@ class _Tools:
 
     def verdicts(self) -> list[ToolVerdict]:
         return [
-            ToolVerdict(tool=name, verdict=self.verdict[name],  # type: ignore[arg-type]
-                        reasons=self.reasons[name])
+            ToolVerdict(tool=name, verdict=self.verdict[name], reasons=self.reasons[name])
             for name in self._registry.tools
         ]
 

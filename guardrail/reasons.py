@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Finding", "FindingKind", "ReasonCode", "RiskTier", "RISK_ORDER"]
+__all__ = ["RISK_ORDER", "Finding", "FindingKind", "ReasonCode", "RiskTier"]
 
 RiskTier = Literal["low", "medium", "high", "critical"]
 RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}

@@ -22,16 +22,26 @@ from guardrail._resources import default_registry_dir
 from guardrail.conversation import Context, Signals
 from guardrail.errors import RegistryError, RegistryIssue
 from guardrail.reasons import RISK_ORDER
-from guardrail.schema import Criteria, Criterion, RegistryFile, RuleSpec, SegmentSpec, Settings
-from guardrail.schema import ToolPolicy, ToolSpec
+from guardrail.schema import (
+    Criteria,
+    Criterion,
+    RegistryFile,
+    RuleSpec,
+    SegmentSpec,
+    Settings,
+    ToolPolicy,
+    ToolSpec,
+)
 from guardrail.text import Normaliser, pattern_vocabulary
 
-__all__ = ["ENGINE_CODES", "DERIVED_CONTEXT", "DERIVED_SIGNALS", "CompiledRule", "Registry"]
+__all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "ENGINE_CODES", "CompiledRule", "Registry"]
 
 # Reason codes the engine itself emits (not from a rule); criteria may refer to them.
 ENGINE_CODES: dict[str, str] = {
     "failsafe.detector_error": "A detector failed, so the decision was restricted",
-    "failsafe.oversized_input": "A message was too long to scan whole, so the decision was restricted",
+    "failsafe.oversized_input": (
+        "A message was too long to scan whole, so the decision was restricted"
+    ),
 }
 DERIVED_SIGNALS = frozenset({"user_turns"})
 DERIVED_CONTEXT = frozenset({"renewal_days"})
@@ -295,7 +305,8 @@ def _check_tool_policy(
         out.add(file, f"{where}", f"contradiction: {name!r} both needs confirmation and is denied")
     if policy.allowed is not None:
         for name in sorted(set(policy.confirm) - set(policy.allowed)):
-            out.add(file, f"{where}", f"contradiction: {name!r} needs confirmation but is not allowed")
+            out.add(file, f"{where}",
+                    f"contradiction: {name!r} needs confirmation but is not allowed")
 
 
 def _check_settings(

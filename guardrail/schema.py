@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 Effect = Literal["read", "write", "money", "irreversible"]
+_USER_ONLY: list[Role] = ["user"]
 RuleKind = Literal["risk", "need", "human", "injection", "friction", "exit"]
 Op = Literal["ge", "gt", "le", "lt", "eq"]
 
@@ -44,7 +45,7 @@ class _Spec(BaseModel):
 
 
 class ToolSpec(_Spec):
-    """A tool the agent can call, what it does to the world, and which arguments are the customer's."""
+    """A tool: what it does to the world, and which arguments must be the session customer's."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
@@ -71,7 +72,8 @@ class RuleSpec(_Spec):
     risk: RiskTier | None = None
     weight: float = Field(default=1.0, gt=0, le=10)
     negatable: bool = Field(
-        default=True, description="A negation just before the match ('not', 'never', ...) cancels it."
+        default=True,
+        description="A negation just before the match ('not', 'never', ...) cancels it.",
     )
     suppress_in_question: bool = Field(
         default=False,
@@ -82,7 +84,7 @@ class RuleSpec(_Spec):
         description="Patterns that, found anywhere in the same message, cancel the rule "
         "('I found my lost card').",
     )
-    roles: list[Role] = Field(default_factory=lambda: ["user"], min_length=1)
+    roles: list[Role] = Field(default_factory=lambda: _USER_ONLY.copy(), min_length=1)
 
 
 class Criterion(_Spec):
@@ -203,7 +205,7 @@ class SegmentSpec(_Spec):
 
 
 class DirectiveSpec(_Spec):
-    """A behaviour directive the registry may use; its prompt text lives in prompts/directives.yaml."""
+    """A behaviour directive; its prompt text lives in prompts/directives.yaml."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str

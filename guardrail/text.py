@@ -1,6 +1,6 @@
 """Text normalisation: the one place raw customer text is turned into what rules read.
 
-Customers (and attackers) write "сharged" with a Cyrillic с, "r3fund", "c h a r g e b a c k",
+Customers (and attackers) write "charged" with a Cyrillic c, "r3fund", "c h a r g e b a c k",
 "lo\u200bcked", "pasword" and "REFUND!!!". Rules should not each cope with that, so every message
 is folded once into *canonical words*: NFKC, zero-width and control characters removed, case
 folded, accents and look-alike letters mapped to ASCII, apostrophes dropped ("don't" -> "dont"),
@@ -19,11 +19,13 @@ __all__ = ["Canonical", "Normaliser"]
 
 # Characters that render as nothing but split a word for a regex.
 _INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0]
-    + list(range(0x200B, 0x2010))
-    + list(range(0x202A, 0x202F))
-    + list(range(0x2060, 0x2070))
-    + list(range(0xFE00, 0xFE10)),
+    [
+        0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x2070),
+        *range(0xFE00, 0xFE10),
+    ],
     None,
 )
 # Letters from other scripts that look like Latin ones (after casefolding). Mapping them is how
@@ -35,7 +37,7 @@ _CONFUSABLES = str.maketrans(
         "т": "t", "у": "y", "х": "x", "ԝ": "w", "ь": "b", "г": "r", "п": "n",
         "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
         "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "c", "σ": "o",
-        "ı": "i", "ȷ": "j", "ɡ": "g", "ɑ": "a", "ο": "o", "ℓ": "l",
+        "ı": "i", "ȷ": "j", "ɡ": "g", "ɑ": "a", "ℓ": "l",
         "’": "", "'": "", "`": "", "´": "", "ʼ": "",
     }
 )
@@ -95,7 +97,9 @@ class Normaliser:
 
     _MEMO_LIMIT = 100_000
 
-    def __init__(self, vocabulary: Iterable[str], known_words: Iterable[str], min_length: int) -> None:
+    def __init__(
+        self, vocabulary: Iterable[str], known_words: Iterable[str], min_length: int
+    ) -> None:
         self._vocabulary = frozenset(vocabulary)
         self._known = frozenset(known_words) | self._vocabulary
         self._min_length = min_length
