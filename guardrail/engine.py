@@ -192,7 +192,9 @@ class Guardrail:
         for finding in found:
             if finding.need_state is not None:
                 scores[finding.need_state] = scores.get(finding.need_state, 0.0) + finding.weight
-        if scores:
+        default = self.registry.settings.default_need_state
+        carried = state.need_state is not None and state.need_state != default
+        if scores and not (carried and set(scores) == {default}):
             best = max(scores, key=scores.__getitem__)
             state.need_state = best
             state.need_confidence = scores[best] / (sum(scores.values()) + 0.5)

@@ -70,9 +70,14 @@ _SAFE_GAP_WORD = (
 )
 
 
+_GAP_WORD_OR_BREAK = "(?: [a-z0-9.]+)"
+_SAFE_GAP_WORD_OR_BREAK = _SAFE_GAP_WORD.replace("[a-z0-9]+)", "[a-z0-9.]+)")
+
+
 def _expand(pattern: str) -> str:
     expanded = pattern.replace(" ~ ", "~").replace("~", _GAP)
-    return expanded.replace(_GAP_WORD, _SAFE_GAP_WORD)
+    expanded = expanded.replace(_GAP_WORD, _SAFE_GAP_WORD)
+    return expanded.replace(_GAP_WORD_OR_BREAK, _SAFE_GAP_WORD_OR_BREAK)
 
 
 def compile_rule_pattern(patterns: Iterable[str]) -> re.Pattern[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,10 +13,13 @@ from guardrail import Guardrail, Registry
 
 ConversationFactory = Callable[..., dict[str, Any]]
 
+# The date `stateless_guard` believes it is, so renewal windows do not drift with the calendar.
+TODAY = date(2026, 6, 1)
+
 
 def make_conversation(
     *messages: str | Mapping[str, str],
-    id: str | None = None,  # noqa: A002 - mirrors the Conversation field name
+    id: str | None = None,
     signals: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -50,6 +54,24 @@ def guard(registry: Registry) -> Guardrail:
     return Guardrail(registry)
 
 
+@pytest.fixture(scope="session")
+def _session_guard(registry: Registry) -> Guardrail:
+    return Guardrail(registry, clock=lambda: TODAY)
+
+
+@pytest.fixture
+def stateless_guard(_session_guard: Guardrail) -> Iterator[Guardrail]:
+    """One shared Guardrail (clock fixed at TODAY) for conversations *without* an id.
+
+    Building a Guardrail indexes every rule, so the many parametrised checks that keep no
+    per-conversation state share one. A test that leaves state behind fails at teardown.
+    """
+    yield _session_guard
+    leaked = list(_session_guard._states)
+    _session_guard._states.clear()
+    assert not leaked, f"stateless_guard kept state for {leaked}; use the `guard` fixture"
+
+
 @pytest.fixture
 def conversation() -> ConversationFactory:
     """`make_conversation`, as a fixture."""
@@ -57,8 +79,8 @@ def conversation() -> ConversationFactory:
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """DESIGN principle 7: no network on the default path. Any outbound connection fails the test."""
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DESIGN principle 7: no network on the default path; any outbound connection fails."""
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"a test tried to open a network connection: {args!r}")
@@ -66,4 +88,3 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    yield

@@ -6,10 +6,11 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from conftest import TODAY, ConversationFactory, make_conversation
 
 import guardrail.engine
 from guardrail import Decision, Guardrail, Registry
@@ -17,9 +18,6 @@ from guardrail._resources import default_registry_dir
 from guardrail.detectors.rules import RuleDetector
 from guardrail.text import Normaliser
 
-from conftest import ConversationFactory, make_conversation
-
-TODAY = date(2026, 6, 1)
 RESTRICTED_EFFECTS = {"write", "money", "irreversible"}
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 PRIORITY_ORDER = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
@@ -72,16 +70,30 @@ VARIED = [
     ),
 ]
 VARIED_IDS = [
-    "dispute", "stolen-card", "lockout", "legal", "safety", "human", "injection", "how-to",
-    "access-failed", "cancel", "incident-reopen", "compliance", "self-serve", "escalation-prone",
-    "tool-injection", "pii-dispute", "multi-turn",
+    "dispute",
+    "stolen-card",
+    "lockout",
+    "legal",
+    "safety",
+    "human",
+    "injection",
+    "how-to",
+    "access-failed",
+    "cancel",
+    "incident-reopen",
+    "compliance",
+    "self-serve",
+    "escalation-prone",
+    "tool-injection",
+    "pii-dispute",
+    "multi-turn",
 ]
 
 
 @pytest.fixture(scope="module")
-def clocked(registry: Registry) -> Guardrail:
-    """One Guardrail with a fixed date, for tests that send no conversation id (no state)."""
-    return Guardrail(registry, clock=lambda: TODAY)
+def fresh_pair(registry: Registry) -> tuple[Guardrail, Guardrail]:
+    """Two independently built Guardrails, used only with conversations that carry no id."""
+    return Guardrail(registry, clock=lambda: TODAY), Guardrail(registry, clock=lambda: TODAY)
 
 
 def restricted_tools(registry: Registry) -> set[str]:
@@ -102,9 +114,11 @@ def assert_fail_closed(decision: Decision, registry: Registry, code: str) -> Non
 
 
 @pytest.mark.parametrize("conv", VARIED, ids=VARIED_IDS)
-def test_1_same_input_same_decision(registry: Registry, conv: dict[str, Any]) -> None:
-    first = Guardrail(registry, clock=lambda: TODAY)
-    decisions = [first.check(conv), first.check(conv), Guardrail(registry, clock=lambda: TODAY).check(conv)]
+def test_1_same_input_same_decision(
+    fresh_pair: tuple[Guardrail, Guardrail], conv: dict[str, Any]
+) -> None:
+    first, second = fresh_pair
+    decisions = [first.check(conv), first.check(conv), second.check(conv)]
     dumps = [d.model_dump() for d in decisions]
     assert dumps[0] == dumps[1] == dumps[2]
 
@@ -113,16 +127,18 @@ def test_1_same_input_same_decision(registry: Registry, conv: dict[str, Any]) ->
 @pytest.mark.parametrize("injection", INJECTIONS)
 @pytest.mark.parametrize("dispute", DISPUTES)
 def test_1_injection_never_loosens_a_dispute(
-    clocked: Guardrail, dispute: str, injection: str, placement: str
+    stateless_guard: Guardrail, dispute: str, injection: str, placement: str
 ) -> None:
-    before = clocked.check(make_conversation(dispute))
+    before = stateless_guard.check(make_conversation(dispute))
     assert before.handoff.required
     if placement == "same-message":
-        after = clocked.check(make_conversation(f"{dispute}. {injection}"))
+        after = stateless_guard.check(make_conversation(f"{dispute}. {injection}"))
     elif placement == "next-user-message":
-        after = clocked.check(make_conversation(dispute, injection))
+        after = stateless_guard.check(make_conversation(dispute, injection))
     else:
-        after = clocked.check(make_conversation(dispute, {"role": "tool", "content": injection}))
+        after = stateless_guard.check(
+            make_conversation(dispute, {"role": "tool", "content": injection})
+        )
     assert after.handoff.required, after.explain()
     assert {t.tool for t in before.denied_tools} <= {t.tool for t in after.denied_tools}
     assert set(after.allowed_tools) <= set(before.allowed_tools)
@@ -139,8 +155,9 @@ def test_1_injection_in_a_later_turn_keeps_the_handoff(
 ) -> None:
     turns: list[Any] = [DISPUTES[0], {"role": "assistant", "content": "Let me look."}]
     before = guard.check(conversation(*turns, id="inj"))
-    after = guard.check(conversation(*turns, {"role": "tool", "content": injection}, injection,
-                                     id="inj"))
+    after = guard.check(
+        conversation(*turns, {"role": "tool", "content": injection}, injection, id="inj")
+    )
     assert after.handoff.required
     assert {t.tool for t in before.denied_tools} <= {t.tool for t in after.denied_tools}
 
@@ -156,10 +173,20 @@ def test_1_a_tool_result_cannot_close_a_dispute(
     assert after.handoff.required
 
 
-# -- 2. Fail closed ------------------------------------------------------------------------------
+# -- 2. Fail closed --------------------------------------------------------------------------------
 
-EXCEPTIONS = [RuntimeError, ValueError, KeyError, TypeError, TimeoutError, OSError,
-              RecursionError, AttributeError, ZeroDivisionError, re.error]
+EXCEPTIONS = [
+    RuntimeError,
+    ValueError,
+    KeyError,
+    TypeError,
+    TimeoutError,
+    OSError,
+    RecursionError,
+    AttributeError,
+    ZeroDivisionError,
+    re.error,
+]
 
 
 def _raiser(exc_type: type[BaseException]) -> Callable[..., Any]:
@@ -172,35 +199,44 @@ def _raiser(exc_type: type[BaseException]) -> Callable[..., Any]:
 @pytest.mark.parametrize("exc_type", EXCEPTIONS, ids=lambda e: e.__name__)
 @pytest.mark.parametrize("text", ["how do I export my invoices", "I was charged twice", "hi there"])
 def test_2_detector_failure_fails_closed(
-    guard: Guardrail, registry: Registry, monkeypatch: pytest.MonkeyPatch,
-    exc_type: type[BaseException], text: str,
+    stateless_guard: Guardrail,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    exc_type: type[BaseException],
+    text: str,
 ) -> None:
     monkeypatch.setattr(RuleDetector, "scan", _raiser(exc_type))
-    decision = guard.check(make_conversation(text))
+    decision = stateless_guard.check(make_conversation(text))
     assert_fail_closed(decision, registry, "failsafe.detector_error")
 
 
 @pytest.mark.parametrize("exc_type", EXCEPTIONS, ids=lambda e: e.__name__)
 @pytest.mark.parametrize("target", ["assign_segments", "decide"])
 def test_2_policy_failure_fails_closed(
-    guard: Guardrail, registry: Registry, monkeypatch: pytest.MonkeyPatch,
-    exc_type: type[BaseException], target: str,
+    stateless_guard: Guardrail,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    exc_type: type[BaseException],
+    target: str,
 ) -> None:
     monkeypatch.setattr(guardrail.engine, target, _raiser(exc_type))
-    decision = guard.check(make_conversation("how do I export my invoices"))
+    decision = stateless_guard.check(make_conversation("how do I export my invoices"))
     assert_fail_closed(decision, registry, "failsafe.engine_error")
 
 
 @pytest.mark.parametrize(
     "output",
-    [pytest.param(None, id="none"), pytest.param([object()], id="not-a-finding"),
-     pytest.param("garbage", id="a-string")],
+    [
+        pytest.param(None, id="none"),
+        pytest.param([object()], id="not-a-finding"),
+        pytest.param("garbage", id="a-string"),
+    ],
 )
 def test_2_malformed_detector_output_fails_closed(
-    guard: Guardrail, registry: Registry, monkeypatch: pytest.MonkeyPatch, output: Any
+    stateless_guard: Guardrail, registry: Registry, monkeypatch: pytest.MonkeyPatch, output: Any
 ) -> None:
     monkeypatch.setattr(RuleDetector, "scan", lambda self, index, message: output)
-    decision = guard.check(make_conversation("how do I export my invoices"))
+    decision = stateless_guard.check(make_conversation("how do I export my invoices"))
     assert decision.failsafe, decision.explain()
     assert any(r.code.startswith("failsafe.") for r in decision.reason_codes)
     risky = restricted_tools(registry)
@@ -212,8 +248,8 @@ def test_2_malformed_detector_output_fails_closed(
 
 
 @pytest.mark.parametrize("conv", VARIED, ids=VARIED_IDS)
-def test_3_every_effect_has_a_reason(clocked: Guardrail, conv: dict[str, Any]) -> None:
-    decision = clocked.check(conv)
+def test_3_every_effect_has_a_reason(stateless_guard: Guardrail, conv: dict[str, Any]) -> None:
+    decision = stateless_guard.check(conv)
     listed = {(r.code, r.rule_id, r.source) for r in decision.reason_codes}
     assert decision.segments
     for seg in decision.segments:
@@ -241,7 +277,7 @@ def test_3_every_effect_has_a_reason(clocked: Guardrail, conv: dict[str, Any]) -
         assert not re.search(r"\d{4}[ -]?\d{4}[ -]?\d{4}", reason.evidence), reason.evidence
 
 
-# -- 4. The customer can always reach a human ----------------------------------------------------
+# -- 4. The customer can always reach a human ------------------------------------------------------
 
 IN_TEN_DAYS = (TODAY + timedelta(days=10)).isoformat()
 HUMAN = "I want to talk to a human"
@@ -264,7 +300,8 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "reopen_prone": {"messages": ["hi there"], "signals": {"reopened_tickets_7d": 1}},
     "repeat_issue": {"messages": ["hi there"], "signals": {"same_intent_contacts_7d": 1}},
     "self_serve_failed": {
-        "messages": ["hi there"], "signals": {"articles_viewed_15m": 3, "minutes_since_article": 2},
+        "messages": ["hi there"],
+        "signals": {"articles_viewed_15m": 3, "minutes_since_article": 2},
     },
     "assisted_after_self_serve": {"messages": ["hi there"], "signals": {"articles_viewed_15m": 1}},
     "high_effort": {"messages": ["hi there"], "signals": {"last_ces": 2}},
@@ -281,8 +318,11 @@ def test_4_every_segment_has_a_trigger() -> None:
 @pytest.mark.parametrize("human", [HUMAN, "let me talk to a real person"])
 @pytest.mark.parametrize("segment", SHIPPED_SEGMENTS)
 def test_4_human_reachable_in_every_segment(
-    clocked: Guardrail, registry: Registry, monkeypatch: pytest.MonkeyPatch,
-    segment: str, human: str,
+    stateless_guard: Guardrail,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    segment: str,
+    human: str,
 ) -> None:
     if segment == "failsafe":
         # Entered through a detector failure on the first message; the request comes after.
@@ -300,9 +340,11 @@ def test_4_human_reachable_in_every_segment(
             pytest.fail(f"no trigger for segment {segment!r}: add one to TRIGGERS")
         trigger = TRIGGERS[segment]
     extra = {k: v for k, v in trigger.items() if k != "messages"}
-    entered = clocked.check(make_conversation(*trigger["messages"], **extra))
-    assert segment in entered.segment_ids(), f"trigger does not enter {segment}: {entered.explain()}"
-    decision = clocked.check(make_conversation(*trigger["messages"], human, **extra))
+    entered = stateless_guard.check(make_conversation(*trigger["messages"], **extra))
+    assert segment in entered.segment_ids(), (
+        f"trigger does not enter {segment}: {entered.explain()}"
+    )
+    decision = stateless_guard.check(make_conversation(*trigger["messages"], human, **extra))
     assert segment in decision.segment_ids()
     assert "human_requested" in decision.segment_ids(), decision.explain()
     assert decision.handoff.required, decision.explain()
@@ -313,7 +355,7 @@ def test_4_human_reachable_in_every_segment(
 def test_4_human_reachable_when_the_policy_fails(
     guard: Guardrail, monkeypatch: pytest.MonkeyPatch, target: str
 ) -> None:
-    """'Honoured on every path': the engine_error failsafe must not swallow a request for a person."""
+    """'Honoured on every path': the engine_error failsafe must not swallow a human request."""
     monkeypatch.setattr(guardrail.engine, target, _raiser(RuntimeError))
     decision = guard.check(make_conversation("how do I export my invoices", HUMAN))
     assert decision.failsafe
@@ -341,7 +383,9 @@ DECOUPLED = {
     "lockout": make_conversation("my account is locked"),
     "human": make_conversation("let me talk to a real person"),
     "how-to": make_conversation("how do I export my invoices"),
-    "access-failed": make_conversation("I forgot my password", signals={"failed_guided_attempts": 2}),
+    "access-failed": make_conversation(
+        "I forgot my password", signals={"failed_guided_attempts": 2}
+    ),
     "cancel": make_conversation("cancel my subscription"),
     "small-talk": make_conversation("hi there"),
     "compliance": make_conversation("do you have a DPA?"),
@@ -381,24 +425,28 @@ def _check_decoupled(guard: Guardrail, name: str, context: dict[str, Any]) -> No
 @pytest.mark.parametrize("context", ONE_AT_A_TIME)
 @pytest.mark.parametrize("name", list(DECOUPLED))
 def test_5_context_changes_no_permission(
-    clocked: Guardrail, name: str, context: dict[str, Any]
+    stateless_guard: Guardrail, name: str, context: dict[str, Any]
 ) -> None:
-    _check_decoupled(clocked, name, context)
+    _check_decoupled(stateless_guard, name, context)
 
 
 @pytest.mark.parametrize("name", list(DECOUPLED))
-def test_5_context_changes_no_permission_in_any_combination(clocked: Guardrail, name: str) -> None:
+def test_5_context_changes_no_permission_in_any_combination(
+    stateless_guard: Guardrail, name: str
+) -> None:
     names = list(DIMENSIONS)
     for values in itertools.product(*DIMENSIONS.values()):
-        _check_decoupled(clocked, name, dict(zip(names, values, strict=True)))
+        _check_decoupled(stateless_guard, name, dict(zip(names, values, strict=True)))
 
 
 @pytest.mark.parametrize("context", [{"ltv": 50_000}, {"renewal_date": IN_TEN_DAYS}])
-def test_5_value_raises_handoff_priority(clocked: Guardrail, context: dict[str, Any]) -> None:
-    base = clocked.check(DECOUPLED["human"])
+def test_5_value_raises_handoff_priority(
+    stateless_guard: Guardrail, context: dict[str, Any]
+) -> None:
+    base = stateless_guard.check(DECOUPLED["human"])
     assert base.handoff.required
     assert base.handoff.priority == "normal"  # otherwise this test proves nothing
-    lifted = clocked.check({**DECOUPLED["human"], "context": context})
+    lifted = stateless_guard.check({**DECOUPLED["human"], "context": context})
     assert lifted.handoff.priority == "high"
 
 
@@ -407,9 +455,9 @@ def test_5_value_raises_handoff_priority(clocked: Guardrail, context: dict[str, 
 
 @pytest.mark.parametrize("conv", VARIED, ids=VARIED_IDS)
 def test_6_policy_version_in_every_decision(
-    clocked: Guardrail, registry: Registry, conv: dict[str, Any]
+    stateless_guard: Guardrail, registry: Registry, conv: dict[str, Any]
 ) -> None:
-    decision = clocked.check(conv)
+    decision = stateless_guard.check(conv)
     assert decision.policy_version == registry.version
     assert decision.policy_version.startswith("sha256:")
     assert decision.model_dump()["policy_version"] == registry.version
@@ -428,7 +476,12 @@ def test_6_an_edited_registry_has_a_new_version() -> None:
     original = Registry.from_texts(texts)
     name = next(n for n in texts if "routing: {priority: high}" in texts[n])
     edited = Registry.from_texts(
-        {**texts, name: texts[name].replace("routing: {priority: high}", "routing: {priority: urgent}", 1)}
+        {
+            **texts,
+            name: texts[name].replace(
+                "routing: {priority: high}", "routing: {priority: urgent}", 1
+            ),
+        }
     )
     assert edited.version != original.version
     conv = make_conversation("hi there")
@@ -436,7 +489,7 @@ def test_6_an_edited_registry_has_a_new_version() -> None:
     assert Guardrail(edited).check(conv).policy_version == edited.version
 
 
-# -- 7. Cheap per turn -------------------------------------------------------------------------------
+# -- 7. Cheap per turn -----------------------------------------------------------------------------
 
 
 def _long_conversation(n: int) -> list[dict[str, str]]:
@@ -470,7 +523,7 @@ def test_7_only_new_text_is_canonicalised(
     assert calls == []
 
 
-# -- 8. Purpose-bound data ---------------------------------------------------------------------------
+# -- 8. Purpose-bound data -------------------------------------------------------------------------
 
 PRIVATE = [
     "Hi, this is Jane Doe, jane.doe@example.com, someone changed my email and password last night",
@@ -505,8 +558,9 @@ def _strings(obj: Any, seen: set[int] | None = None) -> Iterator[str]:
 
 @pytest.mark.parametrize("text", PRIVATE)
 def test_8_engine_state_holds_no_message_text(guard: Guardrail, text: str) -> None:
-    conv = make_conversation(text, {"role": "assistant", "content": "Let me help."}, "ok",
-                             id="private")
+    conv = make_conversation(
+        text, {"role": "assistant", "content": "Let me help."}, "ok", id="private"
+    )
     guard.check(conv)
     assert "private" in guard._states
     stored = list(_strings(guard._states["private"]))

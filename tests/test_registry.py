@@ -99,7 +99,7 @@ def _extra_rule(rule_id: str, pattern: str) -> str:
     )
 
 
-# -- mutations: each edits the workbench and returns the issue it must cause --------------------
+# -- mutations: each edits the workbench and returns the issue it must cause -----------------------
 
 
 def unknown_tool_in_denied(wb: Workbench) -> Expected:
@@ -175,7 +175,9 @@ def unknown_key(wb: Workbench) -> Expected:
 
 def two_settings_files(wb: Workbench) -> Expected:
     settings_file = next(n for n in wb.texts if re.search(r"^settings:", wb.texts[n], re.M))
-    wb.add_file("93-test-settings.yaml", yaml.safe_dump({"settings": wb.doc(settings_file)["settings"]}))
+    wb.add_file(
+        "93-test-settings.yaml", yaml.safe_dump({"settings": wb.doc(settings_file)["settings"]})
+    )
     return Expected("", "settings", "93-test-settings.yaml")
 
 
@@ -205,7 +207,7 @@ def _describe(issues: list[RegistryIssue]) -> str:
     return "\n".join(f"{i.file!r} {i.path!r}: {i.message}" for i in issues)
 
 
-# -- the shipped registry --------------------------------------------------------------------
+# -- the shipped registry --------------------------------------------------------------------------
 
 
 def test_shipped_registry_loads(registry: Registry) -> None:
@@ -222,7 +224,7 @@ def test_unedited_texts_load() -> None:
     Registry.from_texts(Workbench().build())
 
 
-# -- version -----------------------------------------------------------------------------------
+# -- version ---------------------------------------------------------------------------------------
 
 
 def test_version_is_stable_when_nothing_changes(tmp_path: Path) -> None:
@@ -265,7 +267,7 @@ def test_version_changes_when_a_file_is_renamed() -> None:
     assert Registry.from_texts(renamed).version != Registry.from_texts(texts).version
 
 
-# -- broken registries -------------------------------------------------------------------------
+# -- broken registries -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("mutate", CROSS_FILE_AND_SCHEMA, ids=lambda f: f.__name__)
@@ -276,9 +278,7 @@ def test_each_problem_is_reported_with_file_and_path(
     expected = mutate(wb)
     error = _load_error(wb.build())
     assert isinstance(error, GuardrailError)
-    assert expected.found_in(error.issues), (
-        f"expected {expected} among:\n{_describe(error.issues)}"
-    )
+    assert expected.found_in(error.issues), f"expected {expected} among:\n{_describe(error.issues)}"
     # One edit, one problem: the loader does not bury it under follow-on noise.
     assert len(error.issues) == 1, _describe(error.issues)
     # The exception text names the file and the path, for a human reading a CI log.
@@ -344,7 +344,7 @@ def test_registry_errors_are_not_pydantic_errors() -> None:
     assert not isinstance(caught.value, pydantic.ValidationError)
 
 
-# -- JSON Schema for editors -------------------------------------------------------------------
+# -- JSON Schema for editors -----------------------------------------------------------------------
 
 
 def test_json_schema_is_serialisable_and_describes_segments() -> None:

@@ -60,7 +60,9 @@ def test_zero_width_characters_inside_words_are_removed(normaliser: Normaliser, 
 
 def test_fullwidth_letters(normaliser: Normaliser) -> None:
     assert text_of(normaliser, "\uff32\uff25\uff26\uff35\uff2e\uff24") == "refund"
-    assert text_of(normaliser, "\uff43\uff48\uff41\uff52\uff47\uff45\uff44 twice") == "charged twice"
+    assert (
+        text_of(normaliser, "\uff43\uff48\uff41\uff52\uff47\uff45\uff44 twice") == "charged twice"
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,7 +131,13 @@ def test_control_characters_between_words(normaliser: Normaliser) -> None:
 
 @pytest.mark.parametrize("word", ["looked", "locker"])
 def test_known_real_words_are_not_corrected(normaliser: Normaliser, word: str) -> None:
-    assert normaliser.canonical(f"I {word} at my account").words == ("i", word, "at", "my", "account")
+    assert normaliser.canonical(f"I {word} at my account").words == (
+        "i",
+        word,
+        "at",
+        "my",
+        "account",
+    )
 
 
 def test_every_shipped_known_word_is_left_alone(registry: Registry) -> None:

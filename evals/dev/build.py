@@ -20,7 +20,7 @@ def load(prefix):
             mod = importlib.import_module(f"src.{prefix}_{d}")
         except ModuleNotFoundError:
             continue
-        assert mod.DOMAIN == d
+        assert d == mod.DOMAIN
         for item in mod.ITEMS:
             style, need, handoff, why, text = item
             if isinstance(text, str):

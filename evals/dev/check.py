@@ -141,7 +141,7 @@ def table(title, counter, total, order=None):
     print(f"  {title}")
     for k in keys:
         if counter.get(k):
-            print(f"    {str(k):<20}{counter[k]:>5}  {100 * counter[k] / total:5.1f}%")
+            print(f"    {k!s:<20}{counter[k]:>5}  {100 * counter[k] / total:5.1f}%")
 
 
 def report(name, recs, min_lines, min_domain, warnings):

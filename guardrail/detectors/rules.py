@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections import defaultdict
 
 from guardrail._prefix import leading_strings
@@ -13,6 +15,33 @@ from guardrail.registry import ENGINE_CODES, CompiledRule, Registry
 from guardrail.text import Canonical
 
 __all__ = ["RuleDetector"]
+
+# One index per loaded registry (registries are immutable once loaded), however many
+# Guardrail instances share it.
+_INDEXES: weakref.WeakKeyDictionary[Registry, tuple[dict[str, list[int]], list[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_INDEX_LOCK = threading.Lock()
+
+
+def _start_index(registry: Registry) -> tuple[dict[str, list[int]], list[int]]:
+    """Index rules by the 1-3 characters their matches can start with (see `_prefix`), so a
+    message is tried against a rule only at the words that could begin a match."""
+    with _INDEX_LOCK:
+        cached = _INDEXES.get(registry)
+        if cached is not None:
+            return cached
+        starts: dict[str, list[int]] = defaultdict(list)
+        anywhere: list[int] = []
+        for number, rule in enumerate(registry.rules):
+            strings = leading_strings(rule.regex)
+            if strings is None:
+                anywhere.append(number)
+                continue
+            for string in strings:
+                starts[string].append(number)
+        _INDEXES[registry] = (dict(starts), anywhere)
+        return _INDEXES[registry]
 
 
 class RuleDetector:
@@ -36,17 +65,7 @@ class RuleDetector:
             for role in rule.spec.roles:
                 by_role[role].append(rule)
         self._by_role = dict(by_role)
-        # Index every rule by the 1-3 characters its matches can start with, so a message is
-        # only tried against a rule at the words that could begin a match (see _prefix).
-        self._starts: dict[str, list[int]] = defaultdict(list)
-        self._anywhere: list[int] = []
-        for number, rule in enumerate(registry.rules):
-            strings = leading_strings(rule.regex)
-            if strings is None:
-                self._anywhere.append(number)
-                continue
-            for string in strings:
-                self._starts[string].append(number)
+        self._starts, self._anywhere = _start_index(registry)
         self._number = {id(rule): n for n, rule in enumerate(registry.rules)}
 
     def scan(self, index: int, message: Message) -> list[Finding]:
