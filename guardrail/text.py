@@ -76,6 +76,23 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+def _one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    if a[i + 1 :] == b[i + 1 :]:
+        return True
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+
+
 def pattern_vocabulary(patterns: Iterable[str], min_length: int) -> set[str]:
     """The literal words (of at least `min_length` letters) that a set of regexes spell out."""
     vocabulary: set[str] = set()
@@ -146,6 +163,9 @@ class Normaliser:
         candidates: set[str] = set()
         for variant in _deletes(word) | {word}:
             candidates.update(self._index.get(variant, ()))
+        # Shared deletes also pair words two edits apart ("witdrawal"/"withdrawl"): keep only
+        # true single edits (one insertion, deletion, substitution or adjacent swap).
+        candidates = {c for c in candidates if _one_edit(word, c)}
         if len(candidates) == 1:
             return next(iter(candidates))
         # Ambiguous corrections are skipped unless exactly one keeps the first letter, or
