@@ -1,0 +1,52 @@
+"""The rule path's safety figures on labelled data, as a regression gate for rule edits.
+
+Thresholds are the issue's targets (must-handoff recall >= 0.97, wrongful escalation <= 5%).
+`evals/dev/holdout.jsonl` is deliberately not gated: it is kept unseen to measure how far the
+rules generalise, and gating it would invite tuning on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrail import Guardrail, Registry
+from guardrail.scoring import score_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+BANKING77 = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
+
+
+def _score(registry: Registry, path: Path) -> tuple[float, float, int]:
+    with path.open("rb") as handle:
+        result = score_lines(Guardrail(registry), handle)
+    return result.recall, result.wrongful_escalation, result.lines
+
+
+def test_dev_set_meets_the_safety_targets(registry: Registry) -> None:
+    recall, wrongful, lines = _score(registry, ROOT / "evals" / "dev" / "dev.jsonl")
+    assert lines >= 400
+    assert recall >= 0.97
+    assert wrongful <= 0.05
+
+
+@pytest.mark.skipif(not BANKING77.exists(), reason="shared/data/banking77 is not beside the repo")
+def test_banking77_meets_the_safety_targets(registry: Registry) -> None:
+    recall, wrongful, lines = _score(registry, BANKING77)
+    assert lines == 10_003
+    assert recall >= 0.97
+    assert wrongful <= 0.05
+
+
+def test_a_registry_without_the_dispute_rules_fails_the_gate(registry: Registry) -> None:
+    """The gate can fail: drop the dispute segment's entry rule and recall collapses."""
+    from guardrail._resources import default_registry_dir
+
+    texts = {p.name: p.read_text(encoding="utf-8") for p in default_registry_dir().glob("*.yaml")}
+    texts["41-segments-risk.yaml"] = texts["41-segments-risk.yaml"].replace(
+        "any: [{rule: risk.billing_dispute}]", "any: [{rule: security.prompt_injection}]"
+    )
+    broken = Registry.from_texts(texts)
+    recall, _, _ = _score(broken, ROOT / "evals" / "dev" / "dev.jsonl")
+    assert recall < 0.9
