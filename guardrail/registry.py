@@ -80,6 +80,10 @@ def _expand(pattern: str) -> str:
     return expanded.replace(_GAP_WORD_OR_BREAK, _SAFE_GAP_WORD_OR_BREAK)
 
 
+def _any_of(patterns: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{_expand(p)})" for p in patterns)) if patterns else None
+
+
 def compile_rule_pattern(patterns: Iterable[str]) -> re.Pattern[str]:
     """Compile a rule's patterns into one regex, anchored on word boundaries."""
     body = "|".join(f"(?:{_expand(p)})" for p in patterns)
@@ -132,11 +136,8 @@ class Registry:
         self.segment_by_id = {s.id: s for s in self.segments}
         self.negators = frozenset(settings.negators)
         self.clause_breaks = frozenset(settings.clause_breaks)
-        self.question_markers = (
-            re.compile("|".join(f"(?:{_expand(m)})" for m in settings.question_markers))
-            if settings.question_markers
-            else None
-        )
+        self.question_markers = _any_of(settings.question_markers)
+        self.hypothetical_markers = _any_of(settings.hypothetical_markers)
         vocabulary = pattern_vocabulary(
             (p for rule in self.rules for p in rule.spec.patterns), settings.typo.min_length
         )
@@ -327,11 +328,12 @@ def _check_settings(
     ids = [d.id for d in settings.directives]
     for dup in sorted({d for d in ids if ids.count(d) > 1}):
         out.add(file, "settings.directives", f"duplicate directive {dup!r}")
-    for j, marker in enumerate(settings.question_markers):
-        try:
-            re.compile(_expand(marker))
-        except re.error as exc:
-            out.add(file, f"settings.question_markers[{j}]", f"bad regular expression: {exc}")
+    for field in ("question_markers", "hypothetical_markers"):
+        for j, marker in enumerate(getattr(settings, field)):
+            try:
+                re.compile(_expand(marker))
+            except re.error as exc:
+                out.add(file, f"settings.{field}[{j}]", f"bad regular expression: {exc}")
 
 
 def _check_criteria(

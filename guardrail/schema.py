@@ -79,6 +79,11 @@ class RuleSpec(_Spec):
         default=False,
         description="A how-to framing in the same clause ('how do I ...') cancels the match.",
     )
+    suppress_if_hypothetical: bool = Field(
+        default=True,
+        description="For risk rules: a hypothetical in the same sentence ('what happens if my "
+        "card ever gets stolen') cancels the match.",
+    )
     unless: list[str] = Field(
         default_factory=list,
         description="Patterns that, found anywhere in the same message, cancel the rule "
@@ -235,6 +240,7 @@ class Settings(_Spec):
     negation_window: int = Field(default=4, ge=0, le=12)
     clause_breaks: list[str] = Field(default_factory=list)
     question_markers: list[str] = Field(default_factory=list)
+    hypothetical_markers: list[str] = Field(default_factory=list)
     typo: TypoSettings = Field(default_factory=TypoSettings)
 
 

@@ -31,6 +31,15 @@ def test_dev_set_meets_the_safety_targets(registry: Registry) -> None:
     assert wrongful <= 0.05
 
 
+def test_second_dev_set_stays_above_its_floor(registry: Registry) -> None:
+    """evals/dev2 (near-misses and indirect phrasings) is not at the 0.97 target yet; this
+    floor catches regressions while the learned model is built."""
+    recall, wrongful, lines = _score(registry, ROOT / "evals" / "dev2" / "dev2.jsonl")
+    assert lines >= 400
+    assert recall >= 0.90
+    assert wrongful <= 0.05
+
+
 @pytest.mark.skipif(not BANKING77.exists(), reason="shared/data/banking77 is not beside the repo")
 def test_banking77_meets_the_safety_targets(registry: Registry) -> None:
     recall, wrongful, lines = _score(registry, BANKING77)

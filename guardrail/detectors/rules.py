@@ -59,6 +59,7 @@ class RuleDetector:
         self._breaks = registry.clause_breaks
         self._window = registry.settings.negation_window
         self._questions = registry.question_markers
+        self._hypotheticals = registry.hypothetical_markers
         self._max_chars = registry.settings.max_scan_chars
         by_role: dict[Role, list[CompiledRule]] = defaultdict(list)
         for rule in registry.rules:
@@ -148,6 +149,12 @@ class RuleDetector:
                 continue
             if rule.spec.suppress_in_question and self._in_question(canonical, word):
                 continue
+            if (
+                rule.spec.kind == "risk"
+                and rule.spec.suppress_if_hypothetical
+                and self._hypothetical(canonical, word)
+            ):
+                continue
             if rule.unless is not None and rule.unless.search(text):
                 return None
             return match
@@ -161,6 +168,19 @@ class RuleDetector:
             if word in self._negators:
                 return True
         return False
+
+    def _hypothetical(self, canonical: Canonical, start: int) -> bool:
+        """Is the sentence holding word `start` a hypothetical ("what happens if ... ever")?"""
+        if self._hypotheticals is None:
+            return False
+        words = canonical.words
+        begin = start
+        while begin > 0 and words[begin - 1] != ".":
+            begin -= 1
+        end = start
+        while end < len(words) and words[end] != ".":
+            end += 1
+        return self._hypotheticals.search(" ".join(words[begin:end])) is not None
 
     def _in_question(self, canonical: Canonical, start: int) -> bool:
         if self._questions is None:
