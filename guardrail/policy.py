@@ -117,48 +117,45 @@ def _criterion(c: Criterion, where: str, state: _State) -> list[ReasonCode] | No
         return [ReasonCode(code="risk.tier", rule_id=where, source="engine",
                            explanation=f"Risk is at least {c.risk_at_least}")]
     if c.all_of is not None:
-        reasons: list[ReasonCode] = []
-        for j, sub in enumerate(c.all_of):
-            got = _criterion(sub, f"{where}.all_of[{j}]", state)
-            if got is None:
-                return None
-            reasons.extend(got)
-        return reasons
+        return _every(c.all_of, f"{where}.all_of", state)
     if c.any_of is not None:
-        for j, sub in enumerate(c.any_of):
-            got = _criterion(sub, f"{where}.any_of[{j}]", state)
-            if got is not None:
-                return got
-        return None
+        return _first(c.any_of, f"{where}.any_of", state)
     if c.always:
         return [ReasonCode(code="policy.always", rule_id=where, source="registry",
                            explanation="The segment's policy always applies")]
     return None
 
 
-def _holds(criteria: Criteria | None, hard: Sequence[Criterion], where: str,
-           state: _State) -> list[ReasonCode] | None:
-    """Evaluate entry/exit `criteria` (or a plain list of alternatives in `hard`)."""
-    if criteria is None:
-        for j, c in enumerate(hard):
-            got = _criterion(c, f"{where}[{j}]", state)
-            if got is not None:
-                return got
-        return None
+def _first(criteria: Sequence[Criterion], where: str, state: _State) -> list[ReasonCode] | None:
+    """The reasons of the first condition that holds, or None when none does."""
+    for j, c in enumerate(criteria):
+        got = _criterion(c, f"{where}[{j}]", state)
+        if got is not None:
+            return got
+    return None
+
+
+def _every(criteria: Sequence[Criterion], where: str, state: _State) -> list[ReasonCode] | None:
+    """The reasons of every condition when all hold, or None."""
     reasons: list[ReasonCode] = []
-    for j, c in enumerate(criteria.all):
-        got = _criterion(c, f"{where}.all[{j}]", state)
+    for j, c in enumerate(criteria):
+        got = _criterion(c, f"{where}[{j}]", state)
         if got is None:
             return None
         reasons.extend(got)
+    return reasons
+
+
+def _holds(criteria: Criteria, where: str, state: _State) -> list[ReasonCode] | None:
+    """Entry or exit criteria: every `all` condition and, if any are listed, one `any`."""
+    reasons = _every(criteria.all, f"{where}.all", state)
+    if reasons is None:
+        return None
     if criteria.any:
-        for j, c in enumerate(criteria.any):
-            got = _criterion(c, f"{where}.any[{j}]", state)
-            if got is not None:
-                reasons.extend(got)
-                break
-        else:
+        alternative = _first(criteria.any, f"{where}.any", state)
+        if alternative is None:
             return None
+        reasons.extend(alternative)
     return reasons
 
 
@@ -169,7 +166,7 @@ def assign_segments(registry: Registry, facts: Facts) -> dict[str, list[ReasonCo
         (RISK_ORDER[f.risk] for f in facts.findings if f.risk is not None), default=0
     )
     for seg in registry.segments:
-        reasons = _holds(seg.entry, (), f"{seg.id}.entry", state)
+        reasons = _holds(seg.entry, f"{seg.id}.entry", state)
         if reasons is not None:
             state.active[seg.id] = _dedupe(reasons)
             state.risk = max(state.risk, RISK_ORDER[seg.risk])
@@ -180,7 +177,7 @@ def exit_holds(seg: SegmentSpec, facts: Facts) -> bool:
     """True when `seg`'s exit criteria hold on `facts` (an exit with no conditions never holds)."""
     if not seg.exit.any and not seg.exit.all:
         return False
-    return _holds(seg.exit, (), f"{seg.id}.exit", _State(facts)) is not None
+    return _holds(seg.exit, f"{seg.id}.exit", _State(facts)) is not None
 
 
 def _dedupe(reasons: Iterable[ReasonCode]) -> list[ReasonCode]:
@@ -312,13 +309,13 @@ def _handoff(
     required: list[tuple[SegmentSpec, list[ReasonCode]]] = []
     offered = False
     for seg in segments:
-        hard = _holds(None, seg.escalation.hard, f"{seg.id}.escalation.hard", state)
+        hard = _first(seg.escalation.hard, f"{seg.id}.escalation.hard", state)
         if hard is not None:
             # The handoff's reasons are what put the segment there, plus any trigger beyond
             # "always" (e.g. the failed-attempts signal).
             trigger = [r for r in hard if r.code != "policy.always"]
             required.append((seg, [*active[seg.id], *trigger]))
-        elif _holds(None, seg.escalation.soft, f"{seg.id}.escalation.soft", state) is not None:
+        elif _first(seg.escalation.soft, f"{seg.id}.escalation.soft", state) is not None:
             offered = True
     priority = max((s.routing.priority for s in segments), key=PRIORITY_ORDER.__getitem__,
                    default="normal")
