@@ -173,21 +173,23 @@ class RuleDetector:
         """Is the sentence holding word `start` a hypothetical ("what happens if ... ever")?"""
         if self._hypotheticals is None:
             return False
-        words = canonical.words
-        begin = start
-        while begin > 0 and words[begin - 1] != ".":
-            begin -= 1
-        end = start
-        while end < len(words) and words[end] != ".":
-            end += 1
-        return self._hypotheticals.search(" ".join(words[begin:end])) is not None
+        begin, end = _sentence(canonical.words, start)
+        return self._hypotheticals.search(" ".join(canonical.words[begin:end])) is not None
 
     def _in_question(self, canonical: Canonical, start: int) -> bool:
+        """Does the clause up to word `start` open with a how-to framing ("how do I ...")?"""
         if self._questions is None:
             return False
-        words = canonical.words
-        begin = start
-        while begin > 0 and words[begin - 1] != ".":
-            begin -= 1
-        prefix = " ".join(words[begin : start + 1])
-        return self._questions.match(prefix) is not None
+        begin, _ = _sentence(canonical.words, start)
+        return self._questions.match(" ".join(canonical.words[begin : start + 1])) is not None
+
+
+def _sentence(words: tuple[str, ...], index: int) -> tuple[int, int]:
+    """The [begin, end) word range of the sentence holding word `index` (split at ".")."""
+    begin = index
+    while begin > 0 and words[begin - 1] != ".":
+        begin -= 1
+    end = index
+    while end < len(words) and words[end] != ".":
+        end += 1
+    return begin, end
