@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["default_prompts_dir", "default_registry_dir"]
+__all__ = ["default_need_model_dir", "default_prompts_dir", "default_registry_dir"]
 
 
 def _shipped(name: str) -> Path:
@@ -27,3 +27,8 @@ def default_registry_dir() -> Path:
 def default_prompts_dir() -> Path:
     """The folder of the shipped prompts."""
     return _shipped("prompts")
+
+
+def default_need_model_dir() -> Path:
+    """The folder of the shipped need-state model (inside the package)."""
+    return Path(str(resources.files("guardrail") / "models" / "need_default"))

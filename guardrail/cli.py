@@ -1,4 +1,4 @@
-"""The `guardrail` command: classify, explain, score, validate, schema.
+"""The `guardrail` command: classify, explain, score, train, validate, schema.
 
 Exit codes: 0 success; 1 some input lines were bad (the rest were processed) or the registry is
 invalid; 2 bad usage or unreadable input.
@@ -23,6 +23,9 @@ from guardrail.registry import Registry
 __all__ = ["main"]
 
 
+_NEED_MODEL_HELP = "need-state model folder, 'default' (shipped) or 'none' (rules only)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guardrail",
@@ -35,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--input", "-i", required=True, help="input JSONL file, or - for stdin")
     classify.add_argument("--output", "-o", default="-", help="output JSONL file, or - (default)")
     classify.add_argument("--registry", help="registry folder (default: the shipped one)")
+    classify.add_argument("--need-model", default="default",
+                          help=_NEED_MODEL_HELP)
 
     explain = sub.add_parser("explain", help="explain the decision for one conversation")
     explain.add_argument("messages", nargs="+", help="user messages, one argument per turn")
@@ -42,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--signals", help="behavioural signals as a JSON object")
     explain.add_argument("--registry", help="registry folder (default: the shipped one)")
     explain.add_argument("--json", action="store_true", help="print the Decision as JSON")
+    explain.add_argument("--need-model", default="default",
+                         help=_NEED_MODEL_HELP)
 
     validate = sub.add_parser("validate", help="validate a registry folder and list problems")
     validate.add_argument("path", nargs="?", help="registry folder (default: the shipped one)")
@@ -51,8 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     score.add_argument("inputs", nargs="+", help="labelled JSONL files")
     score.add_argument("--registry", help="registry folder (default: the shipped one)")
+    score.add_argument("--need-model", default="default",
+                       help=_NEED_MODEL_HELP)
     score.add_argument("--show", type=int, default=0, metavar="N",
                        help="also list up to N missed handoffs and wrongful escalations")
+
+    train = sub.add_parser("train", help="train a need-state model on labelled JSONL")
+    train.add_argument("--data", action="append", required=True,
+                       help="labelled JSONL (batch format + need_state); repeat for more files")
+    train.add_argument("--output", "-o", required=True, help="folder to write the model to")
+    train.add_argument("--holdout", type=float, default=0.2,
+                       help="share of lines held out (never trained on) for the report")
+    train.add_argument("--epochs", type=int, default=300)
+    train.add_argument("--l2", type=float, default=1e-5)
+    train.add_argument("--registry", help="registry folder (default: the shipped one)")
 
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
     schema.add_argument("--output", "-o", default="-", help="file to write, or - (default)")
@@ -71,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "score":
             return _score(args)
+        if args.command == "train":
+            return _train(args)
         return _schema(args)
     except RegistryError as exc:
         print(exc, file=sys.stderr)
@@ -88,8 +109,13 @@ def _open(path: str, mode: str, stack: ExitStack) -> IO[Any]:
     return stack.enter_context(open(path, mode, encoding=None if "b" in mode else "utf-8"))
 
 
+def _guard(args: argparse.Namespace) -> Guardrail:
+    model = None if args.need_model.lower() == "none" else args.need_model
+    return Guardrail(args.registry, need_model=model)
+
+
 def _classify(args: argparse.Namespace) -> int:
-    guard = Guardrail(args.registry)
+    guard = _guard(args)
     result = BatchResult()
     started = time.perf_counter()
     with ExitStack() as stack:
@@ -122,7 +148,7 @@ def _json_arg(value: str | None, name: str) -> dict[str, Any]:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    guard = Guardrail(args.registry)
+    guard = _guard(args)
     conversation = {
         "messages": [{"role": "user", "content": m} for m in args.messages],
         "context": _json_arg(args.context, "context"),
@@ -150,7 +176,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from guardrail.scoring import score_lines
 
-    guard = Guardrail(args.registry)
+    guard = _guard(args)
     for path in args.inputs:
         with open(path, "rb") as handle:
             result = score_lines(guard, handle)
@@ -158,6 +184,32 @@ def _score(args: argparse.Namespace) -> int:
         shown = [m for m in result.misses if m.kind != "need_state"][: args.show]
         for miss in shown:
             print(f"  {miss.kind:<20} {miss.id}: {miss.text[:100]!r} {list(miss.reasons)}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from guardrail.training import evaluate, load_examples, split, train
+
+    if not 0 <= args.holdout < 1:
+        raise UserError("--holdout must be in [0, 1)")
+    registry = Registry.load(Path(args.registry) if args.registry else None)
+    classes = registry.settings.need_states
+    examples = load_examples(args.data, classes)
+    kept, held = split(examples, args.holdout)
+    print(f"guardrail: {len(examples)} labelled lines; training on {len(kept)}, "
+          f"holding out {len(held)}", file=sys.stderr)
+    model = train(kept, classes, registry.normaliser, epochs=args.epochs, l2=args.l2,
+                  meta={"data": [Path(d).name for d in args.data], "holdout": args.holdout})
+    report = evaluate(model, held, registry.normaliser)
+    report.train_size = len(kept)
+    report.temperature = model.temperature
+    model.meta["held_out"] = {"lines": report.held_out_size, "accuracy": report.accuracy,
+                              "macro_f1": report.macro_f1, "per_class": report.per_class()}
+    model.save(args.output)
+    text = report.render()
+    Path(args.output, "report.txt").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"\nwrote {args.output}", file=sys.stderr)
     return 0
 
 

@@ -24,9 +24,11 @@ from guardrail.conversation import Conversation, Message
 from guardrail.decision import Decision
 from guardrail.detectors.rules import RuleDetector
 from guardrail.errors import UserError
+from guardrail.need_model import NeedModel, NeedPrediction
 from guardrail.policy import Facts, assign_segments, decide, exit_holds, failsafe_decision
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import ENGINE_CODES, Registry
+from guardrail.text import Canonical
 
 __all__ = ["Guardrail"]
 
@@ -43,6 +45,8 @@ class _ConversationState:
     findings: dict[str, Finding] = field(default_factory=dict)
     need_state: str | None = None
     need_confidence: float = 0.0
+    need_source: str = "rules"
+    other_needs: frozenset[str] = frozenset()
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -55,6 +59,8 @@ class Guardrail:
 
     Args:
         registry: a loaded `Registry`, a folder to load one from, or None for the shipped default.
+        need_model: the learned need-state model: ``"default"`` (the shipped one), a folder
+            written by ``guardrail train``, a loaded `NeedModel`, or None for the rules alone.
         clock: today's date, for date-based context (renewal windows); defaults to `date.today`.
         max_conversations: how many conversations' incremental state to keep (least recently
             used are evicted; an evicted conversation is simply rescanned in full).
@@ -71,6 +77,7 @@ class Guardrail:
         self,
         registry: Registry | str | Path | None = None,
         *,
+        need_model: NeedModel | str | Path | None = "default",
         clock: Callable[[], date] = date.today,
         max_conversations: int = 10_000,
     ) -> None:
@@ -80,6 +87,12 @@ class Guardrail:
             self.registry = Registry.load(registry)
         self._clock = clock
         self._rules = RuleDetector(self.registry)
+        if isinstance(need_model, NeedModel) or need_model is None:
+            self._need_model = need_model
+        elif str(need_model) == "default":
+            self._need_model = NeedModel.default()
+        else:
+            self._need_model = NeedModel.load(need_model)
         self._max_conversations = max(1, max_conversations)
         self._states: OrderedDict[str, _ConversationState] = OrderedDict()
         self._states_lock = threading.Lock()
@@ -87,7 +100,7 @@ class Guardrail:
     @classmethod
     def from_defaults(cls) -> Guardrail:
         """A Guardrail on the shipped default registry."""
-        return cls(Registry.default())
+        return cls(Registry.default(), need_model="default")
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -161,20 +174,24 @@ class Guardrail:
             new: list[Finding] = []
             for index in range(state.scanned, len(messages)):
                 message = messages[index]
-                found = self._scan(index, message)
+                found, canonical = self._scan(index, message)
                 new.extend(found)
                 if message.role == "user":
                     state.user_turns += 1
-                    self._update_need(state, found)
+                    model_findings, prediction = self._predict(index, message, canonical, found)
+                    found.extend(model_findings)
+                    new.extend(model_findings)
+                    self._update_need(state, found, prediction)
             if messages:
                 state.first = _fingerprint(messages[0])
                 state.last = _fingerprint(messages[-1])
             state.scanned = len(messages)
             return self._decide(conv, state, new)
 
-    def _scan(self, index: int, message: Message) -> list[Finding]:
+    def _scan(self, index: int, message: Message) -> tuple[list[Finding], Canonical | None]:
         try:
-            return self._rules.scan(index, message)
+            scan = self._rules.scan(index, message)
+            return scan.findings, scan.canonical
         except Exception:  # a detector bug must restrict, not crash or loosen
             return [
                 Finding(
@@ -185,22 +202,103 @@ class Guardrail:
                     explanation=ENGINE_CODES["failsafe.detector_error"],
                     index=index,
                 )
-            ]
+            ], None
 
-    def _update_need(self, state: _ConversationState, found: list[Finding]) -> None:
-        scores: dict[str, float] = {}
-        for finding in found:
-            if finding.need_state is not None:
-                scores[finding.need_state] = scores.get(finding.need_state, 0.0) + finding.weight
+    def _predict(
+        self, index: int, message: Message, canonical: Canonical | None, found: list[Finding]
+    ) -> tuple[list[Finding], NeedPrediction | None]:
+        """Run the learned model on a new user message; it may only add findings.
+
+        Its handoff score counts only where the rules saw no risk and no request for a person
+        in the same message: the model fills the rules' gaps, it does not second-guess them.
+        """
+        if self._need_model is None:
+            return [], None
+        try:
+            if canonical is None:
+                text = message.content[: self.registry.settings.max_scan_chars]
+                canonical = self.registry.normaliser.canonical(text)
+            prediction = self._need_model.predict_words(canonical.words)
+        except Exception:  # a model failure restricts; it never loosens or crashes
+            return [
+                Finding(
+                    kind="failsafe",
+                    code="failsafe.need_model_error",
+                    rule_id="need_model",
+                    source=f"message[{index}]",
+                    explanation=ENGINE_CODES["failsafe.need_model_error"],
+                    index=index,
+                )
+            ], None
+        findings = []
+        threshold = self.registry.settings.model.handoff_threshold
+        ruled = any(f.kind in ("risk", "human") for f in found)
+        if not ruled and prediction.handoff is not None and prediction.handoff >= threshold:
+            findings.append(
+                Finding(
+                    kind="risk",
+                    code="model.risk_suspected",
+                    rule_id="need_model",
+                    source=f"message[{index}]",
+                    explanation=(
+                        "The learned model rates this message as one a person must handle "
+                        f"(score {prediction.handoff:.2f} >= {threshold:g})"
+                    ),
+                    risk="high",
+                    index=index,
+                )
+            )
+        return findings, prediction
+
+    def _update_need(
+        self, state: _ConversationState, found: list[Finding], prediction: NeedPrediction | None
+    ) -> None:
+        """Set the conversation's need from this user message.
+
+        A need implied by a risk rule wins (it is deterministic); then the model's need when it
+        is confident enough; then the rules' need phrases. When the model and the rules name
+        different needs, both needs' segments apply (a model may add restrictions, never remove
+        them). A message with no need of its own ("ok", "thanks") keeps the conversation's.
+        """
         default = self.registry.settings.default_need_state
+        risk_scores: dict[str, float] = {}
+        rule_scores: dict[str, float] = {}
+        for finding in found:
+            if finding.need_state is None or finding.code.startswith("model."):
+                continue
+            target = risk_scores if finding.kind == "risk" else rule_scores
+            target[finding.need_state] = target.get(finding.need_state, 0.0) + finding.weight
+        rule_need = max(rule_scores, key=rule_scores.__getitem__) if rule_scores else None
+        model_need = None
+        if prediction is not None and (
+            prediction.confidence >= self.registry.settings.model.min_confidence
+        ):
+            model_need = prediction.need_state
         carried = state.need_state is not None and state.need_state != default
-        if scores and not (carried and set(scores) == {default}):
-            best = max(scores, key=scores.__getitem__)
-            state.need_state = best
-            state.need_confidence = scores[best] / (sum(scores.values()) + 0.5)
-        elif state.need_state is not None:
-            # A reply with no need of its own ("yes", "ok thanks") keeps the conversation's need.
-            state.need_confidence *= _CARRIED_DECAY
+        if risk_scores:
+            need = max(risk_scores, key=risk_scores.__getitem__)
+            confidence = risk_scores[need] / (sum(risk_scores.values()) + 0.5)
+            source = "rules"
+        elif model_need is not None and prediction is not None and not (
+            carried and model_need == default
+        ):
+            need, confidence, source = model_need, prediction.confidence, "need_model"
+        elif rule_need is not None and not (carried and rule_need == default):
+            need = rule_need
+            confidence = rule_scores[rule_need] / (sum(rule_scores.values()) + 0.5)
+            source = "rules"
+        else:
+            if state.need_state is not None:
+                state.need_confidence *= _CARRIED_DECAY
+            elif prediction is not None:
+                state.need_state = prediction.need_state
+                state.need_confidence = prediction.confidence
+                state.need_source = "need_model"
+            return
+        state.need_state, state.need_confidence, state.need_source = need, confidence, source
+        state.other_needs = frozenset(
+            n for n in (rule_need, model_need) if n is not None and n not in (need, default)
+        )
 
     def _retire_exited(
         self,
@@ -232,7 +330,7 @@ class Guardrail:
         def facts(findings: list[Finding] | Mapping[str, Finding]) -> Facts:
             values = list(findings.values()) if isinstance(findings, Mapping) else findings
             return Facts.build(values, need, confidence, conv.signals, conv.context,
-                               state.user_turns, today)
+                               state.user_turns, today, state.other_needs, state.need_source)
 
         for finding in new:
             state.findings[finding.rule_id] = finding

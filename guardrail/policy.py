@@ -42,6 +42,8 @@ class Facts:
     context: Context
     user_turns: int
     today: date
+    other_needs: frozenset[str] = frozenset()
+    need_source: str = "rules"
     by_ref: Mapping[str, Finding] = field(default_factory=dict)
 
     @classmethod
@@ -54,6 +56,8 @@ class Facts:
         context: Context,
         user_turns: int,
         today: date,
+        other_needs: frozenset[str] = frozenset(),
+        need_source: str = "rules",
     ) -> Facts:
         """Index findings by rule code and rule id (the latest finding wins)."""
         ordered = sorted(findings, key=lambda f: f.index)
@@ -62,11 +66,13 @@ class Facts:
             by_ref[finding.code] = finding
             by_ref[finding.rule_id] = finding
         return cls(ordered, need_state, need_confidence, signals, context, user_turns, today,
-                   by_ref)
+                   other_needs, need_source, by_ref)
 
     def signal(self, name: str) -> float | None:
         if name == "user_turns":
             return float(self.user_turns)
+        if name == "need_confidence":
+            return self.need_confidence
         value = getattr(self.signals, name)
         return None if value is None else float(value)
 
@@ -92,11 +98,17 @@ def _criterion(c: Criterion, where: str, state: _State) -> list[ReasonCode] | No
         finding = facts.by_ref.get(c.rule)
         return None if finding is None else [finding.reason()]
     if c.need_state is not None:
-        if facts.need_state != c.need_state:
-            return None
-        return [ReasonCode(code=f"need.{c.need_state}", rule_id=where, source="need_state",
-                           explanation=f"The customer's need is {c.need_state} "
-                           f"(confidence {facts.need_confidence:.2f})")]
+        if facts.need_state == c.need_state:
+            return [ReasonCode(
+                code=f"need.{c.need_state}", rule_id=where, source=facts.need_source,
+                explanation=f"The customer's need is {c.need_state} (confidence "
+                f"{facts.need_confidence:.2f}, from {facts.need_source})",
+            )]
+        if c.need_state in facts.other_needs:
+            return [ReasonCode(code=f"need.{c.need_state}", rule_id=where, source="rules+model",
+                               explanation=f"The rules and the model disagree; the {c.need_state} "
+                               "need's restrictions are added to be safe")]
+        return None
     if c.signal is not None or c.context is not None:
         name = c.signal or c.context
         assert name is not None

@@ -39,11 +39,13 @@ __all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "ENGINE_CODES", "CompiledRule",
 # Reason codes the engine itself emits (not from a rule); criteria may refer to them.
 ENGINE_CODES: dict[str, str] = {
     "failsafe.detector_error": "A detector failed, so the decision was restricted",
+    "failsafe.need_model_error": "The need-state model failed, so the decision was restricted",
+    "model.risk_suspected": "The learned model rates the message as one a person must handle",
     "failsafe.oversized_input": (
         "A message was too long to scan whole, so the decision was restricted"
     ),
 }
-DERIVED_SIGNALS = frozenset({"user_turns"})
+DERIVED_SIGNALS = frozenset({"user_turns", "need_confidence"})
 DERIVED_CONTEXT = frozenset({"renewal_days"})
 _NUMERIC_CONTEXT = frozenset({"ltv"}) | DERIVED_CONTEXT
 _GAP = "(?: [a-z0-9]+){0,3} "

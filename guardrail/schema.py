@@ -23,6 +23,7 @@ __all__ = [
     "DirectiveSpec",
     "Effect",
     "Escalation",
+    "ModelSettings",
     "RegistryFile",
     "Routing",
     "RuleKind",
@@ -225,6 +226,18 @@ class TypoSettings(_Spec):
     )
 
 
+class ModelSettings(_Spec):
+    """How much the learned need-state model is trusted (it can only add restrictions)."""
+
+    min_confidence: float = Field(
+        default=0.5, ge=0, le=1, description="Below this the model does not set the need-state."
+    )
+    handoff_threshold: float = Field(
+        default=0.9, ge=0, le=1,
+        description="A handoff score at or above this raises risk (model.risk_suspected).",
+    )
+
+
 class Settings(_Spec):
     """Registry-wide settings: vocabularies, the baseline policy, and text handling."""
 
@@ -242,6 +255,7 @@ class Settings(_Spec):
     question_markers: list[str] = Field(default_factory=list)
     hypothetical_markers: list[str] = Field(default_factory=list)
     typo: TypoSettings = Field(default_factory=TypoSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
 
 
 class RegistryFile(_Spec):

@@ -61,6 +61,6 @@ def test_the_shortcut_finds_every_rule_a_full_scan_finds(registry: Registry) -> 
                 assert hit, (rule.spec.id, text)
     # and the detector's own findings agree with a scan that ignores negation/questions
     sample = Message(role="user", content="I was charged twice and someone changed my email")
-    found = {f.rule_id for f in detector.scan(0, sample)}
+    found = {f.rule_id for f in detector.scan(0, sample).findings}
     assert found <= _brute_force(registry, sample.content)
     assert {"dispute.duplicate_charge", "takeover.credentials_changed"} <= found

@@ -16,6 +16,7 @@ import guardrail.engine
 from guardrail import Decision, Guardrail, Registry
 from guardrail._resources import default_registry_dir
 from guardrail.detectors.rules import RuleDetector
+from guardrail.need_model import NeedModel, NeedPrediction
 from guardrail.text import Normaliser
 
 RESTRICTED_EFFECTS = {"write", "money", "irreversible"}
@@ -311,8 +312,16 @@ TRIGGERS: dict[str, dict[str, Any]] = {
 }
 
 
+# Segments entered through the learned model are triggered by a scripted prediction, so the
+# test does not depend on what a retrained model happens to score.
+MODEL_TRIGGERS: dict[str, NeedPrediction] = {
+    "model_risk": NeedPrediction({"billing": 0.9, "other": 0.1}, handoff=0.99),
+    "need_unclear": NeedPrediction({"billing": 0.3, "how_to": 0.3, "other": 0.4}, handoff=0.0),
+}
+
+
 def test_4_every_segment_has_a_trigger() -> None:
-    assert set(TRIGGERS) == set(SHIPPED_SEGMENTS) - {"failsafe"}
+    assert set(TRIGGERS) | set(MODEL_TRIGGERS) == set(SHIPPED_SEGMENTS) - {"failsafe"}
 
 
 @pytest.mark.parametrize("human", [HUMAN, "let me talk to a real person"])
@@ -335,6 +344,10 @@ def test_4_human_reachable_in_every_segment(
 
         monkeypatch.setattr(RuleDetector, "scan", flaky)
         trigger: dict[str, Any] = {"messages": ["I was charged twice"]}
+    elif segment in MODEL_TRIGGERS:
+        scripted = MODEL_TRIGGERS[segment]
+        monkeypatch.setattr(NeedModel, "predict_words", lambda self, words: scripted)
+        trigger = {"messages": ["something the rules do not know about"]}
     else:
         if segment not in TRIGGERS:
             pytest.fail(f"no trigger for segment {segment!r}: add one to TRIGGERS")

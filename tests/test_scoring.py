@@ -7,11 +7,13 @@ rules generalise, and gating it would invite tuning on it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from guardrail import Guardrail, Registry
+from guardrail.reasons import RISK_ORDER
 from guardrail.scoring import score_lines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,9 +21,28 @@ BANKING77 = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
 
 
 def _score(registry: Registry, path: Path) -> tuple[float, float, int]:
+    """The rule path alone (the issue's gate is for the deterministic rules)."""
     with path.open("rb") as handle:
-        result = score_lines(Guardrail(registry), handle)
+        result = score_lines(Guardrail(registry, need_model=None), handle)
     return result.recall, result.wrongful_escalation, result.lines
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / "evals" / "dev" / "dev.jsonl", ROOT / "evals" / "dev" / "holdout.jsonl",
+             ROOT / "evals" / "dev2" / "dev2.jsonl"],
+    ids=["dev", "holdout", "dev2"],
+)
+def test_the_model_only_adds_handoffs(registry: Registry, path: Path) -> None:
+    """Every conversation the rules hand off is still handed off with the model on."""
+    rules_only = Guardrail(registry, need_model=None)
+    with_model = Guardrail(registry)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        messages = {"messages": json.loads(line)["messages"]}
+        before = rules_only.check(messages)
+        after = with_model.check(messages)
+        if before.handoff.required:
+            assert after.handoff.required, line
+        assert RISK_ORDER[after.risk_tier] >= RISK_ORDER[before.risk_tier], line
 
 
 def test_dev_set_meets_the_safety_targets(registry: Registry) -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from guardrail.detectors.rules import RuleDetector
+from guardrail.detectors.rules import RuleDetector, Scan
 
-__all__ = ["RuleDetector"]
+__all__ = ["RuleDetector", "Scan"]

@@ -6,6 +6,7 @@ import re
 import threading
 import weakref
 from collections import defaultdict
+from dataclasses import dataclass
 
 from guardrail._prefix import leading_strings
 from guardrail.conversation import Message, Role
@@ -14,7 +15,16 @@ from guardrail.redact import redact
 from guardrail.registry import ENGINE_CODES, CompiledRule, Registry
 from guardrail.text import Canonical
 
-__all__ = ["RuleDetector"]
+__all__ = ["RuleDetector", "Scan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What scanning one message gave: the findings and the canonical words (None when no
+    rule reads messages of that role), so the need model does not fold the text again."""
+
+    findings: list[Finding]
+    canonical: Canonical | None
 
 # One index per loaded registry (registries are immutable once loaded), however many
 # Guardrail instances share it.
@@ -69,11 +79,11 @@ class RuleDetector:
         self._starts, self._anywhere = _start_index(registry)
         self._number = {id(rule): n for n, rule in enumerate(registry.rules)}
 
-    def scan(self, index: int, message: Message) -> list[Finding]:
-        """Findings for message number `index` of a conversation."""
+    def scan(self, index: int, message: Message) -> Scan:
+        """Findings for message number `index`, and the canonical words they were read from."""
         rules = self._by_role.get(message.role)
         if not rules:
-            return []
+            return Scan([], None)
         findings: list[Finding] = []
         content = message.content
         if len(content) > self._max_chars:
@@ -92,7 +102,7 @@ class RuleDetector:
             )
         canonical = self._normaliser.canonical(content)
         if not canonical.text:
-            return findings
+            return Scan(findings, canonical)
         candidates = self._candidates(canonical)
         for rule in rules:
             match = self._first_match(rule, canonical, candidates.get(self._number[id(rule)]))
@@ -113,7 +123,7 @@ class RuleDetector:
                     index=index,
                 )
             )
-        return findings
+        return Scan(findings, canonical)
 
     def _candidates(self, canonical: Canonical) -> dict[int, list[int]]:
         """Rule number -> offsets of the words where a match of that rule could start."""
