@@ -114,14 +114,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sample for a CI smoke run")
     args = parser.parse_args()
-    guard = Guardrail.from_defaults()
-    guard.check({"messages": [{"role": "user", "content": "warm up"}]})
-    per_turn(guard, 200 if args.quick else 3000)
-    turn_n(guard, [1, 10, 100] if args.quick else [1, 10, 100, 1000])
     data = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
     if not data.exists():
         data = ROOT / "evals" / "examples.jsonl"
-    throughput(guard, data, 500 if args.quick else 10_000)
+    for label, model in (("rules + learned need model (default)", "default"),
+                         ("rules only (need_model=None)", None)):
+        print(f"\n=== {label} ===")
+        guard = Guardrail(need_model=model)
+        guard.check({"messages": [{"role": "user", "content": "warm up"}]})
+        per_turn(guard, 200 if args.quick else 3000)
+        turn_n(guard, [1, 10, 100] if args.quick else [1, 10, 100, 1000])
+        throughput(guard, data, 500 if args.quick else 10_000)
     return 0
 
 

@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--holdout", type=float, default=0.2,
                        help="share of lines held out (never trained on) for the report")
     train.add_argument("--epochs", type=int, default=300)
-    train.add_argument("--l2", type=float, default=1e-5)
+    train.add_argument("--l2", type=float, default=3e-6)
     train.add_argument("--registry", help="registry folder (default: the shipped one)")
 
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
@@ -198,9 +198,9 @@ def _train(args: argparse.Namespace) -> int:
     kept, held = split(examples, args.holdout)
     print(f"guardrail: {len(examples)} labelled lines; training on {len(kept)}, "
           f"holding out {len(held)}", file=sys.stderr)
-    model = train(kept, classes, registry.normaliser, epochs=args.epochs, l2=args.l2,
+    model = train(kept, classes, registry, epochs=args.epochs, l2=args.l2,
                   meta={"data": [Path(d).name for d in args.data], "holdout": args.holdout})
-    report = evaluate(model, held, registry.normaliser)
+    report = evaluate(model, held, registry)
     report.train_size = len(kept)
     report.temperature = model.temperature
     model.meta["held_out"] = {"lines": report.held_out_size, "accuracy": report.accuracy,

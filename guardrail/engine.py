@@ -46,6 +46,8 @@ class _ConversationState:
     need_state: str | None = None
     need_confidence: float = 0.0
     need_source: str = "rules"
+    rule_need: str | None = None  # the need as the rules alone hold it
+    rule_confidence: float = 0.0
     other_needs: frozenset[str] = frozenset()
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -218,7 +220,8 @@ class Guardrail:
             if canonical is None:
                 text = message.content[: self.registry.settings.max_scan_chars]
                 canonical = self.registry.normaliser.canonical(text)
-            prediction = self._need_model.predict_words(canonical.words)
+            codes = [f.code for f in found if f.kind != "failsafe"]
+            prediction = self._need_model.predict_words(canonical.words, codes)
         except Exception:  # a model failure restricts; it never loosens or crashes
             return [
                 Finding(
@@ -255,10 +258,11 @@ class Guardrail:
     ) -> None:
         """Set the conversation's need from this user message.
 
-        A need implied by a risk rule wins (it is deterministic); then the model's need when it
-        is confident enough; then the rules' need phrases. When the model and the rules name
-        different needs, both needs' segments apply (a model may add restrictions, never remove
-        them). A message with no need of its own ("ok", "thanks") keeps the conversation's.
+        The rules' view is kept exactly as the rules alone would hold it (a need implied by a
+        risk rule, else the need phrases, else the need carried from earlier turns). The model's
+        need becomes the decision's need-state when it is confident, but the rules' need stays
+        in force beside it (`other_needs`), so the model can add restrictions, never drop them.
+        A message with no need of its own ("ok", "thanks") keeps the conversation's need.
         """
         default = self.registry.settings.default_need_state
         risk_scores: dict[str, float] = {}
@@ -268,36 +272,32 @@ class Guardrail:
                 continue
             target = risk_scores if finding.kind == "risk" else rule_scores
             target[finding.need_state] = target.get(finding.need_state, 0.0) + finding.weight
-        rule_need = max(rule_scores, key=rule_scores.__getitem__) if rule_scores else None
-        model_need = None
-        if prediction is not None and (
-            prediction.confidence >= self.registry.settings.model.min_confidence
-        ):
-            model_need = prediction.need_state
-        carried = state.need_state is not None and state.need_state != default
+
+        rule_held = state.rule_need not in (None, default)
         if risk_scores:
-            need = max(risk_scores, key=risk_scores.__getitem__)
-            confidence = risk_scores[need] / (sum(risk_scores.values()) + 0.5)
-            source = "rules"
-        elif model_need is not None and prediction is not None and not (
-            carried and model_need == default
-        ):
-            need, confidence, source = model_need, prediction.confidence, "need_model"
-        elif rule_need is not None and not (carried and rule_need == default):
-            need = rule_need
-            confidence = rule_scores[rule_need] / (sum(rule_scores.values()) + 0.5)
-            source = "rules"
+            state.rule_need, state.rule_confidence = _strongest(risk_scores)
+        elif rule_scores and not (rule_held and _strongest(rule_scores)[0] == default):
+            state.rule_need, state.rule_confidence = _strongest(rule_scores)
         else:
-            if state.need_state is not None:
-                state.need_confidence *= _CARRIED_DECAY
-            elif prediction is not None:
-                state.need_state = prediction.need_state
-                state.need_confidence = prediction.confidence
-                state.need_source = "need_model"
-            return
-        state.need_state, state.need_confidence, state.need_source = need, confidence, source
+            state.rule_confidence *= _CARRIED_DECAY
+
+        held = state.need_state not in (None, default)
+        confident = prediction is not None and (
+            prediction.confidence >= self.registry.settings.model.min_confidence
+        )
+        if prediction is None or risk_scores:
+            state.need_state, state.need_confidence = state.rule_need, state.rule_confidence
+            state.need_source = "rules"
+        elif confident and not (held and prediction.need_state == default):
+            state.need_state, state.need_confidence = prediction.need_state, prediction.confidence
+            state.need_source = "need_model"
+        elif state.need_state is not None:
+            state.need_confidence *= _CARRIED_DECAY
+        else:
+            state.need_state, state.need_confidence = prediction.need_state, prediction.confidence
+            state.need_source = "need_model"
         state.other_needs = frozenset(
-            n for n in (rule_need, model_need) if n is not None and n not in (need, default)
+            n for n in (state.rule_need,) if n is not None and n not in (state.need_state, default)
         )
 
     def _retire_exited(
@@ -346,6 +346,11 @@ class Guardrail:
             current = facts(state.findings)
             active = assign_segments(registry, current)
         return decide(registry, current, active)
+
+
+def _strongest(scores: Mapping[str, float]) -> tuple[str, float]:
+    best = max(scores, key=scores.__getitem__)
+    return best, scores[best] / (sum(scores.values()) + 0.5)
 
 
 def _exit_candidates(

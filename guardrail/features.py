@@ -27,8 +27,9 @@ class FeatureConfig:
     char_min: int = 3
     char_max: int = 5
     max_words: int = 400
+    rule_features: bool = True
 
-    def to_json(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, int | bool]:
         """A JSON-ready dict."""
         return {
             "buckets": self.buckets,
@@ -36,6 +37,7 @@ class FeatureConfig:
             "char_min": self.char_min,
             "char_max": self.char_max,
             "max_words": self.max_words,
+            "rule_features": self.rule_features,
         }
 
 
@@ -43,28 +45,53 @@ def _bucket(token: str, buckets: int) -> int:
     return zlib.crc32(token.encode()) % buckets
 
 
+# Per-word features (the word itself and its character n-grams) depend only on the word and
+# the config, and words repeat endlessly across messages: memoised, with a size bound.
+_WORD_MEMO: dict[FeatureConfig, dict[str, tuple[tuple[int, float], ...]]] = {}
+_WORD_MEMO_LIMIT = 200_000
+
+
+def _word_features(
+    word: str, config: FeatureConfig, memo: dict[str, tuple[tuple[int, float], ...]]
+) -> tuple[tuple[int, float], ...]:
+    cached = memo.get(word)
+    if cached is not None:
+        return cached
+    out = [(_bucket(f"w:{word}", config.buckets), 1.0)]
+    padded = f"<{word}>"
+    for size in range(config.char_min, config.char_max + 1):
+        for start in range(len(padded) - size + 1):
+            out.append((_bucket(f"c:{padded[start : start + size]}", config.buckets), 0.5))
+    result = tuple(out)
+    if len(memo) < _WORD_MEMO_LIMIT:
+        memo[word] = result
+    return result
+
+
 def featurize(
-    words: Sequence[str], config: FeatureConfig
+    words: Sequence[str], config: FeatureConfig, rule_codes: Sequence[str] = ()
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Sparse features of canonical `words` (see `Normaliser.canonical`): sorted unique bucket
-    indices and L2-normalised weights."""
+    indices and L2-normalised weights.
+
+    With `config.rule_features`, the codes of the rules that matched the message are features
+    too: the model learns how far to trust each deterministic rule in each context.
+    """
     words = [w for w in words if w != "."][: config.max_words]
     counts: dict[int, float] = {}
-
-    def add(token: str, weight: float) -> None:
-        index = _bucket(token, config.buckets)
-        counts[index] = counts.get(index, 0.0) + weight
-
+    memo = _WORD_MEMO.setdefault(config, {})
     for i, word in enumerate(words):
-        add(f"w:{word}", 1.0)
+        for index, weight in _word_features(word, config, memo):
+            counts[index] = counts.get(index, 0.0) + weight
         if config.word_ngrams >= 2 and i + 1 < len(words):
-            add(f"b:{word} {words[i + 1]}", 1.0)
-        padded = f"<{word}>"
-        for size in range(config.char_min, config.char_max + 1):
-            for start in range(len(padded) - size + 1):
-                add(f"c:{padded[start : start + size]}", 0.5)
+            index = _bucket(f"b:{word} {words[i + 1]}", config.buckets)
+            counts[index] = counts.get(index, 0.0) + 1.0
+    if config.rule_features:
+        for code in rule_codes:
+            index = _bucket(f"r:{code}", config.buckets)
+            counts[index] = counts.get(index, 0.0) + 2.0
     if not counts:
-        add("w:<empty>", 1.0)
+        counts[_bucket("w:<empty>", config.buckets)] = 1.0
     indices = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
     values = np.array([counts[i] for i in indices.tolist()], dtype=np.float32)
     # Sub-linear counts, then unit length: long rambling messages do not dominate.

@@ -147,13 +147,20 @@ class NeedModel:
 
     # -- prediction ----------------------------------------------------------------------------
 
-    def predict(self, text: str, normaliser: Normaliser) -> NeedPrediction:
-        """Probabilities for `text` (temperature-calibrated) and the handoff score."""
-        return self.predict_words(normaliser.canonical(text).words)
+    def predict(
+        self, text: str, normaliser: Normaliser, rule_codes: Sequence[str] = ()
+    ) -> NeedPrediction:
+        """Probabilities for `text` (temperature-calibrated) and the handoff score.
 
-    def predict_words(self, words: Sequence[str]) -> NeedPrediction:
+        `rule_codes` are the codes of the rules that matched the text (see `featurize`).
+        """
+        return self.predict_words(normaliser.canonical(text).words, rule_codes)
+
+    def predict_words(
+        self, words: Sequence[str], rule_codes: Sequence[str] = ()
+    ) -> NeedPrediction:
         """`predict` for text already folded into canonical words."""
-        indices, values = featurize(words, self.config)
+        indices, values = featurize(words, self.config, rule_codes)
         positions = np.searchsorted(self._rows, indices)
         positions = np.minimum(positions, len(self._rows) - 1)
         known = self._rows[positions] == indices

@@ -24,10 +24,12 @@ import numpy as np
 import numpy.typing as npt
 
 from guardrail.batch import parse_line
+from guardrail.conversation import Message
+from guardrail.detectors.rules import RuleDetector
 from guardrail.errors import UserError
 from guardrail.features import FeatureConfig, featurize
 from guardrail.need_model import NeedModel
-from guardrail.text import Normaliser
+from guardrail.registry import Registry
 
 __all__ = ["Example", "TrainReport", "evaluate", "load_examples", "split", "train"]
 
@@ -103,12 +105,15 @@ class _Sparse:
         return out
 
 
-def _matrix(texts: Sequence[str], normaliser: Normaliser, config: FeatureConfig) -> _Sparse:
+def _matrix(texts: Sequence[str], detector: RuleDetector, config: FeatureConfig) -> _Sparse:
     indptr = [0]
     all_indices: list[npt.NDArray[np.int64]] = []
     all_values: list[Floats] = []
     for text in texts:
-        indices, values = featurize(normaliser.canonical(text).words, config)
+        scan = detector.scan(0, Message(role="user", content=text))
+        words = scan.canonical.words if scan.canonical is not None else ()
+        codes = [f.code for f in scan.findings if f.kind != "failsafe"]
+        indices, values = featurize(words, config, codes)
         all_indices.append(indices)
         all_values.append(values)
         indptr.append(indptr[-1] + len(indices))
@@ -225,15 +230,19 @@ class TrainReport:
         return "\n".join(lines)
 
 
-def evaluate(model: NeedModel, examples: Iterable[Example], normaliser: Normaliser) -> TrainReport:
+def evaluate(model: NeedModel, examples: Iterable[Example], registry: Registry) -> TrainReport:
     """Confusion matrix of `model` on the need-labelled `examples`."""
+    detector = RuleDetector(registry)
     index = {c: i for i, c in enumerate(model.classes)}
     matrix = np.zeros((len(model.classes), len(model.classes)), dtype=np.int64)
     count = 0
     for example in examples:
         if example.need_state is None:
             continue
-        predicted = model.predict(example.text, normaliser).need_state
+        scan = detector.scan(0, Message(role="user", content=example.text))
+        words = scan.canonical.words if scan.canonical is not None else ()
+        codes = [f.code for f in scan.findings if f.kind != "failsafe"]
+        predicted = model.predict_words(words, codes).need_state
         matrix[index[example.need_state], index[predicted]] += 1
         count += 1
     return TrainReport(model.classes, matrix.tolist(), 0, count, 1.0)
@@ -242,10 +251,10 @@ def evaluate(model: NeedModel, examples: Iterable[Example], normaliser: Normalis
 def train(
     examples: Sequence[Example],
     classes: Sequence[str],
-    normaliser: Normaliser,
+    registry: Registry,
     config: FeatureConfig | None = None,
-    l2: float = 1e-5,
-    epochs: int = 150,
+    l2: float = 3e-6,
+    epochs: int = 300,
     meta: dict[str, object] | None = None,
 ) -> NeedModel:
     """Train a `NeedModel` on `examples` (a tenth is kept aside to calibrate probabilities).
@@ -254,18 +263,19 @@ def train(
         UserError: fewer than two need-states have examples.
     """
     config = config or FeatureConfig()
+    detector = RuleDetector(registry)
     labelled = [e for e in examples if e.need_state is not None]
     if len({e.need_state for e in labelled}) < 2:
         raise UserError("training needs examples of at least two need-states")
     fit_set, calibration = split(labelled, 0.1)
     index = {c: i for i, c in enumerate(classes)}
-    x = _matrix([e.text for e in fit_set], normaliser, config)
+    x = _matrix([e.text for e in fit_set], detector, config)
     labels = np.array([index[e.need_state] for e in fit_set], dtype=np.int64)  # type: ignore[index]
     targets = np.eye(len(classes), dtype=np.float32)[labels]
     weights, bias = _fit(x, targets, _balanced(labels, len(classes)), config.buckets, l2, epochs)
     temperature = 1.0
     if calibration:
-        xc = _matrix([e.text for e in calibration], normaliser, config)
+        xc = _matrix([e.text for e in calibration], detector, config)
         cal_labels = np.array([index[e.need_state] for e in calibration], dtype=np.int64)  # type: ignore[index]
         temperature = _temperature(xc.dot(weights) + bias, cal_labels)
 
@@ -273,7 +283,7 @@ def train(
     handoff_weights: Floats | None = None
     handoff_bias = 0.0
     if len({e.handoff for e in handoff_examples}) == 2:
-        xh = _matrix([e.text for e in handoff_examples], normaliser, config)
+        xh = _matrix([e.text for e in handoff_examples], detector, config)
         yh = np.array([int(bool(e.handoff)) for e in handoff_examples], dtype=np.int64)
         hw, hb = _fit(xh, yh[:, None].astype(np.float32), _balanced(yh, 2), config.buckets, l2,
                       epochs)
@@ -292,6 +302,11 @@ def train(
         temperature,
         None if handoff_weights is None else handoff_weights[used],
         handoff_bias,
-        {**(meta or {}), "examples": {str(k): v for k, v in sorted(counts.items())},
-         "l2": l2, "epochs": epochs},
+        {
+            **(meta or {}),
+            "registry_version": registry.version,
+            "examples": {str(k): v for k, v in sorted(counts.items())},
+            "l2": l2,
+            "epochs": epochs,
+        },
     )

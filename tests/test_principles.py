@@ -346,7 +346,7 @@ def test_4_human_reachable_in_every_segment(
         trigger: dict[str, Any] = {"messages": ["I was charged twice"]}
     elif segment in MODEL_TRIGGERS:
         scripted = MODEL_TRIGGERS[segment]
-        monkeypatch.setattr(NeedModel, "predict_words", lambda self, words: scripted)
+        monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: scripted)
         trigger = {"messages": ["something the rules do not know about"]}
     else:
         if segment not in TRIGGERS:
