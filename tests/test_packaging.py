@@ -60,8 +60,12 @@ def test_the_wheel_ships_the_registry_and_loads_it(tmp_path: Path) -> None:
         archive.extractall(tmp_path / "site")
     assert "guardrail/_data/segments/10-settings.yaml" in names
     assert "guardrail/_data/prompts/directives.yaml" in names
+    assert "guardrail/models/need_default/model.npz" in names
+    assert "guardrail/models/need_default/meta.json" in names
     code = (
-        "from guardrail import Registry; r = Registry.default(); print(r.source); print(r.version)"
+        "from guardrail import Guardrail, Registry; r = Registry.default(); "
+        "g = Guardrail(r); d = g.check({'messages': [{'role': 'user', 'content': 'hi'}]}); "
+        "print(r.source); print(r.version)"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
