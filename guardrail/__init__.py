@@ -7,6 +7,7 @@ and retrieval, forces human handoff when it must, and gives a reason code for ev
 from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
 from guardrail.engine import Guardrail
+from guardrail.llm import LLMError, LLMNeedClassifier, LLMVerdict
 from guardrail.errors import (
     GuardrailError,
     HandoffRequired,
@@ -15,6 +16,7 @@ from guardrail.errors import (
     ToolDenied,
     UserError,
 )
+from guardrail.need_model import NeedModel, NeedPrediction
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
 
@@ -29,7 +31,12 @@ __all__ = [
     "GuardrailError",
     "Handoff",
     "HandoffRequired",
+    "LLMError",
+    "LLMNeedClassifier",
+    "LLMVerdict",
     "Message",
+    "NeedModel",
+    "NeedPrediction",
     "ReasonCode",
     "Registry",
     "RegistryError",

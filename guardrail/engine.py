@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from guardrail.conversation import Conversation, Message
 from guardrail.decision import Decision
 from guardrail.detectors.rules import RuleDetector
-from guardrail.errors import UserError
-from guardrail.need_model import NeedModel, NeedPrediction
+from guardrail.errors import GuardrailError, UserError
+from guardrail.need_model import NeedClassifier, NeedModel, NeedPrediction
 from guardrail.policy import Facts, assign_segments, decide, exit_holds, failsafe_decision
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import ENGINE_CODES, Registry
@@ -61,8 +61,9 @@ class Guardrail:
 
     Args:
         registry: a loaded `Registry`, a folder to load one from, or None for the shipped default.
-        need_model: the learned need-state model: ``"default"`` (the shipped one), a folder
-            written by ``guardrail train``, a loaded `NeedModel`, or None for the rules alone.
+        need_model: the need classifier: ``"default"`` (the shipped learned model), a folder
+            written by ``guardrail train``, a loaded `NeedModel`, an `LLMNeedClassifier`, or
+            None for the rules alone. Whatever it is, it can only add restrictions.
         clock: today's date, for date-based context (renewal windows); defaults to `date.today`.
         max_conversations: how many conversations' incremental state to keep (least recently
             used are evicted; an evicted conversation is simply rescanned in full).
@@ -79,7 +80,7 @@ class Guardrail:
         self,
         registry: Registry | str | Path | None = None,
         *,
-        need_model: NeedModel | str | Path | None = "default",
+        need_model: NeedClassifier | str | Path | None = "default",
         clock: Callable[[], date] = date.today,
         max_conversations: int = 10_000,
     ) -> None:
@@ -89,7 +90,8 @@ class Guardrail:
             self.registry = Registry.load(registry)
         self._clock = clock
         self._rules = RuleDetector(self.registry)
-        if isinstance(need_model, NeedModel) or need_model is None:
+        self._need_model: NeedClassifier | None
+        if need_model is None or not isinstance(need_model, str | Path):
             self._need_model = need_model
         elif str(need_model) == "default":
             self._need_model = NeedModel.default()
@@ -221,15 +223,18 @@ class Guardrail:
                 text = message.content[: self.registry.settings.max_scan_chars]
                 canonical = self.registry.normaliser.canonical(text)
             codes = [f.code for f in found if f.kind != "failsafe"]
-            prediction = self._need_model.predict_words(canonical.words, codes)
-        except Exception:  # a model failure restricts; it never loosens or crashes
+            prediction = self._need_model.predict_message(message.content, canonical.words, codes)
+        except Exception as exc:  # a model failure restricts; it never loosens or crashes
+            code = getattr(exc, "code", None)
+            if not (isinstance(exc, GuardrailError) and code in ENGINE_CODES):
+                code = "failsafe.need_model_error"
             return [
                 Finding(
                     kind="failsafe",
-                    code="failsafe.need_model_error",
+                    code=code,
                     rule_id="need_model",
                     source=f"message[{index}]",
-                    explanation=ENGINE_CODES["failsafe.need_model_error"],
+                    explanation=f"{ENGINE_CODES[code]} ({type(exc).__name__})",
                     index=index,
                 )
             ], None
@@ -244,7 +249,8 @@ class Guardrail:
                     rule_id="need_model",
                     source=f"message[{index}]",
                     explanation=(
-                        "The learned model rates this message as one a person must handle "
+                        f"The {prediction.source} classifier rates this message as one a person "
+                        f"must handle{f' ({prediction.risk})' if prediction.risk else ''} "
                         f"(score {prediction.handoff:.2f} >= {threshold:g})"
                     ),
                     risk="high",

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,9 +23,19 @@ from guardrail.errors import UserError
 from guardrail.features import FeatureConfig, featurize
 from guardrail.text import Normaliser
 
-__all__ = ["NeedModel", "NeedPrediction"]
+__all__ = ["NeedClassifier", "NeedModel", "NeedPrediction"]
 
 _FORMAT = 1
+
+
+class NeedClassifier(Protocol):
+    """Anything that reads a user message into a `NeedPrediction` (the learned model, an LLM)."""
+
+    def predict_message(
+        self, text: str, words: Sequence[str], rule_codes: Sequence[str]
+    ) -> NeedPrediction:
+        """Classify one user message (raw `text`, its canonical `words`, matched rule codes)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +44,8 @@ class NeedPrediction:
 
     probabilities: dict[str, float]
     handoff: float | None
+    risk: str | None = None  # the kind of risk, when the classifier names one (LLM)
+    source: str = "need_model"
 
     @property
     def need_state(self) -> str:
@@ -155,6 +168,12 @@ class NeedModel:
         `rule_codes` are the codes of the rules that matched the text (see `featurize`).
         """
         return self.predict_words(normaliser.canonical(text).words, rule_codes)
+
+    def predict_message(
+        self, text: str, words: Sequence[str], rule_codes: Sequence[str]
+    ) -> NeedPrediction:
+        """The engine's entry point (shared with the LLM classifier): uses the folded words."""
+        return self.predict_words(words, rule_codes)
 
     def predict_words(
         self, words: Sequence[str], rule_codes: Sequence[str] = ()

@@ -40,6 +40,15 @@ __all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "ENGINE_CODES", "CompiledRule",
 ENGINE_CODES: dict[str, str] = {
     "failsafe.detector_error": "A detector failed, so the decision was restricted",
     "failsafe.need_model_error": "The need-state model failed, so the decision was restricted",
+    "failsafe.llm_error": "The LLM classifier failed, so the decision was restricted",
+    "failsafe.llm_unavailable": (
+        "The LLM classifier stayed unavailable until its deadline, so the decision was restricted"
+    ),
+    "failsafe.llm_timeout": "The LLM classifier timed out, so the decision was restricted",
+    "failsafe.llm_malformed": (
+        "The LLM classifier's answer was malformed, so the decision was restricted"
+    ),
+    "failsafe.llm_refused": "The LLM classifier refused, so the decision was restricted",
     "model.risk_suspected": "The learned model rates the message as one a person must handle",
     "failsafe.oversized_input": (
         "A message was too long to scan whole, so the decision was restricted"

@@ -78,13 +78,35 @@ def conversation() -> ConversationFactory:
     return make_conversation
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DESIGN principle 7: no network on the default path; any outbound connection fails."""
+    """DESIGN principle 7: no network on the default path. Any connection beyond this machine
+    fails the test; loopback stays open for the local servers tests start themselves."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_create = socket.create_connection
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"a test tried to open a network connection: {args!r}")
+    def _host(address: object) -> object:
+        return address[0] if isinstance(address, tuple) else address
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+    def connect(self: socket.socket, address: Any) -> None:
+        if _host(address) not in _LOOPBACK:
+            raise AssertionError(f"a test tried to open a network connection: {address!r}")
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if _host(address) not in _LOOPBACK:
+            raise AssertionError(f"a test tried to open a network connection: {address!r}")
+        return real_connect_ex(self, address)
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        if _host(address) not in _LOOPBACK:
+            raise AssertionError(f"a test tried to open a network connection: {address!r}")
+        return real_create(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
