@@ -7,7 +7,6 @@ and retrieval, forces human handoff when it must, and gives a reason code for ev
 from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
 from guardrail.engine import Guardrail
-from guardrail.llm import LLMError, LLMNeedClassifier, LLMVerdict
 from guardrail.errors import (
     GuardrailError,
     HandoffRequired,
@@ -16,6 +15,7 @@ from guardrail.errors import (
     ToolDenied,
     UserError,
 )
+from guardrail.llm import LLMError, LLMNeedClassifier, LLMVerdict
 from guardrail.need_model import NeedModel, NeedPrediction
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
