@@ -210,6 +210,29 @@ def _policy_reason(verdict: str, source: str, explanation: str) -> ReasonCode:
                       explanation=explanation)
 
 
+def _effects(registry: Registry, policy: ToolPolicy) -> tuple[tuple[str, str], ...]:
+    """What `policy` does to each catalogue tool, worked out once per registry: the registry
+    and its policies are immutable once loaded, and the same few apply on every turn. The memo
+    lives on the registry (keyed by the id of a policy the registry itself holds), so it dies
+    with it."""
+    cached = registry.policy_memo.get(id(policy))
+    if cached is not None:
+        return cached
+    out = []
+    for name, tool in registry.tools.items():
+        if (
+            name in policy.denied
+            or set(tool.effects) & set(policy.deny_effects)
+            or (policy.allowed is not None and name not in policy.allowed)
+        ):
+            out.append((name, "deny"))
+        elif name in policy.confirm or set(tool.effects) & set(policy.confirm_effects):
+            out.append((name, "confirm"))
+    result = tuple(out)
+    registry.policy_memo[id(policy)] = result
+    return result
+
+
 class _Tools:
     """Accumulates tool verdicts; a stricter verdict replaces a looser one, never the reverse."""
 
@@ -221,14 +244,10 @@ class _Tools:
         self.reasons: dict[str, list[ReasonCode]] = {name: [] for name in registry.tools}
 
     def apply(self, policy: ToolPolicy, source: str, why: str) -> None:
-        for name, tool in self._registry.tools.items():
-            if (
-                name in policy.denied
-                or set(tool.effects) & set(policy.deny_effects)
-                or (policy.allowed is not None and name not in policy.allowed)
-            ):
+        for name, verdict in _effects(self._registry, policy):
+            if verdict == "deny":
                 self._raise(name, "deny", source, f"{why} does not allow {name}")
-            elif name in policy.confirm or set(tool.effects) & set(policy.confirm_effects):
+            else:
                 self._raise(name, "confirm", source, f"{why} requires confirmation for {name}")
 
     def _raise(self, name: str, verdict: str, source: str, explanation: str) -> None:

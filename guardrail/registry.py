@@ -145,6 +145,9 @@ class Registry:
         self.version = version
         self.source = source
         self.segment_by_id = {s.id: s for s in self.segments}
+        # policy id -> its effect on each tool (see policy._effects); only this registry's
+        # own, immutable policies are ever keys, so the ids stay valid for its lifetime.
+        self.policy_memo: dict[int, tuple[tuple[str, str], ...]] = {}
         self.negators = frozenset(settings.negators)
         self.clause_breaks = frozenset(settings.clause_breaks)
         self.question_markers = _any_of(settings.question_markers)
