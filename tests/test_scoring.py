@@ -29,8 +29,8 @@ def _score(registry: Registry, path: Path) -> tuple[float, float, int]:
 
 @pytest.mark.parametrize(
     "path", [ROOT / "evals" / "dev" / "dev.jsonl", ROOT / "evals" / "dev" / "holdout.jsonl",
-             ROOT / "evals" / "dev2" / "dev2.jsonl"],
-    ids=["dev", "holdout", "dev2"],
+             ROOT / "evals" / "dev2" / "dev2.jsonl", ROOT / "evals" / "dev3" / "dev3.jsonl"],
+    ids=["dev", "holdout", "dev2", "dev3"],
 )
 def test_the_model_only_adds_handoffs(registry: Registry, path: Path) -> None:
     """Every conversation the rules hand off is still handed off with the model on."""
@@ -52,10 +52,11 @@ def test_dev_set_meets_the_safety_targets(registry: Registry) -> None:
     assert wrongful <= 0.05
 
 
-def test_second_dev_set_stays_above_its_floor(registry: Registry) -> None:
-    """evals/dev2 (near-misses and indirect phrasings) is not at the 0.97 target yet; this
-    floor catches regressions while the learned model is built."""
-    recall, wrongful, lines = _score(registry, ROOT / "evals" / "dev2" / "dev2.jsonl")
+@pytest.mark.parametrize("name", ["dev2", "dev3"])
+def test_later_tuning_sets_stay_above_their_floor(registry: Registry, name: str) -> None:
+    """evals/dev2 and dev3 (near-misses, indirect and transcript-style phrasings) are not at
+    the 0.97 target for the rules alone; this floor catches regressions."""
+    recall, wrongful, lines = _score(registry, ROOT / "evals" / name / f"{name}.jsonl")
     assert lines >= 400
     assert recall >= 0.90
     assert wrongful <= 0.05
