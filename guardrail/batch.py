@@ -5,8 +5,9 @@ Input, one JSON object a line::
     {"id": "c1", "messages": [{"role": "user", "content": "..."}],
      "context": {...}, "signals": {...}}
 
-Labelled data may carry extra top-level keys starting with ``expected_``, ``source_`` or ``meta``;
-they are ignored. Any other unknown key is an error, so a typo never silently drops input.
+Labelled data may carry ``need_state`` (the training label) and extra top-level keys starting
+with ``expected_``, ``source_`` or ``meta``; they are ignored. Any other unknown key is an
+error, so a typo never silently drops input.
 
 Output, one JSON object a line, in input order (see `decision_line`); a bad line becomes
 ``{"id": ..., "error": "line N: ..."}`` and the run goes on.
@@ -29,6 +30,7 @@ from guardrail.errors import UserError
 __all__ = ["BatchResult", "classify_lines", "decision_line", "parse_line"]
 
 _LABEL_PREFIXES = ("expected_", "source_", "meta")
+_LABEL_KEYS = frozenset({"need_state"})
 _MAX_ID = 256
 
 
@@ -56,7 +58,7 @@ def parse_line(raw: bytes, number: int) -> tuple[str | None, Conversation]:
     fields = {
         key: value
         for key, value in data.items()
-        if key != "id" and not key.startswith(_LABEL_PREFIXES)
+        if key != "id" and key not in _LABEL_KEYS and not key.startswith(_LABEL_PREFIXES)
     }
     try:
         conversation = Conversation.model_validate({"id": line_id, **fields})

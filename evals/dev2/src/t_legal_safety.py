@@ -9,8 +9,6 @@ R(K, "billing", True, "banking", "regional", "next stop Financial Ombudsman",
   "You've had eight weeks to sort out my complaint about the overdraft charges. Next stop is the Financial Ombudsman.")
 R(K, "incident", True, "utilities", "regional", "Trading Standards over boiler install",
   "I'm reporting you to Trading Standards over this botched boiler install.")
-R(K, "other", True, "general", "fragment", "see you in court",
-  "See you in court.")
 R(K, "billing", True, "ecommerce", "non_native", "consumer court, Indian English",
   "I will file complaint in consumer court if my refund is not credited in 2 days.")
 R(K, "policy_compliance", True, "saas", "paraphrase", "already spoke to lawyer about data handling",
