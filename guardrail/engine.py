@@ -10,6 +10,7 @@ caller's and raises `UserError`).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -128,7 +129,14 @@ class Guardrail:
             )
 
     async def acheck(self, conversation: Conversation | Mapping[str, Any]) -> Decision:
-        """Async twin of `check` (pure CPU work with no I/O, so it runs inline)."""
+        """Async twin of `check`, sharing its code.
+
+        The rules and the learned model are a fraction of a millisecond of CPU, so they run
+        inline; a need classifier that waits on the network (an LLM) runs in a worker thread so
+        the event loop is never blocked for its timeouts and retries.
+        """
+        if getattr(self._need_model, "blocking_io", False):
+            return await asyncio.to_thread(self.check, conversation)
         return self.check(conversation)
 
     def forget_conversation(self, conversation_id: str) -> None:

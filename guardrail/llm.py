@@ -103,6 +103,9 @@ Backend = Callable[[str, str], Any]  # (system prompt, user text) -> raw JSON te
 class LLMNeedClassifier:
     """Classify a message with an LLM. Build it with `from_openai` or `from_langchain`.
 
+    It waits on the network, so `Guardrail.acheck` runs it off the event loop
+    (`blocking_io`).
+
     Args:
         backend: called with (system prompt, customer text); returns the model's JSON text (or
             an `LLMVerdict`), or raises. Transient failures must raise `_Transient` (the
@@ -111,6 +114,8 @@ class LLMNeedClassifier:
         deadline: total seconds for all attempts.
         max_attempts: attempts at most, within the deadline.
     """
+
+    blocking_io = True
 
     def __init__(
         self,

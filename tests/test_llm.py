@@ -249,3 +249,37 @@ def test_langchain_rate_limits_are_retried(registry: Registry) -> None:
     )
     assert classifier.classify("how do I export").need_state == "how_to"
     assert len(calls) == 3
+
+
+def test_acheck_runs_the_llm_off_the_event_loop(
+    server: tuple[str, _Script], registry: Registry
+) -> None:
+    """While the LLM hangs, other coroutines keep running."""
+    import asyncio
+
+    url, script = server
+    script.steps = [("hang", 0.5), ("ok", GOOD)]
+    guard = Guardrail(registry, need_model=_classifier(url, registry, timeout=2.0))
+    ticks: list[float] = []
+    finished: list[float] = []
+
+    async def ticker() -> None:
+        for _ in range(5):
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.05)
+
+    async def classify() -> Any:
+        decision = await guard.acheck(
+            {"messages": [{"role": "user", "content": "what is this charge"}]}
+        )
+        finished.append(time.monotonic())
+        return decision
+
+    async def both() -> Any:
+        decision, _ = await asyncio.gather(classify(), ticker())
+        return decision
+
+    decision = asyncio.run(both())
+    assert decision.handoff.required
+    # Inline, the 0.5 s hang would freeze the loop and at most one tick could come first.
+    assert sum(t < finished[0] for t in ticks) >= 3
