@@ -156,7 +156,10 @@ class Registry:
             (p for rule in self.rules for p in rule.spec.patterns), settings.typo.min_length
         )
         self.normaliser = Normaliser(
-            vocabulary, [*settings.typo.known_words, *known_words], settings.typo.min_length
+            vocabulary,
+            [*settings.typo.known_words, *known_words],
+            settings.typo.min_length,
+            settings.typo.slang,
         )
 
     # -- loading -------------------------------------------------------------------------------

@@ -224,6 +224,10 @@ class TypoSettings(_Spec):
     known_words: list[str] = Field(
         default_factory=list, description="Real words that must never be 'corrected'."
     )
+    slang: dict[str, str] = Field(
+        default_factory=dict,
+        description="Chat shorthand read as words before matching ('some1' -> 'someone').",
+    )
 
 
 class ModelSettings(_Spec):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = ["Canonical", "Normaliser"]
@@ -115,8 +115,13 @@ class Normaliser:
     _MEMO_LIMIT = 100_000
 
     def __init__(
-        self, vocabulary: Iterable[str], known_words: Iterable[str], min_length: int
+        self,
+        vocabulary: Iterable[str],
+        known_words: Iterable[str],
+        min_length: int,
+        slang: Mapping[str, str] | None = None,
     ) -> None:
+        self._slang = dict(slang or {})
         self._vocabulary = frozenset(vocabulary)
         self._known = frozenset(known_words) | self._vocabulary
         self._min_length = min_length
@@ -190,7 +195,7 @@ class Normaliser:
         for match in _TOKEN.finditer(text):
             token = match.group()
             if token[0].isalnum():
-                token = self.correct(token)
+                token = self._slang.get(token) or self.correct(token)
             else:
                 if not words or words[-1] == ".":
                     continue

@@ -23,7 +23,8 @@ def test_every_labelled_set_is_valid_and_the_holdout_is_unseen() -> None:
     checker = _checker()
     files = checker.labelled_files()
     names = {str(p.relative_to(ROOT / "evals")) for p in files}
-    assert {"dev/dev.jsonl", "dev/holdout.jsonl", "dev2/dev2.jsonl", "dev3/dev3.jsonl"} <= names
+    assert {"dev/dev.jsonl", "dev/holdout.jsonl", "dev2/dev2.jsonl", "dev3/dev3.jsonl",
+            "dev4/dev4.jsonl"} <= names
     problems, _warnings, counts = checker.check(files)
     assert problems == []
     assert sum(c["lines"] for c in counts.values()) > 3800

