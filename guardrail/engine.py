@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from guardrail.conversation import Conversation, Message
 from guardrail.decision import Decision
-from guardrail.detectors.rules import RuleDetector
+from guardrail.detectors.rules import RuleDetector, rule_codes
 from guardrail.errors import GuardrailError, UserError
 from guardrail.need_model import NeedClassifier, NeedModel, NeedPrediction
 from guardrail.policy import Facts, assign_segments, decide, exit_holds, failsafe_decision
@@ -230,8 +230,9 @@ class Guardrail:
             if canonical is None:
                 text = message.content[: self.registry.settings.max_scan_chars]
                 canonical = self.registry.normaliser.canonical(text)
-            codes = [f.code for f in found if f.kind != "failsafe"]
-            prediction = self._need_model.predict_message(message.content, canonical.words, codes)
+            prediction = self._need_model.predict_message(
+                message.content, canonical.words, rule_codes(found)
+            )
         except Exception as exc:  # a model failure restricts; it never loosens or crashes
             code = getattr(exc, "code", None)
             if not (isinstance(exc, GuardrailError) and code in ENGINE_CODES):

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from guardrail.batch import parse_line
 from guardrail.conversation import Message
-from guardrail.detectors.rules import RuleDetector
+from guardrail.detectors.rules import RuleDetector, rule_codes
 from guardrail.errors import UserError
 from guardrail.features import FeatureConfig, featurize
 from guardrail.need_model import NeedModel
@@ -105,14 +105,18 @@ class _Sparse:
         return out
 
 
+def _read(detector: RuleDetector, text: str) -> tuple[tuple[str, ...], list[str]]:
+    """What the model reads of `text`: its canonical words and the codes of matched rules."""
+    scan = detector.scan(0, Message(role="user", content=text))
+    return scan.words, rule_codes(scan.findings)
+
+
 def _matrix(texts: Sequence[str], detector: RuleDetector, config: FeatureConfig) -> _Sparse:
     indptr = [0]
     all_indices: list[npt.NDArray[np.int64]] = []
     all_values: list[Floats] = []
     for text in texts:
-        scan = detector.scan(0, Message(role="user", content=text))
-        words = scan.canonical.words if scan.canonical is not None else ()
-        codes = [f.code for f in scan.findings if f.kind != "failsafe"]
+        words, codes = _read(detector, text)
         indices, values = featurize(words, config, codes)
         all_indices.append(indices)
         all_values.append(values)
@@ -239,10 +243,7 @@ def evaluate(model: NeedModel, examples: Iterable[Example], registry: Registry) 
     for example in examples:
         if example.need_state is None:
             continue
-        scan = detector.scan(0, Message(role="user", content=example.text))
-        words = scan.canonical.words if scan.canonical is not None else ()
-        codes = [f.code for f in scan.findings if f.kind != "failsafe"]
-        predicted = model.predict_words(words, codes).need_state
+        predicted = model.predict_words(*_read(detector, example.text)).need_state
         matrix[index[example.need_state], index[predicted]] += 1
         count += 1
     return TrainReport(model.classes, matrix.tolist(), 0, count, 1.0)

@@ -15,7 +15,7 @@ from guardrail.redact import redact
 from guardrail.registry import ENGINE_CODES, CompiledRule, Registry
 from guardrail.text import Canonical
 
-__all__ = ["RuleDetector", "Scan"]
+__all__ = ["RuleDetector", "Scan", "rule_codes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,19 @@ class Scan:
 
     findings: list[Finding]
     canonical: Canonical | None
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The canonical words (empty when the message was not read)."""
+        return self.canonical.words if self.canonical is not None else ()
+
+
+def rule_codes(findings: list[Finding]) -> list[str]:
+    """The codes of the rules that matched, as the need model reads them (failsafes aside).
+
+    Training and the engine both call this, so a model sees the same features in both.
+    """
+    return [f.code for f in findings if f.kind != "failsafe"]
 
 # One index per loaded registry (registries are immutable once loaded), however many
 # Guardrail instances share it.
@@ -128,7 +141,7 @@ class RuleDetector:
     def _candidates(self, canonical: Canonical) -> dict[int, list[int]]:
         """Rule number -> offsets of the words where a match of that rule could start."""
         text = canonical.text
-        found: dict[int, list[int]] = {n: [] for n in self._anywhere}
+        found: dict[int, list[int]] = {}
         starts = self._starts
         for offset, word in zip(canonical.starts, canonical.words, strict=True):
             if word == ".":
