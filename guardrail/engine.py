@@ -35,6 +35,8 @@ __all__ = ["Guardrail"]
 
 _UNSEEN_CONFIDENCE = 0.3
 _CARRIED_DECAY = 0.9
+# A user message with this code right after an assistant message reports a failed guided step.
+_REPORTED_FAILURE = "friction.self_serve_failed"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class _ConversationState:
     first: int = 0  # hash of message 0, to notice a different conversation under the same id
     last: int = 0  # hash of the last scanned message
     user_turns: int = 0
+    reported_failures: int = 0  # "still not working" replies to the assistant
     findings: dict[str, Finding] = field(default_factory=dict)
     need_state: str | None = None
     need_confidence: float = 0.0
@@ -190,6 +193,10 @@ class Guardrail:
                 new.extend(found)
                 if message.role == "user":
                     state.user_turns += 1
+                    if index and messages[index - 1].role == "assistant" and any(
+                        f.code == _REPORTED_FAILURE for f in found
+                    ):
+                        state.reported_failures += 1
                     model_findings, prediction = self._predict(index, message, canonical, found)
                     found.extend(model_findings)
                     new.extend(model_findings)
@@ -289,9 +296,14 @@ class Guardrail:
             target[finding.need_state] = target.get(finding.need_state, 0.0) + finding.weight
 
         rule_held = state.rule_need not in (None, default)
+        # "Still not working" continues the need in hand ("did that, still not working" after
+        # a guided step is about the login, not a new incident) unless it names a risk.
+        continuing = not risk_scores and any(f.code == _REPORTED_FAILURE for f in found)
         if risk_scores:
             state.rule_need, state.rule_confidence = _strongest(risk_scores)
-        elif rule_scores and not (rule_held and _strongest(rule_scores)[0] == default):
+        elif rule_scores and not (
+            rule_held and (continuing or _strongest(rule_scores)[0] == default)
+        ):
             state.rule_need, state.rule_confidence = _strongest(rule_scores)
         else:
             state.rule_confidence *= _CARRIED_DECAY
@@ -303,6 +315,8 @@ class Guardrail:
         if prediction is None or risk_scores:
             state.need_state, state.need_confidence = state.rule_need, state.rule_confidence
             state.need_source = "rules"
+        elif held and continuing:
+            state.need_confidence *= _CARRIED_DECAY
         elif confident and not (held and prediction.need_state == default):
             state.need_state, state.need_confidence = prediction.need_state, prediction.confidence
             state.need_source = "need_model"
@@ -345,7 +359,8 @@ class Guardrail:
         def facts(findings: list[Finding] | Mapping[str, Finding]) -> Facts:
             values = list(findings.values()) if isinstance(findings, Mapping) else findings
             return Facts.build(values, need, confidence, conv.signals, conv.context,
-                               state.user_turns, today, state.other_needs, state.need_source)
+                               state.user_turns, today, state.other_needs, state.need_source,
+                               state.reported_failures)
 
         for finding in new:
             state.findings[finding.rule_id] = finding

@@ -45,6 +45,7 @@ class Facts:
     other_needs: frozenset[str] = frozenset()
     need_source: str = "rules"
     by_ref: Mapping[str, Finding] = field(default_factory=dict)
+    reported_failures: int = 0
 
     @classmethod
     def build(
@@ -58,6 +59,7 @@ class Facts:
         today: date,
         other_needs: frozenset[str] = frozenset(),
         need_source: str = "rules",
+        reported_failures: int = 0,
     ) -> Facts:
         """Index findings by rule code and rule id (the latest finding wins)."""
         ordered = sorted(findings, key=lambda f: f.index)
@@ -66,13 +68,15 @@ class Facts:
             by_ref[finding.code] = finding
             by_ref[finding.rule_id] = finding
         return cls(ordered, need_state, need_confidence, signals, context, user_turns, today,
-                   other_needs, need_source, by_ref)
+                   other_needs, need_source, by_ref, reported_failures)
 
     def signal(self, name: str) -> float | None:
         if name == "user_turns":
             return float(self.user_turns)
         if name == "need_confidence":
             return self.need_confidence
+        if name == "failed_attempts":
+            return float(self.signals.failed_guided_attempts + self.reported_failures)
         value = getattr(self.signals, name)
         return None if value is None else float(value)
 

@@ -54,7 +54,10 @@ ENGINE_CODES: dict[str, str] = {
         "A message was too long to scan whole, so the decision was restricted"
     ),
 }
-DERIVED_SIGNALS = frozenset({"user_turns", "need_confidence"})
+# Signals the engine works out itself. `failed_attempts` is the caller's
+# `failed_guided_attempts` plus the user messages in this conversation that answer the
+# assistant with "still not working" (a failed guided step reported in the chat).
+DERIVED_SIGNALS = frozenset({"user_turns", "need_confidence", "failed_attempts"})
 DERIVED_CONTEXT = frozenset({"renewal_days"})
 _NUMERIC_CONTEXT = frozenset({"ltv"}) | DERIVED_CONTEXT
 _GAP = "(?: [a-z0-9]+){0,3} "
