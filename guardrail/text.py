@@ -46,6 +46,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[@$](?=[a-z])")
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*/]){2,}[a-z](?![a-z0-9])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+# Separators inside an amount are not clause breaks: "1,200.50" reads as the one token "1200"
+# (thousands separators dropped, then the decimal part), so a rule's word gap steps over it.
+_THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}(?!\d))")
+_DECIMALS = re.compile(r"(?<=\d)[.,]\d{1,2}(?!\d)")
 _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:,\n]+")
 _WORDS_IN_PATTERN = re.compile(r"[a-z]{3,}")
 _CHAR_CLASS = re.compile(r"\[([a-z])[^\]]*\]")
@@ -189,6 +193,7 @@ class Normaliser:
         text = _SYMBOL_IN_WORD.sub(lambda m: "a" if m.group() == "@" else "s", text)
         text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .\-_*/]", "", m.group()), text)
         text = _REPEATS.sub(r"\1\1", text)
+        text = _DECIMALS.sub("", _THOUSANDS.sub("", text))
         words: list[str] = []
         starts: list[int] = []
         offset = 0
