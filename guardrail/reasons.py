@@ -11,10 +11,43 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["RISK_ORDER", "Finding", "FindingKind", "ReasonCode", "RiskTier"]
+__all__ = ["ADAPTER_CODES", "RISK_ORDER", "Finding", "FindingKind", "ReasonCode", "RiskTier"]
 
 RiskTier = Literal["low", "medium", "high", "critical"]
 RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+# Reason codes the adapters emit when they gate a tool call or scope retrieval (the engine's own
+# codes live in `guardrail.registry.ENGINE_CODES`). One plain sentence each.
+ADAPTER_CODES: dict[str, str] = {
+    "policy.unknown_tool": "The tool is not in the tool catalogue, so it may not run",
+    "policy.tool_denied": "The decision for this turn denies the tool",
+    "policy.customer_mismatch": "The call names a different customer than the session's",
+    "policy.customer_unbound": (
+        "The tool acts on a customer but the session has no customer id to bind it to"
+    ),
+    "policy.invalid_arguments": "The tool call's arguments are not a JSON object",
+    "policy.tool_unavailable": "The tool is allowed but this application gave no implementation",
+    "policy.handoff_in_progress": "A human is taking over, so the assistant may not act",
+    "policy.confirmation_required": "The tool needs the customer's explicit confirmation first",
+    "policy.confirmed": "The customer explicitly confirmed this call",
+    "policy.confirmation_declined": "The confirmation was declined, so the tool did not run",
+    "policy.confirmation_unavailable": (
+        "The tool needs a confirmation but there is no way to ask for one here"
+        " (no checkpointer), so it did not run"
+    ),
+    "policy.confirmation_mismatch": (
+        "The call differs from what the customer confirmed, so it did not run"
+    ),
+    "retrieval.out_of_scope": "The document's scope is outside the decision's retrieval scope",
+    "retrieval.unscoped": "The document carries no scope metadata, so it cannot be checked",
+    "retrieval.stack_mismatch": "The document is for a different product stack or integration",
+    "retrieval.role_mismatch": "The document is for a different user role",
+    "retrieval.region_mismatch": "The document applies to a different region",
+    "retrieval.not_authoritative": (
+        "Only authoritative documents may answer here, and this one is not marked so"
+    ),
+    "retrieval.no_decision": "No decision was in force, so no document could be allowed",
+}
 
 FindingKind = Literal["risk", "need", "human", "injection", "friction", "exit", "failsafe"]
 

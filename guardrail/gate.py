@@ -1,0 +1,138 @@
+"""The tool-call gate every adapter shares: allow, ask for confirmation, or deny, with reasons.
+
+A decision says which tools a turn may use; this module applies it to one concrete call. It is
+the real gate: a model may call a tool it was never shown, so every call is checked here again
+before it runs. Identifier arguments named in the tool catalogue (`customer_args`) are bound to
+the session's customer: filled in when absent, and the call denied when they name someone else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from guardrail.decision import Decision
+from guardrail.reasons import ADAPTER_CODES, ReasonCode
+from guardrail.redact import redact
+from guardrail.registry import Registry
+
+__all__ = ["CallAction", "CallCheck", "check_tool_call", "parse_arguments"]
+
+CallAction = Literal["allow", "confirm", "deny"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallCheck:
+    """The gate's answer for one tool call.
+
+    Attributes:
+        tool: the tool name as the model called it.
+        action: ``allow`` (run it), ``confirm`` (run only after explicit approval) or ``deny``.
+        args: the arguments to run it with, customer identifiers bound to the session.
+        reasons: why; the first one is the gate's own code, then the decision's reasons.
+        bound: the argument names filled in from the session.
+    """
+
+    tool: str
+    action: CallAction
+    args: dict[str, Any]
+    reasons: tuple[ReasonCode, ...] = ()
+    bound: tuple[str, ...] = field(default=())
+
+    @property
+    def code(self) -> str:
+        """The gate's reason code (``policy.tool_denied`` ...), or ``""`` for an allow."""
+        return self.reasons[0].code if self.reasons and self.action != "allow" else ""
+
+    def explanation(self) -> str:
+        """One plain sentence saying why the call was not simply allowed."""
+        if self.action == "allow" or not self.reasons:
+            return "allowed"
+        return self.reasons[0].explanation
+
+    def as_record(self) -> dict[str, Any]:
+        """A JSON-ready record of this verdict (argument values redacted), for state and logs."""
+        return {
+            "tool": self.tool,
+            "action": self.action,
+            "reason_codes": [str(r) for r in self.reasons],
+            "bound": list(self.bound),
+            "args": {k: redact(json.dumps(v, default=str), 80) for k, v in self.args.items()},
+        }
+
+
+def _reason(code: str, rule_id: str, detail: str = "", evidence: str = "") -> ReasonCode:
+    text = ADAPTER_CODES[code]
+    return ReasonCode(
+        code=code,
+        rule_id=rule_id,
+        evidence=evidence,
+        source="tool_call",
+        explanation=f"{text} ({detail})" if detail else text,
+    )
+
+
+def parse_arguments(raw: Any) -> dict[str, Any] | None:
+    """Tool-call arguments as a dict: a mapping as is, a JSON object string parsed, else None."""
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    if isinstance(raw, str | bytes):
+        try:
+            value = json.loads(raw or "{}")
+        except (ValueError, RecursionError):
+            return None
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def check_tool_call(
+    registry: Registry,
+    decision: Decision,
+    tool: str,
+    arguments: Any,
+    customer_id: str | None,
+) -> CallCheck:
+    """Gate one call of `tool` with `arguments` under `decision`, for the session's customer.
+
+    Denied, in this order: while a human is taking over; a tool the decision denies or does not
+    know; arguments that are not a JSON object; an identifier argument naming another
+    customer, or any customer-bound tool when the session has no customer id. Otherwise the
+    call is allowed, or needs confirmation when the decision says so.
+    """
+    args = parse_arguments(arguments)
+    if decision.handoff.required:
+        why = ", ".join(decision.handoff.reasons[:3]) or "handoff"
+        return CallCheck(tool, "deny", args or {}, (_reason(
+            "policy.handoff_in_progress", "handoff", why),))
+    verdict = decision.verdict(tool)
+    if verdict.verdict == "deny":  # before the arguments: what was attempted is what counts
+        own = verdict.reasons[0] if verdict.reasons else None
+        if own is not None and own.code == "policy.unknown_tool":
+            return CallCheck(tool, "deny", args or {}, tuple(verdict.reasons))
+        detail = "; ".join(str(r) for r in verdict.reasons[:3])
+        return CallCheck(tool, "deny", args or {}, (
+            _reason("policy.tool_denied", "decision", detail), *verdict.reasons))
+    if args is None:
+        return CallCheck(tool, "deny", {}, (_reason(
+            "policy.invalid_arguments", "tool_call", f"got {type(arguments).__name__}"),))
+
+    bound: list[str] = []
+    spec = registry.tools.get(tool)
+    for name in spec.customer_args if spec is not None else ():
+        if customer_id is None:
+            return CallCheck(tool, "deny", args, (_reason(
+                "policy.customer_unbound", "binding", f"argument {name!r}"),))
+        given = args.get(name)
+        if given is None or given == "":
+            args[name] = customer_id
+            bound.append(name)
+        elif str(given) != customer_id:
+            return CallCheck(tool, "deny", args, (_reason(
+                "policy.customer_mismatch", "binding", f"argument {name!r}",
+                evidence=redact(str(given), 40)),))
+    if verdict.verdict == "confirm":
+        return CallCheck(tool, "confirm", args, (
+            _reason("policy.confirmation_required", "decision"), *verdict.reasons), tuple(bound))
+    return CallCheck(tool, "allow", args, tuple(verdict.reasons), tuple(bound))

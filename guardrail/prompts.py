@@ -1,0 +1,122 @@
+"""The texts adapters put in front of a model or a customer, loaded from ``prompts/``.
+
+No prompt text lives in Python code: directive texts are in ``prompts/directives.yaml``, the
+adapters' messages in ``prompts/adapter.yaml``. Both are validated when loaded, so a missing key
+is an error at start-up, not a blank message in front of a customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from guardrail._resources import default_prompts_dir
+from guardrail.decision import Decision
+from guardrail.errors import UserError
+
+__all__ = ["AdapterPrompts", "HandoffMessages", "Prompts"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HandoffMessages(_Frozen):
+    """What the customer reads when a person takes over: a default and per-queue overrides."""
+
+    default: str = Field(min_length=1)
+    queues: dict[str, str] = Field(default_factory=dict)
+
+
+class AdapterPrompts(_Frozen):
+    """The schema of ``prompts/adapter.yaml``."""
+
+    directives_header: str = Field(min_length=1)
+    handoff_message: HandoffMessages
+    tool_denied: str = Field(min_length=1)
+    confirmation_question: str = Field(min_length=1)
+    confirmation_declined: str = Field(min_length=1)
+    tool_failed: str = Field(min_length=1)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: prompt file not found") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: cannot read prompt file: {exc}") from None
+
+
+class Prompts:
+    """Directive texts and adapter messages, with the renderings adapters need.
+
+    Args:
+        directives: directive id -> the text added to the model's system message.
+        adapter: the adapter messages.
+    """
+
+    def __init__(self, directives: Mapping[str, str], adapter: AdapterPrompts) -> None:
+        self.directives = dict(directives)
+        self.adapter = adapter
+        self._system_cache: dict[tuple[str, ...], str] = {}
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None) -> Prompts:
+        """Load ``directives.yaml`` and ``adapter.yaml`` from `folder` (default: shipped).
+
+        Raises:
+            UserError: a file is missing, unreadable or does not match its schema.
+        """
+        root = Path(folder) if folder is not None else default_prompts_dir()
+        directives = _read_yaml(root / "directives.yaml")
+        if not isinstance(directives, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in directives.items()
+        ):
+            raise UserError(f"{root / 'directives.yaml'}: expected a mapping of id to text")
+        try:
+            adapter = AdapterPrompts.model_validate(_read_yaml(root / "adapter.yaml"))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()
+            )
+            raise UserError(f"{root / 'adapter.yaml'}: {problems}") from None
+        return cls(directives, adapter)
+
+    @classmethod
+    def default(cls) -> Prompts:
+        """The shipped prompts, loaded once per process."""
+        return _default_prompts()
+
+    def missing_directives(self, ids: Sequence[str]) -> list[str]:
+        """The directive ids among `ids` that have no text."""
+        return [i for i in ids if i not in self.directives]
+
+    def system_text(self, decision: Decision) -> str:
+        """The block added to the model's system message: a header and one line per directive.
+
+        A directive with no text fails loudly at load in tests; at run time it is skipped rather
+        than sent as an empty line. Cached per directive list (decisions repeat them).
+        """
+        key = tuple(decision.directives)
+        text = self._system_cache.get(key)
+        if text is None:
+            items = [f"- {self.directives[d].strip()}" for d in key if d in self.directives]
+            text = "\n".join([self.adapter.directives_header, *items]) if items else ""
+            self._system_cache[key] = text
+        return text
+
+    def handoff_message(self, decision: Decision) -> str:
+        """What the customer reads when this decision hands them to a person."""
+        queue = decision.handoff.queue or ""
+        return self.adapter.handoff_message.queues.get(queue, self.adapter.handoff_message.default)
+
+
+@cache
+def _default_prompts() -> Prompts:
+    return Prompts.load()
