@@ -1,0 +1,1 @@
+"""Adapters that put guardrail between a chatbot framework and its tools."""
