@@ -1,0 +1,468 @@
+"""guardrail as LangChain agent middleware: one line added to an agent you already have.
+
+```python
+from langchain.agents import create_agent
+from guardrail.adapters.langchain import GuardrailMiddleware
+
+agent = create_agent(model, tools, middleware=[GuardrailMiddleware(context={"customer_id": "c_1"})])
+```
+
+On every model call the turn is classified and the model is shown only the tools it may use,
+with the decision's directives added to its system message. Every tool call is checked again
+before it runs (a model can call a tool it was never shown): denied calls get a `ToolMessage`
+carrying the reason code, identifier arguments are bound to the session's customer, and tools
+that need consent pause the run through LangGraph's `interrupt` (with a checkpointer). When a
+human must take over, the model is not called: the run ends with the handoff message from
+``prompts/adapter.yaml`` and the handoff summary goes to the sink. The decision, the gate's
+verdicts and the handoff are kept in the agent state (`guardrail`, `guardrail_tool_calls`,
+`guardrail_handoff`).
+
+Only `wrap_model_call` and `wrap_tool_call` are used: they are the cheapest hooks LangChain
+offers, and both have async twins that share one core with the sync ones.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any, NotRequired, TypeVar, cast
+
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
+from langchain.agents.middleware.types import ExtendedModelResponse, ModelCallResult
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langgraph.config import get_config
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.types import Command, interrupt
+from pydantic import BaseModel, ValidationError
+
+from guardrail.adapters._retriever import ScopedRetriever
+from guardrail.conversation import Context, Conversation, Message, Role, Signals
+from guardrail.decision import Decision
+from guardrail.engine import Guardrail
+from guardrail.errors import UserError
+from guardrail.gate import CallAction, CallCheck, check_tool_call
+from guardrail.handoff import HandoffSink, HandoffSummary, deliver
+from guardrail.prompts import Prompts
+from guardrail.reasons import ADAPTER_CODES, ReasonCode
+from guardrail.retrieval import use_decision
+
+__all__ = ["GuardrailMiddleware", "GuardrailState", "ScopedRetriever", "decision_view"]
+
+ContextSource = Context | Mapping[str, Any] | Callable[[Any], Any] | None
+SignalsSource = Signals | Mapping[str, Any] | Callable[[Any], Any] | None
+SinkLike = HandoffSink | Callable[[HandoffSummary], object] | None
+
+# LangGraph keeps the run's checkpointer under this configurable key; without one an interrupt
+# could never be resumed, so a confirmation cannot be asked for and the call is denied instead.
+_CHECKPOINTER_KEY = "__pregel_checkpointer"
+_CONTEXT_FIELDS = frozenset(Context.model_fields)
+_M = TypeVar("_M", bound=BaseModel)
+_ROLES: dict[str, Role] = {"human": "user", "ai": "assistant", "tool": "tool"}
+
+
+class GuardrailState(AgentState[Any]):
+    """The agent state keys the middleware writes.
+
+    Attributes:
+        guardrail: the latest decision, as `decision_view` renders it.
+        guardrail_tool_calls: every gated tool call of the conversation (allowed, confirmed,
+            declined or denied), with reason codes and redacted arguments.
+        guardrail_handoff: the handoff summary and how its delivery went, once a human is
+            taking over.
+    """
+
+    guardrail: NotRequired[dict[str, Any]]
+    guardrail_tool_calls: NotRequired[Annotated[list[dict[str, Any]], operator.add]]
+    guardrail_handoff: NotRequired[dict[str, Any] | None]
+
+
+def decision_view(decision: Decision) -> dict[str, Any]:
+    """The JSON-ready slice of a decision kept in the agent state."""
+    return {
+        "need_state": decision.need_state,
+        "need_confidence": round(decision.need_confidence, 3),
+        "risk_tier": decision.risk_tier,
+        "segments": decision.segment_ids(),
+        "friction": list(decision.friction),
+        "allowed_tools": decision.allowed_tools,
+        "confirm_tools": decision.confirm_tools,
+        "denied_tools": {t.tool: [str(r) for r in t.reasons] for t in decision.denied_tools},
+        "retrieval_scope": list(decision.retrieval_scope),
+        "directives": list(decision.directives),
+        "handoff": decision.handoff.model_dump(mode="json"),
+        "reason_codes": [str(r) for r in decision.reason_codes],
+        "policy_version": decision.policy_version,
+        "failsafe": decision.failsafe,
+    }
+
+
+def _text(content: Any) -> str:
+    """The text of a LangChain message content (a string or a list of content blocks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, Mapping) and isinstance(block.get("text"), str):
+                parts.append(block["text"])
+        return "\n".join(parts)
+    return ""
+
+
+def _tool_name(tool: Any) -> str | None:
+    name = getattr(tool, "name", None)
+    if isinstance(name, str):
+        return name
+    if isinstance(tool, Mapping):
+        if isinstance(tool.get("name"), str):
+            return cast(str, tool["name"])
+        function = tool.get("function")
+        if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+            return cast(str, function["name"])
+    return None
+
+
+def _thread_id() -> str | None:
+    try:
+        configurable = get_config().get("configurable", {})
+    except RuntimeError:  # called outside a graph run
+        return None
+    thread = configurable.get("thread_id")
+    return None if thread is None else str(thread)
+
+
+def _has_checkpointer() -> bool:
+    try:
+        return get_config().get("configurable", {}).get(_CHECKPOINTER_KEY) is not None
+    except RuntimeError:
+        return False
+
+
+def _approved(answer: Any, check: CallCheck) -> tuple[bool, str]:
+    """Read a resume value: True/"approve"/{"approved": True} or {"type": "approve"}.
+
+    Anything else is a refusal (fail closed). An approval that names arguments must name
+    exactly the arguments the call will run with.
+    """
+    if answer is True or answer in ("approve", "approved", "yes"):
+        return True, ""
+    if isinstance(answer, Mapping):
+        ok = answer.get("approved") is True or answer.get("type") in ("approve", "accept")
+        if ok and "args" in answer and answer["args"] != check.args:
+            return False, "policy.confirmation_mismatch"
+        return ok, ""
+    return False, ""
+
+
+class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
+    """Gate a LangChain agent's tools, retrieval and handoff with a guardrail decision.
+
+    Args:
+        guardrail: the engine; default `Guardrail.from_defaults()` (shipped registry and model).
+        context: the session's stable context (a `Context`, a mapping, or a callable taking the
+            LangGraph runtime and returning either). Default: the runtime context of the agent
+            when it is a `Context`, a mapping, or an object with `Context` attributes.
+            `customer_id` is what identifier arguments are bound to.
+        signals: behavioural signals, in the same forms.
+        sink: where handoff summaries go (a `HandoffSink` or a callable).
+        prompts: texts for directives and messages; default the shipped ``prompts/``.
+
+    Raises:
+        UserError: at run time, when the context or signals given are invalid.
+    """
+
+    state_schema = GuardrailState
+
+    def __init__(
+        self,
+        guardrail: Guardrail | None = None,
+        *,
+        context: ContextSource = None,
+        signals: SignalsSource = None,
+        sink: SinkLike = None,
+        prompts: Prompts | None = None,
+    ) -> None:
+        super().__init__()
+        self.guardrail = guardrail if guardrail is not None else Guardrail.from_defaults()
+        self.prompts = prompts if prompts is not None else Prompts.default()
+        self.sink = sink
+        self._context = context
+        self._signals = signals
+        self._static_context = context if isinstance(context, Context) else None
+        self._static_signals = signals if isinstance(signals, Signals) else None
+
+    # -- reading the turn ---------------------------------------------------------------------
+
+    def _resolve_context(self, runtime: Any) -> Context:
+        if self._static_context is not None:
+            return self._static_context
+        source: Any = self._context
+        if source is None:  # the agent's own runtime context: take the fields guardrail knows
+            source = getattr(runtime, "context", None)
+            if source is not None and not isinstance(source, Context):
+                source = _known_fields(source)
+        return _validated(Context, source, runtime, "context")
+
+    def _resolve_signals(self, runtime: Any) -> Signals:
+        if self._static_signals is not None:
+            return self._static_signals
+        return _validated(Signals, self._signals, runtime, "signals")
+
+    def _conversation(self, messages: Sequence[AnyMessage], runtime: Any) -> Conversation:
+        converted = []
+        for message in messages:
+            role = _ROLES.get(message.type)
+            if role is None:  # the operator's system prompt is not the customer's turn
+                continue
+            converted.append(Message.model_construct(role=role, content=_text(message.content)))
+        if not converted:
+            converted.append(Message.model_construct(role="user", content=""))
+        return Conversation.model_construct(
+            id=_thread_id(),
+            messages=converted,
+            context=self._resolve_context(runtime),
+            signals=self._resolve_signals(runtime),
+        )
+
+    def decide(self, messages: Sequence[AnyMessage], runtime: Any = None) -> Decision:
+        """The decision for `messages` (an agent state's messages), as the hooks make it."""
+        return self.guardrail.check(self._conversation(messages, runtime))
+
+    def check_call(
+        self, messages: Sequence[AnyMessage], tool: str, args: Any, runtime: Any = None
+    ) -> CallCheck:
+        """What the gate says about calling `tool` with `args` after `messages`."""
+        conv = self._conversation(messages, runtime)
+        decision = self.guardrail.check(conv)
+        return check_tool_call(
+            self.guardrail.registry, decision, tool, args, conv.context.customer_id
+        )
+
+    # -- the model call -----------------------------------------------------------------------
+
+    def _model_request(self, request: ModelRequest[Any], decision: Decision) -> ModelRequest[Any]:
+        visible = set(decision.allowed_tools) | set(decision.confirm_tools)
+        tools = [t for t in request.tools if _tool_name(t) in visible]
+        directives = self.prompts.system_text(decision)
+        if not directives:
+            return request.override(tools=tools)
+        system = request.system_message
+        if system is None:
+            merged = SystemMessage(content=directives)
+        elif isinstance(system.content, str):
+            merged = SystemMessage(content=f"{system.content}\n\n{directives}")
+        else:
+            merged = SystemMessage(content=[*system.content, {"type": "text", "text": directives}])
+        return request.override(tools=tools, system_message=merged)
+
+    def _state_update(self, decision: Decision, state: Mapping[str, Any]) -> dict[str, Any]:
+        view = decision_view(decision)
+        return {} if state.get("guardrail") == view else {"guardrail": view}
+
+    def _handoff(
+        self, decision: Decision, conv: Conversation, state: Mapping[str, Any]
+    ) -> ExtendedModelResponse[Any]:
+        update = self._state_update(decision, state)
+        previous = state.get("guardrail_handoff")
+        if _handoff_news(previous, decision):
+            summary = HandoffSummary.build(
+                decision, conv, tool_calls=state.get("guardrail_tool_calls", [])
+            )
+            record = summary.model_dump(mode="json")
+            record["delivery"] = deliver(self.sink, summary)
+            update["guardrail_handoff"] = record
+        message = AIMessage(content=self.prompts.handoff_message(decision), name="guardrail")
+        return ExtendedModelResponse(
+            model_response=ModelResponse(result=[message]), command=Command(update=update)
+        )
+
+    def _finish(
+        self, decision: Decision, state: Mapping[str, Any], response: ModelCallResult[Any]
+    ) -> ModelCallResult[Any]:
+        update = self._state_update(decision, state)
+        if not update:
+            return response
+        if isinstance(response, ExtendedModelResponse):
+            inner = response.command
+            merged = {**(inner.update if inner and isinstance(inner.update, dict) else {}),
+                      **update}
+            return ExtendedModelResponse(response.model_response, Command(update=merged))
+        if isinstance(response, AIMessage):
+            response = ModelResponse(result=[response])
+        return ExtendedModelResponse(model_response=response, command=Command(update=update))
+
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelCallResult[Any]:
+        """Classify the turn; show the model only its tools and directives, or hand off."""
+        conv = self._conversation(request.messages, request.runtime)
+        decision = self.guardrail.check(conv)
+        if decision.handoff.required:
+            return self._handoff(decision, conv, request.state)
+        response = handler(self._model_request(request, decision))
+        return self._finish(decision, request.state, response)
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelCallResult[Any]:
+        """Async twin of `wrap_model_call`."""
+        conv = self._conversation(request.messages, request.runtime)
+        decision = await self.guardrail.acheck(conv)
+        if decision.handoff.required:
+            return self._handoff(decision, conv, request.state)
+        response = await handler(self._model_request(request, decision))
+        return self._finish(decision, request.state, response)
+
+    # -- the tool call ------------------------------------------------------------------------
+
+    def _tool_conversation(self, request: ToolCallRequest) -> Conversation:
+        state = request.state if isinstance(request.state, Mapping) else {}
+        return self._conversation(state.get("messages", []), request.runtime)
+
+    def _resolve_call(
+        self, request: ToolCallRequest, decision: Decision, conv: Conversation
+    ) -> CallCheck:
+        """The gate's verdict, with consent asked for (and answered) when the call needs it."""
+        call = request.tool_call
+        check = check_tool_call(
+            self.guardrail.registry, decision, call["name"], call.get("args"),
+            conv.context.customer_id,
+        )
+        if check.action != "confirm":
+            return check
+        if not _has_checkpointer():
+            return _with_reason(check, "deny", "policy.confirmation_unavailable")
+        return self._confirm(check, call)
+
+    def _refusal(self, request: ToolCallRequest, check: CallCheck) -> Command[Any]:
+        call = request.tool_call
+        if check.code == "policy.confirmation_declined":
+            text = self.prompts.adapter.confirmation_declined.format(tool=check.tool)
+        else:
+            text = self.prompts.adapter.tool_denied.format(
+                tool=check.tool, code=check.code, reason=check.explanation()
+            )
+        message = ToolMessage(
+            content=text,
+            tool_call_id=call["id"] or "",
+            name=call["name"],
+            status="error",
+            artifact=check.as_record(),
+        )
+        return Command(update={"messages": [message], "guardrail_tool_calls": [check.as_record()]})
+
+    def _confirm(self, check: CallCheck, call: Mapping[str, Any]) -> CallCheck:
+        """Ask for consent through a LangGraph interrupt; resumes re-run this and return here."""
+        spec = self.guardrail.registry.tools.get(check.tool)
+        answer = interrupt({
+            "type": "guardrail_confirmation",
+            "tool_call_id": call.get("id"),
+            "tool": check.tool,
+            "args": check.args,
+            "question": self.prompts.adapter.confirmation_question.format(
+                tool=check.tool, action=spec.description if spec else check.tool,
+                args=", ".join(f"{k}={v}" for k, v in check.args.items()),
+            ),
+            "reason_codes": [str(r) for r in check.reasons],
+        })
+        ok, code = _approved(answer, check)
+        if ok:
+            return _with_reason(check, "allow", "policy.confirmed")
+        return _with_reason(check, "deny", code or "policy.confirmation_declined")
+
+    def _run_request(self, request: ToolCallRequest, check: CallCheck) -> ToolCallRequest:
+        if not check.bound:
+            return request
+        return request.override(tool_call={**request.tool_call, "args": check.args})
+
+    def _allowed(self, result: ToolMessage | Command[Any], check: CallCheck) -> Any:
+        record = check.as_record()
+        if isinstance(result, ToolMessage):
+            return Command(update={"messages": [result], "guardrail_tool_calls": [record]})
+        return result  # a tool that returns its own Command keeps control of its update
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
+    ) -> ToolMessage | Command[Any]:
+        """Check the call again (the real gate): deny, ask for consent, bind, then run it."""
+        conv = self._tool_conversation(request)
+        decision = self.guardrail.check(conv)
+        check = self._resolve_call(request, decision, conv)
+        if check.action == "deny":
+            return self._refusal(request, check)
+        with use_decision(decision, conv.context):
+            result = handler(self._run_request(request, check))
+        return cast(ToolMessage | Command[Any], self._allowed(result, check))
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        """Async twin of `wrap_tool_call`."""
+        conv = self._tool_conversation(request)
+        decision = await self.guardrail.acheck(conv)
+        check = self._resolve_call(request, decision, conv)
+        if check.action == "deny":
+            return self._refusal(request, check)
+        with use_decision(decision, conv.context):
+            result = await handler(self._run_request(request, check))
+        return cast(ToolMessage | Command[Any], self._allowed(result, check))
+
+
+def _handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool:
+    """Whether the human needs a (new) summary: none sent yet, another queue, or a new reason.
+
+    A customer who keeps writing after the handoff restates the same problem in other words;
+    re-sending the summary for that would flood the queue.
+    """
+    if not previous:
+        return True
+    def codes(reasons: Sequence[str]) -> set[str]:
+        return {r.split("#", 1)[0] for r in reasons}
+    return previous.get("queue") != decision.handoff.queue or not codes(
+        decision.handoff.reasons
+    ) <= codes(previous.get("reasons", []))
+
+
+def _known_fields(source: Any) -> dict[str, Any]:
+    if isinstance(source, Mapping):
+        return {k: v for k, v in source.items() if k in _CONTEXT_FIELDS}
+    return {f: getattr(source, f) for f in _CONTEXT_FIELDS if hasattr(source, f)}
+
+
+def _validated(model: type[_M], source: Any, runtime: Any, what: str) -> _M:
+    """`source` (a model, a mapping, a callable of the runtime, or None) as a `model`."""
+    if callable(source) and not isinstance(source, BaseModel):
+        source = source(runtime)
+    if source is None:
+        return model()
+    if isinstance(source, model):
+        return source
+    try:
+        return model.model_validate(source)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "(root)"
+        raise UserError(f"GuardrailMiddleware: invalid {what}: {where}: {first['msg']}") from None
+
+
+def _with_reason(check: CallCheck, action: CallAction, code: str) -> CallCheck:
+    """`check` turned into `action`, with `code` as its first reason."""
+    reason = ReasonCode(code=code, rule_id="confirmation", source="tool_call",
+                        explanation=ADAPTER_CODES[code])
+    return CallCheck(check.tool, action, check.args, (reason, *check.reasons), check.bound)
+
