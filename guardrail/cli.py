@@ -1,4 +1,4 @@
-"""The `guardrail` command: classify, explain, score, train, validate, schema.
+"""The `guardrail` command: demo, classify, explain, score, train, validate, schema.
 
 Exit codes: 0 success; 1 some input lines were bad (the rest were processed) or the registry is
 invalid; 2 bad usage or unreadable input.
@@ -73,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--l2", type=float, default=3e-6)
     train.add_argument("--registry", help="registry folder (default: the shipped one)")
 
+    demo = sub.add_parser(
+        "demo", help="run scripted support conversations through a guarded LangChain agent"
+    )
+    demo.add_argument("--scenario", action="append", metavar="ID",
+                      help="run only this scenario (repeatable)")
+    demo.add_argument("--live", action="store_true",
+                      help="use a real OpenAI model (needs OPENAI_API_KEY; OPENAI_BASE_URL)")
+    demo.add_argument("--json", action="store_true", help="print the runs as JSON")
+    demo.add_argument("--list", action="store_true", help="list the scenarios and exit")
+
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
     schema.add_argument("--output", "-o", default="-", help="file to write, or - (default)")
     return parser
@@ -92,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _score(args)
         if args.command == "train":
             return _train(args)
+        if args.command == "demo":
+            return _demo(args)
         return _schema(args)
     except RegistryError as exc:
         print(exc, file=sys.stderr)
@@ -101,6 +113,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _demo(args: argparse.Namespace) -> int:
+    try:
+        from guardrail.demo import load_scenarios, run_demo
+        from guardrail.demo.render import render_runs, runs_as_json
+    except ImportError as exc:
+        raise UserError(
+            f"the demo needs the LangChain extra ({exc.name} is missing): "
+            "pip install 'guardrail[langchain]'"
+        ) from None
+    if args.list:
+        for scenario in load_scenarios():
+            print(f"{scenario.id}: {scenario.title} ({scenario.shows})")
+        return 0
+    runs = run_demo(args.scenario, live=args.live)
+    if args.json:
+        print(json.dumps(runs_as_json(runs), indent=2, ensure_ascii=False))
+    else:
+        render_runs(runs)
+    return 0
 
 
 def _open(path: str, mode: str, stack: ExitStack) -> IO[Any]:
