@@ -305,6 +305,13 @@ SCRIPTS = {
         _assistant("Connecting you."),
         "actually I don't need a human anymore, how do I export my invoices?",
     ],
+    "guided-failures": [
+        "I can't log in, my authenticator code keeps getting rejected",
+        _assistant("Step 1: set your phone's clock to automatic."),
+        "did that, still not working",
+        _assistant("Step 2: use a backup code."),
+        "tried a backup code too, still doesn't work",
+    ],
 }
 
 
@@ -362,6 +369,45 @@ def test_access_restore_hands_off_after_failed_guidance(
         assert any(r.startswith("signal.") for r in decision.handoff.reasons), decision.handoff
     else:
         assert "guided_checklist" in decision.directives
+
+
+GUIDED = [
+    "I can't log in, my authenticator code keeps getting rejected",
+    _assistant("Step 1: set your phone's clock to automatic."),
+    "did that, still not working",
+    _assistant("Step 2: use a backup code."),
+    "tried a backup code too, still doesn't work",
+]
+
+
+@pytest.mark.parametrize(("turns", "required"), [(1, False), (3, False), (5, True)])
+def test_failures_reported_in_the_chat_count_as_failed_guided_attempts(
+    stateless_guard: Guardrail, conversation: ConversationFactory, turns: int, required: bool
+) -> None:
+    decision = stateless_guard.check(conversation(*GUIDED[:turns]))
+    assert decision.need_state == "access_restore"  # "still not working" continues the need
+    assert "access_restore" in decision.segment_ids()
+    assert decision.handoff.required is required, decision.explain()
+    if required:
+        assert "signal.failed_attempts#access_restore.escalation.hard[0]" in (
+            decision.handoff.reasons)
+
+
+def test_chat_failures_add_to_the_callers_count(
+    stateless_guard: Guardrail, conversation: ConversationFactory
+) -> None:
+    decision = stateless_guard.check(
+        conversation(*GUIDED[:3], signals={"failed_guided_attempts": 1}))
+    assert decision.handoff.required
+
+
+def test_a_failure_not_answering_the_assistant_is_not_a_guided_attempt(
+    stateless_guard: Guardrail, conversation: ConversationFactory
+) -> None:
+    """Two 'still not working' messages in a row answer one guided step, not two."""
+    decision = stateless_guard.check(conversation(
+        GUIDED[0], GUIDED[1], "did that, still not working", "still not working, nothing helps"))
+    assert not decision.handoff.required, decision.explain()
 
 
 # -- friction --------------------------------------------------------------------------------------
