@@ -362,3 +362,20 @@ def test_async_twins_gate_the_same_way(engine: Guardrail) -> None:
         assert c.office.cancelled == {"cus_1"}
 
     asyncio.run(scenario())
+
+
+def test_history_is_converted_incrementally_and_replaced_histories_start_over() -> None:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    mw = GuardrailMiddleware(Guardrail(need_model=None))
+    history = [SystemMessage("sys", id="s"), HumanMessage("hi", id="h1"),
+               AIMessage("hello", id="a1")]
+    first = mw._converted("t", history)
+    assert [(m.role, m.content) for m in first] == [("user", "hi"), ("assistant", "hello")]
+    longer = [*history, HumanMessage("I was charged twice", id="h2")]
+    second = mw._converted("t", longer)
+    assert all(a is b for a, b in zip(second[:2], first, strict=True))  # reused, not redone
+    assert [m.content for m in second] == ["hi", "hello", "I was charged twice"]
+    replaced = [HumanMessage("new start", id="x1")]
+    assert [m.content for m in mw._converted("t", replaced)] == ["new start"]
+    assert [m.content for m in mw._converted(None, longer)] == [m.content for m in second]

@@ -24,6 +24,8 @@ offers, and both have async twins that share one core with the sync ones.
 from __future__ import annotations
 
 import operator
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, NotRequired, TypeVar, cast
 
@@ -61,6 +63,7 @@ SinkLike = HandoffSink | Callable[[HandoffSummary], object] | None
 # could never be resumed, so a confirmation cannot be asked for and the call is denied instead.
 _CHECKPOINTER_KEY = "__pregel_checkpointer"
 _CONTEXT_FIELDS = frozenset(Context.model_fields)
+_MAX_THREADS = 10_000  # converted histories kept (least recently used dropped first)
 _M = TypeVar("_M", bound=BaseModel)
 _ROLES: dict[str, Role] = {"human": "user", "ai": "assistant", "tool": "tool"}
 
@@ -197,6 +200,8 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         self._signals = signals
         self._static_context = context if isinstance(context, Context) else None
         self._static_signals = signals if isinstance(signals, Signals) else None
+        self._seen: OrderedDict[str, tuple[list[str | None], list[Message]]] = OrderedDict()
+        self._seen_lock = threading.Lock()
 
     # -- reading the turn ---------------------------------------------------------------------
 
@@ -216,20 +221,42 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         return _validated(Signals, self._signals, runtime, "signals")
 
     def _conversation(self, messages: Sequence[AnyMessage], runtime: Any) -> Conversation:
-        converted = []
-        for message in messages:
-            role = _ROLES.get(message.type)
-            if role is None:  # the operator's system prompt is not the customer's turn
-                continue
-            converted.append(Message.model_construct(role=role, content=_text(message.content)))
-        if not converted:
-            converted.append(Message.model_construct(role="user", content=""))
+        thread = _thread_id()
         return Conversation.model_construct(
-            id=_thread_id(),
-            messages=converted,
+            id=thread,
+            messages=self._converted(thread, messages),
             context=self._resolve_context(runtime),
             signals=self._resolve_signals(runtime),
         )
+
+    def _converted(self, thread: str | None, messages: Sequence[AnyMessage]) -> list[Message]:
+        """The messages as guardrail reads them, converting only those not seen before.
+
+        Per thread, the converted prefix is reused when its first and last message ids are
+        where they were (the engine's own test for "same conversation"), so a long
+        conversation costs what its new messages cost (DESIGN principle 7).
+        """
+        cached = self._seen.get(thread) if thread is not None else None
+        start, ids, out = 0, list[str | None](), list[Message]()
+        if cached is not None:
+            old_ids, old_out = cached
+            n = len(old_ids)
+            if 0 < n <= len(messages) and messages[0].id == old_ids[0] and (
+                messages[n - 1].id == old_ids[-1]
+            ) and old_ids[-1] is not None:
+                start, ids, out = n, list(old_ids), list(old_out)
+        for message in messages[start:]:
+            ids.append(message.id)
+            role = _ROLES.get(message.type)
+            if role is not None:  # the operator's system prompt is not the customer's turn
+                out.append(Message.model_construct(role=role, content=_text(message.content)))
+        if thread is not None:
+            with self._seen_lock:
+                self._seen[thread] = (ids, out)
+                self._seen.move_to_end(thread)
+                while len(self._seen) > _MAX_THREADS:
+                    self._seen.popitem(last=False)
+        return out or [Message.model_construct(role="user", content="")]
 
     def decide(self, messages: Sequence[AnyMessage], runtime: Any = None) -> Decision:
         """The decision for `messages` (an agent state's messages), as the hooks make it."""
