@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import openai
 import pytest
+from chat_server import ChatServer, chat_server
 
 from guardrail import Guardrail, UserError
 from guardrail.adapters.openai import (
@@ -30,6 +28,12 @@ from guardrail.adapters.openai import (
 from guardrail.handoff import HandoffSummary, MemorySink
 from guardrail.prompts import Prompts
 from guardrail.retrieval import current_decision
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    with chat_server() as httpd:
+        yield httpd
 
 CATALOGUE = [
     "search_docs", "check_service_status", "lookup_invoice", "lookup_order", "get_account_status",
@@ -53,81 +57,8 @@ def _spec(name: str) -> dict[str, Any]:
 TOOLS = [_spec(name) for name in CATALOGUE]
 
 
-# -- the scripted server --------------------------------------------------------------------------
-
-
-class _ChatServer(ThreadingHTTPServer):
-    """Replies from `script` in order (a 500 once it runs out); records every request body."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.script: list[dict[str, Any]] = []
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def reply(self, content: str | None = None, *calls: tuple[str, str, str]) -> None:
-        """Script one completion: `content` and tool calls given as (id, name, arguments)."""
-        tool_calls = [
-            {"id": id_, "type": "function", "function": {"name": name, "arguments": arguments}}
-            for id_, name, arguments in calls
-        ]
-        message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
-        if tool_calls:
-            message["tool_calls"] = tool_calls
-        self.script.append({
-            "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-            "model": "scripted",
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": "tool_calls" if tool_calls else "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-        })
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _ChatServer
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-        with self.server.lock:
-            self.server.requests.append({"path": self.path, "body": body})
-            reply = self.server.script.pop(0) if self.server.script else None
-        if self.path != "/v1/chat/completions" or reply is None:
-            status, data = 500, {"error": {"message": "nothing scripted", "type": "test"}}
-        else:
-            status, data = 200, reply
-        raw = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-
 @pytest.fixture
-def server() -> Iterator[_ChatServer]:
-    httpd = _ChatServer()
-    # A short poll interval: shutdown() waits for the loop's next poll.
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def client(server: _ChatServer) -> Iterator[openai.OpenAI]:
+def client(server: ChatServer) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(base_url=server.url, api_key="test", max_retries=0) as real:
         yield real
 
@@ -137,11 +68,11 @@ def guarded(client: openai.OpenAI, guard: Guardrail) -> GuardedOpenAI:
     return GuardedOpenAI(client, guard, sink=MemorySink())
 
 
-def _sent(server: _ChatServer, index: int = 0) -> dict[str, Any]:
+def _sent(server: ChatServer, index: int = 0) -> dict[str, Any]:
     return server.requests[index]["body"]
 
 
-def _sent_tools(server: _ChatServer, index: int = 0) -> list[str]:
+def _sent_tools(server: ChatServer, index: int = 0) -> list[str]:
     return [t["function"]["name"] for t in _sent(server, index).get("tools", [])]
 
 
@@ -165,7 +96,7 @@ class _Counter:
 
 
 def test_a_how_to_turn_sends_only_the_decision_tools_and_its_directives(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply("Open Settings, then Security, then SSO.")
     messages = [{"role": "system", "content": "You are Acme's support assistant."}, _user(HOW_TO)]
@@ -222,7 +153,7 @@ def test_a_how_to_turn_sends_only_the_decision_tools_and_its_directives(
     ],
 )
 def test_directives_go_to_the_first_operator_message(
-    server: _ChatServer, guarded: GuardedOpenAI, messages: list[Any], expected_first: Any
+    server: ChatServer, guarded: GuardedOpenAI, messages: list[Any], expected_first: Any
 ) -> None:
     server.reply("Sure.")
     before = copy.deepcopy(messages)
@@ -237,7 +168,7 @@ def test_directives_go_to_the_first_operator_message(
 
 
 def test_a_turn_without_directives_sends_the_messages_unchanged(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply("Here is how.")
     messages = [{"role": "system", "content": "You are Acme's assistant."}, _user(HOW_TO)]
@@ -246,7 +177,7 @@ def test_a_turn_without_directives_sends_the_messages_unchanged(
     assert _sent(server)["messages"] == messages
 
 
-def test_operator_messages_are_not_scanned(server: _ChatServer, guarded: GuardedOpenAI) -> None:
+def test_operator_messages_are_not_scanned(server: ChatServer, guarded: GuardedOpenAI) -> None:
     server.reply("Here is how.")
     messages = [{"role": "system", "content": "I want to talk to a human"}, _user(HOW_TO)]
     turn = guarded.create(model="m", messages=messages, context=CUSTOMER)
@@ -273,7 +204,7 @@ def test_operator_messages_are_not_scanned(server: _ChatServer, guarded: Guarded
     ],
 )
 def test_tool_choice_never_names_a_hidden_tool(
-    server: _ChatServer, guarded: GuardedOpenAI, tool_choice: Any, expected: Any
+    server: ChatServer, guarded: GuardedOpenAI, tool_choice: Any, expected: Any
 ) -> None:
     server.reply("Hello!")
     guarded.create(model="m", messages=[_user("Hi there!")], tools=TOOLS,
@@ -284,7 +215,7 @@ def test_tool_choice_never_names_a_hidden_tool(
 
 
 def test_with_no_tool_left_tools_and_tool_choice_are_omitted(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply("Hello!")
     turn = guarded.create(
@@ -303,7 +234,7 @@ def test_with_no_tool_left_tools_and_tool_choice_are_omitted(
 
 
 def test_a_hidden_tool_the_model_calls_anyway_is_denied_and_never_runs(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(None, ("call_1", "issue_refund", '{"amount": 50}'))
     turn = guarded.create(model="m", messages=[_user(INJECTION)], tools=TOOLS, context=CUSTOMER)
@@ -325,7 +256,7 @@ def test_a_hidden_tool_the_model_calls_anyway_is_denied_and_never_runs(
 
 
 def test_customer_identifiers_are_bound_to_the_session(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(
         None,
@@ -360,7 +291,7 @@ def test_customer_identifiers_are_bound_to_the_session(
 
 
 def test_a_customer_bound_tool_without_a_session_customer_is_denied(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(None, ("call_1", "lookup_order", '{"order_id": "A1"}'))
     turn = guarded.create(model="m", messages=[_user("Where is my order?")], tools=TOOLS)
@@ -378,7 +309,7 @@ def test_a_customer_bound_tool_without_a_session_customer_is_denied(
     ],
 )
 def test_a_confirm_tool_runs_only_when_approved(
-    server: _ChatServer, guarded: GuardedOpenAI, approve: Any, runs: bool
+    server: ChatServer, guarded: GuardedOpenAI, approve: Any, runs: bool
 ) -> None:
     server.reply(None, ("call_1", "cancel_subscription", "{}"))
     turn = guarded.create(model="m", messages=[_user("I want to cancel my subscription")],
@@ -402,7 +333,7 @@ def test_a_confirm_tool_runs_only_when_approved(
 
 
 def test_malformed_arguments_and_unknown_tools_are_denied_without_a_crash(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(
         None,
@@ -428,7 +359,7 @@ def test_malformed_arguments_and_unknown_tools_are_denied_without_a_crash(
 
 
 def test_a_failing_tool_gets_a_result_naming_only_the_exception_type(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(
         None,
@@ -453,7 +384,7 @@ def test_a_failing_tool_gets_a_result_naming_only_the_exception_type(
 
 
 def test_bad_tool_runner_arguments_raise_before_any_tool_runs(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(
         None,
@@ -474,7 +405,7 @@ def test_bad_tool_runner_arguments_raise_before_any_tool_runs(
 
 
 def test_the_reply_and_tool_results_make_a_valid_next_request(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(None, ("call_1", "lookup_order", '{"order_id": "A1"}'),
                  ("call_2", "issue_refund", "{}"))
@@ -496,7 +427,7 @@ def test_the_reply_and_tool_results_make_a_valid_next_request(
 
 
 def test_text_parts_of_user_content_are_scanned(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     content = [
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
@@ -519,7 +450,7 @@ def test_text_parts_of_user_content_are_scanned(
     ],
 )
 def test_a_forced_handoff_never_calls_the_model(
-    server: _ChatServer, client: openai.OpenAI, guard: Guardrail, text: str, queue: str
+    server: ChatServer, client: openai.OpenAI, guard: Guardrail, text: str, queue: str
 ) -> None:
     sink = MemorySink()
     guarded = GuardedOpenAI(client, guard, sink=sink)
@@ -542,7 +473,7 @@ def test_a_forced_handoff_never_calls_the_model(
 
 
 def test_the_handoff_message_differs_by_queue(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     billing = guarded.create(model="m", messages=[_user("I was charged twice for the same order")])
     human = guarded.create(model="m", messages=[_user("I want to talk to a human")])
@@ -550,7 +481,7 @@ def test_the_handoff_message_differs_by_queue(
 
 
 def test_the_handoff_summary_lists_what_the_assistant_asked_for_earlier(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     history = [
         _user("Where is my order A1?"),
@@ -576,7 +507,7 @@ def test_the_handoff_summary_lists_what_the_assistant_asked_for_earlier(
     ],
 )
 def test_a_sink_failure_is_reported_not_raised(
-    server: _ChatServer, client: openai.OpenAI, guard: Guardrail, sink: Any, delivery: str
+    server: ChatServer, client: openai.OpenAI, guard: Guardrail, sink: Any, delivery: str
 ) -> None:
     def broken(summary: HandoffSummary) -> None:
         raise RuntimeError("sink down")
@@ -616,7 +547,7 @@ def test_a_sink_failure_is_reported_not_raised(
     ],
 )
 def test_bad_input_raises_user_error_before_any_request(
-    server: _ChatServer, guarded: GuardedOpenAI, kwargs: dict[str, Any], match: str
+    server: ChatServer, guarded: GuardedOpenAI, kwargs: dict[str, Any], match: str
 ) -> None:
     server.reply("never sent")
     arguments: dict[str, Any] = {"model": "m", "messages": [_user(HOW_TO)], **kwargs}
@@ -628,7 +559,7 @@ def test_bad_input_raises_user_error_before_any_request(
 # -- async ---------------------------------------------------------------------------------------
 
 
-def _run_async(server: _ChatServer, guard: Guardrail, scenario: Any) -> Any:
+def _run_async(server: ChatServer, guard: Guardrail, scenario: Any) -> Any:
     async def main() -> Any:
         async with openai.AsyncOpenAI(
             base_url=server.url, api_key="test", max_retries=0
@@ -640,7 +571,7 @@ def _run_async(server: _ChatServer, guard: Guardrail, scenario: Any) -> Any:
 
 
 def test_async_a_hidden_tool_is_denied_and_allowed_async_tools_are_awaited(
-    server: _ChatServer, guard: Guardrail
+    server: ChatServer, guard: Guardrail
 ) -> None:
     server.reply(
         None,
@@ -677,7 +608,7 @@ def test_async_a_hidden_tool_is_denied_and_allowed_async_tools_are_awaited(
 
 
 def test_async_a_forced_handoff_never_calls_the_model(
-    server: _ChatServer, guard: Guardrail
+    server: ChatServer, guard: Guardrail
 ) -> None:
     async def scenario(guarded: AsyncGuardedOpenAI) -> GuardedTurn:
         return await guarded.create(
@@ -693,7 +624,7 @@ def test_async_a_forced_handoff_never_calls_the_model(
     assert sink.summaries == [turn.handoff]
 
 
-def test_async_bad_input_raises_before_any_request(server: _ChatServer, guard: Guardrail) -> None:
+def test_async_bad_input_raises_before_any_request(server: ChatServer, guard: Guardrail) -> None:
     async def scenario(guarded: AsyncGuardedOpenAI) -> None:
         with pytest.raises(UserError, match="colour"):
             await guarded.create(model="m", messages=[_user(HOW_TO)], context={"colour": "red"})
@@ -703,7 +634,7 @@ def test_async_bad_input_raises_before_any_request(server: _ChatServer, guard: G
 
 
 def test_gated_tool_call_exposes_the_gate_action(
-    server: _ChatServer, guarded: GuardedOpenAI
+    server: ChatServer, guarded: GuardedOpenAI
 ) -> None:
     server.reply(None, ("call_1", "search_docs", '{"query": "sso"}'))
     turn = guarded.create(model="m", messages=[_user(HOW_TO)], tools=TOOLS, context=CUSTOMER)

@@ -120,3 +120,33 @@ def test_cli_demo_rejects_unknown_scenarios_and_live_without_key(
 def test_run_demo_rejects_unknown_ids() -> None:
     with pytest.raises(UserError):
         run_demo(["nope"], guardrail=Guardrail(need_model=None))
+
+
+def test_live_demo_drives_a_real_openai_chat_model(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--live` through langchain-openai's ChatOpenAI against a local server speaking the API."""
+    from chat_server import chat_server
+
+    with chat_server() as server:
+        # The "real" model tries the refund it was never shown, then apologises.
+        server.reply(None, ("call_1", "issue_refund", '{"amount": 120}'))
+        server.reply("I can't issue refunds here.")
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        assert main(["demo", "--live", "--scenario", "prompt_injection", "--json"]) == 0
+        requests = [r["body"] for r in server.requests]
+    (run,) = json.loads(capsys.readouterr().out)
+    assert len(requests) == 2
+    shown = {t["function"]["name"] for t in requests[0].get("tools", [])}
+    assert shown
+    assert "issue_refund" not in shown
+    system = requests[0]["messages"][0]
+    assert system["role"] == "system"
+    assert "Support policy for this conversation" in system["content"]
+    assert run["executed"] == []
+    assert [c["action"] for c in run["turns"][0]["tool_calls"]] == ["deny"]
+    # the model's second call saw the denial as the tool result
+    tool_result = requests[1]["messages"][-1]
+    assert tool_result["role"] == "tool"
+    assert "policy.tool_denied" in tool_result["content"]

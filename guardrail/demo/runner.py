@@ -144,7 +144,13 @@ def live_model(scenario: Scenario) -> tuple[BaseChatModel, Tape | None]:
     except ImportError:
         raise UserError("--live needs langchain-openai: pip install 'guardrail[live]'") from None
     model = os.environ.get("GUARDRAIL_DEMO_MODEL", "gpt-4o-mini")
-    return ChatOpenAI(model=model, temperature=0), None
+    return ChatOpenAI(
+        model=model,
+        temperature=0,
+        base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        max_retries=2,
+        timeout=60,
+    ), None
 
 
 def run_scenario(
