@@ -92,6 +92,7 @@ def render_runs(runs: list[ScenarioRun], console: Console | None = None) -> None
     table.add_column("calls stopped")
     for run in runs:
         stopped = [c["tool"] for t in run.turns for c in t.tool_calls if c["action"] == "deny"]
+        stopped += [f"{c['tool']} (model not called)" for t in run.turns for c in t.unplayed]
         table.add_row(
             run.scenario.id,
             ", ".join(h.queue or "?" for h in run.handoffs) or "-",
