@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from guardrail.conversation import Conversation, Message
+from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision
 from guardrail.detectors.rules import RuleDetector, rule_codes
 from guardrail.errors import GuardrailError, UserError
@@ -46,6 +46,10 @@ class _ConversationState:
     last: int = 0  # hash of the last scanned message
     user_turns: int = 0
     reported_failures: int = 0  # "still not working" replies to the assistant
+    # The last decision and what else it was made from (signals, context, date): a check that
+    # brings no user message and no finding (an assistant reply, a tool result) reuses it.
+    decision: Decision | None = None
+    decided_on: tuple[Signals, Context, date] | None = None
     findings: dict[str, Finding] = field(default_factory=dict)
     need_state: str | None = None
     need_confidence: float = 0.0
@@ -187,6 +191,7 @@ class Guardrail:
                 # Same id, different conversation (edited or replaced): start over.
                 state.__init__()  # type: ignore[misc]
             new: list[Finding] = []
+            turns_before = state.user_turns
             for index in range(state.scanned, len(messages)):
                 message = messages[index]
                 found, canonical = self._scan(index, message)
@@ -205,7 +210,17 @@ class Guardrail:
                 state.first = _fingerprint(messages[0])
                 state.last = _fingerprint(messages[-1])
             state.scanned = len(messages)
-            return self._decide(conv, state, new)
+            inputs = (conv.signals, conv.context, self._clock())
+            if (
+                not new
+                and state.user_turns == turns_before
+                and state.decision is not None
+                and state.decided_on == inputs
+            ):
+                return state.decision
+            state.decision = self._decide(conv, state, new, inputs[2])
+            state.decided_on = inputs
+            return state.decision
 
     def _scan(self, index: int, message: Message) -> tuple[list[Finding], Canonical | None]:
         try:
@@ -349,10 +364,9 @@ class Guardrail:
         return retired
 
     def _decide(
-        self, conv: Conversation, state: _ConversationState, new: list[Finding]
+        self, conv: Conversation, state: _ConversationState, new: list[Finding], today: date
     ) -> Decision:
         registry = self.registry
-        today = self._clock()
         need = state.need_state or registry.settings.default_need_state
         confidence = state.need_confidence if state.need_state else _UNSEEN_CONFIDENCE
 

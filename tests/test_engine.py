@@ -7,7 +7,7 @@ from typing import Any
 
 import pydantic
 import pytest
-from conftest import ConversationFactory
+from conftest import TODAY, ConversationFactory
 
 import guardrail.engine
 from guardrail import Decision, Guardrail, Registry, UserError
@@ -628,3 +628,27 @@ def test_an_acknowledgement_keeps_the_conversations_need(
     fresh = guard.check(conversation("thanks!"))
     assert fresh.need_state == "other"
     assert not fresh.handoff.required
+
+
+def test_a_turn_with_nothing_new_reuses_the_decision_but_new_inputs_do_not(
+    registry: Registry, conversation: ConversationFactory
+) -> None:
+    days = iter([TODAY, TODAY, TODAY, TODAY, TODAY.replace(day=2), TODAY.replace(day=2)])
+    guard = Guardrail(registry, clock=lambda: next(days))
+    first = guard.check(conversation("I forgot my password", id="c1"))
+    # an assistant reply with no finding: the same decision object, not recomputed
+    reply = conversation("I forgot my password", _assistant("Use the reset link."), id="c1")
+    assert guard.check(reply) is first
+    # the same messages with new signals are a new decision
+    worse = guard.check(conversation("I forgot my password", _assistant("Use the reset link."),
+                                     id="c1", signals={"failed_guided_attempts": 2}))
+    assert worse.handoff.required
+    assert not first.handoff.required
+    # and so is the same everything on another day
+    again = guard.check(conversation("I forgot my password", _assistant("Use the reset link."),
+                                     id="c1", signals={"failed_guided_attempts": 2}))
+    assert again is worse
+    later = guard.check(conversation("I forgot my password", _assistant("Use the reset link."),
+                                     id="c1", signals={"failed_guided_attempts": 2}))
+    assert later is not worse
+    assert later.model_dump() == worse.model_dump()

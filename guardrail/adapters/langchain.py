@@ -202,6 +202,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         self._static_signals = signals if isinstance(signals, Signals) else None
         self._seen: OrderedDict[str, tuple[list[str | None], list[Message]]] = OrderedDict()
         self._seen_lock = threading.Lock()
+        self._last_view: tuple[Decision, dict[str, Any]] | None = None
 
     # -- reading the turn ---------------------------------------------------------------------
 
@@ -290,7 +291,12 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         return request.override(tools=tools, system_message=merged)
 
     def _state_update(self, decision: Decision, state: Mapping[str, Any]) -> dict[str, Any]:
-        view = decision_view(decision)
+        last = self._last_view  # one tuple, swapped atomically: safe to share across threads
+        if last is not None and last[0] is decision:
+            view = last[1]
+        else:
+            view = decision_view(decision)
+            self._last_view = (decision, view)
         return {} if state.get("guardrail") == view else {"guardrail": view}
 
     def _handoff(
