@@ -20,7 +20,7 @@ from langgraph.types import Command
 
 from guardrail import Guardrail, UserError
 from guardrail.adapters._retriever import ScopedRetriever
-from guardrail.adapters.langchain import GuardrailMiddleware
+from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
 from guardrail.demo.scripted import ScriptedChatModel, Tape
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.handoff import MemorySink
@@ -115,7 +115,7 @@ def test_model_sees_only_allowed_tools_and_the_directives(engine: Guardrail) -> 
     # the allowed call ran, bound to the session's customer
     assert r.office.log == [
         {"tool": "lookup_invoice", "invoice_id": "INV-1", "customer_id": "cus_1"}]
-    assert result["guardrail_tool_calls"][0]["bound"] == ["customer_id"]
+    assert tool_verdicts(result["messages"])[0]["bound"] == ["customer_id"]
     assert_no_orphans(result)
 
 
@@ -142,7 +142,7 @@ def test_a_hidden_tool_called_anyway_is_denied_and_never_runs(engine: Guardrail)
     assert denied.status == "error"
     assert "policy.tool_denied" in str(denied.content)
     assert "prompt_injection" in result["guardrail"]["segments"]
-    record = result["guardrail_tool_calls"][0]
+    record = tool_verdicts(result["messages"])[0]
     assert record["action"] == "deny"
     assert record["tool"] == "issue_refund"
     assert any("prompt_injection" in code for code in record["reason_codes"])
@@ -156,7 +156,7 @@ def test_a_call_for_another_customer_is_denied(engine: Guardrail) -> None:
     assert r.office.log == []
     (denied,) = tool_messages(result)
     assert "policy.customer_mismatch" in str(denied.content)
-    assert result["guardrail_tool_calls"][0]["action"] == "deny"
+    assert tool_verdicts(result["messages"])[0]["action"] == "deny"
 
 
 def test_a_tool_not_in_the_catalogue_is_denied(engine: Guardrail) -> None:
@@ -270,7 +270,7 @@ def test_confirm_tools_pause_for_consent_and_run_bound_after_approval(engine: Gu
     assert r.office.log == []  # nothing ran while paused
     done = r.agent.invoke(Command(resume={"approved": True}), config("t11"))
     assert r.office.cancelled == {"cus_1"}
-    record = done["guardrail_tool_calls"][-1]
+    record = tool_verdicts(done["messages"])[-1]
     assert record["action"] == "allow"
     assert record["reason_codes"][0].startswith("policy.confirmed")
     assert_no_orphans(done)
@@ -291,7 +291,7 @@ def test_anything_but_a_matching_approval_is_a_refusal(
     r.agent.invoke(say(CANCEL), config("t12"))
     done = r.agent.invoke(Command(resume=answer), config("t12"))
     assert r.office.cancelled == set()
-    assert done["guardrail_tool_calls"][-1]["reason_codes"][0].startswith(code)
+    assert tool_verdicts(done["messages"])[-1]["reason_codes"][0].startswith(code)
     assert_no_orphans(done)
 
 
@@ -323,8 +323,14 @@ def test_no_argument_middleware_reads_the_agent_runtime_context() -> None:
 
 
 def test_invalid_context_is_a_clear_user_error(engine: Guardrail) -> None:
-    r = rig(engine, [[AIMessage("hi")]], context={"customer_id": "c", "role": "superuser"})
+    # a fixed context is checked when the middleware is built ...
     with pytest.raises(UserError, match="invalid context: role"):
+        GuardrailMiddleware(engine, context={"customer_id": "c", "role": "superuser"})
+    with pytest.raises(UserError, match="invalid signals: reopened_tickets_7d"):
+        GuardrailMiddleware(engine, signals={"reopened_tickets_7d": -1})
+    # ... one computed per run, when the run needs it
+    r = rig(engine, [[AIMessage("hi")]], context=lambda runtime: {"customer_id": 7})
+    with pytest.raises(UserError, match="invalid context: customer_id"):
         r.agent.invoke(say("hello"), config("t13"))
 
 

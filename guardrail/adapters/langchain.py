@@ -14,8 +14,9 @@ carrying the reason code, identifier arguments are bound to the session's custom
 that need consent pause the run through LangGraph's `interrupt` (with a checkpointer). When a
 human must take over, the model is not called: the run ends with the handoff message from
 ``prompts/adapter.yaml`` and the handoff summary goes to the sink. The decision, the gate's
-verdicts and the handoff are kept in the agent state (`guardrail`, `guardrail_tool_calls`,
-`guardrail_handoff`).
+decision and the handoff are kept in the agent state (`guardrail`, `guardrail_handoff`); the
+gate's verdict for each call rides on its `ToolMessage` (``response_metadata["guardrail"]``), and
+`tool_verdicts(messages)` lists them.
 
 Only `wrap_model_call` and `wrap_tool_call` are used: they are the cheapest hooks LangChain
 offers, and both have async twins that share one core with the sync ones.
@@ -23,20 +24,14 @@ offers, and both have async twins that share one core with the sync ones.
 
 from __future__ import annotations
 
-import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any, NotRequired, TypeVar, cast
+from typing import Any, NotRequired, TypeVar, cast
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import ExtendedModelResponse, ModelCallResult
-from langchain_core.messages import (
-    AIMessage,
-    AnyMessage,
-    SystemMessage,
-    ToolMessage,
-)
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
 from langgraph.config import get_config
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
@@ -53,7 +48,13 @@ from guardrail.prompts import Prompts
 from guardrail.reasons import ADAPTER_CODES, ReasonCode
 from guardrail.retrieval import use_decision
 
-__all__ = ["GuardrailMiddleware", "GuardrailState", "ScopedRetriever", "decision_view"]
+__all__ = [
+    "GuardrailMiddleware",
+    "GuardrailState",
+    "ScopedRetriever",
+    "decision_view",
+    "tool_verdicts",
+]
 
 ContextSource = Context | Mapping[str, Any] | Callable[[Any], Any] | None
 SignalsSource = Signals | Mapping[str, Any] | Callable[[Any], Any] | None
@@ -63,6 +64,7 @@ SinkLike = HandoffSink | Callable[[HandoffSummary], object] | None
 # could never be resumed, so a confirmation cannot be asked for and the call is denied instead.
 _CHECKPOINTER_KEY = "__pregel_checkpointer"
 _CONTEXT_FIELDS = frozenset(Context.model_fields)
+_META = "guardrail"  # the ToolMessage.response_metadata key holding the gate's record
 _MAX_THREADS = 10_000  # converted histories kept (least recently used dropped first)
 _M = TypeVar("_M", bound=BaseModel)
 _ROLES: dict[str, Role] = {"human": "user", "ai": "assistant", "tool": "tool"}
@@ -73,15 +75,25 @@ class GuardrailState(AgentState[Any]):
 
     Attributes:
         guardrail: the latest decision, as `decision_view` renders it.
-        guardrail_tool_calls: every gated tool call of the conversation (allowed, confirmed,
-            declined or denied), with reason codes and redacted arguments.
         guardrail_handoff: the handoff summary and how its delivery went, once a human is
             taking over.
+
+    The gate's verdict on each tool call (allowed, confirmed, declined or denied, with reason
+    codes and redacted arguments) is in the call's `ToolMessage`, under
+    ``response_metadata["guardrail"]``: see `tool_verdicts`.
     """
 
     guardrail: NotRequired[dict[str, Any]]
-    guardrail_tool_calls: NotRequired[Annotated[list[dict[str, Any]], operator.add]]
     guardrail_handoff: NotRequired[dict[str, Any] | None]
+
+
+def tool_verdicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Every gated tool call in `messages`, in order: the gate's record of each."""
+    return [
+        m.response_metadata[_META]
+        for m in messages
+        if isinstance(m, ToolMessage) and _META in m.response_metadata
+    ]
 
 
 def decision_view(decision: Decision) -> dict[str, Any]:
@@ -198,8 +210,11 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         self.sink = sink
         self._context = context
         self._signals = signals
-        self._static_context = context if isinstance(context, Context) else None
-        self._static_signals = signals if isinstance(signals, Signals) else None
+        # A fixed context or signals is validated once, here: a bad one fails at construction.
+        self._static_context = (
+            _validated(Context, context, None, "context") if _fixed(context) else None)
+        self._static_signals = (
+            _validated(Signals, signals, None, "signals") if _fixed(signals) else None)
         self._seen: OrderedDict[str, tuple[list[str | None], list[Message]]] = OrderedDict()
         self._seen_lock = threading.Lock()
         self._last_view: tuple[Decision, dict[str, Any]] | None = None
@@ -306,7 +321,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         previous = state.get("guardrail_handoff")
         if _handoff_news(previous, decision):
             summary = HandoffSummary.build(
-                decision, conv, tool_calls=state.get("guardrail_tool_calls", [])
+                decision, conv, tool_calls=tool_verdicts(state.get("messages", []))
             )
             record = summary.model_dump(mode="json")
             record["delivery"] = deliver(self.sink, summary)
@@ -378,7 +393,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             return _with_reason(check, "deny", "policy.confirmation_unavailable")
         return self._confirm(check, call)
 
-    def _refusal(self, request: ToolCallRequest, check: CallCheck) -> Command[Any]:
+    def _refusal(self, request: ToolCallRequest, check: CallCheck) -> ToolMessage:
         call = request.tool_call
         if check.code == "policy.confirmation_declined":
             text = self.prompts.adapter.confirmation_declined.format(tool=check.tool)
@@ -386,14 +401,13 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             text = self.prompts.adapter.tool_denied.format(
                 tool=check.tool, code=check.code, reason=check.explanation()
             )
-        message = ToolMessage(
+        return ToolMessage(
             content=text,
             tool_call_id=call["id"] or "",
             name=call["name"],
             status="error",
-            artifact=check.as_record(),
+            response_metadata={_META: check.as_record()},
         )
-        return Command(update={"messages": [message], "guardrail_tool_calls": [check.as_record()]})
 
     def _confirm(self, check: CallCheck, call: Mapping[str, Any]) -> CallCheck:
         """Ask for consent through a LangGraph interrupt; resumes re-run this and return here."""
@@ -419,10 +433,11 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             return request
         return request.override(tool_call={**request.tool_call, "args": check.args})
 
-    def _allowed(self, result: ToolMessage | Command[Any], check: CallCheck) -> Any:
-        record = check.as_record()
+    def _allowed(
+        self, result: ToolMessage | Command[Any], check: CallCheck
+    ) -> ToolMessage | Command[Any]:
         if isinstance(result, ToolMessage):
-            return Command(update={"messages": [result], "guardrail_tool_calls": [record]})
+            result.response_metadata[_META] = check.as_record()
         return result  # a tool that returns its own Command keeps control of its update
 
     def wrap_tool_call(
@@ -438,7 +453,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             return self._refusal(request, check)
         with use_decision(decision, conv.context):
             result = handler(self._run_request(request, check))
-        return cast(ToolMessage | Command[Any], self._allowed(result, check))
+        return self._allowed(result, check)
 
     async def awrap_tool_call(
         self,
@@ -453,7 +468,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             return self._refusal(request, check)
         with use_decision(decision, conv.context):
             result = await handler(self._run_request(request, check))
-        return cast(ToolMessage | Command[Any], self._allowed(result, check))
+        return self._allowed(result, check)
 
 
 def _handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool:
@@ -469,6 +484,10 @@ def _handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> boo
     return previous.get("queue") != decision.handoff.queue or not codes(
         decision.handoff.reasons
     ) <= codes(previous.get("reasons", []))
+
+
+def _fixed(source: object) -> bool:
+    return isinstance(source, BaseModel | Mapping)
 
 
 def _known_fields(source: Any) -> dict[str, Any]:

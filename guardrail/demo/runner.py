@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guardrail._resources import default_prompts_dir
 from guardrail.adapters._retriever import ScopedRetriever
-from guardrail.adapters.langchain import GuardrailMiddleware
+from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
 from guardrail.demo.scripted import ModelCall, ScriptedChatModel, Tape
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.engine import Guardrail
@@ -184,7 +184,7 @@ def run_scenario(
             result = agent.invoke(
                 Command(resume={"approved": scenario.confirm == "approve"}), config
             )
-        calls = result.get("guardrail_tool_calls", [])
+        calls = tool_verdicts(result["messages"])
         handoff = result.get("guardrail_handoff")
         replies = [m for m in result["messages"] if m.type == "ai"]
         model_calls = [c for c in tape.calls if c.turn == t] if tape else []

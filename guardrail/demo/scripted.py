@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 __all__ = ["ModelCall", "ScriptedChatModel", "Tape"]
 
@@ -53,12 +53,26 @@ def _tool_names(tools: Sequence[Any]) -> list[str]:
 
 
 class ScriptedChatModel(BaseChatModel):
-    """A chat model that answers from a `Tape`; `bind_tools` records which tools it was shown."""
+    """A chat model that answers from a `Tape`; `bind_tools` records which tools it was shown.
+
+    The tape is a private attribute, shared by the copies `bind_tools` makes, and kept out of
+    the model's fields: LangChain serializes a chat model for its callbacks, and a whole script
+    in there would cost milliseconds a call that no provider model costs.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    tape: Tape
     bound_tools: list[str] = Field(default_factory=list)
+    _tape: Tape = PrivateAttr()
+
+    def __init__(self, tape: Tape, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._tape = tape
+
+    @property
+    def tape(self) -> Tape:
+        """The script and the record of calls."""
+        return self._tape
 
     @property
     def _llm_type(self) -> str:
@@ -84,9 +98,9 @@ class ScriptedChatModel(BaseChatModel):
         last_human = max((i for i, m in enumerate(messages) if m.type == "human"), default=-1)
         step = sum(1 for m in messages[last_human + 1:] if m.type == "ai")
         system = next((m.text for m in messages if m.type == "system"), "")
-        self.tape.calls.append(ModelCall(turn, step, list(self.bound_tools), system))
-        script = self.tape.turns[turn] if 0 <= turn < len(self.tape.turns) else ()
-        reply = script[step] if step < len(script) else AIMessage(content=self.tape.fallback)
+        self._tape.calls.append(ModelCall(turn, step, list(self.bound_tools), system))
+        script = self._tape.turns[turn] if 0 <= turn < len(self._tape.turns) else ()
+        reply = script[step] if step < len(script) else AIMessage(content=self._tape.fallback)
         return ChatResult(generations=[ChatGeneration(message=reply.model_copy())])
 
 
