@@ -30,6 +30,7 @@ from guardrail.policy import Facts, assign_segments, decide, exit_holds, failsaf
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import ENGINE_CODES, Registry
 from guardrail.text import Canonical
+from guardrail.tracing import check_span, record_decision
 
 __all__ = ["Guardrail"]
 
@@ -123,6 +124,12 @@ class Guardrail:
             UserError: `conversation` is not a valid conversation.
         """
         conv = self._coerce(conversation)
+        with check_span(conv.id) as span:
+            decision = self._check_or_fail_closed(conv)
+            record_decision(span, decision)
+            return decision
+
+    def _check_or_fail_closed(self, conv: Conversation) -> Decision:
         state = self._state_for(conv)
         try:
             return self._check(conv, state)

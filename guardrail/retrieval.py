@@ -38,6 +38,7 @@ from guardrail.conversation import Context
 from guardrail.decision import Decision
 from guardrail.errors import UserError
 from guardrail.reasons import ADAPTER_CODES, ReasonCode
+from guardrail.tracing import record_retrieval
 
 __all__ = ["ScopeResult", "current_decision", "scope_documents", "use_decision"]
 
@@ -338,6 +339,7 @@ def _reason(code: str, rule_id: str, detail: str, *, source: str) -> ReasonCode:
 
 
 def _log(result: ScopeResult[T], decision: Decision | None) -> None:
+    record_retrieval(result.allowed_sources, result.dropped_sources)
     if not logger.isEnabledFor(logging.INFO):
         return
     allowed = ", ".join(result.allowed_sources) or "none"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, NotRequired, TypeVar, cast
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
@@ -35,6 +36,7 @@ from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMe
 from langgraph.config import get_config
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
+from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
 from guardrail.adapters._retriever import ScopedRetriever
@@ -47,6 +49,7 @@ from guardrail.handoff import HandoffSink, HandoffSummary, deliver
 from guardrail.prompts import Prompts
 from guardrail.reasons import ADAPTER_CODES, ReasonCode
 from guardrail.retrieval import use_decision
+from guardrail.tracing import handoff_span, record_delivery, record_verdict, tool_gate_span
 
 __all__ = [
     "GuardrailMiddleware",
@@ -324,7 +327,9 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
                 decision, conv, tool_calls=tool_verdicts(state.get("messages", []))
             )
             record = summary.model_dump(mode="json")
-            record["delivery"] = deliver(self.sink, summary)
+            with handoff_span(conv.id, decision):
+                record["delivery"] = deliver(self.sink, summary)
+                record_delivery(record["delivery"], decision.handoff.reasons)
             update["guardrail_handoff"] = record
         message = AIMessage(content=self.prompts.handoff_message(decision), name="guardrail")
         return ExtendedModelResponse(
@@ -379,7 +384,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         return self._conversation(state.get("messages", []), request.runtime)
 
     def _resolve_call(
-        self, request: ToolCallRequest, decision: Decision, conv: Conversation
+        self, request: ToolCallRequest, decision: Decision, conv: Conversation, span: Span
     ) -> CallCheck:
         """The gate's verdict, with consent asked for (and answered) when the call needs it."""
         call = request.tool_call
@@ -391,11 +396,22 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             return check
         if not _has_checkpointer():
             return _with_reason(check, "deny", "policy.confirmation_unavailable")
+        # The interrupt below ends this span; the resumed run gates the call again, in a new one.
+        record_verdict(span, check, "awaiting_confirmation")
         return self._confirm(check, call)
 
-    def _refusal(self, request: ToolCallRequest, check: CallCheck) -> ToolMessage:
+    @staticmethod
+    def _gate_span(
+        request: ToolCallRequest, conv: Conversation
+    ) -> AbstractContextManager[Span]:
         call = request.tool_call
-        if check.code == "policy.confirmation_declined":
+        return tool_gate_span(call["name"], call.get("id"), conv.id)
+
+    def _refusal(self, request: ToolCallRequest, check: CallCheck, span: Span) -> ToolMessage:
+        call = request.tool_call
+        declined = check.code == "policy.confirmation_declined"
+        record_verdict(span, check, "declined" if declined else "denied")
+        if declined:
             text = self.prompts.adapter.confirmation_declined.format(tool=check.tool)
         else:
             text = self.prompts.adapter.tool_denied.format(
@@ -434,8 +450,10 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         return request.override(tool_call={**request.tool_call, "args": check.args})
 
     def _allowed(
-        self, result: ToolMessage | Command[Any], check: CallCheck
+        self, result: ToolMessage | Command[Any], check: CallCheck, span: Span
     ) -> ToolMessage | Command[Any]:
+        failed = isinstance(result, ToolMessage) and result.status == "error"
+        record_verdict(span, check, "failed" if failed else "executed")
         if isinstance(result, ToolMessage):
             result.response_metadata[_META] = check.as_record()
         return result  # a tool that returns its own Command keeps control of its update
@@ -447,13 +465,14 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ToolMessage | Command[Any]:
         """Check the call again (the real gate): deny, ask for consent, bind, then run it."""
         conv = self._tool_conversation(request)
-        decision = self.guardrail.check(conv)
-        check = self._resolve_call(request, decision, conv)
-        if check.action == "deny":
-            return self._refusal(request, check)
-        with use_decision(decision, conv.context):
-            result = handler(self._run_request(request, check))
-        return self._allowed(result, check)
+        with self._gate_span(request, conv) as span:
+            decision = self.guardrail.check(conv)
+            check = self._resolve_call(request, decision, conv, span)
+            if check.action == "deny":
+                return self._refusal(request, check, span)
+            with use_decision(decision, conv.context):
+                result = handler(self._run_request(request, check))
+            return self._allowed(result, check, span)
 
     async def awrap_tool_call(
         self,
@@ -462,13 +481,14 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ToolMessage | Command[Any]:
         """Async twin of `wrap_tool_call`."""
         conv = self._tool_conversation(request)
-        decision = await self.guardrail.acheck(conv)
-        check = self._resolve_call(request, decision, conv)
-        if check.action == "deny":
-            return self._refusal(request, check)
-        with use_decision(decision, conv.context):
-            result = await handler(self._run_request(request, check))
-        return self._allowed(result, check)
+        with self._gate_span(request, conv) as span:
+            decision = await self.guardrail.acheck(conv)
+            check = self._resolve_call(request, decision, conv, span)
+            if check.action == "deny":
+                return self._refusal(request, check, span)
+            with use_decision(decision, conv.context):
+                result = await handler(self._run_request(request, check))
+            return self._allowed(result, check, span)
 
 
 def _handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool:

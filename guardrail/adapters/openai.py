@@ -33,9 +33,11 @@ import inspect
 import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
 from guardrail.conversation import Context, Conversation, Signals
@@ -48,6 +50,7 @@ from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
 from guardrail.redact import redact
 from guardrail.retrieval import use_decision
+from guardrail.tracing import handoff_span, record_delivery, record_verdict, tool_gate_span
 
 try:
     import openai
@@ -214,12 +217,15 @@ class _GuardedCore:
                 "role": "assistant",
                 "content": self.prompts.handoff_message(decision),
             }
+            with handoff_span(prepared.conversation.id, decision):
+                delivery = deliver(self.sink, summary)
+                record_delivery(delivery, decision.handoff.reasons)
             return GuardedTurn(
                 decision=decision,
                 conversation=prepared.conversation,
                 message=message,
                 handoff=summary,
-                delivery=deliver(self.sink, summary),
+                delivery=delivery,
             )
         request = dict(prepared.kwargs)
         request["messages"] = _with_directives(
@@ -382,6 +388,7 @@ class _Step:
     fn: Callable[..., Any] | None = None
     args: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+    outcome: str = "executed"  # for a call that does not run: denied, not_run or declined
 
 
 def _plan(
@@ -404,13 +411,13 @@ def _plan(
             text = texts.tool_denied.format(
                 tool=call.name, code=check.code, reason=check.explanation()
             )
-            steps.append(_Step(call, text=text))
+            steps.append(_Step(call, text=text, outcome="denied"))
         elif fn is None:
             text = texts.tool_denied.format(
                 tool=call.name, code="policy.tool_unavailable",
                 reason=ADAPTER_CODES["policy.tool_unavailable"],
             )
-            steps.append(_Step(call, text=text))
+            steps.append(_Step(call, text=text, outcome="not_run"))
         elif check.action == "confirm" and not (
             approve(call) if callable(approve) else call.id in approve
         ):
@@ -419,7 +426,7 @@ def _plan(
                 code="policy.confirmation_declined",
                 reason=ADAPTER_CODES["policy.confirmation_declined"],
             )
-            steps.append(_Step(call, text=text))
+            steps.append(_Step(call, text=text, outcome="declined"))
         else:
             steps.append(_Step(call, fn=fn, args=dict(check.args)))
     return steps
@@ -479,19 +486,23 @@ def execute_tool_calls(
     results = []
     with use_decision(turn.decision, turn.conversation.context):
         for step in steps:
-            if step.fn is None:
-                results.append(_tool_message(step.call, step.text))
-                continue
-            try:
-                value = step.fn(**step.args)
-                if inspect.isawaitable(value):
-                    if inspect.iscoroutine(value):
-                        value.close()
-                    raise TypeError("the tool returned an awaitable")
-            except Exception as exc:  # a tool's failure is reported to the model, not raised
-                results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
-                continue
-            results.append(_tool_message(step.call, _result_text(value)))
+            with _step_span(turn, step) as span:
+                if step.fn is None:
+                    record_verdict(span, step.call.check, step.outcome)
+                    results.append(_tool_message(step.call, step.text))
+                    continue
+                try:
+                    value = step.fn(**step.args)
+                    if inspect.isawaitable(value):
+                        if inspect.iscoroutine(value):
+                            value.close()
+                        raise TypeError("the tool returned an awaitable")
+                except Exception as exc:  # a tool's failure is reported, not raised
+                    record_verdict(span, step.call.check, "failed")
+                    results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
+                    continue
+                record_verdict(span, step.call.check, "executed")
+                results.append(_tool_message(step.call, _result_text(value)))
     return results
 
 
@@ -511,18 +522,26 @@ async def aexecute_tool_calls(
     results = []
     with use_decision(turn.decision, turn.conversation.context):
         for step in steps:
-            if step.fn is None:
-                results.append(_tool_message(step.call, step.text))
-                continue
-            try:
-                value = step.fn(**step.args)
-                if inspect.isawaitable(value):
-                    value = await value
-            except Exception as exc:  # a tool's failure is reported to the model, not raised
-                results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
-                continue
-            results.append(_tool_message(step.call, _result_text(value)))
+            with _step_span(turn, step) as span:
+                if step.fn is None:
+                    record_verdict(span, step.call.check, step.outcome)
+                    results.append(_tool_message(step.call, step.text))
+                    continue
+                try:
+                    value = step.fn(**step.args)
+                    if inspect.isawaitable(value):
+                        value = await value
+                except Exception as exc:  # a tool's failure is reported, not raised
+                    record_verdict(span, step.call.check, "failed")
+                    results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
+                    continue
+                record_verdict(span, step.call.check, "executed")
+                results.append(_tool_message(step.call, _result_text(value)))
     return results
+
+
+def _step_span(turn: GuardedTurn, step: _Step) -> AbstractContextManager[Span]:
+    return tool_gate_span(step.call.name, step.call.id, turn.conversation.id)
 
 
 # -- reading and writing the OpenAI format ------------------------------------------------------

@@ -1,0 +1,261 @@
+"""OpenTelemetry tracing with the real SDK and an in-memory exporter.
+
+One TracerProvider is installed for the whole test session (OpenTelemetry allows setting the
+global provider once); each test clears the exporter and reads what its own code exported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+from guardrail import Guardrail
+from guardrail.adapters._retriever import ScopedRetriever
+from guardrail.adapters.langchain import GuardrailMiddleware
+from guardrail.demo.scripted import ScriptedChatModel, Tape
+from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
+from guardrail.handoff import MemorySink
+
+_EXPORTER = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _provider() -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+    trace.set_tracer_provider(provider)
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    _EXPORTER.clear()
+    yield _EXPORTER
+    _EXPORTER.clear()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Guardrail:
+    return Guardrail(need_model=None)
+
+
+CARD, EMAIL, PHONE = "4111 1111 1111 1111", "jane.doe@example.com", "+44 20 7946 0958"
+
+
+def _check(engine: Guardrail, *texts: str, id: str = "conv-1") -> Any:
+    return engine.check({
+        "id": id,
+        "messages": [{"role": "user", "content": t} for t in texts],
+        "context": {"customer_id": "cus_1", "plan": "pro"},
+    })
+
+
+def _named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
+    return [s for s in exporter.get_finished_spans() if s.name == name]
+
+
+def _events(span: ReadableSpan, name: str) -> list[dict[str, Any]]:
+    return [dict(e.attributes or {}) for e in span.events if e.name == name]
+
+
+def _dump(exporter: InMemorySpanExporter) -> str:
+    """Everything exported: names, attributes and events, as one string."""
+    out = []
+    for span in exporter.get_finished_spans():
+        out.append(json.dumps({
+            "name": span.name,
+            "attributes": dict(span.attributes or {}),
+            "events": [{"name": e.name, "attributes": dict(e.attributes or {})}
+                       for e in span.events],
+        }, default=list))
+    return "\n".join(out)
+
+
+def test_a_dispute_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
+    decision = _check(engine, "I was charged twice for the same order, I want my money back",
+                      id="dispute-1")
+    (span,) = _named(spans, "guardrail.check")
+    attrs = dict(span.attributes or {})
+    assert attrs["gen_ai.conversation.id"] == "dispute-1"
+    assert attrs["guardrail.policy_version"] == engine.registry.version
+    assert attrs["guardrail.need_state"] == "billing"
+    assert attrs["guardrail.risk_tier"] == "high"
+    assert "billing_dispute" in attrs["guardrail.segments"]
+    assert attrs["guardrail.handoff.required"] is True
+    assert attrs["guardrail.handoff.queue"] == "billing_disputes"
+    assert list(attrs["guardrail.reason_codes"]) == [str(r) for r in decision.reason_codes]
+    assert "issue_refund" in attrs["guardrail.tools.denied"]
+    segments = {e["guardrail.segment.id"]: e for e in _events(span, "guardrail.segment_assigned")}
+    assert set(segments) == set(decision.segment_ids())
+    assert any(c.startswith("risk.billing_dispute#")
+               for c in segments["billing_dispute"]["guardrail.reason_codes"])
+    verdicts = {e["gen_ai.tool.name"]: e for e in _events(span, "guardrail.tool_verdict")}
+    assert verdicts["issue_refund"]["guardrail.tool.verdict"] == "deny"
+    (handoff,) = _events(span, "guardrail.handoff")
+    assert handoff["guardrail.handoff.queue"] == "billing_disputes"
+
+
+def test_a_lockout_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
+    _check(engine, "my account is locked after too many attempts", id="lock-1")
+    (span,) = _named(spans, "guardrail.check")
+    attrs = dict(span.attributes or {})
+    assert "lockout" in attrs["guardrail.segments"]
+    assert attrs["guardrail.handoff.queue"] == "account_access"
+    verdicts = {e["gen_ai.tool.name"]: e["guardrail.tool.verdict"]
+                for e in _events(span, "guardrail.tool_verdict")}
+    assert verdicts["unlock_account"] == "deny"
+    assert _events(span, "guardrail.handoff")
+
+
+def test_a_how_to_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
+    decision = _check(engine, "How do I export my invoices as CSV?", id="howto-1")
+    (span,) = _named(spans, "guardrail.check")
+    attrs = dict(span.attributes or {})
+    assert attrs["guardrail.handoff.required"] is False
+    assert "guardrail.handoff.queue" not in attrs
+    assert not _events(span, "guardrail.handoff")
+    # an event for every tool that is not simply allowed, and only for those
+    flagged = {e["gen_ai.tool.name"] for e in _events(span, "guardrail.tool_verdict")}
+    assert flagged == {t.tool for t in decision.tools if t.verdict != "allow"}
+    assert span.status.status_code is not StatusCode.ERROR
+
+
+def test_no_personal_data_in_any_span(engine: Guardrail, spans: InMemorySpanExporter) -> None:
+    _check(engine, f"I never made this payment with card {CARD}, call me on {PHONE} or "
+                   f"email {EMAIL}", id="pii-1")
+    dumped = _dump(spans)
+    assert "guardrail.check" in dumped
+    for secret in (CARD, CARD.replace(" ", ""), EMAIL, PHONE):
+        assert secret not in dumped
+
+
+def test_a_fail_closed_decision_is_an_error_span(
+    engine: Guardrail, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guard = Guardrail(engine.registry, need_model=None)
+
+    def boom(*args: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(guard, "_decide", boom)
+    decision = _check(guard, "hello", id="fs-1")
+    assert decision.failsafe
+    (span,) = _named(spans, "guardrail.check")
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})["guardrail.failsafe"] is True
+    assert "failsafe.engine_error#engine" in (span.attributes or {})["guardrail.reason_codes"]
+
+
+def _agent(engine: Guardrail, turns: list[list[AIMessage]], sink: Any) -> tuple[Any, Backoffice]:
+    office = Backoffice()
+    retriever = ScopedRetriever(retriever=KeywordRetriever(documents=load_documents()))
+    agent = create_agent(
+        ScriptedChatModel(tape=Tape(turns)),
+        tools=make_tools(office, retriever),
+        middleware=[GuardrailMiddleware(engine, context={"customer_id": "cus_1"}, sink=sink)],
+        checkpointer=InMemorySaver(),
+    )
+    return agent, office
+
+
+def _call(name: str, args: dict[str, Any], id: str) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": id}])
+
+
+def test_the_middleware_traces_gating_retrieval_and_handoff(
+    engine: Guardrail, spans: InMemorySpanExporter
+) -> None:
+    agent, _ = _agent(engine, [
+        [_call("search_docs", {"query": "export invoices csv"}, "c1"),
+         _call("reset_mfa", {}, "c2"), AIMessage("Done.")],
+        [AIMessage("...")],
+    ], MemorySink())
+    config: Any = {"configurable": {"thread_id": "agent-1"}}
+    agent.invoke({"messages": [{"role": "user", "content": "How do I export invoices as CSV?"}]},
+                 config)
+    gates = {(s.attributes or {})["gen_ai.tool.name"]: s
+             for s in _named(spans, "guardrail.tool_gate")}
+    search, refund = gates["search_docs"], gates["reset_mfa"]
+    assert (search.attributes or {})["guardrail.tool.verdict"] == "allow"
+    assert (search.attributes or {})["guardrail.tool.outcome"] == "executed"
+    assert (search.attributes or {})["gen_ai.conversation.id"] == "agent-1"
+    assert (search.attributes or {})["gen_ai.tool.call.id"] == "c1"
+    (scoped,) = _events(search, "guardrail.retrieval_scoped")
+    assert "kb-export-invoices" in scoped["guardrail.retrieval.allowed"]
+    assert (refund.attributes or {})["guardrail.tool.verdict"] == "deny"
+    assert (refund.attributes or {})["guardrail.tool.outcome"] == "denied"
+    # the check made for the tool call is a child of its gate span
+    checks = _named(spans, "guardrail.check")
+    assert any(c.parent is not None and c.parent.span_id == search.context.span_id
+               for c in checks)
+
+    spans.clear()
+    agent.invoke({"messages": [{"role": "user", "content": "let me talk to a human"}]}, config)
+    (handoff,) = _named(spans, "guardrail.handoff")
+    assert (handoff.attributes or {})["guardrail.handoff.delivery"] == "delivered"
+    assert (handoff.attributes or {})["guardrail.handoff.queue"] == "general_support"
+
+
+def test_a_failed_delivery_shows_in_the_trace(
+    engine: Guardrail, spans: InMemorySpanExporter
+) -> None:
+    def broken(summary: Any) -> None:
+        raise ConnectionError("down")
+
+    agent, _ = _agent(engine, [[AIMessage("...")]], broken)
+    agent.invoke({"messages": [{"role": "user", "content": "I want a human now"}]},
+                 {"configurable": {"thread_id": "agent-2"}})
+    (handoff,) = _named(spans, "guardrail.handoff")
+    assert handoff.status.status_code is StatusCode.ERROR
+    (event,) = _events(handoff, "guardrail.handoff_delivery")
+    assert event["guardrail.handoff.delivery"] == "failed: ConnectionError"
+
+
+def test_a_paused_confirmation_is_not_an_error_span(
+    engine: Guardrail, spans: InMemorySpanExporter
+) -> None:
+    agent, _ = _agent(engine, [[_call("cancel_subscription", {}, "c9"), AIMessage("ok")]],
+                      MemorySink())
+    result = agent.invoke(
+        {"messages": [{"role": "user", "content": "Please cancel my subscription."}]},
+        {"configurable": {"thread_id": "agent-3"}})
+    assert result["__interrupt__"]
+    (gate,) = _named(spans, "guardrail.tool_gate")
+    assert gate.status.status_code is not StatusCode.ERROR
+    assert (gate.attributes or {})["guardrail.tool.verdict"] == "confirm"
+    assert (gate.attributes or {})["guardrail.tool.outcome"] == "awaiting_confirmation"
+    assert not gate.events or all(e.name != "exception" for e in gate.events)
+
+
+def test_demo_trace_console_prints_spans() -> None:
+    """`guardrail demo --trace console` configures the SDK itself (a fresh process)."""
+    env = {**os.environ, "OTEL_SERVICE_NAME": "guardrail-test"}
+    done = subprocess.run(
+        [sys.executable, "-m", "guardrail.cli", "demo", "--trace", "console",
+         "--scenario", "human_request", "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"name": "guardrail.check"' in done.stdout
+    assert '"name": "guardrail.handoff"' in done.stdout
+    assert '"service.name": "guardrail-test"' in done.stdout
+
+
+def test_unknown_exporter_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from guardrail.cli import main
+
+    assert main(["demo", "--trace", "zipkin", "--scenario", "human_request"]) == 2
+    assert "unknown trace exporter" in capsys.readouterr().err
