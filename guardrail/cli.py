@@ -1,7 +1,8 @@
 """The `guardrail` command: demo, classify, explain, score, train, validate, schema.
 
 Exit codes: 0 success; 1 some input lines were bad (the rest were processed) or the registry is
-invalid; 2 bad usage or unreadable input.
+invalid; 2 bad usage or unreadable input. `explain --audit` exits 1 for an unknown conversation
+and reports unreadable audit lines on stderr without failing (a crash can tear the last one).
 """
 
 from __future__ import annotations
@@ -42,13 +43,18 @@ def _parser() -> argparse.ArgumentParser:
                           help=_NEED_MODEL_HELP)
 
     explain = sub.add_parser("explain", help="explain the decision for one conversation")
-    explain.add_argument("messages", nargs="+", help="user messages, one argument per turn")
+    explain.add_argument("messages", nargs="*",
+                         help="user messages, one argument per turn (not with --audit)")
     explain.add_argument("--context", help="stable context as a JSON object")
     explain.add_argument("--signals", help="behavioural signals as a JSON object")
     explain.add_argument("--registry", help="registry folder (default: the shipped one)")
     explain.add_argument("--json", action="store_true", help="print the Decision as JSON")
     explain.add_argument("--need-model", default="default",
                          help=_NEED_MODEL_HELP)
+    explain.add_argument("--audit", metavar="FILE",
+                         help="explain a conversation recorded in this audit JSONL file instead")
+    explain.add_argument("--conversation", metavar="ID",
+                         help="with --audit: the conversation to explain (default: list them)")
 
     validate = sub.add_parser("validate", help="validate a registry folder and list problems")
     validate.add_argument("path", nargs="?", help="registry folder (default: the shipped one)")
@@ -82,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="use a real OpenAI model (needs OPENAI_API_KEY; OPENAI_BASE_URL)")
     demo.add_argument("--json", action="store_true", help="print the runs as JSON")
     demo.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    demo.add_argument("--trace", metavar="EXPORTER",
+                      help="export OpenTelemetry spans: console, otlp or none (default: the "
+                           "OTEL_TRACES_EXPORTER variable)")
 
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
     schema.add_argument("--output", "-o", default="-", help="file to write, or - (default)")
@@ -128,7 +137,14 @@ def _demo(args: argparse.Namespace) -> int:
         for scenario in load_scenarios():
             print(f"{scenario.id}: {scenario.title} ({scenario.shows})")
         return 0
-    runs = run_demo(args.scenario, live=args.live)
+    from guardrail.tracing import configure
+
+    provider = configure(args.trace)
+    try:
+        runs = run_demo(args.scenario, live=args.live)
+    finally:
+        if provider is not None:
+            provider.shutdown()  # flush the spans before the report
     if args.json:
         print(json.dumps(runs_as_json(runs), indent=2, ensure_ascii=False))
     else:
@@ -181,6 +197,10 @@ def _json_arg(value: str | None, name: str) -> dict[str, Any]:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.audit is not None or args.conversation is not None:
+        return _explain_audit(args)
+    if not args.messages:
+        raise UserError("explain needs at least one message, or --audit FILE")
     guard = _guard(args)
     conversation = {
         "messages": [{"role": "user", "content": m} for m in args.messages],
@@ -194,6 +214,35 @@ def _explain(args: argparse.Namespace) -> int:
     from guardrail._render import render_decision  # rich is only needed for this view
 
     render_decision(decision)
+    return 0
+
+
+def _explain_audit(args: argparse.Namespace) -> int:
+    from guardrail.audit import conversations, explain_conversation, load_audit
+
+    if args.audit is None:
+        raise UserError("--conversation needs --audit FILE")
+    given = [name for name, value in (("messages", args.messages), ("--context", args.context),
+                                      ("--signals", args.signals), ("--json", args.json)) if value]
+    if given:
+        raise UserError(f"--audit explains a recorded conversation; {', '.join(given)} "
+                        "cannot be used with it")
+    trail = load_audit(args.audit)
+    for problem in trail.problems:
+        print(f"guardrail: warning: {args.audit}: {problem} (skipped)", file=sys.stderr)
+    known = conversations(trail.records)
+    if args.conversation is None:
+        for c in known:
+            print(f"{c.conversation_id}\t{c.turns} turn(s)\tlast risk {c.last_risk_tier or '-'}")
+        return 0
+    records = [r for r in trail.records if r.conversation_id == args.conversation]
+    if not records:
+        ids = ", ".join(c.conversation_id for c in known[:10]) or "(none)"
+        more = f" and {len(known) - 10} more" if len(known) > 10 else ""
+        print(f"guardrail: no conversation {args.conversation!r} in {args.audit}; "
+              f"known: {ids}{more}", file=sys.stderr)
+        return 1
+    print(explain_conversation(records))
     return 0
 
 
