@@ -1,8 +1,9 @@
-"""The texts adapters put in front of a model or a customer, loaded from ``prompts/``.
+"""The texts adapters put in front of a model, a customer or a human agent, from ``prompts/``.
 
 No prompt text lives in Python code: directive texts are in ``prompts/directives.yaml``, the
-adapters' messages in ``prompts/adapter.yaml``. Both are validated when loaded, so a missing key
-is an error at start-up, not a blank message in front of a customer.
+adapters' messages in ``prompts/adapter.yaml``, the handoff summary's sentences in
+``prompts/handoff.yaml``. All are validated when loaded, so a missing key is an error at
+start-up, not a blank message in front of a customer.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -19,7 +20,7 @@ from guardrail._resources import default_prompts_dir
 from guardrail.decision import Decision
 from guardrail.errors import UserError
 
-__all__ = ["AdapterPrompts", "HandoffMessages", "Prompts"]
+__all__ = ["AdapterPrompts", "HandoffMessages", "HandoffTexts", "Prompts"]
 
 
 class _Frozen(BaseModel):
@@ -31,6 +32,24 @@ class HandoffMessages(_Frozen):
 
     default: str = Field(min_length=1)
     queues: dict[str, str] = Field(default_factory=dict)
+
+
+class HandoffTexts(_Frozen):
+    """The schema of ``prompts/handoff.yaml``: the deterministic handoff summary's texts."""
+
+    goals: dict[str, str]
+    stakes: dict[str, str]
+    context_stakes: dict[str, str] = Field(default_factory=dict)
+    said: str
+    tried: dict[str, str]
+    narrative: str = Field(min_length=1)
+
+    def pick(self, table: Mapping[str, str], keys: Sequence[str]) -> str:
+        """The entry of the first key in `keys` that `table` has, else its ``default``."""
+        for key in keys:
+            if key in table:
+                return table[key]
+        return table.get("default", "")
 
 
 class AdapterPrompts(_Frozen):
@@ -53,6 +72,19 @@ def _read_yaml(path: Path) -> Any:
         raise UserError(f"{path}: cannot read prompt file: {exc}") from None
 
 
+_T = TypeVar("_T", bound=BaseModel)
+
+
+def _validated(model: type[_T], path: Path) -> _T:
+    try:
+        return model.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise UserError(f"{path}: {problems}") from None
+
+
 class Prompts:
     """Directive texts and adapter messages, with the renderings adapters need.
 
@@ -61,9 +93,12 @@ class Prompts:
         adapter: the adapter messages.
     """
 
-    def __init__(self, directives: Mapping[str, str], adapter: AdapterPrompts) -> None:
+    def __init__(
+        self, directives: Mapping[str, str], adapter: AdapterPrompts, handoff: HandoffTexts
+    ) -> None:
         self.directives = dict(directives)
         self.adapter = adapter
+        self.handoff = handoff
         self._system_cache: dict[tuple[str, ...], str] = {}
 
     @classmethod
@@ -79,14 +114,9 @@ class Prompts:
             isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in directives.items()
         ):
             raise UserError(f"{root / 'directives.yaml'}: expected a mapping of id to text")
-        try:
-            adapter = AdapterPrompts.model_validate(_read_yaml(root / "adapter.yaml"))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()
-            )
-            raise UserError(f"{root / 'adapter.yaml'}: {problems}") from None
-        return cls(directives, adapter)
+        adapter = _validated(AdapterPrompts, root / "adapter.yaml")
+        handoff = _validated(HandoffTexts, root / "handoff.yaml")
+        return cls(directives, adapter, handoff)
 
     @classmethod
     def default(cls) -> Prompts:
