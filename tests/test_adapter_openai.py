@@ -642,3 +642,26 @@ def test_gated_tool_call_exposes_the_gate_action(
     assert isinstance(call, GatedToolCall)
     assert (call.id, call.name, call.action) == ("call_1", "search_docs", "allow")
     assert turn.allowed == [call]
+
+
+def test_an_audit_log_records_decisions_tool_outcomes_and_the_handoff(
+    server: ChatServer, client: openai.OpenAI, guard: Guardrail, tmp_path: Any
+) -> None:
+    from guardrail.audit import read_audit
+
+    path = tmp_path / "audit.jsonl"
+    chat = GuardedOpenAI(client, guard, sink=MemorySink(), audit=path)
+    server.reply(None, ("call_1", "issue_refund", '{"amount": 50}'),
+                 ("call_2", "search_docs", '{"query": "users"}'))
+    history = [_user(INJECTION)]
+    turn = chat.create(model="m", messages=history, tools=TOOLS, context=CUSTOMER,
+                       conversation_id="oa-1")
+    execute_tool_calls(turn, {"issue_refund": _Counter(), "search_docs": _Counter()})
+    chat.create(model="m", messages=[*history, turn.message, _user("put me through to a human")],
+                tools=TOOLS, context=CUSTOMER, conversation_id="oa-1")
+    records = read_audit(path, "oa-1")
+    assert [r.type for r in records] == ["decision", "tool_call", "tool_call", "decision",
+                                         "handoff"]
+    outcomes = {r.tool: r.outcome for r in records if r.type == "tool_call"}
+    assert outcomes == {"issue_refund": "denied", "search_docs": "executed"}
+    assert [r.turn for r in records if r.type == "decision"] == [1, 2]

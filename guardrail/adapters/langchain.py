@@ -28,6 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, NotRequired, TypeVar, cast
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
@@ -40,6 +41,7 @@ from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
 from guardrail.adapters._retriever import ScopedRetriever
+from guardrail.audit import AuditLog, ToolOutcome
 from guardrail.conversation import Context, Conversation, Message, Role, Signals
 from guardrail.decision import Decision
 from guardrail.engine import Guardrail
@@ -67,6 +69,8 @@ SinkLike = HandoffSink | Callable[[HandoffSummary], object] | None
 # could never be resumed, so a confirmation cannot be asked for and the call is denied instead.
 _CHECKPOINTER_KEY = "__pregel_checkpointer"
 _CONTEXT_FIELDS = frozenset(Context.model_fields)
+# Audit outcomes of a tool call (a call paused for consent is audited when it is answered).
+_AUDITED_OUTCOMES = frozenset({"executed", "denied", "declined", "failed"})
 _META = "guardrail"  # the ToolMessage.response_metadata key holding the gate's record
 _MAX_THREADS = 10_000  # converted histories kept (least recently used dropped first)
 _M = TypeVar("_M", bound=BaseModel)
@@ -191,6 +195,8 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         signals: behavioural signals, in the same forms.
         sink: where handoff summaries go (a `HandoffSink` or a callable).
         prompts: texts for directives and messages; default the shipped ``prompts/``.
+        audit: an `AuditLog` (or its path): one record per new decision, per gated tool call
+            (with its outcome) and per handoff delivered.
 
     Raises:
         UserError: at run time, when the context or signals given are invalid.
@@ -206,11 +212,14 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         signals: SignalsSource = None,
         sink: SinkLike = None,
         prompts: Prompts | None = None,
+        audit: AuditLog | str | Path | None = None,
     ) -> None:
         super().__init__()
         self.guardrail = guardrail if guardrail is not None else Guardrail.from_defaults()
         self.prompts = prompts if prompts is not None else Prompts.default()
         self.sink = sink
+        self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
+        self._audited: OrderedDict[str, Decision] = OrderedDict()
         self._context = context
         self._signals = signals
         # A fixed context or signals is validated once, here: a bad one fails at construction.
@@ -330,6 +339,9 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             with handoff_span(conv.id, decision):
                 record["delivery"] = deliver(self.sink, summary)
                 record_delivery(record["delivery"], decision.handoff.reasons)
+            if self.audit is not None:
+                self.audit.handoff(summary, delivery=record["delivery"], turn=_turn(conv),
+                                   conversation_id=_audit_id(conv))
             update["guardrail_handoff"] = record
         message = AIMessage(content=self.prompts.handoff_message(decision), name="guardrail")
         return ExtendedModelResponse(
@@ -358,7 +370,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ModelCallResult[Any]:
         """Classify the turn; show the model only its tools and directives, or hand off."""
         conv = self._conversation(request.messages, request.runtime)
-        decision = self.guardrail.check(conv)
+        decision = self._audited_decision(conv, self.guardrail.check(conv))
         if decision.handoff.required:
             return self._handoff(decision, conv, request.state)
         response = handler(self._model_request(request, decision))
@@ -371,7 +383,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ModelCallResult[Any]:
         """Async twin of `wrap_model_call`."""
         conv = self._conversation(request.messages, request.runtime)
-        decision = await self.guardrail.acheck(conv)
+        decision = self._audited_decision(conv, await self.guardrail.acheck(conv))
         if decision.handoff.required:
             return self._handoff(decision, conv, request.state)
         response = await handler(self._model_request(request, decision))
@@ -397,8 +409,30 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         if not _has_checkpointer():
             return _with_reason(check, "deny", "policy.confirmation_unavailable")
         # The interrupt below ends this span; the resumed run gates the call again, in a new one.
-        record_verdict(span, check, "awaiting_confirmation")
+        self._outcome(span, check, "awaiting_confirmation", conv)
         return self._confirm(check, call)
+
+    def _audited_decision(self, conv: Conversation, decision: Decision) -> Decision:
+        """Record `decision` in the audit log the first time it is seen for a conversation."""
+        if self.audit is None:
+            return decision
+        key = _audit_id(conv)
+        with self._seen_lock:
+            if self._audited.get(key) is decision:
+                return decision
+            self._audited[key] = decision
+            self._audited.move_to_end(key)
+            while len(self._audited) > _MAX_THREADS:
+                self._audited.popitem(last=False)
+        self.audit.decision(decision, conversation_id=key, turn=_turn(conv))
+        return decision
+
+    def _outcome(self, span: Span, check: CallCheck, outcome: str, conv: Conversation) -> None:
+        """A gated call's verdict and outcome, on its span and in the audit log."""
+        record_verdict(span, check, outcome)
+        if self.audit is not None and outcome in _AUDITED_OUTCOMES:
+            self.audit.tool_call(check.as_record(), conversation_id=_audit_id(conv),
+                                 turn=_turn(conv), outcome=cast(ToolOutcome, outcome))
 
     @staticmethod
     def _gate_span(
@@ -407,10 +441,12 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         call = request.tool_call
         return tool_gate_span(call["name"], call.get("id"), conv.id)
 
-    def _refusal(self, request: ToolCallRequest, check: CallCheck, span: Span) -> ToolMessage:
+    def _refusal(
+        self, request: ToolCallRequest, check: CallCheck, span: Span, conv: Conversation
+    ) -> ToolMessage:
         call = request.tool_call
         declined = check.code == "policy.confirmation_declined"
-        record_verdict(span, check, "declined" if declined else "denied")
+        self._outcome(span, check, "declined" if declined else "denied", conv)
         if declined:
             text = self.prompts.adapter.confirmation_declined.format(tool=check.tool)
         else:
@@ -450,10 +486,10 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         return request.override(tool_call={**request.tool_call, "args": check.args})
 
     def _allowed(
-        self, result: ToolMessage | Command[Any], check: CallCheck, span: Span
+        self, result: ToolMessage | Command[Any], check: CallCheck, span: Span, conv: Conversation
     ) -> ToolMessage | Command[Any]:
         failed = isinstance(result, ToolMessage) and result.status == "error"
-        record_verdict(span, check, "failed" if failed else "executed")
+        self._outcome(span, check, "failed" if failed else "executed", conv)
         if isinstance(result, ToolMessage):
             result.response_metadata[_META] = check.as_record()
         return result  # a tool that returns its own Command keeps control of its update
@@ -466,13 +502,13 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         """Check the call again (the real gate): deny, ask for consent, bind, then run it."""
         conv = self._tool_conversation(request)
         with self._gate_span(request, conv) as span:
-            decision = self.guardrail.check(conv)
+            decision = self._audited_decision(conv, self.guardrail.check(conv))
             check = self._resolve_call(request, decision, conv, span)
             if check.action == "deny":
-                return self._refusal(request, check, span)
+                return self._refusal(request, check, span, conv)
             with use_decision(decision, conv.context):
                 result = handler(self._run_request(request, check))
-            return self._allowed(result, check, span)
+            return self._allowed(result, check, span, conv)
 
     async def awrap_tool_call(
         self,
@@ -482,13 +518,22 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         """Async twin of `wrap_tool_call`."""
         conv = self._tool_conversation(request)
         with self._gate_span(request, conv) as span:
-            decision = await self.guardrail.acheck(conv)
+            decision = self._audited_decision(conv, await self.guardrail.acheck(conv))
             check = self._resolve_call(request, decision, conv, span)
             if check.action == "deny":
-                return self._refusal(request, check, span)
+                return self._refusal(request, check, span, conv)
             with use_decision(decision, conv.context):
                 result = await handler(self._run_request(request, check))
-            return self._allowed(result, check, span)
+            return self._allowed(result, check, span, conv)
+
+
+def _audit_id(conv: Conversation) -> str:
+    return conv.id if conv.id is not None else "(no conversation id)"
+
+
+def _turn(conv: Conversation) -> int:
+    """The customer's turn number: how many of the messages are theirs."""
+    return sum(1 for m in conv.messages if m.role == "user")
 
 
 def _handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool:

@@ -35,11 +35,13 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
+from guardrail.audit import AuditLog, ToolOutcome
 from guardrail.conversation import Context, Conversation, Signals
 from guardrail.decision import Decision
 from guardrail.engine import Guardrail
@@ -139,6 +141,7 @@ class GuardedTurn:
     tool_calls: list[GatedToolCall] = field(default_factory=list)
     handoff: HandoffSummary | None = None
     delivery: str | None = None
+    audit: AuditLog | None = field(default=None, repr=False, compare=False)
 
     @property
     def allowed(self) -> list[GatedToolCall]:
@@ -171,11 +174,22 @@ class _GuardedCore:
     """Everything but the waiting: input checks, the request, the handoff and the gating."""
 
     def __init__(
-        self, guardrail: Guardrail | None, prompts: Prompts | None, sink: SinkLike
+        self,
+        guardrail: Guardrail | None,
+        prompts: Prompts | None,
+        sink: SinkLike,
+        audit: AuditLog | str | Path | None = None,
     ) -> None:
         self.guardrail = guardrail if guardrail is not None else Guardrail.from_defaults()
         self.prompts = prompts if prompts is not None else Prompts.default()
         self.sink = sink
+        self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
+
+    def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
+        if self.audit is not None:
+            self.audit.decision(decision, conversation_id=_audit_id(prepared.conversation),
+                                turn=_turn(prepared.conversation))
+        return decision
 
     def _prepare(
         self,
@@ -220,6 +234,9 @@ class _GuardedCore:
             with handoff_span(prepared.conversation.id, decision):
                 delivery = deliver(self.sink, summary)
                 record_delivery(delivery, decision.handoff.reasons)
+            if self.audit is not None:
+                self.audit.handoff(summary, delivery=delivery, turn=_turn(prepared.conversation),
+                                   conversation_id=_audit_id(prepared.conversation))
             return GuardedTurn(
                 decision=decision,
                 conversation=prepared.conversation,
@@ -275,6 +292,7 @@ class _GuardedCore:
             message=cast(ChatCompletionAssistantMessageParam, message),
             completion=completion,
             tool_calls=gated,
+            audit=self.audit,
         )
 
 
@@ -286,6 +304,8 @@ class GuardedOpenAI(_GuardedCore):
         guardrail: the engine; default `Guardrail.from_defaults()`.
         prompts: directive texts and adapter messages; default the shipped ``prompts/``.
         sink: where handoff summaries go (a `HandoffSink` or a callable); None keeps none.
+        audit: an `AuditLog` (or its path): a record per decision, per executed or refused
+            tool call (through `execute_tool_calls`) and per handoff.
     """
 
     def __init__(
@@ -295,8 +315,9 @@ class GuardedOpenAI(_GuardedCore):
         *,
         prompts: Prompts | None = None,
         sink: SinkLike = None,
+        audit: AuditLog | str | Path | None = None,
     ) -> None:
-        super().__init__(guardrail, prompts, sink)
+        super().__init__(guardrail, prompts, sink, audit)
         self.client = client
 
     def create(
@@ -328,7 +349,7 @@ class GuardedOpenAI(_GuardedCore):
                 any request is sent).
         """
         prepared = self._prepare(messages, tools, context, signals, conversation_id, kwargs)
-        decision = self.guardrail.check(prepared.conversation)
+        decision = self._audited(prepared, self.guardrail.check(prepared.conversation))
         routed = self._route(prepared, decision)
         if isinstance(routed, GuardedTurn):
             return routed
@@ -344,6 +365,8 @@ class AsyncGuardedOpenAI(_GuardedCore):
         guardrail: the engine; default `Guardrail.from_defaults()`.
         prompts: directive texts and adapter messages; default the shipped ``prompts/``.
         sink: where handoff summaries go (a `HandoffSink` or a callable); None keeps none.
+        audit: an `AuditLog` (or its path): a record per decision, per executed or refused
+            tool call (through `execute_tool_calls`) and per handoff.
     """
 
     def __init__(
@@ -353,8 +376,9 @@ class AsyncGuardedOpenAI(_GuardedCore):
         *,
         prompts: Prompts | None = None,
         sink: SinkLike = None,
+        audit: AuditLog | str | Path | None = None,
     ) -> None:
-        super().__init__(guardrail, prompts, sink)
+        super().__init__(guardrail, prompts, sink, audit)
         self.client = client
 
     async def create(
@@ -369,7 +393,7 @@ class AsyncGuardedOpenAI(_GuardedCore):
     ) -> GuardedTurn:
         """Async twin of `GuardedOpenAI.create` (same arguments, result and errors)."""
         prepared = self._prepare(messages, tools, context, signals, conversation_id, kwargs)
-        decision = await self.guardrail.acheck(prepared.conversation)
+        decision = self._audited(prepared, await self.guardrail.acheck(prepared.conversation))
         routed = self._route(prepared, decision)
         if isinstance(routed, GuardedTurn):
             return routed
@@ -388,7 +412,7 @@ class _Step:
     fn: Callable[..., Any] | None = None
     args: dict[str, Any] = field(default_factory=dict)
     text: str = ""
-    outcome: str = "executed"  # for a call that does not run: denied, not_run or declined
+    outcome: ToolOutcome = "executed"  # for a call that does not run: denied, not_run, declined
 
 
 def _plan(
@@ -488,7 +512,7 @@ def execute_tool_calls(
         for step in steps:
             with _step_span(turn, step) as span:
                 if step.fn is None:
-                    record_verdict(span, step.call.check, step.outcome)
+                    _outcome(turn, span, step, step.outcome)
                     results.append(_tool_message(step.call, step.text))
                     continue
                 try:
@@ -498,10 +522,10 @@ def execute_tool_calls(
                             value.close()
                         raise TypeError("the tool returned an awaitable")
                 except Exception as exc:  # a tool's failure is reported, not raised
-                    record_verdict(span, step.call.check, "failed")
+                    _outcome(turn, span, step, "failed")
                     results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
                     continue
-                record_verdict(span, step.call.check, "executed")
+                _outcome(turn, span, step, "executed")
                 results.append(_tool_message(step.call, _result_text(value)))
     return results
 
@@ -524,7 +548,7 @@ async def aexecute_tool_calls(
         for step in steps:
             with _step_span(turn, step) as span:
                 if step.fn is None:
-                    record_verdict(span, step.call.check, step.outcome)
+                    _outcome(turn, span, step, step.outcome)
                     results.append(_tool_message(step.call, step.text))
                     continue
                 try:
@@ -532,12 +556,29 @@ async def aexecute_tool_calls(
                     if inspect.isawaitable(value):
                         value = await value
                 except Exception as exc:  # a tool's failure is reported, not raised
-                    record_verdict(span, step.call.check, "failed")
+                    _outcome(turn, span, step, "failed")
                     results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
                     continue
-                record_verdict(span, step.call.check, "executed")
+                _outcome(turn, span, step, "executed")
                 results.append(_tool_message(step.call, _result_text(value)))
     return results
+
+
+def _outcome(turn: GuardedTurn, span: Span, step: _Step, outcome: ToolOutcome) -> None:
+    """A call's verdict and outcome, on its span and in the turn's audit log."""
+    record_verdict(span, step.call.check, outcome)
+    if turn.audit is not None:
+        turn.audit.tool_call(step.call.check.as_record(),
+                             conversation_id=_audit_id(turn.conversation),
+                             turn=_turn(turn.conversation), outcome=outcome)
+
+
+def _audit_id(conv: Conversation) -> str:
+    return conv.id if conv.id is not None else "(no conversation id)"
+
+
+def _turn(conv: Conversation) -> int:
+    return sum(1 for m in conv.messages if m.role == "user")
 
 
 def _step_span(turn: GuardedTurn, step: _Step) -> AbstractContextManager[Span]:
