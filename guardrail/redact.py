@@ -46,7 +46,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Final, Protocol
 
-__all__ = ["DEFAULT_REDACTOR", "Redactor", "redact", "redact_value", "use_redactor"]
+__all__ = ["DEFAULT_REDACTOR", "Redactor", "luhn_ok", "redact", "redact_value", "use_redactor"]
 
 _log = logging.getLogger("guardrail.redact")
 
@@ -179,7 +179,8 @@ _NON_DIGIT = re.compile(r"\D")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
-def _luhn_ok(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
+    """Whether `digits` passes the Luhn check payment card numbers carry."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch)
@@ -195,13 +196,13 @@ def _card(match: re.Match[str]) -> str:
     if len(groups) > 1 and all(_YEAR.fullmatch(g) for g in groups):
         return text  # "2023 2024 2025 2026" is a list of years
     digits = _NON_DIGIT.sub("", text)
-    if _luhn_ok(digits):
+    if luhn_ok(digits):
         return f"[card ****{digits[-4:]}]"
     if len(groups) == 5:
         # A valid card followed by three more digits (often the CVC): mask the card, keep none
         # of it readable.
         head = "".join(groups[:4])
-        if _luhn_ok(head):
+        if luhn_ok(head):
             return f"[card ****{head[-4:]}] [number]"
     return "[number]"
 
