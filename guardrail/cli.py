@@ -1,4 +1,4 @@
-"""The `guardrail` command: demo, classify, explain, score, train, validate, schema.
+"""The `guardrail` command: demo, classify, explain, handoff, score, train, validate, schema.
 
 Exit codes: 0 success; 1 some input lines were bad (the rest were processed) or the registry is
 invalid; 2 bad usage or unreadable input. `explain --audit` exits 1 for an unknown conversation
@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from guardrail.batch import BatchResult, classify_lines
+from guardrail.batch import BatchResult, classify_lines, parse_line
 from guardrail.engine import Guardrail
 from guardrail.errors import GuardrailError, RegistryError, UserError
 from guardrail.registry import Registry
@@ -92,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="export OpenTelemetry spans: console, otlp or none (default: the "
                            "OTEL_TRACES_EXPORTER variable)")
 
+    handoff = sub.add_parser(
+        "handoff", help="print the handoff summary a human agent would get for a conversation"
+    )
+    handoff.add_argument("--input", "-i", required=True,
+                         help="a conversation in the batch input format (one JSON object, or "
+                              "JSONL: one summary per line), or - for stdin")
+    handoff.add_argument("--format", choices=["json", "markdown"], default="markdown")
+    handoff.add_argument("--registry", help="registry folder (default: the shipped one)")
+    handoff.add_argument("--need-model", default="default", help=_NEED_MODEL_HELP)
+
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
     schema.add_argument("--output", "-o", default="-", help="file to write, or - (default)")
     return parser
@@ -113,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "handoff":
+            return _handoff(args)
         return _schema(args)
     except RegistryError as exc:
         print(exc, file=sys.stderr)
@@ -150,6 +162,38 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         render_runs(runs)
     return 0
+
+
+def _handoff(args: argparse.Namespace) -> int:
+    from guardrail.handoff import HandoffSummary
+
+    with ExitStack() as stack:
+        raw = _open(args.input, "rb", stack).read()
+    # One JSON object (pretty-printed or not) or JSONL, one conversation a line.
+    chunks = [raw] if raw.lstrip().startswith(b"{") and _is_one_object(raw) else [
+        line for line in raw.splitlines() if line.strip()
+    ]
+    if not chunks:
+        raise UserError(f"{args.input}: no conversation in the input")
+    guard = _guard(args)
+    summaries = []
+    for number, chunk in enumerate(chunks, 1):
+        _, conversation = parse_line(chunk, number)
+        summaries.append(HandoffSummary.build(guard.check(conversation), conversation))
+    if args.format == "json":
+        for summary in summaries:
+            indent = 2 if len(summaries) == 1 else None
+            print(summary.model_dump_json(indent=indent))
+    else:
+        print("\n\n---\n\n".join(s.to_markdown() for s in summaries))
+    return 0
+
+
+def _is_one_object(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _open(path: str, mode: str, stack: ExitStack) -> IO[Any]:

@@ -9,18 +9,21 @@ the chatbot: `deliver` reports the failure, and the adapter records it in the ag
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from guardrail.conversation import Context, Conversation
 from guardrail.decision import Decision, Priority
+from guardrail.details import Details, extract_details
+from guardrail.prompts import HandoffTexts, Prompts
 from guardrail.redact import redact
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
 _log = logging.getLogger("guardrail.handoff")
 _EXCERPT_MESSAGES = 6
 _EXCERPT_CHARS = 300
+_GUIDED_STEPS = 3
 
 
 class _Frozen(BaseModel):
@@ -56,11 +60,22 @@ class HandoffSummary(_Frozen):
     Attributes:
         conversation_id: the chatbot's conversation id, if it has one.
         created_at: when the summary was made (UTC, ISO 8601).
-        queue / priority / mode: where the case goes, how urgently, and how.
+        queue / priority / mode / sla: where the case goes, how urgently, how, and the
+            customer's SLA from the stable context.
         reasons: the reason codes that forced or offered the handoff.
+        goal: what the customer is trying to do, in one sentence.
+        at_stake: what is at stake, in one or two sentences.
         need_state / risk_tier: what the conversation is about and how risky it is.
         segments: each segment with its reasons in one line each.
-        customer: the stable context the chatbot passed (routing only).
+        tried: what the customer (and the assistant) already tried: articles read, guided
+            steps and their results, earlier contacts and reopened tickets, tool calls.
+        details: the structured details the conversation already holds (references, amounts,
+            dates, card last 4 digits only, errors, devices, integrations).
+        missing: what the agent still has to ask.
+        customer: the stable context the chatbot passed (routing only) and preferences.
+        narrative: a short paragraph for the agent; `narrative_source` says whether an LLM
+            wrote it or the deterministic template did (the structured fields never depend on
+            an LLM).
         transcript: the last messages, personal data redacted.
         tool_calls: what the assistant tried to do, with the gate's verdicts.
         denied_tools: tools the assistant may not use now, with reason codes.
@@ -72,11 +87,19 @@ class HandoffSummary(_Frozen):
     queue: str | None
     priority: Priority
     mode: str
+    sla: str | None = None
     reasons: list[str]
+    goal: str = ""
+    at_stake: str = ""
     need_state: str
     risk_tier: str
     segments: list[SegmentNote]
+    tried: list[str] = Field(default_factory=list)
+    details: Details = Field(default_factory=Details)
+    missing: list[str] = Field(default_factory=list)
     customer: dict[str, Any] = Field(default_factory=dict)
+    narrative: str = ""
+    narrative_source: Literal["deterministic", "llm"] = "deterministic"
     transcript: list[dict[str, str]] = Field(default_factory=list)
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     denied_tools: list[str] = Field(default_factory=list)
@@ -90,27 +113,60 @@ class HandoffSummary(_Frozen):
         *,
         tool_calls: Sequence[dict[str, Any]] = (),
         now: datetime | None = None,
+        prompts: Prompts | None = None,
     ) -> HandoffSummary:
-        """Summarise `conversation` for the human taking it over under `decision`."""
+        """Summarise `conversation` for the human taking it over under `decision`.
+
+        Deterministic: the same decision, conversation, tool calls and `now` give the same
+        summary. Texts come from ``prompts/handoff.yaml``.
+        """
+        texts = (prompts or Prompts.default()).handoff
         excerpt = [
             {"role": m.role, "content": redact(m.content, _EXCERPT_CHARS)}
             for m in conversation.messages
             if m.role in ("user", "assistant") and m.content.strip()
         ][-_EXCERPT_MESSAGES:]
+        details = extract_details(conversation.messages)
+        # What the customer is trying to do: the riskiest substantive segment first; "talk to a
+        # person" and an unclear need only when nothing says more.
+        generic = ("human_requested", "need_unclear", "other")
+        keys = [k for k in (*decision.segment_ids(), decision.need_state) if k not in generic]
+        keys += [k for k in generic if k in decision.segment_ids() or k == decision.need_state]
+        goal = texts.pick(texts.goals, keys).format(said=_said(decision, keys, texts))
+        stakes = [texts.pick(texts.stakes, keys)]
+        context = conversation.context
+        for seg in decision.segments:
+            if seg.id in texts.context_stakes:
+                stakes.append(texts.context_stakes[seg.id].format(
+                    renewal_date=context.renewal_date or "soon"))
+        tried = _tried(decision, conversation, tool_calls, texts)
+        missing = details.missing(decision.need_state)
+        narrative = texts.narrative.format(
+            goal=goal, stakes=" ".join(stakes), queue=decision.handoff.queue or "support",
+            priority=decision.handoff.priority, sla=f", SLA {context.sla}" if context.sla else "",
+            tried_count=len(tried), missing_count=len(missing),
+        )
         return cls(
             conversation_id=conversation.id,
             created_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
             queue=decision.handoff.queue,
             priority=decision.handoff.priority,
             mode=decision.handoff.mode,
+            sla=context.sla,
             reasons=list(decision.handoff.reasons),
+            goal=goal,
+            at_stake=" ".join(s for s in stakes if s),
             need_state=decision.need_state,
             risk_tier=decision.risk_tier,
             segments=[
                 SegmentNote(id=s.id, tier=s.tier, reasons=[r.sentence() for r in s.reasons])
                 for s in decision.segments
             ],
-            customer=_customer(conversation.context),
+            tried=tried,
+            details=details,
+            missing=missing,
+            customer=_customer(context),
+            narrative=" ".join(narrative.split()),
             transcript=excerpt,
             tool_calls=list(tool_calls),
             denied_tools=[
@@ -120,10 +176,19 @@ class HandoffSummary(_Frozen):
             policy_version=decision.policy_version,
         )
 
+    def with_narrative(self, text: str) -> HandoffSummary:
+        """A copy whose narrative an LLM wrote (the structured fields stay as they are)."""
+        return self.model_copy(update={"narrative": text, "narrative_source": "llm"})
+
     def to_markdown(self) -> str:
         """The summary as Markdown for a human agent's screen."""
+        sla = f", SLA {self.sla}" if self.sla else ""
         lines = [
-            f"## Handoff to {self.queue or 'support'} ({self.priority} priority)",
+            f"## Handoff to {self.queue or 'support'} ({self.priority} priority{sla})",
+            "",
+            f"**Goal:** {self.goal}",
+            "",
+            f"**At stake:** {self.at_stake}",
             "",
             f"- **Need:** {self.need_state} · **Risk:** {self.risk_tier} · **Mode:** {self.mode}",
             f"- **Why:** {', '.join(self.reasons) or 'not stated'}",
@@ -131,21 +196,90 @@ class HandoffSummary(_Frozen):
         if self.customer:
             who = ", ".join(f"{k}={v}" for k, v in self.customer.items())
             lines.append(f"- **Customer:** {who}")
+        if self.narrative:
+            lines += ["", f"> {self.narrative}"]
+        known = _detail_lines(self.details)
+        lines += ["", "### Details already given"]
+        lines.extend(known or ["- (none)"])
+        lines += ["", "### Still to ask"]
+        lines.extend([f"- {m}" for m in self.missing] or ["- (nothing)"])
+        if self.tried:
+            lines += ["", "### Already tried"]
+            lines.extend(f"- {t}" for t in self.tried)
         lines += ["", "### Segments"]
         for seg in self.segments:
             lines.append(f"- **{seg.id}** ({seg.tier})")
             lines.extend(f"  - {reason}" for reason in seg.reasons)
-        if self.tool_calls:
-            lines += ["", "### What the assistant tried"]
-            lines.extend(
-                f"- `{c.get('tool')}`: {c.get('action')} {' '.join(c.get('reason_codes', []))}"
-                for c in self.tool_calls
-            )
         if self.transcript:
             lines += ["", "### Last messages (redacted)"]
             lines.extend(f"- **{m['role']}:** {m['content']}" for m in self.transcript)
         lines += ["", f"_Policy {self.policy_version}_"]
         return "\n".join(lines)
+
+
+def _said(decision: Decision, keys: Sequence[str], texts: HandoffTexts) -> str:
+    """The ``{said}`` part: the evidence of the segment the goal was picked for, if any."""
+    by_id = {s.id: s for s in decision.segments}
+    for key in keys:
+        segment = by_id.get(key)
+        if segment is None:
+            continue
+        for reason in segment.reasons:
+            if reason.evidence:
+                return texts.said.format(evidence=redact(reason.evidence, 80))
+    return ""
+
+
+def _tried(
+    decision: Decision,
+    conversation: Conversation,
+    tool_calls: Sequence[dict[str, Any]],
+    texts: HandoffTexts,
+) -> list[str]:
+    lines = []
+    signals = conversation.signals
+    for name, template in texts.tried.items():
+        value = getattr(signals, name, None)
+        if isinstance(value, int) and value > 0:
+            lines.append(template.format(value=value))
+    messages = conversation.messages
+    if "self_serve_failed" in decision.segment_ids() or any(
+        "failed_attempts" in r for r in decision.handoff.reasons
+    ):
+        steps = [
+            (messages[i - 1].content, messages[i].content)
+            for i in range(1, len(messages))
+            if messages[i].role == "user" and messages[i - 1].role == "assistant"
+            and messages[i - 1].content.strip()
+        ][-_GUIDED_STEPS:]
+        lines.extend(
+            texts.tried["guided_step"].format(step=redact(a, 100), reply=redact(u, 100))
+            for a, u in steps
+        )
+    for call in tool_calls:
+        lines.append(texts.tried["tool_call"].format(
+            tool=call.get("tool", "?"), action=call.get("action", "?")))
+    return lines
+
+
+def _detail_lines(details: Details) -> list[str]:
+    lines = []
+    for ref in details.references:
+        lines.append(f"- {ref.kind}: {ref.value}")
+    for amount in details.amounts:
+        lines.append(f"- amount: {amount.value} {amount.currency or ''}".rstrip())
+    for when in details.dates:
+        lines.append(f"- date: {when.value}" + (f" ({when.iso})" if when.iso else ""))
+    for card in details.card_last4:
+        brand = f"{card.brand} " if card.brand else ""
+        lines.append(f"- payment method: {brand}{'ending ' + card.value if card.value else ''}")
+    for error in details.errors:
+        lines.append(f"- error: {error.value}")
+    for device in details.devices:
+        lines.append(f"- {device.kind}: {device.value}")
+    for integration in details.integrations:
+        lines.append(f"- integration: {integration.value}")
+    return lines
 
 
 def _customer(context: Context) -> dict[str, Any]:
@@ -210,10 +344,15 @@ def deliver(sink: HandoffSink | Callable[[HandoffSummary], object] | None,
     if sink is None:
         return "no_sink"
     try:
-        if isinstance(sink, HandoffSink):
-            sink.send(summary)
-        else:
-            sink(summary)
+        send: Callable[[HandoffSummary], object] = (
+            sink.send if isinstance(sink, HandoffSink) else sink
+        )
+        result = send(summary)
+        if inspect.isawaitable(result):
+            # An async sink called without awaiting sends nothing: never report that delivered.
+            if inspect.iscoroutine(result):
+                result.close()
+            raise TypeError("the sink is async; await its send() instead")
     except Exception as exc:
         # The type only: an exception message may quote the summary's personal data.
         _log.error("handoff sink failed for conversation %s: %s",

@@ -155,31 +155,9 @@ class LLMNeedClassifier:
             raise ImportError("the OpenAI classifier needs: pip install 'guardrail[llm]'") from exc
 
         schema = {"name": "need_state", "schema": LLMVerdict.model_json_schema(), "strict": True}
-
-        def call(system: str, text: str) -> Any:
-            try:
-                response = client.chat.completions.create(
-                    model=model,
-                    messages=[{"role": "system", "content": system},
-                              {"role": "user", "content": text}],
-                    response_format={"type": "json_schema", "json_schema": schema},
-                    temperature=0,
-                )
-            except openai.APITimeoutError as exc:
-                raise _Transient(True, str(exc)) from exc
-            except openai.APIConnectionError as exc:
-                raise _Transient(False, str(exc)) from exc
-            except openai.RateLimitError as exc:
-                raise _Transient(False, str(exc)) from exc
-            except openai.APIStatusError as exc:
-                if exc.status_code >= 500:
-                    raise _Transient(False, str(exc)) from exc
-                raise LLMUnavailableError(f"LLM request rejected ({exc.status_code})") from exc
-            message = response.choices[0].message
-            if getattr(message, "refusal", None):
-                raise LLMRefusedError("the model refused to classify the message")
-            return message.content
-
+        call = openai_backend(
+            client, model, {"type": "json_schema", "json_schema": schema}, openai_module=openai
+        )
         return cls(call, need_states, deadline=deadline, max_attempts=max_attempts)
 
     @classmethod
@@ -192,19 +170,7 @@ class LLMNeedClassifier:
         max_attempts: int = 5,
     ) -> LLMNeedClassifier:
         """Use any LangChain chat model through ``with_structured_output(LLMVerdict)``."""
-        structured = chat_model.with_structured_output(LLMVerdict)
-
-        def call(system: str, text: str) -> Any:
-            try:
-                return structured.invoke([("system", system), ("human", text)])
-            except (TimeoutError, ConnectionError) as exc:
-                raise _Transient(isinstance(exc, TimeoutError), str(exc)) from exc
-            except Exception as exc:
-                status = getattr(exc, "status_code", None)
-                if status == 429 or (isinstance(status, int) and status >= 500):
-                    raise _Transient(False, str(exc)) from exc
-                raise
-
+        call = langchain_backend(chat_model.with_structured_output(LLMVerdict))
         return cls(call, need_states, deadline=deadline, max_attempts=max_attempts)
 
     # -- classification ------------------------------------------------------------------------
@@ -215,23 +181,10 @@ class LLMNeedClassifier:
         Raises:
             LLMError: a subclass saying why no usable verdict came back.
         """
-        try:
-            import tenacity
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the LLM classifier needs: pip install 'guardrail[llm]'") from exc
-
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_delay(self._deadline)
-            | tenacity.stop_after_attempt(self._max_attempts),
-            wait=tenacity.wait_random_exponential(multiplier=0.1, max=2.0),
-            retry=tenacity.retry_if_exception_type(_Transient),
-            reraise=True,
+        raw = call_with_retries(
+            self._backend, self.system_prompt, text,
+            deadline=self._deadline, max_attempts=self._max_attempts,
         )
-        try:
-            raw = retrying(self._backend, self.system_prompt, text)
-        except _Transient as exc:
-            error = LLMTimeoutError if exc.timeout else LLMUnavailableError
-            raise error(f"no answer before the deadline: {exc}") from None
         return self._parse(raw)
 
     def _parse(self, raw: Any) -> LLMVerdict:
@@ -274,3 +227,91 @@ class LLMNeedClassifier:
         return NeedPrediction(probabilities=probabilities, handoff=handoff,
                               risk=None if verdict.risk == "none" else verdict.risk,
                               source="llm")
+
+
+# -- shared by every LLM use (the need classifier, the handoff narrative) -----------------------
+
+
+def call_with_retries(
+    backend: Backend, system: str, text: str, *, deadline: float, max_attempts: int
+) -> Any:
+    """`backend(system, text)`, retried on transient failures until `deadline` seconds.
+
+    Jittered exponential backoff; at most `max_attempts` attempts.
+
+    Raises:
+        LLMTimeoutError / LLMUnavailableError: still failing at the deadline.
+        LLMError: whatever non-transient error the backend raised.
+    """
+    try:
+        import tenacity
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("LLM calls need: pip install 'guardrail[llm]'") from exc
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_delay(deadline) | tenacity.stop_after_attempt(max_attempts),
+        wait=tenacity.wait_random_exponential(multiplier=0.1, max=2.0),
+        retry=tenacity.retry_if_exception_type(_Transient),
+        reraise=True,
+    )
+    try:
+        return retrying(backend, system, text)
+    except _Transient as exc:
+        error = LLMTimeoutError if exc.timeout else LLMUnavailableError
+        raise error(f"no answer before the deadline: {exc}") from None
+
+
+def openai_backend(
+    client: Any, model: str, response_format: Any = None, *, openai_module: Any = None
+) -> Backend:
+    """A backend calling ``client.chat.completions.create``, its errors mapped for retrying."""
+    if openai_module is None:
+        try:
+            import openai as openai_module
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("OpenAI calls need: pip install 'guardrail[llm]'") from exc
+    sdk = openai_module
+
+    def call(system: str, text: str) -> Any:
+        extra = {} if response_format is None else {"response_format": response_format}
+        try:
+            response = client.chat.completions.create(
+                model=model,
+                messages=[{"role": "system", "content": system},
+                          {"role": "user", "content": text}],
+                temperature=0,
+                **extra,
+            )
+        except sdk.APITimeoutError as exc:
+            raise _Transient(True, str(exc)) from exc
+        except sdk.APIConnectionError as exc:
+            raise _Transient(False, str(exc)) from exc
+        except sdk.RateLimitError as exc:
+            raise _Transient(False, str(exc)) from exc
+        except sdk.APIStatusError as exc:
+            if exc.status_code >= 500:
+                raise _Transient(False, str(exc)) from exc
+            raise LLMUnavailableError(f"LLM request rejected ({exc.status_code})") from exc
+        message = response.choices[0].message
+        if getattr(message, "refusal", None):
+            raise LLMRefusedError("the model refused to answer")
+        return message.content
+
+    return call
+
+
+def langchain_backend(runnable: Any) -> Backend:
+    """A backend invoking a LangChain runnable with (system, human) messages."""
+
+    def call(system: str, text: str) -> Any:
+        try:
+            return runnable.invoke([("system", system), ("human", text)])
+        except (TimeoutError, ConnectionError) as exc:
+            raise _Transient(isinstance(exc, TimeoutError), str(exc)) from exc
+        except Exception as exc:
+            status = getattr(exc, "status_code", None)
+            if status == 429 or (isinstance(status, int) and status >= 500):
+                raise _Transient(False, str(exc)) from exc
+            raise
+
+    return call

@@ -228,3 +228,10 @@ def test_sinks_deliver_and_failures_are_reported(engine: Guardrail, tmp_path: Pa
         raise TimeoutError("slow")
 
     assert deliver(broken, summary) == "failed: TimeoutError"
+
+
+def test_an_async_sink_called_without_await_is_not_delivered(engine: Guardrail) -> None:
+    async def send(summary: HandoffSummary) -> None:
+        raise AssertionError("never awaited")
+
+    assert deliver(send, _summary(engine)) == "failed: TypeError"
