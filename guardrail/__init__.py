@@ -4,6 +4,7 @@
 and retrieval, forces human handoff when it must, and gives a reason code for every effect.
 """
 
+from guardrail.audit import AuditLog
 from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
 from guardrail.engine import Guardrail
@@ -15,6 +16,7 @@ from guardrail.errors import (
     ToolDenied,
     UserError,
 )
+from guardrail.handoff import HandoffSummary
 from guardrail.llm import LLMError, LLMNeedClassifier, LLMVerdict
 from guardrail.need_model import NeedModel, NeedPrediction
 from guardrail.reasons import Finding, ReasonCode
@@ -23,6 +25,7 @@ from guardrail.registry import Registry
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditLog",
     "Context",
     "Conversation",
     "Decision",
@@ -31,6 +34,7 @@ __all__ = [
     "GuardrailError",
     "Handoff",
     "HandoffRequired",
+    "HandoffSummary",
     "LLMError",
     "LLMNeedClassifier",
     "LLMVerdict",

@@ -259,3 +259,44 @@ def test_unknown_exporter_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
 
     assert main(["demo", "--trace", "zipkin", "--scenario", "human_request"]) == 2
     assert "unknown trace exporter" in capsys.readouterr().err
+
+
+def test_demo_trace_otlp_exports_to_the_collector_in_the_environment() -> None:
+    """The real OTLP/HTTP exporter, pointed by the standard variables at a local collector."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[str, int]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            received.append((self.path, len(body)))
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        env = {**os.environ,
+               "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}",
+               "OTEL_TRACES_EXPORTER": "otlp"}
+        done = subprocess.run(
+            [sys.executable, "-m", "guardrail.cli", "demo", "--scenario", "human_request",
+             "--json"],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert done.returncode == 0, done.stderr
+    assert received
+    assert all(path == "/v1/traces" for path, _ in received)
+    assert sum(size for _, size in received) > 0
