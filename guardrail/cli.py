@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, get_args
 
 from guardrail.batch import BatchResult, classify_lines, parse_line
 from guardrail.engine import Guardrail
 from guardrail.errors import GuardrailError, RegistryError, UserError
+from guardrail.history import EventKind, EventOutcome
 from guardrail.registry import Registry
 
 __all__ = ["main"]
 
 
 _NEED_MODEL_HELP = "need-state model folder, 'default' (shipped) or 'none' (rules only)"
+_STORE_HELP = ("history store for friction across conversations: memory://, sqlite:///path.db "
+               "or redis://host:port/0 (customer ids are hashed when GUARDRAIL_CUSTOMER_SALT "
+               "is set)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--registry", help="registry folder (default: the shipped one)")
     classify.add_argument("--need-model", default="default",
                           help=_NEED_MODEL_HELP)
+    classify.add_argument("--store", metavar="URL", help=_STORE_HELP)
 
     explain = sub.add_parser("explain", help="explain the decision for one conversation")
     explain.add_argument("messages", nargs="*",
@@ -51,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print the Decision as JSON")
     explain.add_argument("--need-model", default="default",
                          help=_NEED_MODEL_HELP)
+    explain.add_argument("--store", metavar="URL", help=_STORE_HELP)
     explain.add_argument("--audit", metavar="FILE",
                          help="explain a conversation recorded in this audit JSONL file instead")
     explain.add_argument("--conversation", metavar="ID",
@@ -101,6 +109,26 @@ def _parser() -> argparse.ArgumentParser:
     handoff.add_argument("--format", choices=["json", "markdown"], default="markdown")
     handoff.add_argument("--registry", help="registry folder (default: the shipped one)")
     handoff.add_argument("--need-model", default="default", help=_NEED_MODEL_HELP)
+    handoff.add_argument("--store", metavar="URL", help=_STORE_HELP)
+
+    record = sub.add_parser(
+        "record", help="record a history event (an article view, a reopened ticket...)"
+    )
+    record.add_argument("--store", metavar="URL", required=True, help=_STORE_HELP)
+    record.add_argument("--customer", help="the customer id")
+    record.add_argument("--kind", choices=list(get_args(EventKind)))
+    record.add_argument("--at", help="ISO-8601 time with a timezone (default: now)")
+    record.add_argument("--need-state", help="the need-state (contacts)")
+    record.add_argument("--outcome", choices=list(get_args(EventOutcome)))
+    record.add_argument("--conversation", help="the conversation id, if any")
+    record.add_argument("--input", "-i",
+                        help="JSONL of events instead of the flags, one object a line with the "
+                             "same keys (customer, kind, at, need_state, outcome, conversation)")
+
+    forget = sub.add_parser("forget", help="delete everything the history store holds "
+                                           "about a customer")
+    forget.add_argument("customer", help="the customer id")
+    forget.add_argument("--store", metavar="URL", required=True, help=_STORE_HELP)
 
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
     schema.add_argument("--output", "-o", default="-", help="file to write, or - (default)")
@@ -125,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "handoff":
             return _handoff(args)
+        if args.command == "record":
+            return _record(args)
+        if args.command == "forget":
+            return _forget(args)
         return _schema(args)
     except RegistryError as exc:
         print(exc, file=sys.stderr)
@@ -204,7 +236,74 @@ def _open(path: str, mode: str, stack: ExitStack) -> IO[Any]:
 
 def _guard(args: argparse.Namespace) -> Guardrail:
     model = None if args.need_model.lower() == "none" else args.need_model
-    return Guardrail(args.registry, need_model=model)
+    return Guardrail(args.registry, need_model=model, store=getattr(args, "store", None),
+                     customer_salt=os.environ.get("GUARDRAIL_CUSTOMER_SALT") or None)
+
+
+def _store_guard(args: argparse.Namespace) -> Guardrail:
+    """A rules-only Guardrail for the store commands (no model to load)."""
+    return Guardrail(need_model=None, store=args.store,
+                     customer_salt=os.environ.get("GUARDRAIL_CUSTOMER_SALT") or None)
+
+
+def _record(args: argparse.Namespace) -> int:
+    guard = _store_guard(args)
+    try:
+        if args.input:
+            with ExitStack() as stack:
+                lines = _open(args.input, "rb", stack).read().splitlines()
+            events = [_event_line(raw, n) for n, raw in enumerate(lines, 1) if raw.strip()]
+        else:
+            if not args.customer or not args.kind:
+                raise UserError("record needs --customer and --kind (or --input FILE)")
+            events = [{"customer": args.customer, "kind": args.kind, "at": args.at,
+                       "need_state": args.need_state, "outcome": args.outcome,
+                       "conversation": args.conversation}]
+        for event in events:
+            guard.record_event(
+                event["kind"], str(event["customer"]), at=_when(event.get("at")),
+                need_state=event.get("need_state"), outcome=event.get("outcome"),
+                conversation_id=event.get("conversation"),
+            )
+    finally:
+        guard.close()
+    print(f"recorded {len(events)} event(s)", file=sys.stderr)
+    return 0
+
+
+def _event_line(raw: bytes, number: int) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise UserError(f"line {number}: not valid JSON") from None
+    if not isinstance(data, dict) or "customer" not in data or "kind" not in data:
+        raise UserError(f"line {number}: expected an object with customer and kind")
+    unknown = set(data) - {"customer", "kind", "at", "need_state", "outcome", "conversation"}
+    if unknown:
+        raise UserError(f"line {number}: unknown key(s) {sorted(unknown)} (no free text is kept)")
+    return data
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise UserError(f"--at / at: not an ISO-8601 time: {value!r}") from None
+    if when.tzinfo is None:
+        raise UserError(f"--at / at: {value!r} has no timezone (add Z or +00:00)")
+    return when
+
+
+def _forget(args: argparse.Namespace) -> int:
+    guard = _store_guard(args)
+    try:
+        count = guard.forget_customer(args.customer)
+    finally:
+        guard.close()
+    print(f"deleted {count} record(s) about that customer")
+    return 0
 
 
 def _classify(args: argparse.Namespace) -> int:
@@ -212,6 +311,7 @@ def _classify(args: argparse.Namespace) -> int:
     result = BatchResult()
     started = time.perf_counter()
     with ExitStack() as stack:
+        stack.callback(guard.close)
         source = _open(args.input, "rb", stack)
         sink = _open(args.output, "w", stack)
         for row in classify_lines(guard, source, result):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = ["Context", "Conversation", "Message", "Role", "Signals", "UserRole"]
 
@@ -68,9 +68,14 @@ class Signals(_Frozen):
 
 
 class Conversation(_Frozen):
-    """A conversation as the chatbot holds it. `id` lets the engine scan only new messages."""
+    """A conversation as the chatbot holds it. `id` lets the engine scan only new messages.
+
+    `at` is when the latest message was sent (timezone required); the history windows and the
+    date are taken from it, so offline replays reproduce them. Default: now.
+    """
 
     id: str | None = Field(default=None, max_length=256)
+    at: AwareDatetime | None = None
     messages: list[Message] = Field(min_length=1)
     context: Context = Field(default_factory=Context)
     signals: Signals = Field(default_factory=Signals)

@@ -11,13 +11,14 @@ caller's and raises `UserError`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -25,6 +26,16 @@ from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision
 from guardrail.detectors.rules import RuleDetector, rule_codes
 from guardrail.errors import GuardrailError, UserError
+from guardrail.friction import history_signals, lookback, merge_signals
+from guardrail.history import (
+    EventKind,
+    EventOutcome,
+    HistoryEvent,
+    HistoryStore,
+    StoreError,
+    customer_key,
+    open_store,
+)
 from guardrail.need_model import NeedClassifier, NeedModel, NeedPrediction
 from guardrail.policy import Facts, assign_segments, decide, exit_holds, failsafe_decision
 from guardrail.reasons import Finding, ReasonCode
@@ -36,6 +47,7 @@ __all__ = ["Guardrail"]
 
 _UNSEEN_CONFIDENCE = 0.3
 _CARRIED_DECAY = 0.9
+_log = logging.getLogger("guardrail.engine")
 # A user message with this code right after an assistant message reports a failed guided step.
 _REPORTED_FAILURE = "friction.self_serve_failed"
 
@@ -47,6 +59,13 @@ class _ConversationState:
     last: int = 0  # hash of the last scanned message
     user_turns: int = 0
     reported_failures: int = 0  # "still not working" replies to the assistant
+    # The customer's history, read once per conversation (None: not read, or the read failed).
+    history: tuple[HistoryEvent, ...] | None = None
+    history_started: datetime | None = None
+    history_failed: bool = False
+    recorded: tuple[str, str] | None = None  # the contact last written: (need-state, outcome)
+    # The last merge of history and caller signals, by (need-state, minute, caller signals).
+    merged: tuple[tuple[object, ...], Signals, Mapping[str, str]] | None = None
     # The last decision and what else it was made from (signals, context, date): a check that
     # brings no user message and no finding (an assistant reply, a tool result) reuses it.
     decision: Decision | None = None
@@ -74,8 +93,14 @@ class Guardrail:
             written by ``guardrail train``, a loaded `NeedModel`, an `LLMNeedClassifier`, or
             None for the rules alone. Whatever it is, it can only add restrictions.
         clock: today's date, for date-based context (renewal windows); defaults to `date.today`.
+            A conversation's `at` overrides it.
         max_conversations: how many conversations' incremental state to keep (least recently
             used are evicted; an evicted conversation is simply rescanned in full).
+        store: the history store friction reads across conversations: a `HistoryStore` or a
+            URL (``memory://``, ``sqlite:///path.db``, ``redis://host:port/0``); None for
+            none. Each conversation with a customer id reads it once, and its contact
+            (need-state, outcome; no text) is written back.
+        customer_salt: when given, customer ids are stored as salted hashes.
 
     Example:
         >>> guard = Guardrail.from_defaults()
@@ -92,6 +117,8 @@ class Guardrail:
         need_model: NeedClassifier | str | Path | None = "default",
         clock: Callable[[], date] = date.today,
         max_conversations: int = 10_000,
+        store: HistoryStore | str | None = None,
+        customer_salt: str | None = None,
     ) -> None:
         if isinstance(registry, Registry):
             self.registry = registry
@@ -107,6 +134,12 @@ class Guardrail:
         else:
             self._need_model = NeedModel.load(need_model)
         self._max_conversations = max(1, max_conversations)
+        history = self.registry.settings.history
+        self._salt = customer_salt
+        self.store: HistoryStore | None = (
+            _open_or_broken(store, history.timeout_ms / 1000, history.retention_days)
+            if isinstance(store, str) else store
+        )
         self._states: OrderedDict[str, _ConversationState] = OrderedDict()
         self._states_lock = threading.Lock()
 
@@ -217,7 +250,9 @@ class Guardrail:
                 state.first = _fingerprint(messages[0])
                 state.last = _fingerprint(messages[-1])
             state.scanned = len(messages)
-            inputs = (conv.signals, conv.context, self._clock())
+            now = conv.at or datetime.now(UTC)
+            signals, sources = self._history_signals(conv, state, now, new)
+            inputs = (signals, conv.context, conv.at.date() if conv.at else self._clock())
             if (
                 not new
                 and state.user_turns == turns_before
@@ -225,9 +260,126 @@ class Guardrail:
                 and state.decided_on == inputs
             ):
                 return state.decision
-            state.decision = self._decide(conv, state, new, inputs[2])
+            state.decision = self._decide(conv, state, new, inputs[2], signals, sources)
             state.decided_on = inputs
+            self._record_contact(conv, state, state.decision, now)
             return state.decision
+
+    # -- the history store ---------------------------------------------------------------------
+
+    def _customer_key(self, customer_id: str) -> str:
+        return customer_key(customer_id, self._salt)
+
+    def _history_signals(
+        self, conv: Conversation, state: _ConversationState, now: datetime, new: list[Finding]
+    ) -> tuple[Signals, Mapping[str, str]]:
+        """The caller's signals merged with the store's, reading the store once a conversation.
+
+        A store that fails (unreachable, past its deadline, unreadable) adds a
+        ``failsafe.store_*`` finding: the decision treats the customer as possibly looping.
+        """
+        customer = conv.context.customer_id
+        if self.store is None or not customer:
+            return conv.signals, {}
+        if state.history is None and not state.history_failed:
+            state.history_started = now
+            since = now - lookback(self.registry.settings.history)
+            try:
+                state.history = tuple(self.store.events(self._customer_key(customer), since, now))
+            except Exception as exc:  # any store failure fails closed for friction
+                code = getattr(exc, "code", None)
+                if not (isinstance(exc, StoreError) and code in ENGINE_CODES):
+                    code = "failsafe.store_unavailable"
+                state.history_failed = True
+                finding = Finding(kind="failsafe", code=code, rule_id="history",
+                                  source="history_store",
+                                  explanation=f"{ENGINE_CODES[code]} ({type(exc).__name__})")
+                state.findings[finding.rule_id] = finding
+                new.append(finding)
+        if state.history is None:
+            return conv.signals, {}
+        need = state.need_state or self.registry.settings.default_need_state
+        # Windows are minutes to days wide: within one minute and one need the answer is the
+        # same, so later turns of a conversation do not recount the events.
+        key = (need, int(now.timestamp() // 60), conv.signals)
+        if state.merged is not None and state.merged[0] == key:
+            return state.merged[1], state.merged[2]
+        found = history_signals(
+            state.history,
+            need_state=state.need_state or self.registry.settings.default_need_state,
+            now=now,
+            started=state.history_started or now,
+            conversation_id=conv.id,
+            windows=self.registry.settings.history,
+        )
+        signals, sources = merge_signals(conv.signals, found)
+        state.merged = (key, signals, sources)
+        return signals, sources
+
+    def _record_contact(
+        self, conv: Conversation, state: _ConversationState, decision: Decision, now: datetime
+    ) -> None:
+        """Write this conversation's contact (need-state and outcome, no text) when it changes."""
+        customer = conv.context.customer_id
+        if self.store is None or not customer or conv.id is None or state.history_failed:
+            return
+        outcome = "handed_off" if decision.handoff.required else "open"
+        if state.recorded == (decision.need_state, outcome):
+            return
+        event = HistoryEvent(
+            kind="contact", customer=self._customer_key(customer),
+            at=state.history_started or now, need_state=decision.need_state, outcome=outcome,
+            conversation_id=conv.id, event_id=conv.id,
+        )
+        try:
+            self.store.record(event)
+        except Exception as exc:  # the decision stands; the next check tries again
+            _log.warning("history store: contact not recorded (%s)", type(exc).__name__)
+            return
+        state.recorded = (decision.need_state, outcome)
+
+    def record_event(
+        self,
+        kind: EventKind,
+        customer_id: str,
+        *,
+        at: datetime | None = None,
+        need_state: str | None = None,
+        outcome: EventOutcome | None = None,
+        conversation_id: str | None = None,
+    ) -> None:
+        """Record an event from outside a conversation (an article view, a reopened ticket...).
+
+        Raises:
+            UserError: no store configured, or an invalid event.
+            StoreError: the store failed.
+        """
+        if self.store is None:
+            raise UserError("no history store: create the Guardrail with store=...")
+        try:
+            event = HistoryEvent(
+                kind=kind, customer=self._customer_key(customer_id), at=at or datetime.now(UTC),
+                need_state=need_state, outcome=outcome, conversation_id=conversation_id,
+            )
+        except ValidationError as exc:
+            raise UserError(_describe(exc)) from None
+        self.store.record(event)
+
+    def forget_customer(self, customer_id: str) -> int:
+        """Delete everything the history store holds about a customer; returns the count.
+
+        Raises:
+            UserError: no store configured.
+            StoreError: the store failed (nothing is assumed deleted).
+        """
+        if self.store is None:
+            raise UserError("no history store: create the Guardrail with store=...")
+        return self.store.forget(self._customer_key(customer_id))
+
+    def close(self) -> None:
+        """Close the history store's connections."""
+        if self.store is not None:
+            self.store.close()
 
     def _scan(self, index: int, message: Message) -> tuple[list[Finding], Canonical | None]:
         try:
@@ -371,7 +523,13 @@ class Guardrail:
         return retired
 
     def _decide(
-        self, conv: Conversation, state: _ConversationState, new: list[Finding], today: date
+        self,
+        conv: Conversation,
+        state: _ConversationState,
+        new: list[Finding],
+        today: date,
+        signals: Signals,
+        sources: Mapping[str, str],
     ) -> Decision:
         registry = self.registry
         need = state.need_state or registry.settings.default_need_state
@@ -379,9 +537,9 @@ class Guardrail:
 
         def facts(findings: list[Finding] | Mapping[str, Finding]) -> Facts:
             values = list(findings.values()) if isinstance(findings, Mapping) else findings
-            return Facts.build(values, need, confidence, conv.signals, conv.context,
+            return Facts.build(values, need, confidence, signals, conv.context,
                                state.user_turns, today, state.other_needs, state.need_source,
-                               state.reported_failures)
+                               state.reported_failures, sources)
 
         for finding in new:
             state.findings[finding.rule_id] = finding
@@ -397,6 +555,38 @@ class Guardrail:
             current = facts(state.findings)
             active = assign_segments(registry, current)
         return decide(registry, current, active)
+
+
+class _BrokenStore:
+    """A store that could not be opened: every call fails the way opening did.
+
+    A chatbot must not go down because its history file is damaged or its Redis is away at
+    start-up; each decision fails closed for friction instead, with the reason.
+    """
+
+    def __init__(self, error: StoreError) -> None:
+        self._error = error
+
+    def _fail(self, *args: object, **kwargs: object) -> Any:
+        raise self._error
+
+    record = events = forget = purge = _fail
+
+    def close(self) -> None:
+        pass
+
+
+def _open_or_broken(url: str, timeout: float, retention_days: float) -> HistoryStore:
+    """`open_store(url)`; a store that fails to open is kept as a `_BrokenStore`.
+
+    Raises:
+        UserError: the URL itself is invalid (a configuration mistake, not an outage).
+    """
+    try:
+        return open_store(url, timeout=timeout, retention=timedelta(days=retention_days))
+    except StoreError as exc:
+        _log.error("history store %s could not be opened: %s", url.split("://")[0], exc.code)
+        return cast(HistoryStore, _BrokenStore(exc))
 
 
 def _strongest(scores: Mapping[str, float]) -> tuple[str, float]:

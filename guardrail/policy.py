@@ -46,6 +46,7 @@ class Facts:
     need_source: str = "rules"
     by_ref: Mapping[str, Finding] = field(default_factory=dict)
     reported_failures: int = 0
+    signal_sources: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -60,6 +61,7 @@ class Facts:
         other_needs: frozenset[str] = frozenset(),
         need_source: str = "rules",
         reported_failures: int = 0,
+        signal_sources: Mapping[str, str] | None = None,
     ) -> Facts:
         """Index findings by rule code and rule id (the latest finding wins)."""
         ordered = sorted(findings, key=lambda f: f.index)
@@ -68,7 +70,7 @@ class Facts:
             by_ref[finding.code] = finding
             by_ref[finding.rule_id] = finding
         return cls(ordered, need_state, need_confidence, signals, context, user_turns, today,
-                   other_needs, need_source, by_ref, reported_failures)
+                   other_needs, need_source, by_ref, reported_failures, signal_sources or {})
 
     def signal(self, name: str) -> float | None:
         if name == "user_turns":
@@ -86,6 +88,15 @@ class Facts:
             return None if renewal is None else float((renewal - self.today).days)
         value = getattr(self.context, name)
         return None if value is None else float(value)
+
+
+# Where a signal's value came from, in its reason's source and sentence (the caller's own
+# signals keep the plain ``signal:`` source).
+_ORIGIN_PREFIX = {"history": "history", "caller+history": "signal+history"}
+_ORIGIN_NOTE = {
+    "history": ", from the history store",
+    "caller+history": ", from the caller and the history store",
+}
 
 
 @dataclass
@@ -123,8 +134,11 @@ def _criterion(c: Criterion, where: str, state: _State) -> list[ReasonCode] | No
             return None
         kind = "signal" if c.signal else "context"
         shown = int(value) if value.is_integer() else round(value, 2)
-        return [ReasonCode(code=f"{kind}.{name}", rule_id=where, source=f"{kind}:{name}",
-                           explanation=f"{name} is {shown} ({c.op} {c.value:g})")]
+        origin = facts.signal_sources.get(name, "caller") if c.signal else "caller"
+        return [ReasonCode(code=f"{kind}.{name}", rule_id=where,
+                           source=f"{_ORIGIN_PREFIX.get(origin, kind)}:{name}",
+                           explanation=f"{name} is {shown} ({c.op} {c.value:g})"
+                           f"{_ORIGIN_NOTE.get(origin, '')}")]
     if c.segment is not None:
         return state.active.get(c.segment)
     if c.risk_at_least is not None:

@@ -53,6 +53,16 @@ ENGINE_CODES: dict[str, str] = {
     "failsafe.oversized_input": (
         "A message was too long to scan whole, so the decision was restricted"
     ),
+    "failsafe.store_unavailable": (
+        "The history store could not be reached, so the customer is treated as possibly looping"
+    ),
+    "failsafe.store_timeout": (
+        "The history store did not answer in time, so the customer is treated as possibly looping"
+    ),
+    "failsafe.store_corrupt": (
+        "The history store's data could not be read, so the customer is treated as possibly"
+        " looping"
+    ),
 }
 # Signals the engine works out itself. `failed_attempts` is the caller's
 # `failed_guided_attempts` plus the user messages in this conversation that answer the

@@ -242,6 +242,27 @@ class ModelSettings(_Spec):
     )
 
 
+class HistorySettings(_Spec):
+    """Windows for the friction signals read from the history store, and its retention."""
+
+    repeat_days: float = Field(default=7, gt=0, description="same_intent_contacts_7d window.")
+    reopen_days: float = Field(default=7, gt=0, description="reopened_tickets_7d window.")
+    article_minutes: float = Field(
+        default=15, gt=0, description="articles_viewed_15m: views this long before the chat."
+    )
+    guided_hours: float = Field(
+        default=24, gt=0, description="failed_guided_attempts: failures this recent count."
+    )
+    escalation_days: float = Field(default=30, gt=0, description="prior_escalations window.")
+    retention_days: float = Field(
+        default=90, gt=0, description="History older than this is deleted and never read."
+    )
+    timeout_ms: float = Field(
+        default=250, gt=0, le=10_000,
+        description="Deadline for one store call; past it the decision fails closed for friction.",
+    )
+
+
 class Settings(_Spec):
     """Registry-wide settings: vocabularies, the baseline policy, and text handling."""
 
@@ -260,6 +281,7 @@ class Settings(_Spec):
     hypothetical_markers: list[str] = Field(default_factory=list)
     typo: TypoSettings = Field(default_factory=TypoSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
 
 
 class RegistryFile(_Spec):

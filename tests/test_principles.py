@@ -16,6 +16,7 @@ import guardrail.engine
 from guardrail import Decision, Guardrail, Registry
 from guardrail._resources import default_registry_dir
 from guardrail.detectors.rules import RuleDetector
+from guardrail.history import MemoryStore, StoreUnavailable
 from guardrail.need_model import NeedModel, NeedPrediction
 from guardrail.text import Normaliser
 
@@ -320,8 +321,18 @@ MODEL_TRIGGERS: dict[str, NeedPrediction] = {
 }
 
 
+# Entered when the history store fails; the trigger is a store that is down.
+STORE_TRIGGERS = {"history_unavailable"}
+
+
+class _DownStore(MemoryStore):
+    def events(self, *args: Any, **kwargs: Any) -> list[Any]:
+        raise StoreUnavailable("connection refused")
+
+
 def test_4_every_segment_has_a_trigger() -> None:
-    assert set(TRIGGERS) | set(MODEL_TRIGGERS) == set(SHIPPED_SEGMENTS) - {"failsafe"}
+    assert set(TRIGGERS) | set(MODEL_TRIGGERS) | STORE_TRIGGERS == set(SHIPPED_SEGMENTS) - {
+        "failsafe"}
 
 
 @pytest.mark.parametrize("human", [HUMAN, "let me talk to a real person"])
@@ -344,6 +355,9 @@ def test_4_human_reachable_in_every_segment(
 
         monkeypatch.setattr(RuleDetector, "scan", flaky)
         trigger: dict[str, Any] = {"messages": ["I was charged twice"]}
+    elif segment in STORE_TRIGGERS:
+        stateless_guard = Guardrail(registry, need_model=None, store=_DownStore())
+        trigger = {"messages": ["hi there"], "context": {"customer_id": "cus_1"}}
     elif segment in MODEL_TRIGGERS:
         scripted = MODEL_TRIGGERS[segment]
         monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: scripted)

@@ -1,0 +1,41 @@
+"""The customer history friction reads: events in, events by time window out, nothing else kept.
+
+    events.py   HistoryEvent (no text field, by design), customer_key
+    store.py    the HistoryStore protocol and StoreError → StoreUnavailable | StoreTimeout |
+                StoreCorrupt
+    memory.py   MemoryStore    one process
+    sqlite.py   SQLiteStore    one machine, many processes
+    redis.py    RedisStore     shared (imports ``redis`` only when made)
+    url.py      open_store     memory://, sqlite://, redis:// URLs
+"""
+
+from guardrail.history.events import EventKind, EventOutcome, HistoryEvent, customer_key
+from guardrail.history.memory import MemoryStore
+from guardrail.history.redis import RedisStore
+from guardrail.history.sqlite import SQLiteStore
+from guardrail.history.store import (
+    DEFAULT_TIMEOUT,
+    HistoryStore,
+    StoreCorrupt,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+)
+from guardrail.history.url import open_store
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EventKind",
+    "EventOutcome",
+    "HistoryEvent",
+    "HistoryStore",
+    "MemoryStore",
+    "RedisStore",
+    "SQLiteStore",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreTimeout",
+    "StoreUnavailable",
+    "customer_key",
+    "open_store",
+]

@@ -1,0 +1,119 @@
+"""`MemoryStore`: the history in a dict, for one process (tests, demos, a single worker)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from guardrail.history.events import HistoryEvent
+from guardrail.history.store import (
+    DEFAULT_TIMEOUT,
+    Clock,
+    Retention,
+    StoreTimeout,
+    StoreUnavailable,
+    aware,
+    check_customer,
+    check_event,
+    check_timeout,
+    utcnow,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A `HistoryStore` in this process's memory; lost when the process exits.
+
+    Args:
+        timeout: seconds to wait for the lock another thread holds before `StoreTimeout`.
+        retention: how long events are kept; None keeps them until `purge`.
+        clock: the current time, timezone-aware (for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retention: timedelta | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._timeout = check_timeout(timeout)
+        self._retention = Retention(retention, clock)
+        self._lock = threading.Lock()
+        self._events: dict[str, dict[str, HistoryEvent]] | None = {}
+
+    def record(self, event: HistoryEvent) -> None:
+        """Store `event`, replacing any event with the same (customer, event_id)."""
+        if self._retention.expired(check_event(event)):
+            return
+        cutoff = self._retention.purge_due()
+        with self._locked() as events:
+            events.setdefault(event.customer, {})[event.event_id] = event
+            if cutoff is not None:
+                _purge(events, cutoff)
+
+    def events(
+        self, customer: str, since: datetime, until: datetime | None = None
+    ) -> list[HistoryEvent]:
+        """The customer's events with ``since <= at < until``, by time then event id."""
+        check_customer(customer)
+        low, high = self._retention.window(since, until)
+        with self._locked() as events:
+            found = list(events.get(customer, {}).values())
+        return sorted(
+            (e for e in found if low <= e.at.timestamp() < high),
+            key=lambda e: (e.at, e.event_id),
+        )
+
+    def forget(self, customer: str) -> int:
+        """Delete every event of `customer`; returns how many there were."""
+        check_customer(customer)
+        with self._locked() as events:
+            return len(events.pop(customer, {}))
+
+    def purge(self, before: datetime) -> int:
+        """Delete every event older than `before`; returns the count."""
+        cutoff = aware(before, "before")
+        with self._locked() as events:
+            return _purge(events, cutoff)
+
+    def close(self) -> None:
+        """Drop every event; later calls raise `StoreUnavailable`."""
+        with self._lock:
+            self._events = None
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, dict[str, HistoryEvent]]]:
+        if not self._lock.acquire(timeout=self._timeout):
+            raise StoreTimeout(f"the memory store stayed locked for {self._timeout:g} s")
+        try:
+            if self._events is None:
+                raise StoreUnavailable("the memory store is closed")
+            yield self._events
+        finally:
+            self._lock.release()
+
+
+def _purge(events: dict[str, dict[str, HistoryEvent]], before: datetime) -> int:
+    removed = 0
+    for customer in list(events):
+        kept = {k: e for k, e in events[customer].items() if e.at >= before}
+        removed += len(events[customer]) - len(kept)
+        if kept:
+            events[customer] = kept
+        else:
+            del events[customer]
+    return removed

@@ -1,0 +1,324 @@
+"""`SQLiteStore`: the history in one SQLite file, shared by every process on the machine.
+
+One table, keyed by (customer, event_id) so recording a contact again updates it; an index on
+(customer, at) serves the per-turn window query and one on (at) keeps the retention purge from
+scanning the table while it holds the write lock. The file runs in WAL mode, so readers never
+wait for a writer and writers wait for each other at most ``timeout`` (SQLite's busy timeout).
+
+Every call is bounded: a lock held past the timeout, or a statement still running at it (a
+progress handler interrupts it), raises `StoreTimeout`. Each statement is its own transaction,
+so an interrupted one leaves nothing half-written.
+
+The file is created readable by its owner only (it holds customer keys); SQLite gives its
+``-wal`` and ``-shm`` files the same permissions. The schema version lives in
+``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from guardrail.errors import UserError
+from guardrail.history.events import HistoryEvent
+from guardrail.history.store import (
+    DEFAULT_TIMEOUT,
+    Clock,
+    Retention,
+    StoreCorrupt,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+    aware,
+    check_customer,
+    check_event,
+    check_timeout,
+    utcnow,
+)
+
+__all__ = ["SQLiteStore"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    """CREATE TABLE events (
+        customer TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at REAL NOT NULL,
+        need_state TEXT,
+        outcome TEXT,
+        conversation_id TEXT,
+        PRIMARY KEY (customer, event_id)
+    )""",
+    "CREATE INDEX events_customer_at ON events (customer, at)",
+    "CREATE INDEX events_at ON events (at)",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+_UPSERT = """INSERT INTO events (customer, event_id, kind, at, need_state, outcome, conversation_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (customer, event_id) DO UPDATE SET kind = excluded.kind, at = excluded.at,
+        need_state = excluded.need_state, outcome = excluded.outcome,
+        conversation_id = excluded.conversation_id"""
+_SELECT = """SELECT kind, customer, at, need_state, outcome, conversation_id, event_id
+    FROM events WHERE customer = ? AND at >= ? AND at < ? ORDER BY at, event_id"""
+# Purges delete in batches, each its own short transaction, so writers get the lock between them
+# and every statement stays inside the deadline however much there is to delete.
+_PURGE_BATCH = 1000
+_PURGE = """DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ? LIMIT ?)"""
+
+_TIMEOUT_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT}
+# SQLITE_ERROR on our own fixed statements means the schema is not ours ("no such table").
+_CORRUPT_CODES = {
+    sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT, sqlite3.SQLITE_ERROR,
+    sqlite3.SQLITE_SCHEMA, sqlite3.SQLITE_MISMATCH,
+}
+
+
+class _Connection:
+    """One sqlite3 connection, the process that opened it, and its current deadline."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.pid = os.getpid()
+        self.deadline = 0.0
+
+    def past_deadline(self) -> int:
+        # SQLite's progress handler: a non-zero return interrupts the running statement.
+        return 1 if time.monotonic() > self.deadline else 0
+
+
+class SQLiteStore:
+    """A `HistoryStore` in a SQLite file, safe for many threads and processes at once.
+
+    Connections are pooled: a thread takes one for a call and returns it, so threads that come
+    and go leave no connections behind. A process started with ``fork`` opens its own.
+
+    Args:
+        path: the database file; missing parent directories are created.
+        timeout: seconds one call may wait for a lock or run before `StoreTimeout`.
+        retention: how long events are kept; None keeps them until `purge`.
+        clock: the current time, timezone-aware (for tests).
+
+    Raises:
+        StoreCorrupt: the file is not SQLite, is another application's database, or was
+            written by a newer guardrail.
+        StoreUnavailable: the file or its directory cannot be created or opened.
+        StoreTimeout: another connection held the database locked while the schema was made.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retention: timedelta | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.path = Path(path)
+        if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+            raise UserError(
+                f"SQLiteStore needs a file path, got {str(path)!r} (use MemoryStore in memory)"
+            )
+        self._timeout = check_timeout(timeout)
+        self._retention = Retention(retention, clock)
+        self._lock = threading.Lock()
+        self._idle: list[_Connection] = []
+        self._closed = False
+        self._create_file()
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- HistoryStore --------------------------------------------------------------------------
+
+    def record(self, event: HistoryEvent) -> None:
+        """Store `event`, replacing any event with the same (customer, event_id)."""
+        if self._retention.expired(check_event(event)):
+            return
+        row = (
+            event.customer, event.event_id, event.kind, event.at.timestamp(), event.need_state,
+            event.outcome, event.conversation_id,
+        )
+        with self._connection() as conn:
+            conn.db.execute(_UPSERT, row)
+        cutoff = self._retention.purge_due()
+        if cutoff is not None:
+            self._purge(cutoff, budget=self._timeout)
+
+    def events(
+        self, customer: str, since: datetime, until: datetime | None = None
+    ) -> list[HistoryEvent]:
+        """The customer's events with ``since <= at < until``, by time then event id."""
+        check_customer(customer)
+        low, high = self._retention.window(since, until)
+        with self._connection() as conn:
+            rows = conn.db.execute(_SELECT, (customer, low, high)).fetchall()
+        try:
+            return [
+                HistoryEvent(
+                    kind=kind, customer=key, at=datetime.fromtimestamp(at, UTC),
+                    need_state=need_state, outcome=outcome, conversation_id=conversation_id,
+                    event_id=event_id,
+                )
+                for kind, key, at, need_state, outcome, conversation_id, event_id in rows
+            ]
+        except (UserError, TypeError, ValueError, OverflowError) as exc:
+            raise StoreCorrupt(f"{self.path}: an event row is not valid ({exc})") from None
+
+    def forget(self, customer: str) -> int:
+        """Delete every event of `customer`; returns how many there were."""
+        check_customer(customer)
+        with self._connection() as conn:
+            return conn.db.execute("DELETE FROM events WHERE customer = ?", (customer,)).rowcount
+
+    def purge(self, before: datetime) -> int:
+        """Delete every event older than `before`; returns the count.
+
+        Deletes in batches, each within the timeout, so a large purge makes progress even when
+        it raises `StoreTimeout` part-way; call it again to finish.
+        """
+        return self._purge(aware(before, "before"), budget=None)
+
+    def close(self) -> None:
+        """Close the pooled connections; connections in use close when their call ends."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            if conn.pid == os.getpid():
+                conn.db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _purge(self, before: datetime, budget: float | None) -> int:
+        """Delete events before `before` in batches; stop early once `budget` seconds pass."""
+        start = time.monotonic()
+        removed = 0
+        while budget is None or time.monotonic() - start < budget:
+            with self._connection() as conn:
+                count = conn.db.execute(_PURGE, (before.timestamp(), _PURGE_BATCH)).rowcount
+            removed += count
+            if count < _PURGE_BATCH:
+                break
+        return removed
+
+    def _create_file(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Created here rather than by SQLite so that it is owner-only from the first byte.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StoreUnavailable(f"{self.path}: cannot create the store ({exc})") from exc
+
+    def _migrate(self) -> None:
+        """Check the schema version; make the schema in an empty file."""
+        with self._connection() as conn:
+            db = conn.db
+            # WAL is a property of the file: set once, every later connection uses it.
+            db.execute("PRAGMA journal_mode = WAL").fetchone()
+            if self._version(db) == SCHEMA_VERSION:
+                return
+            # Several processes may open a new file at once: decide under the write lock.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._version(db) == 0:
+                    for statement in _SCHEMA:
+                        db.execute(statement)
+                db.execute("COMMIT")
+            finally:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+
+    def _version(self, db: sqlite3.Connection) -> int:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreCorrupt(
+                f"{self.path}: history schema version {version} is newer than this guardrail "
+                f"reads ({SCHEMA_VERSION}); upgrade guardrail or point it at another file"
+            )
+        if version == 0:
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise StoreCorrupt(
+                    f"{self.path}: a SQLite database, but not a guardrail history store"
+                )
+        return version
+
+    @contextmanager
+    def _connection(self) -> Iterator[_Connection]:
+        """A pooled connection whose statements are interrupted `timeout` seconds from now."""
+        conn = self._checkout()
+        conn.deadline = time.monotonic() + self._timeout
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+        finally:
+            self._checkin(conn)
+
+    def _checkout(self) -> _Connection:
+        with self._lock:
+            if self._closed:
+                raise StoreUnavailable(f"{self.path}: the store is closed")
+            # A forked child must not use its parent's connections (SQLite forbids it).
+            self._idle = [c for c in self._idle if c.pid == os.getpid()]
+            if self._idle:
+                return self._idle.pop()
+        try:
+            db = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+        conn = _Connection(db)
+        # Every 1000 virtual-machine steps: cheap, and a statement overruns by microseconds.
+        db.set_progress_handler(conn.past_deadline, 1000)
+        try:
+            # With WAL, NORMAL loses at most the last commits on power loss, never integrity.
+            db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            db.close()
+            raise self._translate(exc) from exc
+        return conn
+
+    def _checkin(self, conn: _Connection) -> None:
+        if conn.db.in_transaction:
+            try:
+                conn.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                conn.db.close()
+                return
+        with self._lock:
+            if not self._closed and conn.pid == os.getpid():
+                self._idle.append(conn)
+                return
+        if conn.pid == os.getpid():
+            conn.db.close()
+
+    def _translate(self, exc: sqlite3.Error) -> StoreError:
+        code = getattr(exc, "sqlite_errorcode", None)
+        primary = None if code is None else code & 0xFF
+        if primary in _TIMEOUT_CODES:
+            return StoreTimeout(f"{self.path}: past the {self._timeout:g} s deadline ({exc})")
+        if primary in _CORRUPT_CODES:
+            return StoreCorrupt(f"{self.path}: not a valid history store ({exc})")
+        return StoreUnavailable(f"{self.path}: {exc}")

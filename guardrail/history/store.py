@@ -1,0 +1,190 @@
+"""The `HistoryStore` interface every backend implements, and the errors a store may raise.
+
+A store call either returns in about its ``timeout`` or raises one of these, and nothing else::
+
+    StoreError (a GuardrailError)                                        .code
+    ├── StoreUnavailable   cannot connect, I/O error, store closed       failsafe.store_unavailable
+    ├── StoreTimeout       past the deadline (lock held, server stalled) failsafe.store_timeout
+    └── StoreCorrupt       the file or data is not a valid store         failsafe.store_corrupt
+
+Bad arguments (a naive datetime, an empty customer key) raise `UserError` instead: they are the
+caller's bug, not the store's state. The engine turns a `StoreError` into a fail-closed
+decision with the error's ``code`` as its reason.
+
+The backends live beside this module: `MemoryStore` (one process, tests), `SQLiteStore` (one
+machine, several processes) and `RedisStore` (shared); `open_store` picks one from a URL.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from guardrail.errors import GuardrailError, UserError
+from guardrail.history.events import HistoryEvent
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "HistoryStore",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreTimeout",
+    "StoreUnavailable",
+]
+
+DEFAULT_TIMEOUT = 0.25
+"""Seconds one store call may take before it raises `StoreTimeout`."""
+
+# Purging on `record` touches every customer's events, so it runs at most this often per store.
+PURGE_INTERVAL = timedelta(minutes=1)
+
+Clock = Callable[[], datetime]
+
+
+class StoreError(GuardrailError):
+    """The history store failed; `code` is the ``failsafe.*`` reason the engine reports."""
+
+    code = "failsafe.store_error"
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached: connection refused, I/O error, or the store was closed."""
+
+    code = "failsafe.store_unavailable"
+
+
+class StoreTimeout(StoreError):
+    """The store did not answer before the deadline (a lock held too long, a stalled server)."""
+
+    code = "failsafe.store_timeout"
+
+
+class StoreCorrupt(StoreError):
+    """The store holds something that is not a history store (another file, undecodable data)."""
+
+    code = "failsafe.store_corrupt"
+
+
+class HistoryStore(Protocol):
+    """Where friction finds what a customer did before: events in, events by time window out.
+
+    Implementations hold no message text (`HistoryEvent` has no field for it), keep nothing
+    past their retention, raise only `StoreError` (and `UserError` for bad arguments), and
+    return or raise within their timeout. They are safe to share between threads.
+    """
+
+    def record(self, event: HistoryEvent) -> None:
+        """Store `event`, replacing any event with the same (customer, event_id)."""
+        ...
+
+    def events(
+        self, customer: str, since: datetime, until: datetime | None = None
+    ) -> list[HistoryEvent]:
+        """The customer's events with ``since <= at < until`` (no upper bound when `until` is
+        None), sorted by time then event id, never older than the store's retention."""
+        ...
+
+    def forget(self, customer: str) -> int:
+        """Delete every event of `customer` (the stored key); returns how many were deleted."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Delete every event older than `before`, for all customers; returns the count."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; later calls raise `StoreUnavailable`. Closing twice is fine."""
+        ...
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (the stores' default clock)."""
+    return datetime.now(UTC)
+
+
+def aware(value: datetime, name: str) -> datetime:
+    """`value` in UTC; a naive datetime is a `UserError` (its zone would be a guess)."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise UserError(f"{name} must be a timezone-aware datetime, got {value!r}")
+    return value.astimezone(UTC)
+
+
+def check_event(event: HistoryEvent) -> HistoryEvent:
+    """`event` if it is a `HistoryEvent` (a dict would reach the backend unvalidated)."""
+    if not isinstance(event, HistoryEvent):
+        raise UserError(f"record() takes a HistoryEvent, got {type(event).__name__}")
+    return event
+
+
+def check_customer(customer: str) -> str:
+    """`customer` if it is a usable stored key (1 to 256 characters)."""
+    if not isinstance(customer, str) or not 0 < len(customer) <= 256:
+        raise UserError(f"a customer key must be 1 to 256 characters, got {customer!r}")
+    return customer
+
+
+def check_timeout(timeout: float) -> float:
+    """`timeout` if it is a positive, finite number of seconds."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise UserError(f"timeout must be a number of seconds, got {timeout!r}")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UserError(f"timeout must be positive and finite, got {timeout!r}")
+    return float(timeout)
+
+
+def check_retention(retention: timedelta | None) -> timedelta | None:
+    """`retention` if it is None (keep until purged) or a positive duration."""
+    if retention is not None and (
+        not isinstance(retention, timedelta) or retention <= timedelta(0)
+    ):
+        raise UserError(f"retention must be a positive timedelta or None, got {retention!r}")
+    return retention
+
+
+class Retention:
+    """A store's retention: the oldest time it may return, and when `record` should purge.
+
+    Args:
+        retention: how long events are kept; None keeps them until `purge`.
+        clock: the current time (timezone-aware); injectable so tests need not wait days.
+    """
+
+    def __init__(self, retention: timedelta | None, clock: Clock) -> None:
+        self.retention = check_retention(retention)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._last_purge: datetime | None = None
+
+    def cutoff(self) -> datetime | None:
+        """Events before this time are past retention (None: no retention)."""
+        if self.retention is None:
+            return None
+        return aware(self.clock(), "clock()") - self.retention
+
+    def window(self, since: datetime, until: datetime | None) -> tuple[float, float]:
+        """``[since, until)`` as unix seconds, `since` raised to the retention cutoff."""
+        low = aware(since, "since")
+        cutoff = self.cutoff()
+        if cutoff is not None and cutoff > low:
+            low = cutoff
+        high = math.inf if until is None else aware(until, "until").timestamp()
+        return low.timestamp(), high
+
+    def expired(self, event: HistoryEvent) -> bool:
+        """Whether `event` is already past retention (storing it would be pointless)."""
+        cutoff = self.cutoff()
+        return cutoff is not None and event.at < cutoff
+
+    def purge_due(self) -> datetime | None:
+        """The cutoff to purge before, when a purge is due (at most once per `PURGE_INTERVAL`)."""
+        if self.retention is None:
+            return None
+        now = aware(self.clock(), "clock()")
+        with self._lock:
+            if self._last_purge is not None and now - self._last_purge < PURGE_INTERVAL:
+                return None
+            self._last_purge = now
+        return now - self.retention
