@@ -6,12 +6,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from types import TracebackType
 
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     Clock,
+    ClosingStore,
     Retention,
     StoreTimeout,
     StoreUnavailable,
@@ -25,7 +25,7 @@ from guardrail.history.store import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(ClosingStore):
     """A `HistoryStore` in this process's memory; lost when the process exits.
 
     Args:
@@ -86,14 +86,6 @@ class MemoryStore:
         with self._lock:
             self._events = None
 
-    def __enter__(self) -> MemoryStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, dict[str, HistoryEvent]]]:

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 from guardrail.errors import UserError
@@ -34,6 +34,7 @@ from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     Clock,
+    ClosingStore,
     Retention,
     StoreCorrupt,
     StoreTimeout,
@@ -82,7 +83,7 @@ def _import_redis() -> ModuleType:
     return redis
 
 
-class RedisStore:
+class RedisStore(ClosingStore):
     """A `HistoryStore` in Redis (one server, or a Sentinel-managed primary).
 
     The client connects on first use, so making a store never blocks on the network, and a
@@ -206,14 +207,6 @@ class RedisStore:
         self._closed = True
         self._client.close()
 
-    def __enter__(self) -> RedisStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -24,13 +24,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 
 from guardrail.errors import UserError
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     Clock,
+    ClosingStore,
     Retention,
     StoreCorrupt,
     StoreError,
@@ -95,7 +95,7 @@ class _Connection:
         return 1 if time.monotonic() > self.deadline else 0
 
 
-class SQLiteStore:
+class SQLiteStore(ClosingStore):
     """A `HistoryStore` in a SQLite file, safe for many threads and processes at once.
 
     Connections are pooled: a thread takes one for a call and returns it, so threads that come
@@ -198,14 +198,6 @@ class SQLiteStore:
             if conn.pid == os.getpid():
                 conn.db.close()
 
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ import math
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from guardrail.errors import GuardrailError, UserError
 from guardrail.history.events import HistoryEvent
@@ -188,3 +189,19 @@ class Retention:
                 return None
             self._last_purge = now
         return now - self.retention
+
+
+class ClosingStore:
+    """Base of the shipped stores: a store is a context manager that closes itself."""
+
+    def close(self) -> None:
+        """Release the store's resources."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
