@@ -47,9 +47,16 @@ _INDEXES: weakref.WeakKeyDictionary[Registry, tuple[dict[str, list[int]], list[i
 _INDEX_LOCK = threading.Lock()
 
 
+# How many leading characters index a rule, and how many distinct keys are cached.
+_KEY = 5
+_KEY_CACHE = 50_000
+
+
 def _start_index(registry: Registry) -> tuple[dict[str, list[int]], list[int]]:
-    """Index rules by the 1-3 characters their matches can start with (see `_prefix`), so a
-    message is tried against a rule only at the words that could begin a match."""
+    """Index rules by the strings (up to `_KEY` characters) their matches can start with (see
+    `_prefix`), so a message is tried against a rule only at the words that could begin a
+    match. A rule whose 5-character strings are too many to list is indexed by shorter ones,
+    and one with none at all is tried everywhere: the index only ever skips impossible starts."""
     with _INDEX_LOCK:
         cached = _INDEXES.get(registry)
         if cached is not None:
@@ -57,7 +64,11 @@ def _start_index(registry: Registry) -> tuple[dict[str, list[int]], list[int]]:
         starts: dict[str, list[int]] = defaultdict(list)
         anywhere: list[int] = []
         for number, rule in enumerate(registry.rules):
-            strings = leading_strings(rule.regex)
+            strings = None
+            for length in range(_KEY, 0, -1):
+                strings = leading_strings(rule.regex, length)
+                if strings is not None:
+                    break
             if strings is None:
                 anywhere.append(number)
                 continue
@@ -90,6 +101,7 @@ class RuleDetector:
                 by_role[role].append(rule)
         self._by_role = dict(by_role)
         self._starts, self._anywhere = _start_index(registry)
+        self._rules_at: dict[str, tuple[int, ...]] = {}
         self._number = {id(rule): n for n, rule in enumerate(registry.rules)}
 
     def scan(self, index: int, message: Message) -> Scan:
@@ -142,20 +154,40 @@ class RuleDetector:
         """Rule number -> offsets of the words where a match of that rule could start."""
         text = canonical.text
         found: dict[int, list[int]] = {}
-        starts = self._starts
+        rules_at = self._rules_at
         for offset, word in zip(canonical.starts, canonical.words, strict=True):
             if word == ".":
                 continue
-            key = text[offset : offset + 3]
-            seen: set[int] = set()
-            for size in (1, 2, 3):
-                for number in starts.get(key[:size], ()):
-                    if number not in seen:
-                        seen.add(number)
-                        found.setdefault(number, []).append(offset)
+            key = text[offset : offset + _KEY]
+            numbers = rules_at.get(key)
+            if numbers is None:
+                numbers = self._rules_for(key)
+            for number in numbers:
+                bucket = found.get(number)
+                if bucket is None:
+                    found[number] = [offset]
+                else:
+                    bucket.append(offset)
         for number in self._anywhere:
             found[number] = list(canonical.starts)
         return found
+
+    def _rules_for(self, key: str) -> tuple[int, ...]:
+        """The rules a match could start with at a word whose text begins with `key` (cached:
+        words repeat, within a message and across messages)."""
+        starts = self._starts
+        numbers: list[int] = []
+        seen: set[int] = set()
+        for size in range(1, len(key) + 1):
+            for number in starts.get(key[:size], ()):
+                if number not in seen:
+                    seen.add(number)
+                    numbers.append(number)
+        result = tuple(numbers)
+        if len(self._rules_at) >= _KEY_CACHE:
+            self._rules_at.clear()  # bounded: hostile input cannot grow it without limit
+        self._rules_at[key] = result
+        return result
 
     def _first_match(
         self, rule: CompiledRule, canonical: Canonical, offsets: list[int] | None
