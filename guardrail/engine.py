@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision
 from guardrail.detectors.rules import RuleDetector, rule_codes
-from guardrail.errors import GuardrailError, UserError
+from guardrail.errors import GuardrailError, RegistryError, UserError
 from guardrail.friction import history_signals, lookback, merge_signals
 from guardrail.history import (
     EventKind,
@@ -122,8 +122,11 @@ class Guardrail:
     ) -> None:
         if isinstance(registry, Registry):
             self.registry = registry
+            self._registry_source: str | Path | None = None
         else:
             self.registry = Registry.load(registry)
+            self._registry_source = registry
+        self.registry_error: RegistryError | None = None
         self._clock = clock
         self._rules = RuleDetector(self.registry)
         self._need_model: NeedClassifier | None
@@ -185,6 +188,33 @@ class Guardrail:
         if getattr(self._need_model, "blocking_io", False):
             return await asyncio.to_thread(self.check, conversation)
         return self.check(conversation)
+
+    def reload_registry(self) -> bool:
+        """Load the registry again from its folder; keep the current one if the new one is bad.
+
+        Policy is edited while a chatbot runs. A valid new version replaces the old one at
+        once (conversations are rescanned under it on their next check); an invalid one is
+        refused: the last valid version stays in force, the problems are logged and kept in
+        `registry_error`, and False is returned.
+
+        A Guardrail built from a `Registry` object reloads the shipped default folder only if
+        that is what it was given; otherwise it reloads the folder it was built from.
+        """
+        try:
+            fresh = Registry.load(self._registry_source)
+        except RegistryError as exc:
+            self.registry_error = exc
+            _log.error("registry reload refused, keeping %s: %s", self.registry.version, exc)
+            return False
+        self.registry_error = None
+        if fresh.version == self.registry.version:
+            return True
+        self.registry = fresh
+        self._rules = RuleDetector(fresh)
+        with self._states_lock:
+            self._states.clear()
+        _log.info("registry reloaded: %s", fresh.version)
+        return True
 
     def forget_conversation(self, conversation_id: str) -> None:
         """Drop the incremental state kept for a conversation."""

@@ -652,3 +652,38 @@ def test_a_turn_with_nothing_new_reuses_the_decision_but_new_inputs_do_not(
                                      id="c1", signals={"failed_guided_attempts": 2}))
     assert later is not worse
     assert later.model_dump() == worse.model_dump()
+
+
+def test_a_registry_edited_while_running_is_reloaded_only_when_valid(
+    tmp_path: Any, conversation: ConversationFactory
+) -> None:
+    import shutil
+
+    from guardrail._resources import default_registry_dir
+
+    folder = tmp_path / "segments"
+    shutil.copytree(default_registry_dir(), folder)
+    guard = Guardrail(folder, need_model=None)
+    before = guard.registry.version
+    first = guard.check(conversation("I was charged twice", id="r1"))
+    assert first.handoff.required
+    # A broken edit (a segment naming a tool that does not exist) is refused.
+    risk = folder / "41-segments-risk.yaml"
+    text = risk.read_text("utf-8")
+    risk.write_text(text.replace("denied: [issue_refund, apply_credit, change_plan",
+                                 "denied: [no_such_tool, apply_credit, change_plan"), "utf-8")
+    assert guard.reload_registry() is False
+    assert guard.registry_error is not None
+    assert "no_such_tool" in str(guard.registry_error)
+    assert guard.registry.version == before
+    still = guard.check(conversation("I was charged twice", "hello?", id="r1"))
+    assert still.policy_version == before
+    assert still.handoff.required
+    # A valid edit replaces the policy at once.
+    risk.write_text(text.replace("routing: {queue: billing_disputes, priority: high}",
+                                 "routing: {queue: billing_team, priority: high}"), "utf-8")
+    assert guard.reload_registry() is True
+    assert guard.registry_error is None
+    after = guard.check(conversation("I was charged twice", "hello?", id="r1"))
+    assert after.policy_version != before
+    assert after.handoff.queue == "billing_team"
