@@ -197,10 +197,11 @@ class Normaliser:
         words: list[str] = []
         starts: list[int] = []
         offset = 0
-        for match in _TOKEN.finditer(text):
-            token = match.group()
+        slang = self._slang
+        memo = self._memo
+        for token in _TOKEN.findall(text):
             if token[0].isalnum():
-                token = self._slang.get(token) or self.correct(token)
+                token = slang.get(token) or memo.get(token) or self.correct(token)
             else:
                 if not words or words[-1] == ".":
                     continue
