@@ -74,6 +74,50 @@ def _reason(code: str, rule_id: str, detail: str = "", evidence: str = "") -> Re
     )
 
 
+# Argument names that identify a customer, compared without case or separators: another
+# customer's id under any of them, at any depth, is a call about someone else.
+_CUSTOMER_KEYS = frozenset({
+    "customer", "customerid", "customerkey", "customerref", "client", "clientid", "account",
+    "accountid", "accountholder", "user", "userid", "member", "memberid", "subscriber",
+    "subscriberid", "onbehalfof", "forcustomer", "owner", "ownerid",
+})
+_MAX_DEPTH = 8
+
+
+def _norm_key(key: object) -> str:
+    return "".join(ch for ch in str(key).lower() if ch.isalnum())
+
+
+def _foreign_customer(
+    args: Mapping[str, Any], bound: set[str], customer_id: str | None, depth: int = 0,
+    path: str = "",
+) -> tuple[str, Any] | None:
+    """The first argument (path, value) that names a customer other than the session's.
+
+    Top-level `bound` arguments are checked by the binding itself; everything else that is
+    keyed like a customer id (``customer``, ``customerId``, ``account.customer_id``,
+    ``on_behalf_of``...) must be the session's customer. Too deep a nesting is refused too.
+    """
+    if depth > _MAX_DEPTH:
+        return path or "(arguments)", "(nested too deeply)"
+    for key, value in args.items():
+        where = f"{path}.{key}" if path else str(key)
+        if depth == 0 and key in bound:
+            continue
+        if isinstance(value, Mapping):
+            found = _foreign_customer(value, bound, customer_id, depth + 1, where)
+            if found is not None:
+                return found
+            continue
+        if _norm_key(key) in _CUSTOMER_KEYS or (depth > 0 and key in bound):
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                if customer_id is None or str(value) != customer_id:
+                    return where, value
+            elif value is not None:
+                return where, value
+    return None
+
+
 def parse_arguments(raw: Any) -> dict[str, Any] | None:
     """Tool-call arguments as a dict: a mapping as is, a JSON object string parsed, else None."""
     if isinstance(raw, Mapping):
@@ -120,6 +164,13 @@ def check_tool_call(
 
     bound: list[str] = []
     spec = registry.tools.get(tool)
+    if spec is not None and spec.customer_args:
+        smuggled = _foreign_customer(args, set(spec.customer_args), customer_id)
+        if smuggled is not None:
+            path, value = smuggled
+            return CallCheck(tool, "deny", args, (_reason(
+                "policy.customer_mismatch", "binding", f"argument {path!r}",
+                evidence=redact(str(value), 40)),))
     for name in spec.customer_args if spec is not None else ():
         if customer_id is None:
             return CallCheck(tool, "deny", args, (_reason(
