@@ -1,7 +1,9 @@
-"""The `guardrail` command: demo, classify, explain, handoff, score, train, validate, schema.
+"""The `guardrail` command: demo, classify, explain, handoff, score, train, validate, schema,
+eval, drift.
 
 Exit codes: 0 success; 1 some input lines were bad (the rest were processed) or the registry is
-invalid; 2 bad usage or unreadable input. `explain --audit` exits 1 for an unknown conversation
+invalid; 2 bad usage or unreadable input. `eval` exits 1 when a gate fails and 2 on bad
+scenarios, config or registry. `explain --audit` exits 1 for an unknown conversation
 and reports unreadable audit lines on stderr without failing (a crash can tear the last one).
 """
 
@@ -130,6 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("customer", help="the customer id")
     forget.add_argument("--store", metavar="URL", required=True, help=_STORE_HELP)
 
+    _add_eval_parsers(sub)
+
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
     schema.add_argument("--output", "-o", default="-", help="file to write, or - (default)")
     return parser
@@ -157,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _record(args)
         if args.command == "forget":
             return _forget(args)
+        if args.command == "eval":
+            return _eval(args)
+        if args.command == "drift":
+            return _drift(args)
         return _schema(args)
     except RegistryError as exc:
         print(exc, file=sys.stderr)
@@ -436,6 +444,103 @@ def _train(args: argparse.Namespace) -> int:
     Path(args.output, "report.txt").write_text(text + "\n", encoding="utf-8")
     print(text)
     print(f"\nwrote {args.output}", file=sys.stderr)
+    return 0
+
+
+# -- eval and drift ---------------------------------------------------------------------------
+
+
+def _add_eval_parsers(sub: Any) -> None:
+    evaluate = sub.add_parser(
+        "eval", help="run the scenario suite, report metrics and enforce the gates "
+                     "(exit 1: a gate failed; 2: bad input)")
+    evaluate.add_argument("paths", nargs="*",
+                          help="scenario files or folders (default: evals/scenarios/)")
+    evaluate.add_argument("--config", help="eval config (default: evals/config.yaml if present)")
+    evaluate.add_argument("--registry", help="registry folder (default: the shipped one)")
+    evaluate.add_argument("--need-model", default="default", help=_NEED_MODEL_HELP)
+    evaluate.add_argument("--baseline", action="store_true",
+                          help="also score the baseline arm (no segmentation: every tool "
+                               "allowed, a human only on request)")
+    evaluate.add_argument("--output", "-o", metavar="DIR",
+                          help="write results.json, junit.xml and report.html here")
+    evaluate.add_argument("--compare", metavar="PREVIOUS_JSON",
+                          help="compare with an earlier results.json")
+    evaluate.add_argument("--jobs", "-j", type=int,
+                          help="worker processes (default: the number of cores; 1: sequential)")
+    evaluate.add_argument("--schema", action="store_true",
+                          help="print the JSON Schema of scenario files and exit")
+
+    drift = sub.add_parser(
+        "drift", help="compare two batches of production decisions (classify output or "
+                      "audit logs)")
+    drift.add_argument("--input", "-i", action="append", required=True, metavar="JSONL",
+                       help="the earlier batch, then the later one (give it twice)")
+    drift.add_argument("--json", action="store_true", help="print the report as JSON")
+    drift.add_argument("--top", type=int, default=10, help="how many reason codes to show")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from guardrail.evals import ScenarioFile
+
+    if args.schema:
+        print(json.dumps(ScenarioFile.model_json_schema(), indent=2))
+        return 0
+    from guardrail.evals import (
+        compare_results,
+        junit_xml,
+        load_config,
+        load_results,
+        load_scenarios,
+        run_eval,
+    )
+    from guardrail.evals.summary import print_summary
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
+    try:
+        registry = Registry.load(Path(args.registry) if args.registry else None)
+    except RegistryError as exc:  # for eval a broken registry is bad input, not a gate failure
+        raise UserError(str(exc)) from None
+    config = load_config(args.config)
+    previous = load_results(args.compare) if args.compare else None
+    scenarios = load_scenarios(args.paths or None, registry)
+    model = None if args.need_model.lower() == "none" else args.need_model
+    results = run_eval(scenarios, registry=registry, config=config, need_model=model,
+                       baseline=args.baseline, jobs=args.jobs)
+    if previous is not None:
+        results["compare"] = compare_results(results, previous)
+    if args.output:
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        (out / "junit.xml").write_text(junit_xml(results), encoding="utf-8")
+        written = ["results.json", "junit.xml"]
+        try:
+            from guardrail.evals.html import render_html
+        except ImportError:
+            print("guardrail: report.html not written (guardrail.evals.html is not available)",
+                  file=sys.stderr)
+        else:
+            (out / "report.html").write_text(render_html(results), encoding="utf-8")
+            written.append("report.html")
+        print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
+    print_summary(results)
+    return 0 if results["passed"] else 1
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from guardrail.evals.drift import compare_batches, print_drift, read_batch
+
+    if len(args.input) != 2:
+        raise UserError("drift needs exactly two --input files: the earlier batch, then the "
+                        "later one")
+    report = compare_batches(read_batch(args.input[0]), read_batch(args.input[1]),
+                             top=max(1, args.top))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_drift(report)
     return 0
 
 

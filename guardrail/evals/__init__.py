@@ -1,0 +1,39 @@
+"""The scenario eval suite behind ``guardrail eval`` and ``guardrail drift``.
+
+    schema.py    scenario files: models, `load_scenarios` (every problem, with file and path)
+    config.py    evals/config.yaml: cohort values, disparity tolerance, gates
+    runner.py    play runs (scenario x cohort) through the engine; a process pool for many
+    judge.py     expectations per arm (policy, baseline) -> `RunOutcome`
+    metrics.py   metric definitions; groups by segment, need x segment, cohort; disparities
+    results.py   the results.json object, gates, ``--compare``
+    suite.py     `run_eval`: all of the above in order
+    junit.py     junit.xml;  summary.py  the terminal view;  drift.py  production drift
+    html.py      report.html (`render_html(results)`), imported only when writing it
+"""
+
+from guardrail.evals.config import EvalConfig, GateSpec, load_config
+from guardrail.evals.drift import compare_batches, read_batch
+from guardrail.evals.junit import junit_xml
+from guardrail.evals.metrics import ARM_METRICS, BASE_METRICS
+from guardrail.evals.results import RESULTS_VERSION, compare_results, load_results
+from guardrail.evals.schema import Scenario, ScenarioError, ScenarioFile, load_scenarios
+from guardrail.evals.suite import run_eval
+
+__all__ = [
+    "ARM_METRICS",
+    "BASE_METRICS",
+    "RESULTS_VERSION",
+    "EvalConfig",
+    "GateSpec",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioFile",
+    "compare_batches",
+    "compare_results",
+    "junit_xml",
+    "load_config",
+    "load_results",
+    "load_scenarios",
+    "read_batch",
+    "run_eval",
+]

@@ -1,0 +1,103 @@
+"""`run_eval`: scenarios in, the results.json object out (play, judge per arm, measure, gate)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from guardrail.errors import UserError
+from guardrail.evals.config import EvalConfig
+from guardrail.evals.judge import ArmName, judge, views
+from guardrail.evals.results import ArmResult, build_results
+from guardrail.evals.runner import PARALLEL_THRESHOLD, expand_runs, play_all
+from guardrail.evals.schema import Scenario
+from guardrail.registry import Registry
+
+__all__ = ["run_eval"]
+
+
+def run_eval(
+    scenarios: Sequence[Scenario],
+    *,
+    registry: Registry | None = None,
+    config: EvalConfig | None = None,
+    need_model: str | Path | None = "default",
+    baseline: bool = False,
+    jobs: int | None = None,
+    parallel_threshold: int = PARALLEL_THRESHOLD,
+    progress: bool | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Run every scenario (and its cohort runs) and return the results.json object.
+
+    Args:
+        scenarios: from `load_scenarios` (validated against the same registry).
+        registry: the policy under test (default: the shipped one).
+        config: cohorts, tolerance and gates (default: `EvalConfig()`, no gates).
+        need_model: ``"default"``, a model folder, or None for the rules alone.
+        baseline: also judge the runs under the baseline arm (no segmentation).
+        jobs: worker processes (default: the number of cores); 1 runs sequentially.
+        parallel_threshold: at most this many runs are played without a process pool.
+        progress: show a progress bar on stderr (default: when stderr is a terminal).
+        now: when scenarios with no ``at`` happen (default: the start of the eval).
+
+    Raises:
+        UserError: the config names a human segment the registry does not have.
+    """
+    registry = registry or Registry.default()
+    config = config or EvalConfig()
+    if config.human_segment not in registry.segment_by_id:
+        raise UserError(f"eval config: human_segment {config.human_segment!r} is not a segment "
+                        f"of the registry in {registry.source}")
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    runs = expand_runs(scenarios, config.cohort_values())
+    show = sys.stderr.isatty() if progress is None else progress
+    with _progress_bar(len(runs), show) as advance:
+        traces = play_all(runs, registry, need_model=need_model, now=now or started, jobs=jobs,
+                          parallel_threshold=parallel_threshold, progress=advance)
+    names: list[ArmName] = ["policy", "baseline"] if baseline else ["policy"]
+    arms: dict[str, ArmResult] = {
+        arm: ArmResult.build(
+            [judge(t, views(t, arm, registry, config.human_segment), config.human_segment)
+             for t in traces],
+            config,
+        )
+        for arm in names
+    }
+    return build_results(
+        arms=arms, config=config, policy_version=registry.version, registry=registry.source,
+        started_at=started.isoformat(), duration_s=round(time.perf_counter() - clock, 3),
+        scenarios_total=len(scenarios),
+    )
+
+
+@contextmanager
+def _progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | None]:
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
+                   transient=True)
+    task = bar.add_task("scenario runs", total=total)
+
+    def advance(done: int) -> None:
+        # Started at the first result, not before: its refresh thread must not exist while a
+        # process pool forks its workers.
+        if not bar.live.is_started:
+            bar.start()
+        bar.advance(task, done)
+
+    try:
+        yield advance
+    finally:
+        bar.stop()
