@@ -9,6 +9,7 @@ its patterns, negation lists and typo vocabulary are built here and never on the
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -73,7 +74,12 @@ _NUMERIC_CONTEXT = frozenset({"ltv"}) | DERIVED_CONTEXT
 _GAP = "(?: [a-z0-9]+){0,3} "
 # Unbounded repetition of a group that itself repeats, such as (a+)+ or (x*)*, backtracks
 # catastrophically; the registry refuses it. Bounded gaps like (?: [a-z]+){0,3} are fine.
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\})")
+# A repeat whose body can itself repeat without bound may backtrack exponentially; bounded
+# outer repeats up to this many are fine ("(?: [a-z]+){0,3}", the word gaps rules use).
+_SAFE_OUTER_REPEAT = 20
+_sre: Any = importlib.import_module("re._parser")
+_sre_c: Any = importlib.import_module("re._constants")
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +317,7 @@ def _check_rule(
     ok = True
     for field in ("patterns", "unless"):
         for j, pattern in enumerate(getattr(rule, field)):
-            if _NESTED_QUANTIFIER.search(pattern):
+            if _nested_quantifier(pattern):
                 out.add(file, f"{where}.{field}[{j}]",
                         "nested quantifier (catastrophic backtracking)")
                 ok = False
@@ -471,3 +477,39 @@ def _check_segment(
     elif _uses_context(all_criteria):
         out.add(file, where, f"only stable-tier segments may read context (tier is {seg.tier!r}); "
                 "plan, region, locale and channel must not change permissions")
+
+
+def _nested_quantifier(pattern: str) -> bool:
+    """Whether `pattern` repeats (without a small bound) something that repeats without bound.
+
+    Read from the parsed pattern, so inner groups cannot hide it: ``(a+)+``, ``((a)+)+`` and
+    ``(?:(?:a)+)+`` all count. A pattern that does not parse is left to ``re.compile``.
+    """
+    try:
+        parsed = _sre.parse(_expand(pattern))
+    except (re.error, RecursionError):
+        return False
+    repeats = {getattr(_sre_c, name) for name in _REPEATS if hasattr(_sre_c, name)}
+    unbounded = _sre_c.MAXREPEAT
+
+    def walk(items: Any, inside: bool) -> bool:
+        for op, value in items:
+            if op in repeats:
+                _low, high, body = value
+                open_ended = high is unbounded
+                if inside and open_ended:
+                    return True
+                outer = open_ended or high > _SAFE_OUTER_REPEAT
+                if walk(body, inside or outer):
+                    return True
+            elif op is _sre_c.SUBPATTERN:
+                if walk(value[3], inside):
+                    return True
+            elif op is _sre_c.BRANCH:
+                if any(walk(branch, inside) for branch in value[1]):
+                    return True
+            elif op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT) and walk(value[1], inside):
+                return True
+        return False
+
+    return walk(list(parsed), False)
