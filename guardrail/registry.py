@@ -179,6 +179,7 @@ class Registry:
             [*settings.typo.known_words, *known_words],
             settings.typo.min_length,
             settings.typo.slang,
+            settings.typo.short_words,
         )
 
     # -- loading -------------------------------------------------------------------------------

@@ -228,6 +228,11 @@ class TypoSettings(_Spec):
         default_factory=dict,
         description="Chat shorthand read as words before matching ('some1' -> 'someone').",
     )
+    short_words: list[str] = Field(
+        default_factory=list,
+        description="Short common words used, with the rule vocabulary, to split letters spaced "
+        "out to evade the rules ('c h a r g e d t w i c e' -> 'charged twice').",
+    )
 
 
 class ModelSettings(_Spec):

@@ -43,7 +43,10 @@ _CONFUSABLES = str.maketrans(
 )
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[@$](?=[a-z])")
+_SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[@$!](?=[a-z])")
+_SYMBOL_LETTER = {"@": "a", "$": "s", "!": "i"}
+_MAX_SPLIT = 60  # longer runs of spaced letters are joined but not split (bounded work)
+_LONGEST_WORD = 20
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*/]){2,}[a-z](?![a-z0-9])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 # Separators inside an amount are not clause breaks: "1,200.50" reads as the one token "1200"
@@ -124,6 +127,7 @@ class Normaliser:
         known_words: Iterable[str],
         min_length: int,
         slang: Mapping[str, str] | None = None,
+        short_words: Iterable[str] = (),
     ) -> None:
         self._slang = dict(slang or {})
         self._vocabulary = frozenset(vocabulary)
@@ -135,6 +139,8 @@ class Normaliser:
                 index.setdefault(variant, set()).add(word)
         self._index = {k: frozenset(v) for k, v in index.items()}
         self._memo: dict[str, str] = {}
+        # Words a run of spaced-out letters may be split back into.
+        self._splittable = self._known | frozenset(short_words) | frozenset(self._slang)
 
     @staticmethod
     def fold(raw: str) -> str:
@@ -187,11 +193,38 @@ class Normaliser:
             return same_ends[0]
         return word
 
+    def _join_spaced(self, match: re.Match[str]) -> str:
+        """Letters spaced out to evade the rules, joined back; then split into words when the
+        run holds several ("c h a r g e d t w i c e" -> "charged twice")."""
+        joined = re.sub(r"[ .\-_*/]", "", match.group())
+        if joined in self._known or len(joined) > _MAX_SPLIT:
+            return joined
+        return self._split(joined) or joined
+
+    def _split(self, letters: str) -> str | None:
+        """`letters` as the fewest known words, or None when they cannot all be words."""
+        words = self._splittable
+        best: list[list[str] | None] = [None] * (len(letters) + 1)
+        best[0] = []
+        for end in range(1, len(letters) + 1):
+            for start in range(max(0, end - _LONGEST_WORD), end):
+                head = best[start]
+                piece = letters[start:end]
+                if head is not None and piece in words and (
+                    best[end] is None or len(head) + 1 < len(best[end] or ())
+                ):
+                    best[end] = [*head, piece]
+        found = best[len(letters)]
+        # Only a split that recovers a real word ("u s a" stays "usa", not "us a").
+        if not found or max(len(word) for word in found) < 4:
+            return None
+        return " ".join(found)
+
     def canonical(self, raw: str) -> Canonical:
         """Fold `raw` and split it into corrected words and ``.`` clause breaks."""
         text = self.fold(raw)
-        text = _SYMBOL_IN_WORD.sub(lambda m: "a" if m.group() == "@" else "s", text)
-        text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .\-_*/]", "", m.group()), text)
+        text = _SYMBOL_IN_WORD.sub(lambda m: _SYMBOL_LETTER[m.group()], text)
+        text = _SPACED_LETTERS.sub(self._join_spaced, text)
         text = _REPEATS.sub(r"\1\1", text)
         text = _DECIMALS.sub("", _THOUSANDS.sub("", text))
         words: list[str] = []

@@ -338,15 +338,6 @@ def test_evasions_still_trigger_the_risk_segment(
         ("billing_dispute", "I was ch@rged tw!ce"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Normaliser.canonical evasions. (1) _SPACED_LETTERS joins every run of "
-    "single letters, so single-spaced words run together ('c h a r g e d t w i c e' -> "
-    "'chargedtwice') and a neighbouring one-letter word is swallowed ('I d o n t' -> 'idont'); "
-    "(2) '!' used for 'i' ('tw!ce') splits the word. No risk rule fires: with need_model=None "
-    "the decision is low risk with no handoff; with the default model only model_risk catches "
-    "some of them (general_support queue, not the risk segment)",
-)
 def test_spacing_and_symbol_evasions_that_slip_through(
     stateless_guard: Guardrail, segment: str, text: str
 ) -> None:
