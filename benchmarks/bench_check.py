@@ -110,6 +110,30 @@ def throughput(guard: Guardrail, path: Path, limit: int) -> None:
           f"{result.lines / base:,.0f} lines/s)")
 
 
+def memory_per_conversation(guard_factory: Callable[[], Guardrail], count: int) -> None:
+    """Memory the engine keeps per active conversation (its incremental state), by tracemalloc:
+    `count` conversations of three user turns, measured after the conversation objects the
+    caller holds are gone."""
+    import tracemalloc
+
+    guard = guard_factory()
+    guard.check({"messages": [{"role": "user", "content": "warm up"}]})
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for i in range(count):
+        turns = [SHORT, "ok, and what happens next?", "thanks, please sort it out"]
+        for end in range(1, 4):
+            guard.check({"id": f"mem-{i}", "messages": [
+                {"role": "user", "content": t} for t in turns[:end]]})
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    print(f"memory per active conversation ({count} conversations, 3 turns): "
+          f"{grown / count / 1024:.1f} KiB (state bounded by max_conversations)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sample for a CI smoke run")
@@ -125,6 +149,8 @@ def main() -> int:
         per_turn(guard, 200 if args.quick else 3000)
         turn_n(guard, [1, 10, 100] if args.quick else [1, 10, 100, 1000])
         throughput(guard, data, 500 if args.quick else 10_000)
+        memory_per_conversation(lambda m=model: Guardrail(need_model=m),
+                                100 if args.quick else 2000)
     return 0
 
 
