@@ -47,6 +47,8 @@ __all__ = ["Guardrail"]
 
 _UNSEEN_CONFIDENCE = 0.3
 _CARRIED_DECAY = 0.9
+_RESOLVED = "exit.resolved"  # the customer says the problem in hand is solved
+_RESOLVED_CONFIDENCE = 0.6  # the need after the customer says it is solved: clearly none
 _log = logging.getLogger("guardrail.engine")
 # A user message with this code right after an assistant message reports a failed guided step.
 _REPORTED_FAILURE = "friction.self_serve_failed"
@@ -499,6 +501,20 @@ class Guardrail:
             target = risk_scores if finding.kind == "risk" else rule_scores
             target[finding.need_state] = target.get(finding.need_state, 0.0) + finding.weight
 
+        if (
+            state.need_state not in (None, default)
+            and not risk_scores
+            and not rule_scores
+            and any(f.code == _RESOLVED for f in found)
+        ):
+            # "I'm back in, thanks" / "works now": the need in hand is resolved, so the
+            # conversation goes back to no particular need (and its need segment ends) instead
+            # of carrying it; the learned model does not get to re-open it from these words.
+            state.rule_need, state.rule_confidence = default, _RESOLVED_CONFIDENCE
+            state.need_state, state.need_confidence = default, _RESOLVED_CONFIDENCE
+            state.need_source = "rules"
+            state.other_needs = frozenset()
+            return
         rule_held = state.rule_need not in (None, default)
         # "Still not working" continues the need in hand ("did that, still not working" after
         # a guided step is about the login, not a new incident) unless it names a risk.
