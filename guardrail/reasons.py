@@ -97,6 +97,7 @@ class Finding:
     risk: RiskTier | None = None
     weight: float = 1.0
     index: int = -1  # message index, -1 for signals and engine findings
+    span: tuple[int, int] | None = None  # where it matched in the message's canonical text
 
     def reason(self) -> ReasonCode:
         """The public reason code for this finding."""

@@ -142,6 +142,7 @@ class RuleDetector:
                     source=f"message[{index}]",
                     explanation=spec.explanation,
                     evidence=redact(match.group()),
+                    span=match.span(),
                     need_state=spec.need_state,
                     risk=spec.risk,
                     weight=spec.weight,
