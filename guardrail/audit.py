@@ -38,6 +38,7 @@ from typing import Annotated, Any, Final, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
+from guardrail.conversation import Conversation
 from guardrail.decision import Decision, Handoff, Priority, SegmentAssignment
 from guardrail.errors import UserError
 from guardrail.gate import CallAction
@@ -58,7 +59,9 @@ __all__ = [
     "HandoffRecord",
     "ToolCallRecord",
     "ToolOutcome",
+    "audit_key",
     "conversations",
+    "customer_turn",
     "explain_conversation",
     "load_audit",
     "read_audit",
@@ -642,3 +645,13 @@ def _explain_action(record: AuditRecord) -> str:
         return (f"    - handoff to queue {record.queue or '(none)'}, priority {record.priority}: "
                 f"{record.delivery}; because {why}")
     raise AssertionError(f"not an action record: {record.type}")  # pragma: no cover
+
+
+def audit_key(conversation: Conversation) -> str:
+    """The conversation id audit records are keyed by (a placeholder when there is none)."""
+    return conversation.id if conversation.id is not None else "(no conversation id)"
+
+
+def customer_turn(conversation: Conversation) -> int:
+    """The customer's turn number: how many of the messages are theirs."""
+    return sum(1 for m in conversation.messages if m.role == "user")

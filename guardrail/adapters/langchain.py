@@ -41,7 +41,7 @@ from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
 from guardrail.adapters._retriever import ScopedRetriever
-from guardrail.audit import AuditLog, ToolOutcome
+from guardrail.audit import AuditLog, ToolOutcome, audit_key, customer_turn
 from guardrail.conversation import Context, Conversation, Message, Role, Signals
 from guardrail.decision import Decision
 from guardrail.engine import Guardrail
@@ -340,8 +340,8 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
                 record["delivery"] = deliver(self.sink, summary)
                 record_delivery(record["delivery"], decision.handoff.reasons)
             if self.audit is not None:
-                self.audit.handoff(summary, delivery=record["delivery"], turn=_turn(conv),
-                                   conversation_id=_audit_id(conv))
+                self.audit.handoff(summary, delivery=record["delivery"], turn=customer_turn(conv),
+                                   conversation_id=audit_key(conv))
             update["guardrail_handoff"] = record
         message = AIMessage(content=self.prompts.handoff_message(decision), name="guardrail")
         return ExtendedModelResponse(
@@ -416,7 +416,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         """Record `decision` in the audit log the first time it is seen for a conversation."""
         if self.audit is None:
             return decision
-        key = _audit_id(conv)
+        key = audit_key(conv)
         with self._seen_lock:
             if self._audited.get(key) is decision:
                 return decision
@@ -424,15 +424,15 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             self._audited.move_to_end(key)
             while len(self._audited) > _MAX_THREADS:
                 self._audited.popitem(last=False)
-        self.audit.decision(decision, conversation_id=key, turn=_turn(conv))
+        self.audit.decision(decision, conversation_id=key, turn=customer_turn(conv))
         return decision
 
     def _outcome(self, span: Span, check: CallCheck, outcome: str, conv: Conversation) -> None:
         """A gated call's verdict and outcome, on its span and in the audit log."""
         record_verdict(span, check, outcome)
         if self.audit is not None and outcome in _AUDITED_OUTCOMES:
-            self.audit.tool_call(check.as_record(), conversation_id=_audit_id(conv),
-                                 turn=_turn(conv), outcome=cast(ToolOutcome, outcome))
+            self.audit.tool_call(check.as_record(), conversation_id=audit_key(conv),
+                                 turn=customer_turn(conv), outcome=cast(ToolOutcome, outcome))
 
     @staticmethod
     def _gate_span(
@@ -526,14 +526,6 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
                 result = await handler(self._run_request(request, check))
             return self._allowed(result, check, span, conv)
 
-
-def _audit_id(conv: Conversation) -> str:
-    return conv.id if conv.id is not None else "(no conversation id)"
-
-
-def _turn(conv: Conversation) -> int:
-    """The customer's turn number: how many of the messages are theirs."""
-    return sum(1 for m in conv.messages if m.role == "user")
 
 
 def _handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool:

@@ -41,7 +41,7 @@ from typing import Any, cast
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
-from guardrail.audit import AuditLog, ToolOutcome
+from guardrail.audit import AuditLog, ToolOutcome, audit_key, customer_turn
 from guardrail.conversation import Context, Conversation, Signals
 from guardrail.decision import Decision
 from guardrail.engine import Guardrail
@@ -187,8 +187,8 @@ class _GuardedCore:
 
     def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
         if self.audit is not None:
-            self.audit.decision(decision, conversation_id=_audit_id(prepared.conversation),
-                                turn=_turn(prepared.conversation))
+            self.audit.decision(decision, conversation_id=audit_key(prepared.conversation),
+                                turn=customer_turn(prepared.conversation))
         return decision
 
     def _prepare(
@@ -235,8 +235,9 @@ class _GuardedCore:
                 delivery = deliver(self.sink, summary)
                 record_delivery(delivery, decision.handoff.reasons)
             if self.audit is not None:
-                self.audit.handoff(summary, delivery=delivery, turn=_turn(prepared.conversation),
-                                   conversation_id=_audit_id(prepared.conversation))
+                conv = prepared.conversation
+                self.audit.handoff(summary, delivery=delivery, turn=customer_turn(conv),
+                                   conversation_id=audit_key(conv))
             return GuardedTurn(
                 decision=decision,
                 conversation=prepared.conversation,
@@ -569,16 +570,9 @@ def _outcome(turn: GuardedTurn, span: Span, step: _Step, outcome: ToolOutcome) -
     record_verdict(span, step.call.check, outcome)
     if turn.audit is not None:
         turn.audit.tool_call(step.call.check.as_record(),
-                             conversation_id=_audit_id(turn.conversation),
-                             turn=_turn(turn.conversation), outcome=outcome)
+                             conversation_id=audit_key(turn.conversation),
+                             turn=customer_turn(turn.conversation), outcome=outcome)
 
-
-def _audit_id(conv: Conversation) -> str:
-    return conv.id if conv.id is not None else "(no conversation id)"
-
-
-def _turn(conv: Conversation) -> int:
-    return sum(1 for m in conv.messages if m.role == "user")
 
 
 def _step_span(turn: GuardedTurn, step: _Step) -> AbstractContextManager[Span]:
