@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -25,7 +26,10 @@ def test_the_shipped_suite_passes_its_gates(
     assert (tmp_path / "results.json").is_file()
     assert (tmp_path / "junit.xml").is_file()
     assert (tmp_path / "report.html").is_file()
-    assert "407 scenarios" in out.out or "scenarios" in out.out
+    results = json.loads((tmp_path / "results.json").read_text("utf-8"))
+    assert results["passed"] is True
+    assert results["scenarios_total"] >= 300  # the issue asks for 300+ shipped scenarios
+    assert all(gate["passed"] for gate in results["gates"])
 
 
 def test_a_policy_that_stops_forcing_disputes_to_a_human_fails_the_gates(
