@@ -20,7 +20,7 @@ _parser: Any = importlib.import_module("re._parser")
 
 __all__ = ["leading_strings"]
 
-_LIMIT = 4000
+_LIMIT = 600
 
 
 class _Unknown(Exception):

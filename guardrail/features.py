@@ -8,14 +8,17 @@ word bigrams and character 3-5-grams inside words. Hashing uses CRC-32, which, u
 
 from __future__ import annotations
 
+import itertools
+import math
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FeatureConfig", "featurize"]
+__all__ = ["FeatureConfig", "KnownFeatures", "featurize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +101,94 @@ def featurize(
     values = np.sqrt(values)
     values /= float(np.linalg.norm(values)) or 1.0
     return indices, values
+
+
+class KnownFeatures:
+    """`featurize` restricted to the buckets a trained model has weights for: what prediction
+    needs, computed without building the features the model would throw away.
+
+    Exact, not an approximation: the vector is L2-normalised over *all* features before the
+    unknown ones are dropped, and since each value is the square root of its bucket's count,
+    that norm is the square root of the summed weights, which needs no bucket at all. Words
+    and word pairs repeat, so their known positions are memoised (bounded). Safe to share
+    between threads: the memos only ever gain entries (dict operations are atomic).
+    """
+
+    _MEMO_LIMIT = 50_000
+
+    def __init__(self, config: FeatureConfig, rows: npt.NDArray[np.int64]) -> None:
+        self._config = config
+        # bucket -> row position, for the buckets the model knows
+        self._position = {int(bucket): i for i, bucket in enumerate(rows.tolist())}
+        self._words: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]] = {}
+        self._pairs: dict[tuple[str, str], int] = {}
+
+    def _word(self, word: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]:
+        features = _word_features(word, self._config, _WORD_MEMO.setdefault(self._config, {}))
+        known = [(self._position[i], weight) for i, weight in features if i in self._position]
+        total = sum(weight for _, weight in features)
+        entry = (
+            np.array([p for p, _ in known], dtype=np.int64),
+            np.array([w for _, w in known], dtype=np.float64),
+            total,
+        )
+        if len(self._words) < self._MEMO_LIMIT:
+            self._words[word] = entry
+        return entry
+
+    def _pair(self, pair: tuple[str, str]) -> int:
+        position = self._position.get(_bucket(f"b:{pair[0]} {pair[1]}", self._config.buckets), -1)
+        if len(self._pairs) < self._MEMO_LIMIT:
+            self._pairs[pair] = position
+        return position
+
+    def vector(
+        self, words: Sequence[str], rule_codes: Sequence[str] = ()
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Row positions (unique) and their values: the same numbers `featurize` gives for the
+        model's known buckets."""
+        config = self._config
+        kept = [w for w in words if w != "."][: config.max_words]
+        positions: list[npt.NDArray[np.int64]] = []
+        weights: list[npt.NDArray[np.float64]] = []
+        total = 0.0
+        memo = self._words
+        for word, count in Counter(kept).items():
+            entry = memo.get(word) or self._word(word)
+            total += count * entry[2]
+            if len(entry[0]):
+                positions.append(entry[0])
+                weights.append(entry[1] * count if count > 1 else entry[1])
+        extra: list[int] = []
+        extra_weights: list[float] = []
+        if config.word_ngrams >= 2 and len(kept) > 1:
+            pairs = self._pairs
+            for pair, count in Counter(itertools.pairwise(kept)).items():
+                position = pairs.get(pair)
+                if position is None:
+                    position = self._pair(pair)
+                total += count
+                if position >= 0:
+                    extra.append(position)
+                    extra_weights.append(float(count))
+        if config.rule_features:
+            for code in rule_codes:
+                total += 2.0
+                position = self._position.get(_bucket(f"r:{code}", config.buckets), -1)
+                if position >= 0:
+                    extra.append(position)
+                    extra_weights.append(2.0)
+        if total == 0.0:  # nothing at all: `featurize`'s "<empty>" feature
+            total = 1.0
+            position = self._position.get(_bucket("w:<empty>", config.buckets), -1)
+            if position >= 0:
+                extra.append(position)
+                extra_weights.append(1.0)
+        if extra:
+            positions.append(np.array(extra, dtype=np.int64))
+            weights.append(np.array(extra_weights, dtype=np.float64))
+        if not positions:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        unique, inverse = np.unique(np.concatenate(positions), return_inverse=True)
+        summed = np.bincount(inverse, weights=np.concatenate(weights))
+        return unique, np.sqrt(summed) / math.sqrt(total)

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from guardrail._resources import default_need_model_dir
 from guardrail.errors import UserError
-from guardrail.features import FeatureConfig, featurize
+from guardrail.features import FeatureConfig, KnownFeatures
 from guardrail.text import Normaliser
 
 __all__ = ["NeedClassifier", "NeedModel", "NeedPrediction"]
@@ -82,6 +82,7 @@ class NeedModel:
         self._handoff_weights = handoff_weights
         self._handoff_bias = handoff_bias
         self.meta = meta
+        self._known = KnownFeatures(config, rows)
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -179,11 +180,7 @@ class NeedModel:
         self, words: Sequence[str], rule_codes: Sequence[str] = ()
     ) -> NeedPrediction:
         """`predict` for text already folded into canonical words."""
-        indices, values = featurize(words, self.config, rule_codes)
-        positions = np.searchsorted(self._rows, indices)
-        positions = np.minimum(positions, len(self._rows) - 1)
-        known = self._rows[positions] == indices
-        positions, values = positions[known], values[known]
+        positions, values = self._known.vector(words, rule_codes)
         logits = values @ self._weights[positions] + self._bias
         scaled = logits / self._temperature
         scaled -= scaled.max()

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 __all__ = ["Canonical", "Normaliser"]
 
@@ -54,6 +55,12 @@ _REPEATS = re.compile(r"([a-z])\1{2,}")
 _THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}(?!\d))")
 _DECIMALS = re.compile(r"(?<=\d)[.,]\d{1,2}(?!\d)")
 _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:,\n]+")
+# Cheap necessary conditions, searched first so the full rewrites run only on text they can
+# change: a single letter between separators and followed by another one (spaced-out letters),
+# and a digit, a separator and a digit (amounts).
+_MAYBE_SPACED = re.compile(r"[ .\-_*/][a-z][ .\-_*/][a-z](?![a-z0-9])")
+_MAYBE_AMOUNT = re.compile(r"\d[.,]\d")
+_SYMBOLS = ("@", "$", "!")
 _WORDS_IN_PATTERN = re.compile(r"[a-z]{3,}")
 _CHAR_CLASS = re.compile(r"\[([a-z])[^\]]*\]")
 _REGEX_NOISE = re.compile(r"\\[a-zA-Z]|\[[^\]]*\]|\(\?[:!=<]+|\{[0-9,]*\}")
@@ -139,6 +146,7 @@ class Normaliser:
                 index.setdefault(variant, set()).add(word)
         self._index = {k: frozenset(v) for k, v in index.items()}
         self._memo: dict[str, str] = {}
+        self._tokens: dict[str, str] = {}  # raw token -> what it reads as (see `_token`)
         # Words a run of spaced-out letters may be split back into.
         self._splittable = self._known | frozenset(short_words) | frozenset(self._slang)
 
@@ -220,26 +228,37 @@ class Normaliser:
             return None
         return " ".join(found)
 
+    def _token(self, token: str) -> str:
+        """What one token of folded text reads as: a clause break, or the word corrected.
+
+        Letters repeated three times or more are squeezed to two first ("sooo" -> "soo"):
+        tokens are runs of letters and digits, so doing it per token equals doing it on the
+        whole text, and the result is memoised per raw token.
+        """
+        if not token[0].isalnum():
+            result = "."
+        else:
+            word = _REPEATS.sub(r"\1\1", token) if len(token) > 2 else token
+            result = self._slang.get(word) or self._memo.get(word) or self.correct(word)
+        if len(self._tokens) < self._MEMO_LIMIT:
+            self._tokens[token] = result
+        return result
+
     def canonical(self, raw: str) -> Canonical:
         """Fold `raw` and split it into corrected words and ``.`` clause breaks."""
         text = self.fold(raw)
-        text = _SYMBOL_IN_WORD.sub(lambda m: _SYMBOL_LETTER[m.group()], text)
-        text = _SPACED_LETTERS.sub(self._join_spaced, text)
-        text = _REPEATS.sub(r"\1\1", text)
-        text = _DECIMALS.sub("", _THOUSANDS.sub("", text))
-        words: list[str] = []
-        starts: list[int] = []
-        offset = 0
-        slang = self._slang
-        memo = self._memo
-        for token in _TOKEN.findall(text):
-            if token[0].isalnum():
-                token = slang.get(token) or memo.get(token) or self.correct(token)
-            else:
-                if not words or words[-1] == ".":
-                    continue
-                token = "."
-            words.append(token)
-            starts.append(offset)
-            offset += len(token) + 1
+        if any(symbol in text for symbol in _SYMBOLS):
+            text = _SYMBOL_IN_WORD.sub(lambda m: _SYMBOL_LETTER[m.group()], text)
+        if _MAYBE_SPACED.search(text):
+            text = _SPACED_LETTERS.sub(self._join_spaced, text)
+        if _MAYBE_AMOUNT.search(text):
+            text = _DECIMALS.sub("", _THOUSANDS.sub("", text))
+        tokens = _TOKEN.findall(text)
+        memo = self._tokens
+        read = [memo.get(token) or self._token(token) for token in tokens]
+        # A clause break opens nothing and is never doubled.
+        words = [
+            word for i, word in enumerate(read) if word != "." or (i and read[i - 1] != ".")
+        ]
+        starts = list(accumulate([len(w) + 1 for w in words[:-1]], initial=0)) if words else []
         return Canonical(text=" ".join(words), words=tuple(words), starts=tuple(starts))

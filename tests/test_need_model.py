@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardrail import Guardrail, Registry, UserError
 from guardrail._resources import default_need_model_dir
@@ -204,3 +206,65 @@ def test_the_shipped_held_out_figures_reproduce(registry: Registry) -> None:
     assert report.held_out_size == recorded["lines"]
     assert abs(report.macro_f1 - recorded["macro_f1"]) < 1e-9
     assert report.macro_f1 >= 0.90
+
+
+def _reference_scores(model: NeedModel, words: list[str], codes: list[str]) -> np.ndarray:
+    """Logits and handoff score the slow way: every feature built, then the unknown ones
+    dropped (what training sees, `featurize`)."""
+    from guardrail.features import featurize
+
+    indices, values = featurize(words, model.config, codes)
+    rows = model._rows
+    positions = np.minimum(np.searchsorted(rows, indices), len(rows) - 1)
+    known = rows[positions] == indices
+    positions, values = positions[known], values[known]
+    logits = values @ model._weights[positions] + model._bias
+    assert model._handoff_weights is not None
+    handoff = float(values @ model._handoff_weights[positions]) + model._handoff_bias
+    return np.append(logits, handoff)
+
+
+def _fast_scores(model: NeedModel, words: list[str], codes: list[str]) -> np.ndarray:
+    positions, values = model._known.vector(words, codes)
+    logits = values @ model._weights[positions] + model._bias
+    assert model._handoff_weights is not None
+    handoff = float(values @ model._handoff_weights[positions]) + model._handoff_bias
+    return np.append(logits, handoff)
+
+
+_VOCAB = ["i", "was", "charged", "twice", "refund", "my", "password", "reset", "locked", "out",
+          "cancel", "account", "please", "human", "invoice", ".", "the", "zzqx", "r3fund", ""]
+
+
+@given(
+    words=st.lists(st.sampled_from(_VOCAB), max_size=500),
+    codes=st.lists(st.sampled_from(["risk.billing_dispute", "need.billing", "nope.code"]),
+                   max_size=3),
+)
+@settings(max_examples=300, deadline=None)
+def test_prediction_features_equal_the_training_features(
+    words: list[str], codes: list[str]
+) -> None:
+    """The prediction path (known buckets only, memoised) gives the numbers training's
+    `featurize` gives: repeats, the 400-word cut, clause breaks, rule codes and the empty case."""
+    model = NeedModel.default()
+    np.testing.assert_allclose(
+        _fast_scores(model, words, codes), _reference_scores(model, words, codes),
+        rtol=1e-5, atol=1e-6,
+    )
+
+
+def test_prediction_features_equal_training_features_on_real_messages(
+    registry: Registry,
+) -> None:
+    model = NeedModel.default()
+    lines = (ROOT / "evals" / "dev2" / "dev2.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [m["content"] for line in lines for m in json.loads(line)["messages"]]
+    assert len(texts) > 300
+    for text in texts:
+        words = list(registry.normaliser.canonical(text).words)
+        for codes in ([], ["risk.billing_dispute"]):
+            np.testing.assert_allclose(
+                _fast_scores(model, words, codes), _reference_scores(model, words, codes),
+                rtol=1e-5, atol=1e-6, err_msg=text,
+            )

@@ -41,24 +41,56 @@ def _brute_force(registry: Registry, text: str) -> set[str]:
     return {r.spec.id for r in registry.rules if r.regex.search(canonical.text)}
 
 
-def test_the_shortcut_finds_every_rule_a_full_scan_finds(registry: Registry) -> None:
-    """On every hand-written example message: a rule the detector skips cannot match at all."""
-    detector = RuleDetector(registry)
+class _EveryWord(RuleDetector):
+    """The reference: each rule's combined regex tried at every word, no index at all."""
+
+    def _candidates(self, canonical):  # type: ignore[no-untyped-def]
+        return {
+            number: [(offset, (rule.regex,)) for offset in canonical.starts]
+            for number, rule in enumerate(self._registry.rules)
+        }
+
+
+def _user_texts() -> list[str]:
     texts = []
-    sets = [ROOT / "evals" / "dev" / "dev.jsonl", ROOT / "evals" / "dev" / "holdout.jsonl",
-            ROOT / "evals" / "dev2" / "dev2.jsonl", ROOT / "evals" / "dev3" / "dev3.jsonl",
-            ROOT / "evals" / "dev4" / "dev4.jsonl"]
+    sets = [ROOT / "evals" / "dev" / "dev.jsonl", ROOT / "evals" / "dev2" / "dev2.jsonl",
+            ROOT / "evals" / "dev3" / "dev3.jsonl", ROOT / "evals" / "dev4" / "dev4.jsonl"]
     for path in sets:
         for line in path.read_text(encoding="utf-8").splitlines():
             texts.extend(m["content"] for m in json.loads(line)["messages"] if m["role"] == "user")
+    return texts
+
+
+def _view(findings: list) -> list[tuple[object, ...]]:  # type: ignore[type-arg]
+    return [(f.rule_id, f.code, f.span, f.evidence) for f in findings]
+
+
+def test_the_index_finds_exactly_what_every_word_scanning_finds(registry: Registry) -> None:
+    """On every hand-written example message the indexed detector (per-branch, tried only where a
+    branch can start) gives the same findings, spans and evidence as trying each rule's whole
+    regex at every word."""
+    indexed, reference = RuleDetector(registry), _EveryWord(registry)
+    texts = _user_texts()
     assert len(texts) > 2000
+    matched = 0
     for text in texts:
+        message = Message(role="user", content=text)
+        got = _view(indexed.scan(0, message).findings)
+        assert got == _view(reference.scan(0, message).findings), text
+        matched += bool(got)
+    assert matched > 1000  # the comparison is not between two empty lists
+
+
+def test_the_index_never_skips_a_rule_a_full_scan_finds(registry: Registry) -> None:
+    """Ignoring negation and questions: a rule whose regex matches anywhere is tried there."""
+    detector = RuleDetector(registry)
+    for text in _user_texts():
         canonical = registry.normaliser.canonical(text)
         candidates = detector._candidates(canonical)
         for number, rule in enumerate(registry.rules):
             if rule.regex.search(canonical.text):
-                starts = candidates.get(number) or []
-                hit = any(rule.regex.match(canonical.text, s) for s in starts)
+                tried = candidates.get(number) or []
+                hit = any(b.match(canonical.text, s) for s, branches in tried for b in branches)
                 assert hit, (rule.spec.id, text)
     # and the detector's own findings agree with a scan that ignores negation/questions
     sample = Message(role="user", content="I was charged twice and someone changed my email")

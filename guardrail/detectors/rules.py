@@ -12,7 +12,7 @@ from guardrail._prefix import leading_strings
 from guardrail.conversation import Message, Role
 from guardrail.reasons import Finding
 from guardrail.redact import redact
-from guardrail.registry import ENGINE_CODES, CompiledRule, Registry
+from guardrail.registry import ENGINE_CODES, CompiledRule, Registry, compile_rule_pattern
 from guardrail.text import Canonical
 
 __all__ = ["RuleDetector", "Scan", "rule_codes"]
@@ -39,43 +39,59 @@ def rule_codes(findings: list[Finding]) -> list[str]:
     """
     return [f.code for f in findings if f.kind != "failsafe"]
 
+# A rule is indexed branch by branch: each of its patterns is compiled on its own (same anchors)
+# and filed under the strings (up to `_KEY` characters) its matches can start with. At a word,
+# only the branches filed under that word's leading characters are tried, in the rule's order,
+# so the first one that matches is exactly what the rule's combined regex would match there.
+_KEY = 6
+_KEY_CACHE = 50_000
+
+# (rule number, its branches in order) for the rules a word's key can start.
+_Group = tuple[int, tuple[re.Pattern[str], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    branches: tuple[tuple[re.Pattern[str], ...], ...]  # per rule number
+    starts: dict[str, tuple[tuple[int, int], ...]]  # leading string -> (rule, branch) pairs
+    anywhere: tuple[tuple[int, int], ...]  # branches whose starts cannot be listed
+
+
 # One index per loaded registry (registries are immutable once loaded), however many
 # Guardrail instances share it.
-_INDEXES: weakref.WeakKeyDictionary[Registry, tuple[dict[str, list[int]], list[int]]] = (
-    weakref.WeakKeyDictionary()
-)
+_INDEXES: weakref.WeakKeyDictionary[Registry, _Index] = weakref.WeakKeyDictionary()
 _INDEX_LOCK = threading.Lock()
 
 
-# How many leading characters index a rule, and how many distinct keys are cached.
-_KEY = 5
-_KEY_CACHE = 50_000
-
-
-def _start_index(registry: Registry) -> tuple[dict[str, list[int]], list[int]]:
-    """Index rules by the strings (up to `_KEY` characters) their matches can start with (see
-    `_prefix`), so a message is tried against a rule only at the words that could begin a
-    match. A rule whose 5-character strings are too many to list is indexed by shorter ones,
-    and one with none at all is tried everywhere: the index only ever skips impossible starts."""
+def _start_index(registry: Registry) -> _Index:
+    """Index every rule branch by the strings its matches can start with (see `_prefix`). A
+    branch whose 6-character strings are too many to list is indexed by shorter ones, and one
+    with none at all is tried at every word: the index only ever skips impossible starts."""
     with _INDEX_LOCK:
         cached = _INDEXES.get(registry)
         if cached is not None:
             return cached
-        starts: dict[str, list[int]] = defaultdict(list)
-        anywhere: list[int] = []
-        for number, rule in enumerate(registry.rules):
-            strings = None
-            for length in range(_KEY, 0, -1):
-                strings = leading_strings(rule.regex, length)
-                if strings is not None:
-                    break
-            if strings is None:
-                anywhere.append(number)
-                continue
-            for string in strings:
-                starts[string].append(number)
-        _INDEXES[registry] = (dict(starts), anywhere)
-        return _INDEXES[registry]
+        branches = tuple(
+            tuple(compile_rule_pattern([pattern]) for pattern in rule.spec.patterns)
+            for rule in registry.rules
+        )
+        starts: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        anywhere: list[tuple[int, int]] = []
+        for number, compiled in enumerate(branches):
+            for branch, regex in enumerate(compiled):
+                strings = None
+                for length in range(_KEY, 0, -1):
+                    strings = leading_strings(regex, length)
+                    if strings is not None:
+                        break
+                if strings is None:
+                    anywhere.append((number, branch))
+                    continue
+                for string in strings:
+                    starts[string].append((number, branch))
+        index = _Index(branches, {k: tuple(v) for k, v in starts.items()}, tuple(anywhere))
+        _INDEXES[registry] = index
+        return index
 
 
 class RuleDetector:
@@ -100,8 +116,8 @@ class RuleDetector:
             for role in rule.spec.roles:
                 by_role[role].append(rule)
         self._by_role = dict(by_role)
-        self._starts, self._anywhere = _start_index(registry)
-        self._rules_at: dict[str, tuple[int, ...]] = {}
+        self._index = _start_index(registry)
+        self._rules_at: dict[str, tuple[_Group, ...]] = {}
         self._number = {id(rule): n for n, rule in enumerate(registry.rules)}
 
     def scan(self, index: int, message: Message) -> Scan:
@@ -151,54 +167,62 @@ class RuleDetector:
             )
         return Scan(findings, canonical)
 
-    def _candidates(self, canonical: Canonical) -> dict[int, list[int]]:
-        """Rule number -> offsets of the words where a match of that rule could start."""
+    def _candidates(
+        self, canonical: Canonical
+    ) -> dict[int, list[tuple[int, tuple[re.Pattern[str], ...]]]]:
+        """Rule number -> (offset, branches to try there) for each word where a match of that
+        rule could start, in text order."""
         text = canonical.text
-        found: dict[int, list[int]] = {}
+        found: dict[int, list[tuple[int, tuple[re.Pattern[str], ...]]]] = {}
         rules_at = self._rules_at
-        for offset, word in zip(canonical.starts, canonical.words, strict=True):
-            if word == ".":
-                continue
+        for offset in canonical.starts:
             key = text[offset : offset + _KEY]
-            numbers = rules_at.get(key)
-            if numbers is None:
-                numbers = self._rules_for(key)
-            for number in numbers:
+            groups = rules_at.get(key)
+            if groups is None:
+                groups = self._rules_for(key)
+            for number, branches in groups:
                 bucket = found.get(number)
                 if bucket is None:
-                    found[number] = [offset]
+                    found[number] = [(offset, branches)]
                 else:
-                    bucket.append(offset)
-        for number in self._anywhere:
-            found[number] = list(canonical.starts)
+                    bucket.append((offset, branches))
         return found
 
-    def _rules_for(self, key: str) -> tuple[int, ...]:
-        """The rules a match could start with at a word whose text begins with `key` (cached:
-        words repeat, within a message and across messages)."""
-        starts = self._starts
-        numbers: list[int] = []
-        seen: set[int] = set()
+    def _rules_for(self, key: str) -> tuple[_Group, ...]:
+        """The rule branches a match could start with at a word whose text begins with `key`,
+        grouped by rule, each group in the rule's own order (cached: words repeat, within a
+        message and across messages)."""
+        index = self._index
+        pairs: set[tuple[int, int]] = set(index.anywhere)
         for size in range(1, len(key) + 1):
-            for number in starts.get(key[:size], ()):
-                if number not in seen:
-                    seen.add(number)
-                    numbers.append(number)
-        result = tuple(numbers)
+            pairs.update(index.starts.get(key[:size], ()))
+        grouped: dict[int, list[int]] = defaultdict(list)
+        for number, branch in sorted(pairs):
+            grouped[number].append(branch)
+        result = tuple(
+            (number, tuple(index.branches[number][b] for b in branches))
+            for number, branches in grouped.items()
+        )
         if len(self._rules_at) >= _KEY_CACHE:
             self._rules_at.clear()  # bounded: hostile input cannot grow it without limit
         self._rules_at[key] = result
         return result
 
     def _first_match(
-        self, rule: CompiledRule, canonical: Canonical, offsets: list[int] | None
+        self,
+        rule: CompiledRule,
+        canonical: Canonical,
+        candidates: list[tuple[int, tuple[re.Pattern[str], ...]]] | None,
     ) -> re.Match[str] | None:
-        if not offsets:
+        if not candidates:
             return None
         text = canonical.text
-        for offset in offsets:
-            match = rule.regex.match(text, offset)
-            if match is None:
+        for offset, branches in candidates:
+            for regex in branches:
+                match = regex.match(text, offset)
+                if match is not None:
+                    break
+            else:
                 continue
             word = canonical.word_at(match.start())
             if rule.spec.negatable and self._negated(canonical.words, word):
