@@ -10,7 +10,7 @@ import pytest
 
 from guardrail import Message, Registry
 from guardrail._prefix import leading_strings
-from guardrail.detectors.rules import RuleDetector
+from guardrail.detectors.rules import _KEY, RuleDetector
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,11 +44,8 @@ def _brute_force(registry: Registry, text: str) -> set[str]:
 class _EveryWord(RuleDetector):
     """The reference: each rule's combined regex tried at every word, no index at all."""
 
-    def _candidates(self, canonical):  # type: ignore[no-untyped-def]
-        return {
-            number: [(offset, (rule.regex,)) for offset in canonical.starts]
-            for number, rule in enumerate(self._registry.rules)
-        }
+    def _rules_for(self, key: str) -> tuple[tuple[int, tuple[re.Pattern[str], ...]], ...]:
+        return tuple((number, (rule.regex,)) for number, rule in enumerate(self._registry.rules))
 
 
 def _user_texts() -> list[str]:
@@ -86,12 +83,15 @@ def test_the_index_never_skips_a_rule_a_full_scan_finds(registry: Registry) -> N
     detector = RuleDetector(registry)
     for text in _user_texts():
         canonical = registry.normaliser.canonical(text)
-        candidates = detector._candidates(canonical)
+        tried: dict[int, list[bool]] = {}
+        for start in canonical.starts:
+            for number, branches in detector._rules_for(canonical.text[start : start + _KEY]):
+                tried.setdefault(number, []).extend(
+                    b.match(canonical.text, start) is not None for b in branches
+                )
         for number, rule in enumerate(registry.rules):
             if rule.regex.search(canonical.text):
-                tried = candidates.get(number) or []
-                hit = any(b.match(canonical.text, s) for s, branches in tried for b in branches)
-                assert hit, (rule.spec.id, text)
+                assert any(tried.get(number, ())), (rule.spec.id, text)
     # and the detector's own findings agree with a scan that ignores negation/questions
     sample = Message(role="user", content="I was charged twice and someone changed my email")
     found = {f.rule_id for f in detector.scan(0, sample).findings}

@@ -111,14 +111,14 @@ class RuleDetector:
         self._questions = registry.question_markers
         self._hypotheticals = registry.hypothetical_markers
         self._max_chars = registry.settings.max_scan_chars
-        by_role: dict[Role, list[CompiledRule]] = defaultdict(list)
-        for rule in registry.rules:
+        by_role: dict[Role, set[int]] = defaultdict(set)
+        for number, rule in enumerate(registry.rules):
             for role in rule.spec.roles:
-                by_role[role].append(rule)
-        self._by_role = dict(by_role)
+                by_role[role].add(number)
+        self._by_role = {role: frozenset(numbers) for role, numbers in by_role.items()}
+        self._rules = registry.rules
         self._index = _start_index(registry)
         self._rules_at: dict[str, tuple[_Group, ...]] = {}
-        self._number = {id(rule): n for n, rule in enumerate(registry.rules)}
 
     def scan(self, index: int, message: Message) -> Scan:
         """Findings for message number `index`, and the canonical words they were read from."""
@@ -144,12 +144,10 @@ class RuleDetector:
         canonical = self._normaliser.canonical(content)
         if not canonical.text:
             return Scan(findings, canonical)
-        candidates = self._candidates(canonical)
-        for rule in rules:
-            match = self._first_match(rule, canonical, candidates.get(self._number[id(rule)]))
-            if match is None:
-                continue
-            spec = rule.spec
+        matches = self._matches(canonical, rules)
+        for number in sorted(matches):
+            spec = self._rules[number].spec
+            match = matches[number]
             findings.append(
                 Finding(
                     kind=spec.kind,
@@ -167,26 +165,54 @@ class RuleDetector:
             )
         return Scan(findings, canonical)
 
-    def _candidates(
-        self, canonical: Canonical
-    ) -> dict[int, list[tuple[int, tuple[re.Pattern[str], ...]]]]:
-        """Rule number -> (offset, branches to try there) for each word where a match of that
-        rule could start, in text order."""
+    def _matches(self, canonical: Canonical, allowed: frozenset[int]) -> dict[int, re.Match[str]]:
+        """Rule number -> its first match that is not negated, a how-to question or a
+        hypothetical, for the `allowed` rules (none for a rule whose ``unless`` holds).
+
+        One pass over the words: at each, only the branches filed under its leading characters
+        are tried, in the rule's order, so the first that matches is what the rule's combined
+        regex would match there; a rule is settled by its first kept match.
+        """
         text = canonical.text
-        found: dict[int, list[tuple[int, tuple[re.Pattern[str], ...]]]] = {}
         rules_at = self._rules_at
-        for offset in canonical.starts:
+        rules = self._rules
+        settled: set[int] = set()
+        found: dict[int, re.Match[str]] = {}
+        for word, offset in enumerate(canonical.starts):
             key = text[offset : offset + _KEY]
             groups = rules_at.get(key)
             if groups is None:
                 groups = self._rules_for(key)
             for number, branches in groups:
-                bucket = found.get(number)
-                if bucket is None:
-                    found[number] = [(offset, branches)]
+                if number in settled or number not in allowed:
+                    continue
+                for regex in branches:
+                    match = regex.match(text, offset)
+                    if match is not None:
+                        break
                 else:
-                    bucket.append((offset, branches))
+                    continue
+                rule = rules[number]
+                if self._suppressed(rule, canonical, word):
+                    continue
+                settled.add(number)
+                if rule.unless is None or not rule.unless.search(text):
+                    found[number] = match
         return found
+
+    def _suppressed(self, rule: CompiledRule, canonical: Canonical, word: int) -> bool:
+        """Is a match starting at word number `word` negated, a how-to question or a
+        hypothetical, as far as this rule cares?"""
+        spec = rule.spec
+        return (
+            (spec.negatable and self._negated(canonical.words, word))
+            or (spec.suppress_in_question and self._in_question(canonical, word))
+            or (
+                spec.kind == "risk"
+                and spec.suppress_if_hypothetical
+                and self._hypothetical(canonical, word)
+            )
+        )
 
     def _rules_for(self, key: str) -> tuple[_Group, ...]:
         """The rule branches a match could start with at a word whose text begins with `key`,
@@ -207,38 +233,6 @@ class RuleDetector:
             self._rules_at.clear()  # bounded: hostile input cannot grow it without limit
         self._rules_at[key] = result
         return result
-
-    def _first_match(
-        self,
-        rule: CompiledRule,
-        canonical: Canonical,
-        candidates: list[tuple[int, tuple[re.Pattern[str], ...]]] | None,
-    ) -> re.Match[str] | None:
-        if not candidates:
-            return None
-        text = canonical.text
-        for offset, branches in candidates:
-            for regex in branches:
-                match = regex.match(text, offset)
-                if match is not None:
-                    break
-            else:
-                continue
-            word = canonical.word_at(match.start())
-            if rule.spec.negatable and self._negated(canonical.words, word):
-                continue
-            if rule.spec.suppress_in_question and self._in_question(canonical, word):
-                continue
-            if (
-                rule.spec.kind == "risk"
-                and rule.spec.suppress_if_hypothetical
-                and self._hypothetical(canonical, word)
-            ):
-                continue
-            if rule.unless is not None and rule.unless.search(text):
-                return None
-            return match
-        return None
 
     def _negated(self, words: tuple[str, ...], start: int) -> bool:
         for j in range(start - 1, max(start - 1 - self._window, -1), -1):
