@@ -10,7 +10,7 @@ import pytest
 
 from guardrail import Message, Registry
 from guardrail._prefix import leading_strings
-from guardrail.detectors.rules import _KEY, RuleDetector
+from guardrail.detectors.rules import _KEY, RuleDetector, _Group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,8 +44,10 @@ def _brute_force(registry: Registry, text: str) -> set[str]:
 class _EveryWord(RuleDetector):
     """The reference: each rule's combined regex tried at every word, no index at all."""
 
-    def _rules_for(self, key: str) -> tuple[tuple[int, tuple[re.Pattern[str], ...]], ...]:
-        return tuple((number, (rule.regex,)) for number, rule in enumerate(self._registry.rules))
+    def _rules_for(self, key: str) -> tuple[_Group, ...]:
+        return tuple(
+            (number, ((rule.regex, ()),)) for number, rule in enumerate(self._registry.rules)
+        )
 
 
 def _user_texts() -> list[str]:
@@ -87,7 +89,7 @@ def test_the_index_never_skips_a_rule_a_full_scan_finds(registry: Registry) -> N
         for start in canonical.starts:
             for number, branches in detector._rules_for(canonical.text[start : start + _KEY]):
                 tried.setdefault(number, []).extend(
-                    b.match(canonical.text, start) is not None for b in branches
+                    b.match(canonical.text, start) is not None for b, _ in branches
                 )
         for number, rule in enumerate(registry.rules):
             if rule.regex.search(canonical.text):
@@ -97,3 +99,53 @@ def test_the_index_never_skips_a_rule_a_full_scan_finds(registry: Registry) -> N
     found = {f.rule_id for f in detector.scan(0, sample).findings}
     assert found <= _brute_force(registry, sample.content)
     assert {"dispute.duplicate_charge", "takeover.credentials_changed"} <= found
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("i was charged twice", ({"charged"}, {"twice"})),
+        ("(forgot|lost)(?: [a-z0-9]+){0,2} (password|pass code|log ?in)",
+         ({"forgot", "lost"}, {"password", "pass", "login", "log"})),
+        ("charges?", ({"charge", "charges"},)),
+        ("(a b|c d)", ({"a", "c"},)),
+        ("billing(?! (period|cycle))", ({"billing"},)),
+        ("x[a-z]+ y", ({"y"},)),
+        ("(?: [a-z]+)? locked", ({"locked"},)),
+        ("[a-z]+", ()),
+        ("(un)?lock", ({"lock", "unlock"},)),
+    ],
+)
+def test_required_words_of_small_patterns(
+    pattern: str, expected: tuple[set[str], ...]
+) -> None:
+    from guardrail._prefix import required_words
+    from guardrail.registry import compile_rule_pattern
+
+    assert required_words(compile_rule_pattern([pattern]).pattern) == tuple(
+        frozenset(words) for words in expected
+    )
+
+
+def test_every_branch_that_matches_has_the_words_it_is_said_to_need(registry: Registry) -> None:
+    """Soundness on real text: wherever a shipped rule branch matches a message, each word set
+    `required_words` gave for it shares a word with that message (so skipping is exact)."""
+    from guardrail._prefix import required_words
+    from guardrail.registry import compile_rule_pattern
+
+    branches = [
+        (regex, required_words(regex.pattern))
+        for rule in registry.rules
+        for p in [*rule.spec.patterns, *(rule.spec.unless or [])]
+        for regex in [compile_rule_pattern([p])]
+    ]
+    assert sum(bool(needs) for _, needs in branches) > 0.8 * len(branches)
+    hits = 0
+    for text in _user_texts():
+        canonical = registry.normaliser.canonical(text).text
+        present = set(canonical.split(" "))
+        for regex, needs in branches:
+            if needs and regex.search(canonical):
+                hits += 1
+                assert all(words & present for words in needs), (regex.pattern, text)
+    assert hits > 1000

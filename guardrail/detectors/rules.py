@@ -8,7 +8,7 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
-from guardrail._prefix import leading_strings
+from guardrail._prefix import leading_strings, required_words
 from guardrail.conversation import Message, Role
 from guardrail.reasons import Finding
 from guardrail.redact import redact
@@ -46,15 +46,19 @@ def rule_codes(findings: list[Finding]) -> list[str]:
 _KEY = 6
 _KEY_CACHE = 50_000
 
+# A branch: its regex and the word sets a match must draw on (see `_prefix.required_words`).
+_Branch = tuple[re.Pattern[str], tuple[frozenset[str], ...]]
 # (rule number, its branches in order) for the rules a word's key can start.
-_Group = tuple[int, tuple[re.Pattern[str], ...]]
+_Group = tuple[int, tuple[_Branch, ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    branches: tuple[tuple[re.Pattern[str], ...], ...]  # per rule number
+    branches: tuple[tuple[_Branch, ...], ...]  # per rule number
     starts: dict[str, tuple[tuple[int, int], ...]]  # leading string -> (rule, branch) pairs
     anywhere: tuple[tuple[int, int], ...]  # branches whose starts cannot be listed
+    # per rule, per unless pattern: the word sets it needs
+    unless: tuple[tuple[tuple[frozenset[str], ...], ...], ...]
 
 
 # One index per loaded registry (registries are immutable once loaded), however many
@@ -72,13 +76,16 @@ def _start_index(registry: Registry) -> _Index:
         if cached is not None:
             return cached
         branches = tuple(
-            tuple(compile_rule_pattern([pattern]) for pattern in rule.spec.patterns)
+            tuple(
+                (regex, required_words(regex.pattern))
+                for regex in (compile_rule_pattern([pattern]) for pattern in rule.spec.patterns)
+            )
             for rule in registry.rules
         )
         starts: dict[str, list[tuple[int, int]]] = defaultdict(list)
         anywhere: list[tuple[int, int]] = []
         for number, compiled in enumerate(branches):
-            for branch, regex in enumerate(compiled):
+            for branch, (regex, _) in enumerate(compiled):
                 strings = None
                 for length in range(_KEY, 0, -1):
                     strings = leading_strings(regex, length)
@@ -89,7 +96,13 @@ def _start_index(registry: Registry) -> _Index:
                     continue
                 for string in strings:
                     starts[string].append((number, branch))
-        index = _Index(branches, {k: tuple(v) for k, v in starts.items()}, tuple(anywhere))
+        unless = tuple(
+            tuple(required_words(compile_rule_pattern([p]).pattern) for p in rule.spec.unless or ())
+            for rule in registry.rules
+        )
+        index = _Index(
+            branches, {k: tuple(v) for k, v in starts.items()}, tuple(anywhere), unless
+        )
         _INDEXES[registry] = index
         return index
 
@@ -171,18 +184,24 @@ class RuleDetector:
 
         One pass over the words: at each, only the branches filed under its leading characters
         are tried, in the rule's order, so the first that matches is what the rule's combined
-        regex would match there; a rule is settled by its first kept match.
+        regex would match there; a rule is settled by its first kept match. A branch needing a
+        word the message does not have (see `_prefix.required_words`) is not tried at all.
         """
         text = canonical.text
         rules_at = self._rules_at
         rules = self._rules
+        present = frozenset(text.split(" "))
+        usable: dict[str, tuple[tuple[int, tuple[re.Pattern[str], ...]], ...]] = {}
         settled: set[int] = set()
         found: dict[int, re.Match[str]] = {}
         for word, offset in enumerate(canonical.starts):
             key = text[offset : offset + _KEY]
-            groups = rules_at.get(key)
+            groups = usable.get(key)
             if groups is None:
-                groups = self._rules_for(key)
+                indexed = rules_at.get(key)
+                if indexed is None:
+                    indexed = self._rules_for(key)
+                groups = usable[key] = _usable(indexed, present)
             for number, branches in groups:
                 if number in settled or number not in allowed:
                     continue
@@ -196,7 +215,9 @@ class RuleDetector:
                 if self._suppressed(rule, canonical, word):
                     continue
                 settled.add(number)
-                if rule.unless is None or not rule.unless.search(text):
+                if rule.unless is None or not (
+                    _may_match(self._index.unless[number], present) and rule.unless.search(text)
+                ):
                     found[number] = match
         return found
 
@@ -256,6 +277,32 @@ class RuleDetector:
             return False
         begin, _ = _sentence(canonical.words, start)
         return self._questions.match(" ".join(canonical.words[begin : start + 1])) is not None
+
+
+def _usable(
+    groups: tuple[_Group, ...], present: frozenset[str]
+) -> tuple[tuple[int, tuple[re.Pattern[str], ...]], ...]:
+    """`groups` without the branches that need a word not `present` in the message."""
+    out = []
+    for number, branches in groups:
+        kept = []
+        for regex, needs in branches:
+            for words in needs:
+                if words.isdisjoint(present):
+                    break
+            else:
+                kept.append(regex)
+        if kept:
+            out.append((number, tuple(kept)))
+    return tuple(out)
+
+
+def _may_match(patterns: tuple[tuple[frozenset[str], ...], ...], present: frozenset[str]) -> bool:
+    """Can any of `patterns` (each given by the word sets it needs) match a message with the
+    words `present`?"""
+    return any(
+        all(not words.isdisjoint(present) for words in needs) for needs in patterns
+    ) or not patterns
 
 
 def _sentence(words: tuple[str, ...], index: int) -> tuple[int, int]:
