@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 
 __all__ = ["Canonical", "Normaliser"]
 
@@ -147,6 +147,7 @@ class Normaliser:
         self._index = {k: frozenset(v) for k, v in index.items()}
         self._memo: dict[str, str] = {}
         self._tokens: dict[str, str] = {}  # raw token -> what it reads as (see `_token`)
+        self._chunks: dict[str, tuple[str, ...]] = {}  # text between spaces -> its tokens' reads
         # Words a run of spaced-out letters may be split back into.
         self._splittable = self._known | frozenset(short_words) | frozenset(self._slang)
 
@@ -244,6 +245,14 @@ class Normaliser:
             self._tokens[token] = result
         return result
 
+    def _chunk(self, chunk: str) -> tuple[str, ...]:
+        """What a run of text without spaces reads as, token by token (memoised, bounded)."""
+        memo = self._tokens
+        result = tuple(memo.get(t) or self._token(t) for t in _TOKEN.findall(chunk))
+        if len(self._chunks) < self._MEMO_LIMIT:
+            self._chunks[chunk] = result
+        return result
+
     def canonical(self, raw: str) -> Canonical:
         """Fold `raw` and split it into corrected words and ``.`` clause breaks."""
         text = self.fold(raw)
@@ -253,12 +262,19 @@ class Normaliser:
             text = _SPACED_LETTERS.sub(self._join_spaced, text)
         if _MAYBE_AMOUNT.search(text):
             text = _DECIMALS.sub("", _THOUSANDS.sub("", text))
-        tokens = _TOKEN.findall(text)
-        memo = self._tokens
-        read = [memo.get(token) or self._token(token) for token in tokens]
-        # A clause break opens nothing and is never doubled.
-        words = [
-            word for i, word in enumerate(read) if word != "." or (i and read[i - 1] != ".")
-        ]
-        starts = list(accumulate([len(w) + 1 for w in words[:-1]], initial=0)) if words else []
-        return Canonical(text=" ".join(words), words=tuple(words), starts=tuple(starts))
+        # Space-separated chunks ("happened.", "r3fund") repeat even more than tokens do: each
+        # is read once (tokens never span a space, so this equals reading the whole text).
+        memo = self._chunks
+        read = list(
+            chain.from_iterable(
+                [part if (part := memo.get(c)) is not None else self._chunk(c)
+                 for c in text.split(" ")]
+            )
+        )
+        joined = " ".join(read)
+        if joined.startswith(".") or ". ." in joined:
+            # A clause break opens nothing and is never doubled.
+            read = [w for i, w in enumerate(read) if w != "." or (i and read[i - 1] != ".")]
+            joined = " ".join(read)
+        starts = list(accumulate([len(w) + 1 for w in read[:-1]], initial=0)) if read else []
+        return Canonical(text=joined, words=tuple(read), starts=tuple(starts))
