@@ -10,7 +10,7 @@ import pytest
 
 from guardrail import Message, Registry
 from guardrail._prefix import leading_strings
-from guardrail.detectors.rules import _KEY, RuleDetector, _Group
+from guardrail.detectors.rules import _KEY, RuleDetector
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,15 +41,6 @@ def _brute_force(registry: Registry, text: str) -> set[str]:
     return {r.spec.id for r in registry.rules if r.regex.search(canonical.text)}
 
 
-class _EveryWord(RuleDetector):
-    """The reference: each rule's combined regex tried at every word, no index at all."""
-
-    def _rules_for(self, key: str) -> tuple[_Group, ...]:
-        return tuple(
-            (number, ((rule.regex, ()),)) for number, rule in enumerate(self._registry.rules)
-        )
-
-
 def _user_texts() -> list[str]:
     texts = []
     sets = [ROOT / "evals" / "dev" / "dev.jsonl", ROOT / "evals" / "dev2" / "dev2.jsonl",
@@ -64,20 +55,53 @@ def _view(findings: list) -> list[tuple[object, ...]]:  # type: ignore[type-arg]
     return [(f.rule_id, f.code, f.span, f.evidence) for f in findings]
 
 
-def test_the_index_finds_exactly_what_every_word_scanning_finds(registry: Registry) -> None:
-    """On every hand-written example message the indexed detector (per-branch, tried only where a
-    branch can start) gives the same findings, spans and evidence as trying each rule's whole
-    regex at every word."""
-    indexed, reference = RuleDetector(registry), _EveryWord(registry)
-    texts = _user_texts()
+def _plain_matches(
+    detector: RuleDetector, registry: Registry, text: str
+) -> tuple[list[tuple[str, tuple[int, int], str]], int]:
+    """The detector's definition, written plainly: each user rule's whole regex tried at every
+    word in order, the first match not negated / a question / hypothetical kept, then dropped
+    if the rule's unless pattern matches anywhere. Also counts the matches an unless dropped."""
+    canonical = registry.normaliser.canonical(text)
+    out, dropped = [], 0
+    for rule in registry.rules:
+        if "user" not in rule.spec.roles or not canonical.text:
+            continue
+        for word, start in enumerate(canonical.starts):
+            match = rule.regex.match(canonical.text, start)
+            if match is not None and not detector._suppressed(rule, canonical, word):
+                if rule.unless is not None and rule.unless.search(canonical.text):
+                    dropped += 1
+                else:
+                    out.append((rule.spec.id, match.span(), match.group()))
+                break
+    return out, dropped
+
+
+def test_the_detector_finds_exactly_what_its_plain_definition_finds(registry: Registry) -> None:
+    """On every hand-written example message (and unless cases) the indexed single pass gives
+    the same rules, spans and matched text as the plain definition above."""
+    detector = RuleDetector(registry)
+    texts = [*_user_texts(), *_UNLESS_CASES]
     assert len(texts) > 2000
-    matched = 0
+    matched = dropped = 0
     for text in texts:
-        message = Message(role="user", content=text)
-        got = _view(indexed.scan(0, message).findings)
-        assert got == _view(reference.scan(0, message).findings), text
-        matched += bool(got)
+        canonical = registry.normaliser.canonical(text)
+        got = detector._matches(canonical, detector._by_role["user"]) if canonical.text else {}
+        view = [(registry.rules[n].spec.id, m.span(), m.group()) for n, m in sorted(got.items())]
+        expected, unless = _plain_matches(detector, registry, text)
+        assert view == expected, text
+        matched += bool(view)
+        dropped += unless
     assert matched > 1000  # the comparison is not between two empty lists
+    assert dropped >= len(_UNLESS_CASES)  # and unless patterns were exercised
+
+
+_UNLESS_CASES = [
+    "there is a payment on my card I dont recognise, oh wait it was my daughter",
+    "I lost my card but I found it again under the sofa",
+    "how do I unlock a staff member's account that is locked",
+    "do I need to speak to someone to change my plan",
+]
 
 
 def test_the_index_never_skips_a_rule_a_full_scan_finds(registry: Registry) -> None:
@@ -89,11 +113,14 @@ def test_the_index_never_skips_a_rule_a_full_scan_finds(registry: Registry) -> N
         for start in canonical.starts:
             for number, branches in detector._rules_for(canonical.text[start : start + _KEY]):
                 tried.setdefault(number, []).extend(
-                    b.match(canonical.text, start) is not None for b, _ in branches
+                    b.match(canonical.text, start) is not None for _, b, _ in branches
                 )
         for number, rule in enumerate(registry.rules):
             if rule.regex.search(canonical.text):
                 assert any(tried.get(number, ())), (rule.spec.id, text)
+            if rule.unless is not None and rule.unless.search(canonical.text):
+                unless = number + len(registry.rules)
+                assert any(tried.get(unless, ())), (rule.spec.id, "unless", text)
     # and the detector's own findings agree with a scan that ignores negation/questions
     sample = Message(role="user", content="I was charged twice and someone changed my email")
     found = {f.rule_id for f in detector.scan(0, sample).findings}

@@ -43,22 +43,24 @@ def rule_codes(findings: list[Finding]) -> list[str]:
 # and filed under the strings (up to `_KEY` characters) its matches can start with. At a word,
 # only the branches filed under that word's leading characters are tried, in the rule's order,
 # so the first one that matches is exactly what the rule's combined regex would match there.
+# A rule's ``unless`` patterns are indexed the same way, as pseudo-rule number
+# ``rule number + number of rules``: one pass over the words serves both.
 _KEY = 6
 _KEY_CACHE = 50_000
 
-# A branch: its regex and the word sets a match must draw on (see `_prefix.required_words`).
-_Branch = tuple[re.Pattern[str], tuple[frozenset[str], ...]]
+# A branch: its number (unique in the index), its regex and the word sets a match must draw on
+# (see `_prefix.required_words`; empty when nothing is known).
+_Branch = tuple[int, re.Pattern[str], tuple[frozenset[str], ...]]
 # (rule number, its branches in order) for the rules a word's key can start.
 _Group = tuple[int, tuple[_Branch, ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    branches: tuple[tuple[_Branch, ...], ...]  # per rule number
+    branches: tuple[tuple[_Branch, ...], ...]  # per rule number, then per unless pseudo-rule
     starts: dict[str, tuple[tuple[int, int], ...]]  # leading string -> (rule, branch) pairs
     anywhere: tuple[tuple[int, int], ...]  # branches whose starts cannot be listed
-    # per rule, per unless pattern: the word sets it needs
-    unless: tuple[tuple[tuple[frozenset[str], ...], ...], ...]
+    count: int  # branches in all
 
 
 # One index per loaded registry (registries are immutable once loaded), however many
@@ -68,24 +70,30 @@ _INDEX_LOCK = threading.Lock()
 
 
 def _start_index(registry: Registry) -> _Index:
-    """Index every rule branch by the strings its matches can start with (see `_prefix`). A
-    branch whose 6-character strings are too many to list is indexed by shorter ones, and one
-    with none at all is tried at every word: the index only ever skips impossible starts."""
+    """Index every rule and unless branch by the strings its matches can start with (see
+    `_prefix`). A branch whose 6-character strings are too many to list is indexed by shorter
+    ones, and one with none at all is tried at every word: the index only ever skips
+    impossible starts."""
     with _INDEX_LOCK:
         cached = _INDEXES.get(registry)
         if cached is not None:
             return cached
-        branches = tuple(
-            tuple(
-                (regex, required_words(regex.pattern))
-                for regex in (compile_rule_pattern([pattern]) for pattern in rule.spec.patterns)
-            )
-            for rule in registry.rules
-        )
+        pattern_lists = [rule.spec.patterns for rule in registry.rules] + [
+            rule.spec.unless or [] for rule in registry.rules
+        ]
+        branches: list[tuple[_Branch, ...]] = []
+        count = 0
+        for patterns in pattern_lists:
+            compiled = []
+            for pattern in patterns:
+                regex = compile_rule_pattern([pattern])
+                compiled.append((count, regex, required_words(regex.pattern)))
+                count += 1
+            branches.append(tuple(compiled))
         starts: dict[str, list[tuple[int, int]]] = defaultdict(list)
         anywhere: list[tuple[int, int]] = []
-        for number, compiled in enumerate(branches):
-            for branch, (regex, _) in enumerate(compiled):
+        for number, group in enumerate(branches):
+            for branch, (_, regex, _) in enumerate(group):
                 strings = None
                 for length in range(_KEY, 0, -1):
                     strings = leading_strings(regex, length)
@@ -96,12 +104,8 @@ def _start_index(registry: Registry) -> _Index:
                     continue
                 for string in strings:
                     starts[string].append((number, branch))
-        unless = tuple(
-            tuple(required_words(compile_rule_pattern([p]).pattern) for p in rule.spec.unless or ())
-            for rule in registry.rules
-        )
         index = _Index(
-            branches, {k: tuple(v) for k, v in starts.items()}, tuple(anywhere), unless
+            tuple(branches), {k: tuple(v) for k, v in starts.items()}, tuple(anywhere), count
         )
         _INDEXES[registry] = index
         return index
@@ -128,7 +132,11 @@ class RuleDetector:
         for number, rule in enumerate(registry.rules):
             for role in rule.spec.roles:
                 by_role[role].add(number)
-        self._by_role = {role: frozenset(numbers) for role, numbers in by_role.items()}
+        # Each role's rules, and their unless pseudo-rules (see `_start_index`).
+        self._by_role = {
+            role: frozenset(numbers) | {n + len(registry.rules) for n in numbers}
+            for role, numbers in by_role.items()
+        }
         self._rules = registry.rules
         self._index = _start_index(registry)
         self._rules_at: dict[str, tuple[_Group, ...]] = {}
@@ -184,42 +192,47 @@ class RuleDetector:
 
         One pass over the words: at each, only the branches filed under its leading characters
         are tried, in the rule's order, so the first that matches is what the rule's combined
-        regex would match there; a rule is settled by its first kept match. A branch needing a
-        word the message does not have (see `_prefix.required_words`) is not tried at all.
+        regex would match there; a rule is settled by its first kept match, an unless
+        pseudo-rule by its first match. A branch needing a word the message does not have (see
+        `_prefix.required_words`) is not tried at all.
         """
         text = canonical.text
         rules_at = self._rules_at
         rules = self._rules
+        first_unless = len(rules)
         present = frozenset(text.split(" "))
-        usable: dict[str, tuple[tuple[int, tuple[re.Pattern[str], ...]], ...]] = {}
+        possible: list[bool | None] = [None] * self._index.count  # per branch, for this text
         settled: set[int] = set()
         found: dict[int, re.Match[str]] = {}
         for word, offset in enumerate(canonical.starts):
             key = text[offset : offset + _KEY]
-            groups = usable.get(key)
+            groups = rules_at.get(key)
             if groups is None:
-                indexed = rules_at.get(key)
-                if indexed is None:
-                    indexed = self._rules_for(key)
-                groups = usable[key] = _usable(indexed, present)
+                groups = self._rules_for(key)
             for number, branches in groups:
                 if number in settled or number not in allowed:
                     continue
-                for regex in branches:
+                for branch, regex, needs in branches:
+                    if needs:
+                        ok = possible[branch]
+                        if ok is None:
+                            ok = possible[branch] = _has_words(needs, present)
+                        if not ok:
+                            continue
                     match = regex.match(text, offset)
                     if match is not None:
                         break
                 else:
                     continue
-                rule = rules[number]
-                if self._suppressed(rule, canonical, word):
+                if number < first_unless and self._suppressed(rules[number], canonical, word):
                     continue
                 settled.add(number)
-                if rule.unless is None or not (
-                    _may_match(self._index.unless[number], present) and rule.unless.search(text)
-                ):
+                if number < first_unless:
                     found[number] = match
-        return found
+        return {
+            number: match for number, match in found.items()
+            if number + first_unless not in settled
+        }
 
     def _suppressed(self, rule: CompiledRule, canonical: Canonical, word: int) -> bool:
         """Is a match starting at word number `word` negated, a how-to question or a
@@ -279,30 +292,9 @@ class RuleDetector:
         return self._questions.match(" ".join(canonical.words[begin : start + 1])) is not None
 
 
-def _usable(
-    groups: tuple[_Group, ...], present: frozenset[str]
-) -> tuple[tuple[int, tuple[re.Pattern[str], ...]], ...]:
-    """`groups` without the branches that need a word not `present` in the message."""
-    out = []
-    for number, branches in groups:
-        kept = []
-        for regex, needs in branches:
-            for words in needs:
-                if words.isdisjoint(present):
-                    break
-            else:
-                kept.append(regex)
-        if kept:
-            out.append((number, tuple(kept)))
-    return tuple(out)
-
-
-def _may_match(patterns: tuple[tuple[frozenset[str], ...], ...], present: frozenset[str]) -> bool:
-    """Can any of `patterns` (each given by the word sets it needs) match a message with the
-    words `present`?"""
-    return any(
-        all(not words.isdisjoint(present) for words in needs) for needs in patterns
-    ) or not patterns
+def _has_words(needs: tuple[frozenset[str], ...], present: frozenset[str]) -> bool:
+    """Does the text (its words `present`) have a word from each set a branch `needs`?"""
+    return all(not words.isdisjoint(present) for words in needs)
 
 
 def _sentence(words: tuple[str, ...], index: int) -> tuple[int, int]:
