@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 # The stdlib's own regex parser: private, but stable across 3.11+ and the only exact source of
 # what a compiled pattern can match. Loaded by name because typeshed does not describe it.
 C: Any = importlib.import_module("re._constants")
 _parser: Any = importlib.import_module("re._parser")
 
-__all__ = ["leading_strings", "required_words"]
+__all__ = ["leading_strings", "leading_strings_of", "parse", "required_words", "required_words_of"]
 
 _LIMIT = 600
 
@@ -27,7 +27,10 @@ class _Unknown(Exception):
     pass
 
 
-def _cap(strings: set[str]) -> set[str]:
+_T = TypeVar("_T")
+
+
+def _cap(strings: set[_T]) -> set[_T]:
     if len(strings) > _LIMIT:
         raise _Unknown
     return strings
@@ -97,14 +100,34 @@ def _item(item: Any, room: int) -> set[str]:
     raise _Unknown
 
 
+def parse(pattern: str, flags: int = 0) -> list[Any]:
+    """The parsed items of `pattern` (what the functions below read). Parsing is most of their
+    cost, so a caller reading one pattern several ways parses it once.
+
+    Raises:
+        re.error: the pattern does not parse.
+    """
+    try:
+        return list(_parser.parse(pattern, flags))
+    except RecursionError:
+        raise re.error("pattern nested too deeply") from None
+
+
 def leading_strings(regex: re.Pattern[str], length: int = 3) -> frozenset[str] | None:
     """The strings of up to `length` characters that a match of `regex` can start with.
 
     A string shorter than `length` means a match can end after it. None when unknown.
     """
     try:
-        parsed = _parser.parse(regex.pattern, regex.flags)
-        return frozenset(_seq(list(parsed), length))
+        return leading_strings_of(parse(regex.pattern, regex.flags), length)
+    except re.error:
+        return None
+
+
+def leading_strings_of(items: list[Any], length: int) -> frozenset[str] | None:
+    """`leading_strings` of a parsed pattern."""
+    try:
+        return frozenset(_seq(items, length))
     except (_Unknown, RecursionError):
         return None
 
@@ -113,52 +136,88 @@ def _is_space(item: Any) -> bool:
     return bool(item[0] is C.LITERAL and item[1] == ord(" "))
 
 
-def _ends_word(rest: list[Any]) -> bool:
-    """Does whatever follows (`rest` of the sequence, then the pattern's end) begin with a space
-    or nothing? Nothing is a word end: patterns are anchored with ``(?![a-z0-9])``."""
-    try:
-        return _seq(rest, 1) <= {" ", ""}
-    except (_Unknown, RecursionError):
-        return False
+# (text, closed): text up to and including the first space (closed), or all of a match that
+# has no space (open).
+_Word = tuple[str, bool]
+_LONGEST = 40  # an open text longer than this is not a word we can name
 
 
-def _run_words(items: list[Any], start: int, stop: int) -> frozenset[str] | None:
-    """The words a match of ``items[start:stop]`` must begin with, when that run starts at a
-    word start: each alternative's first word, complete because a space or the run's end (at a
-    word end) closes it. None when the run cannot be spelled out or can match nothing."""
-    try:
-        strings = _seq(items[start:stop], _WORD_ROOM)
-    except (_Unknown, RecursionError):
-        return None
-    closed = _ends_word(items[stop:])
-    words = set()
-    for string in strings:
-        if len(string) >= _WORD_ROOM:
-            return None  # cut short: not the whole run
-        word, space, _ = string.partition(" ")
-        if not word or not (space or closed):
-            return None
-        words.add(word)
-    return frozenset(words)
+def _join(head: _Word, tail: _Word) -> _Word:
+    text = head[0] + tail[0]
+    cut = text.find(" ")
+    if cut >= 0:
+        return text[: cut + 1], True
+    if len(text) > _LONGEST:
+        raise _Unknown
+    return text, False
 
 
-_WORD_ROOM = 64
+def _first_seq(items: list[Any]) -> set[_Word]:
+    out: set[_Word] = {("", False)}
+    for item in items:
+        if all(closed for _, closed in out):
+            break
+        parts = _first_item(item)
+        out = _cap({w if w[1] else _join(w, p) for w in out for p in parts})
+    return out
+
+
+def _first_item(item: Any) -> set[_Word]:
+    op, value = item
+    if op is C.LITERAL:
+        return {_join(("", False), (chr(value), False))}
+    if op is C.IN:
+        return {_join(("", False), (c, False)) for c in _class(value)}
+    if op is C.BRANCH:
+        spelled: set[_Word] = set()
+        for branch in value[1]:
+            spelled |= _first_seq(branch)
+        return _cap(spelled)
+    if op is C.SUBPATTERN:
+        return _first_seq(value[3])
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        low, high, sub = value
+        result: set[_Word] = set()
+        current: set[_Word] = {("", False)}
+        count = 0
+        while True:
+            if count >= low:
+                result |= current
+            if count == high or all(closed for _, closed in current):
+                break
+            grown = _cap({w if w[1] else _join(w, p) for w in current for p in _first_seq(sub)})
+            if grown == current:
+                break
+            current = grown
+            count += 1
+        return _cap(result | {w for w in current if w[1]})
+    if op in (C.ASSERT, C.ASSERT_NOT, C.AT):
+        return {("", False)}
+    raise _Unknown
+
+
 _ZERO_WIDTH = (C.ASSERT, C.ASSERT_NOT, C.AT)
 
 
 def required_words(pattern: str, flags: int = 0, most: int = 2) -> tuple[frozenset[str], ...]:
+    """`required_words_of` the parsed `pattern` (empty when it does not parse)."""
+    try:
+        return required_words_of(parse(pattern, flags), most)
+    except re.error:
+        return ()
+
+
+def required_words_of(items: list[Any], most: int = 2) -> tuple[frozenset[str], ...]:
     """Sets of whole words a match of `pattern` must contain: for each set, at least one of its
     words appears in the matched text as a complete word (text of words joined by single spaces,
     the pattern anchored so a match starts and ends at word boundaries).
 
-    Read from the runs of the pattern that follow its start or a literal space; at most `most`
-    sets, those with the longest shortest word (the most telling). Empty when none is known,
-    which only means nothing can be skipped.
+    At the pattern's start and after each literal space of its top level a word begins; the
+    words that can stand there are spelled out up to the next space (or the match's end, a word
+    end too). At most `most` sets, those with the longest shortest word (the most telling).
+    Empty when none is known, which only means nothing can be skipped.
     """
-    try:
-        items = list(_parser.parse(pattern, flags))
-    except (re.error, RecursionError):
-        return ()
+    items = list(items)
     while True:  # "(?<!..)(?:body)(?!..)": read the body (the anchors are zero width)
         while items and items[0][0] in _ZERO_WIDTH:
             items.pop(0)
@@ -172,15 +231,14 @@ def required_words(pattern: str, flags: int = 0, most: int = 2) -> tuple[frozens
         items = inner
     found: list[frozenset[str]] = []
     for start in range(len(items)):
-        if start and not _is_space(items[start - 1]):
+        if (start and not _is_space(items[start - 1])) or _is_space(items[start]):
             continue
-        if _is_space(items[start]):
+        try:
+            spelled = _first_seq(items[start:])
+        except (_Unknown, RecursionError):
             continue
-        stop = next((k for k in range(start + 1, len(items)) if _is_space(items[k])), len(items))
-        words = _run_words(items, start, stop)
-        if words is None and stop > start + 1:
-            words = _run_words(items, start, start + 1)
-        if words:
+        words = frozenset(text.rstrip(" ") for text, _ in spelled)
+        if words and "" not in words:
             found.append(words)
     found.sort(key=lambda words: (-min(map(len, words)), len(words)))
     return tuple(found[:most])

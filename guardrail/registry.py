@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from guardrail._prefix import leading_strings_of, parse, required_words_of
 from guardrail._resources import default_registry_dir
 from guardrail.conversation import Context, Signals
 from guardrail.errors import RegistryError, RegistryIssue
@@ -35,7 +36,9 @@ from guardrail.schema import (
 )
 from guardrail.text import Normaliser, pattern_vocabulary
 
-__all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "ENGINE_CODES", "CompiledRule", "Registry"]
+__all__ = [
+    "DERIVED_CONTEXT", "DERIVED_SIGNALS", "ENGINE_CODES", "Branch", "CompiledRule", "Registry",
+]
 
 # Reason codes the engine itself emits (not from a rule); criteria may refer to them.
 ENGINE_CODES: dict[str, str] = {
@@ -77,18 +80,42 @@ _GAP = "(?: [a-z0-9]+){0,3} "
 # A repeat whose body can itself repeat without bound may backtrack exponentially; bounded
 # outer repeats up to this many are fine ("(?: [a-z]+){0,3}", the word gaps rules use).
 _SAFE_OUTER_REPEAT = 20
-_sre: Any = importlib.import_module("re._parser")
 _sre_c: Any = importlib.import_module("re._constants")
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
+# A branch is filed under the strings of up to this many characters its matches can start with.
+BRANCH_KEY = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """One pattern of a rule, compiled on its own (anchored like the rule), with what lets a
+    detector skip it: the strings its matches can start with (None: unknown, try it anywhere)
+    and the word sets a match must draw on (see `_prefix.required_words`)."""
+
+    regex: re.Pattern[str]
+    starts: frozenset[str] | None
+    needs: tuple[frozenset[str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule with its patterns compiled into one regular expression."""
+    """A rule with each of its patterns (and ``unless`` patterns) compiled."""
 
     spec: RuleSpec
-    regex: re.Pattern[str]
-    unless: re.Pattern[str] | None = None
+    branches: tuple[Branch, ...]
+    unless_branches: tuple[Branch, ...] = ()
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The rule's patterns as one regular expression (what the branches add up to)."""
+        return compile_rule_pattern(self.spec.patterns)
+
+    @property
+    def unless(self) -> re.Pattern[str] | None:
+        """The ``unless`` patterns as one regular expression, or None."""
+        return compile_rule_pattern(self.spec.unless) if self.spec.unless else None
 
 
 # A gap of words in a pattern never steps over a negator, so "my account isn't locked" does not
@@ -315,23 +342,44 @@ def _check_rule(
         out.add(file, f"{where}.risk", "a risk rule must set its risk tier")
     if rule.kind == "need" and rule.need_state is None:
         out.add(file, f"{where}.need_state", "a need rule must name its need-state")
+    compiled: dict[str, list[Branch]] = {"patterns": [], "unless": []}
     ok = True
     for field in ("patterns", "unless"):
         for j, pattern in enumerate(getattr(rule, field)):
-            if _nested_quantifier(pattern):
+            try:
+                branch = _branch(pattern)
+            except re.error as exc:
+                out.add(file, f"{where}.{field}[{j}]", f"bad regular expression: {exc}")
+                ok = False
+                continue
+            if branch is None:
                 out.add(file, f"{where}.{field}[{j}]",
                         "nested quantifier (catastrophic backtracking)")
                 ok = False
                 continue
-            try:
-                re.compile(_expand(pattern))
-            except re.error as exc:
-                out.add(file, f"{where}.{field}[{j}]", f"bad regular expression: {exc}")
-                ok = False
+            compiled[field].append(branch)
     if not ok:
         return None
-    unless = compile_rule_pattern(rule.unless) if rule.unless else None
-    return CompiledRule(rule, compile_rule_pattern(rule.patterns), unless)
+    return CompiledRule(rule, tuple(compiled["patterns"]), tuple(compiled["unless"]))
+
+
+def _branch(pattern: str) -> Branch | None:
+    """`pattern` compiled as a rule branch, parsed once for the checks and the skip data; None
+    when it repeats a repeat (catastrophic backtracking).
+
+    Raises:
+        re.error: the pattern does not compile.
+    """
+    items = parse(_expand(pattern))
+    if _nested_quantifier(items):
+        return None
+    regex = compile_rule_pattern([pattern])
+    starts = None
+    for length in range(BRANCH_KEY, 0, -1):
+        starts = leading_strings_of(items, length)
+        if starts is not None:
+            break
+    return Branch(regex, starts, required_words_of(items))
 
 
 def _check_tool_policy(
@@ -480,16 +528,11 @@ def _check_segment(
                 "plan, region, locale and channel must not change permissions")
 
 
-def _nested_quantifier(pattern: str) -> bool:
-    """Whether `pattern` repeats (without a small bound) something that repeats without bound.
-
-    Read from the parsed pattern, so inner groups cannot hide it: ``(a+)+``, ``((a)+)+`` and
-    ``(?:(?:a)+)+`` all count. A pattern that does not parse is left to ``re.compile``.
+def _nested_quantifier(parsed: list[Any]) -> bool:
+    """Whether a parsed pattern repeats (without a small bound) something that repeats without
+    bound. Read from the parse tree, so inner groups cannot hide it: ``(a+)+``, ``((a)+)+`` and
+    ``(?:(?:a)+)+`` all count.
     """
-    try:
-        parsed = _sre.parse(_expand(pattern))
-    except (re.error, RecursionError):
-        return False
     repeats = {getattr(_sre_c, name) for name in _REPEATS if hasattr(_sre_c, name)}
     unbounded = _sre_c.MAXREPEAT
 
@@ -513,4 +556,4 @@ def _nested_quantifier(pattern: str) -> bool:
                 return True
         return False
 
-    return walk(list(parsed), False)
+    return walk(parsed, False)

@@ -8,11 +8,10 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
-from guardrail._prefix import leading_strings, required_words
 from guardrail.conversation import Message, Role
 from guardrail.reasons import Finding
 from guardrail.redact import redact
-from guardrail.registry import ENGINE_CODES, CompiledRule, Registry, compile_rule_pattern
+from guardrail.registry import BRANCH_KEY, ENGINE_CODES, CompiledRule, Registry
 from guardrail.text import Canonical
 
 __all__ = ["RuleDetector", "Scan", "rule_codes"]
@@ -45,7 +44,7 @@ def rule_codes(findings: list[Finding]) -> list[str]:
 # so the first one that matches is exactly what the rule's combined regex would match there.
 # A rule's ``unless`` patterns are indexed the same way, as pseudo-rule number
 # ``rule number + number of rules``: one pass over the words serves both.
-_KEY = 6
+_KEY = BRANCH_KEY
 _KEY_CACHE = 50_000
 
 # A branch: its number (unique in the index), its regex and the word sets a match must draw on
@@ -78,32 +77,21 @@ def _start_index(registry: Registry) -> _Index:
         cached = _INDEXES.get(registry)
         if cached is not None:
             return cached
-        pattern_lists = [rule.spec.patterns for rule in registry.rules] + [
-            rule.spec.unless or [] for rule in registry.rules
-        ]
         branches: list[tuple[_Branch, ...]] = []
-        count = 0
-        for patterns in pattern_lists:
-            compiled = []
-            for pattern in patterns:
-                regex = compile_rule_pattern([pattern])
-                compiled.append((count, regex, required_words(regex.pattern)))
-                count += 1
-            branches.append(tuple(compiled))
         starts: dict[str, list[tuple[int, int]]] = defaultdict(list)
         anywhere: list[tuple[int, int]] = []
-        for number, group in enumerate(branches):
-            for branch, (_, regex, _) in enumerate(group):
-                strings = None
-                for length in range(_KEY, 0, -1):
-                    strings = leading_strings(regex, length)
-                    if strings is not None:
-                        break
-                if strings is None:
-                    anywhere.append((number, branch))
-                    continue
-                for string in strings:
-                    starts[string].append((number, branch))
+        count = 0
+        lists = [r.branches for r in registry.rules] + [r.unless_branches for r in registry.rules]
+        for number, group in enumerate(lists):
+            numbered = []
+            for position, branch in enumerate(group):
+                numbered.append((count, branch.regex, branch.needs))
+                count += 1
+                if branch.starts is None:
+                    anywhere.append((number, position))
+                for string in branch.starts or ():
+                    starts[string].append((number, position))
+            branches.append(tuple(numbered))
         index = _Index(
             tuple(branches), {k: tuple(v) for k, v in starts.items()}, tuple(anywhere), count
         )
