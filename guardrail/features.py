@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -103,6 +105,13 @@ def featurize(
     return indices, values
 
 
+# A word's known features: row positions, their weights, and the weight of all its features.
+_Entry = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]
+_POSITIONS = operator.itemgetter(0)
+_WEIGHTS = operator.itemgetter(1)
+_TOTAL = operator.itemgetter(2)
+
+
 class KnownFeatures:
     """`featurize` restricted to the buckets a trained model has weights for: what prediction
     needs, computed without building the features the model would throw away.
@@ -120,10 +129,10 @@ class KnownFeatures:
         self._config = config
         # bucket -> row position, for the buckets the model knows
         self._position = {int(bucket): i for i, bucket in enumerate(rows.tolist())}
-        self._words: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]] = {}
+        self._words: dict[str, _Entry] = {}
         self._pairs: dict[tuple[str, str], int] = {}
 
-    def _word(self, word: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]:
+    def _word(self, word: str) -> _Entry:
         features = _word_features(word, self._config, _WORD_MEMO.setdefault(self._config, {}))
         known = [(self._position[i], weight) for i, weight in features if i in self._position]
         total = sum(weight for _, weight in features)
@@ -152,41 +161,49 @@ class KnownFeatures:
         positions: list[npt.NDArray[np.int64]] = []
         weights: list[npt.NDArray[np.float64]] = []
         total = 0.0
-        memo = self._words
-        for word, count in Counter(kept).items():
-            entry = memo.get(word) or self._word(word)
-            total += count * entry[2]
-            if len(entry[0]):
-                positions.append(entry[0])
-                weights.append(entry[1] * count if count > 1 else entry[1])
-        extra: list[int] = []
-        extra_weights: list[float] = []
+        if kept:
+            counted = Counter(kept)
+            got = list(map(self._words.get, counted))
+            entries: list[_Entry] = (
+                [e or self._word(w) for w, e in zip(counted, got, strict=True)]
+                if None in got else cast(list[_Entry], got)
+            )
+            counts = np.fromiter(counted.values(), dtype=np.float64, count=len(entries))
+            total += float(np.fromiter(map(_TOTAL, entries), np.float64, len(entries)) @ counts)
+            parts = list(map(_POSITIONS, entries))
+            lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            positions.append(np.concatenate(parts))
+            repeated = np.repeat(counts, lengths)
+            weights.append(np.concatenate(list(map(_WEIGHTS, entries))) * repeated)
         if config.word_ngrams >= 2 and len(kept) > 1:
-            pairs = self._pairs
-            for pair, count in Counter(itertools.pairwise(kept)).items():
-                position = pairs.get(pair)
-                if position is None:
-                    position = self._pair(pair)
-                total += count
-                if position >= 0:
-                    extra.append(position)
-                    extra_weights.append(float(count))
+            pairs = Counter(itertools.pairwise(kept))
+            found = list(map(self._pairs.get, pairs))
+            if None in found:
+                found = [
+                    p if p is not None else self._pair(k)
+                    for k, p in zip(pairs, found, strict=True)
+                ]
+            pair_counts = np.fromiter(pairs.values(), dtype=np.float64, count=len(found))
+            total += float(pair_counts.sum())
+            at = np.array(found, dtype=np.int64)
+            known = at >= 0
+            positions.append(at[known])
+            weights.append(pair_counts[known])
+        extra: list[int] = []
         if config.rule_features:
             for code in rule_codes:
                 total += 2.0
                 position = self._position.get(_bucket(f"r:{code}", config.buckets), -1)
                 if position >= 0:
                     extra.append(position)
-                    extra_weights.append(2.0)
+        extra_weight = 2.0
         if total == 0.0:  # nothing at all: `featurize`'s "<empty>" feature
-            total = 1.0
+            total, extra_weight = 1.0, 1.0
             position = self._position.get(_bucket("w:<empty>", config.buckets), -1)
-            if position >= 0:
-                extra.append(position)
-                extra_weights.append(1.0)
+            extra = [position] if position >= 0 else []
         if extra:
             positions.append(np.array(extra, dtype=np.int64))
-            weights.append(np.array(extra_weights, dtype=np.float64))
+            weights.append(np.full(len(extra), extra_weight))
         if not positions:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         unique, inverse = np.unique(np.concatenate(positions), return_inverse=True)

@@ -42,6 +42,23 @@ _CONFUSABLES = str.maketrans(
         "’": "", "'": "", "`": "", "´": "", "ʼ": "",
     }
 )
+# The same rewrites as regular expressions over character classes: one C-level pass each that
+# calls back only where there is something to change (str.translate with a dict looks up every
+# character of non-ASCII text one by one).
+_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]+")
+_CONFUSABLE_MAP = {chr(k): v for k, v in _CONFUSABLES.items()}
+_CONFUSABLE_RE = re.compile("[" + "".join(re.escape(c) for c in _CONFUSABLE_MAP) + "]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _confusable(match: re.Match[str]) -> str:
+    return _CONFUSABLE_MAP[match.group()] or ""
+
+
+def _without_marks(match: re.Match[str]) -> str:
+    return "".join(ch for ch in match.group() if not unicodedata.combining(ch))
+
+
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[@$!](?=[a-z])")
@@ -156,11 +173,12 @@ class Normaliser:
         """Unicode-fold `raw`: NFKC, no invisible/control characters, casefolded, ASCII letters."""
         # Control characters are dropped, not turned into spaces: "ch\x00arged" renders as
         # "charged" to a reader, so it must read as "charged" to the rules too.
-        text = _CONTROL.sub("", raw.translate(_INVISIBLE))
-        text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
+        if raw.isascii():  # NFKC leaves ASCII alone, casefold is lower, nothing is invisible
+            return _CONFUSABLE_RE.sub(_confusable, _CONTROL.sub("", raw).lower())
+        text = _CONTROL.sub("", _INVISIBLE_RE.sub("", raw))
+        text = _CONFUSABLE_RE.sub(_confusable, unicodedata.normalize("NFKC", text).casefold())
         if not text.isascii():
-            decomposed = unicodedata.normalize("NFKD", text)
-            text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+            text = _NON_ASCII_RUN.sub(_without_marks, unicodedata.normalize("NFKD", text))
         return text
 
     def correct(self, word: str) -> str:

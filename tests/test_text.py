@@ -247,3 +247,24 @@ def test_canonical_equals_its_plain_definition_on_real_text(registry: Registry) 
     for raw in texts:
         got = normaliser.canonical(raw)
         assert (got.text, got.words) == _reference_canonical(normaliser, raw), raw
+
+
+def _reference_fold(raw: str) -> str:
+    """`Normaliser.fold` as first written: str.translate tables, every character looked up."""
+    from guardrail import text as t
+
+    folded = t._CONTROL.sub("", raw.translate(t._INVISIBLE))
+    folded = unicodedata.normalize("NFKC", folded).casefold().translate(t._CONFUSABLES)
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return folded
+
+
+@given(st.text(max_size=80) | st.text(
+    alphabet=st.sampled_from(list("aeiou AEIOU'`\u2019\u00e9\u0301\u0441\u0430\u200b\u00ad"
+                                  "\x00\x7f\x85\ufb01\uff32\u03c1\u0131\u212a\u00df")),
+    max_size=60))
+@settings(max_examples=600, deadline=None)
+def test_fold_equals_its_plain_definition(raw: str) -> None:
+    assert Normaliser.fold(raw) == _reference_fold(raw)
