@@ -105,8 +105,12 @@ def featurize(
     return indices, values
 
 
-# A word's known features: row positions, their weights, and the weight of all its features.
-_Entry = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]
+# A word's known features: row positions, their weights, the weight of all its features, and
+# the (position, weight) pairs again as Python numbers (for short texts, see `vector`).
+_Entry = tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.float64], float, tuple[tuple[int, float], ...]
+]
+_FEW_WORDS = 48  # up to this many words a text's features are summed in a dict, not numpy
 _POSITIONS = operator.itemgetter(0)
 _WEIGHTS = operator.itemgetter(1)
 _TOTAL = operator.itemgetter(2)
@@ -140,6 +144,7 @@ class KnownFeatures:
             np.array([p for p, _ in known], dtype=np.int64),
             np.array([w for _, w in known], dtype=np.float64),
             total,
+            tuple(known),
         )
         if len(self._words) < self._MEMO_LIMIT:
             self._words[word] = entry
@@ -158,6 +163,8 @@ class KnownFeatures:
         model's known buckets."""
         config = self._config
         kept = [w for w in words if w != "."][: config.max_words]
+        if len(kept) <= _FEW_WORDS:
+            return self._few(kept, rule_codes)
         positions: list[npt.NDArray[np.int64]] = []
         weights: list[npt.NDArray[np.float64]] = []
         total = 0.0
@@ -208,4 +215,42 @@ class KnownFeatures:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         unique, inverse = np.unique(np.concatenate(positions), return_inverse=True)
         summed = np.bincount(inverse, weights=np.concatenate(weights))
+        return unique, np.sqrt(summed) / math.sqrt(total)
+
+    def _few(
+        self, kept: list[str], rule_codes: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """`vector` for a short text, summed in a dict: for a few words a handful of numpy calls
+        cost more than the arithmetic. The same numbers as the numpy path."""
+        config = self._config
+        counts: dict[int, float] = {}
+        total = 0.0
+        words = self._words
+        for word in kept:
+            entry = words.get(word) or self._word(word)
+            total += entry[2]
+            for position, weight in entry[3]:
+                counts[position] = counts.get(position, 0.0) + weight
+        if config.word_ngrams >= 2:
+            pairs = self._pairs
+            for pair in itertools.pairwise(kept):
+                at = pairs.get(pair)
+                if at is None:
+                    at = self._pair(pair)
+                total += 1.0
+                if at >= 0:
+                    counts[at] = counts.get(at, 0.0) + 1.0
+        if config.rule_features:
+            for code in rule_codes:
+                total += 2.0
+                position = self._position.get(_bucket(f"r:{code}", config.buckets), -1)
+                if position >= 0:
+                    counts[position] = counts.get(position, 0.0) + 2.0
+        if total == 0.0:  # nothing at all: `featurize`'s "<empty>" feature
+            total = 1.0
+            position = self._position.get(_bucket("w:<empty>", config.buckets), -1)
+            if position >= 0:
+                counts[position] = 1.0
+        unique = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        summed = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         return unique, np.sqrt(summed) / math.sqrt(total)

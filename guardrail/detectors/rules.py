@@ -128,6 +128,7 @@ class RuleDetector:
         self._rules = registry.rules
         self._index = _start_index(registry)
         self._rules_at: dict[str, tuple[_Group, ...]] = {}
+        self._hypothetical_memo: dict[str, bool] = {}
 
     def scan(self, index: int, message: Message) -> Scan:
         """Findings for message number `index`, and the canonical words they were read from."""
@@ -270,7 +271,15 @@ class RuleDetector:
         if self._hypotheticals is None:
             return False
         begin, end = _sentence(canonical.words, start)
-        return self._hypotheticals.search(" ".join(canonical.words[begin:end])) is not None
+        sentence = " ".join(canonical.words[begin:end])
+        known = self._hypothetical_memo.get(sentence)
+        if known is None:
+            # Several rules often ask about the same sentence: the answer is memoised (bounded).
+            known = self._hypotheticals.search(sentence) is not None
+            if len(self._hypothetical_memo) >= _KEY_CACHE:
+                self._hypothetical_memo.clear()
+            self._hypothetical_memo[sentence] = known
+        return known
 
     def _in_question(self, canonical: Canonical, start: int) -> bool:
         """Does the clause up to word `start` open with a how-to framing ("how do I ...")?"""
@@ -282,7 +291,10 @@ class RuleDetector:
 
 def _has_words(needs: tuple[frozenset[str], ...], present: frozenset[str]) -> bool:
     """Does the text (its words `present`) have a word from each set a branch `needs`?"""
-    return all(not words.isdisjoint(present) for words in needs)
+    for words in needs:  # noqa: SIM110 (a loop: all() over a generator costs 3x on this hot path)
+        if words.isdisjoint(present):
+            return False
+    return True
 
 
 def _sentence(words: tuple[str, ...], index: int) -> tuple[int, int]:
