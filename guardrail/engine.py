@@ -687,7 +687,8 @@ class Guardrail:
                 continue
             last = max(f.index for f in support)
             later = [f for f in state.findings.values() if f.index > last]
-            if later and exit_holds(self.registry.segment_by_id[seg_id], facts(later)):
+            segment = self.registry.segment_by_id[seg_id]
+            if later and exit_holds(self.registry, segment, facts(later)):
                 for finding in support:
                     state.findings.pop(finding.rule_id, None)
                 retired = True

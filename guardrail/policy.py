@@ -7,10 +7,10 @@ required if any active segment's hard escalation holds. Nothing here can loosen 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import ClassVar
 
 from guardrail.conversation import Context, Signals
@@ -107,7 +107,8 @@ class _State:
 
 
 def _criterion(c: Criterion, where: str, state: _State) -> list[ReasonCode] | None:
-    """The reasons `c` holds, or None when it does not."""
+    """The reasons a single condition `c` holds, or None when it does not (`all_of` and
+    `any_of` are combined by `_compile`)."""
     facts = state.facts
     if c.rule is not None:
         finding = facts.by_ref.get(c.rule)
@@ -146,47 +147,95 @@ def _criterion(c: Criterion, where: str, state: _State) -> list[ReasonCode] | No
             return None
         return [ReasonCode(code="risk.tier", rule_id=where, source="engine",
                            explanation=f"Risk is at least {c.risk_at_least}")]
-    if c.all_of is not None:
-        return _every(c.all_of, f"{where}.all_of", state)
-    if c.any_of is not None:
-        return _first(c.any_of, f"{where}.any_of", state)
     if c.always:
         return [ReasonCode(code="policy.always", rule_id=where, source="registry",
                            explanation="The segment's policy always applies")]
     return None
 
 
-def _first(criteria: Sequence[Criterion], where: str, state: _State) -> list[ReasonCode] | None:
-    """The reasons of the first condition that holds, or None when none does."""
-    for j, c in enumerate(criteria):
-        got = _criterion(c, f"{where}[{j}]", state)
-        if got is not None:
-            return got
-    return None
+# A condition compiled once per registry: state -> its reasons, or None when it does not hold.
+_Check = Callable[[_State], "list[ReasonCode] | None"]
 
 
-def _every(criteria: Sequence[Criterion], where: str, state: _State) -> list[ReasonCode] | None:
-    """The reasons of every condition when all hold, or None."""
-    reasons: list[ReasonCode] = []
-    for j, c in enumerate(criteria):
-        got = _criterion(c, f"{where}[{j}]", state)
-        if got is None:
-            return None
-        reasons.extend(got)
-    return reasons
+def _compile(c: Criterion, where: str) -> _Check:
+    """`c` as a function of the state, its reason paths (`where`) worked out once."""
+    if c.all_of is not None:
+        return _all_of([_compile(x, f"{where}.all_of[{j}]") for j, x in enumerate(c.all_of)])
+    if c.any_of is not None:
+        return _any_of([_compile(x, f"{where}.any_of[{j}]") for j, x in enumerate(c.any_of)])
+    if c.rule is not None:  # most conditions: a rule has matched
+        ref = c.rule
+
+        def rule(state: _State) -> list[ReasonCode] | None:
+            finding = state.facts.by_ref.get(ref)
+            return None if finding is None else [finding.reason()]
+
+        return rule
+    return partial(_criterion, c, where)
 
 
-def _holds(criteria: Criteria, where: str, state: _State) -> list[ReasonCode] | None:
-    """Entry or exit criteria: every `all` condition and, if any are listed, one `any`."""
-    reasons = _every(criteria.all, f"{where}.all", state)
-    if reasons is None:
+def _all_of(parts: Sequence[_Check]) -> _Check:
+    """The reasons of every part when all hold, or None."""
+
+    def check(state: _State) -> list[ReasonCode] | None:
+        reasons: list[ReasonCode] = []
+        for part in parts:
+            got = part(state)
+            if got is None:
+                return None
+            reasons.extend(got)
+        return reasons
+
+    return check
+
+
+def _any_of(parts: Sequence[_Check]) -> _Check:
+    """The reasons of the first part that holds, or None when none does."""
+
+    def check(state: _State) -> list[ReasonCode] | None:
+        for part in parts:
+            got = part(state)
+            if got is not None:
+                return got
         return None
-    if criteria.any:
-        alternative = _first(criteria.any, f"{where}.any", state)
-        if alternative is None:
-            return None
-        reasons.extend(alternative)
-    return reasons
+
+    return check
+
+
+def _first(
+    registry: Registry, criteria: Sequence[Criterion], where: str
+) -> _Check:
+    """The first of `criteria` that holds (compiled once per registry: the registry and its
+    criteria are immutable, and the memo, keyed by the id of a list the registry holds, dies
+    with it)."""
+    key = id(criteria)
+    check = registry.criteria_memo.get(key)
+    if check is None:
+        check = _any_of([_compile(c, f"{where}[{j}]") for j, c in enumerate(criteria)])
+        registry.criteria_memo[key] = check
+    return check
+
+
+def _holds(registry: Registry, criteria: Criteria, where: str) -> _Check:
+    """Entry or exit criteria: every `all` condition and, if any are listed, one `any`."""
+    key = id(criteria)
+    check = registry.criteria_memo.get(key)
+    if check is None:
+        every = _all_of([_compile(c, f"{where}.all[{j}]") for j, c in enumerate(criteria.all)])
+        one = _any_of([_compile(c, f"{where}.any[{j}]") for j, c in enumerate(criteria.any)])
+
+        def both(state: _State) -> list[ReasonCode] | None:
+            reasons = every(state)
+            if reasons is None or not criteria.any:
+                return reasons
+            alternative = one(state)
+            if alternative is None:
+                return None
+            reasons.extend(alternative)
+            return reasons
+
+        check = registry.criteria_memo[key] = both
+    return check
 
 
 def assign_segments(registry: Registry, facts: Facts) -> dict[str, list[ReasonCode]]:
@@ -196,18 +245,18 @@ def assign_segments(registry: Registry, facts: Facts) -> dict[str, list[ReasonCo
         (RISK_ORDER[f.risk] for f in facts.findings if f.risk is not None), default=0
     )
     for seg in registry.segments:
-        reasons = _holds(seg.entry, f"{seg.id}.entry", state)
+        reasons = _holds(registry, seg.entry, f"{seg.id}.entry")(state)
         if reasons is not None:
             state.active[seg.id] = _dedupe(reasons)
             state.risk = max(state.risk, RISK_ORDER[seg.risk])
     return state.active
 
 
-def exit_holds(seg: SegmentSpec, facts: Facts) -> bool:
+def exit_holds(registry: Registry, seg: SegmentSpec, facts: Facts) -> bool:
     """True when `seg`'s exit criteria hold on `facts` (an exit with no conditions never holds)."""
     if not seg.exit.any and not seg.exit.all:
         return False
-    return _holds(seg.exit, f"{seg.id}.exit", _State(facts)) is not None
+    return _holds(registry, seg.exit, f"{seg.id}.exit")(_State(facts)) is not None
 
 
 def _dedupe(reasons: Iterable[ReasonCode]) -> list[ReasonCode]:
@@ -278,11 +327,36 @@ class _Tools:
             self.reasons[name] = []
         self.reasons[name].append(_policy_reason(verdict, source, explanation))
 
-    def verdicts(self) -> list[ToolVerdict]:
-        return [
-            ToolVerdict(tool=name, verdict=self.verdict[name], reasons=self.reasons[name])
-            for name in self._registry.tools
-        ]
+
+
+_VERDICT_MEMO_LIMIT = 4096
+
+
+def _tool_verdicts(
+    registry: Registry, risk: int, segments: Sequence[SegmentSpec]
+) -> tuple[tuple[str, str, tuple[ReasonCode, ...]], ...]:
+    """Each catalogue tool's verdict and reasons under the baseline, the risk tier's policies
+    and the active segments' (most restrictive wins). They depend on nothing else, and the
+    same few combinations recur turn after turn: memoised per registry (bounded)."""
+    key = (risk, tuple(seg.id for seg in segments))
+    memo = registry.verdict_memo
+    cached = memo.get(key)
+    if cached is not None:
+        return cached
+    tools = _Tools(registry)
+    tools.apply(registry.settings.baseline_tools, "baseline", "The baseline policy")
+    for tier, policy in registry.settings.risk_tools.items():
+        if RISK_ORDER[tier] <= risk:
+            tools.apply(policy, f"risk.{tier}", f"Risk tier {tier}")
+    for seg in segments:
+        tools.apply(seg.tools, f"segment:{seg.id}", f"The {seg.id} segment")
+    result = tuple(
+        (name, tools.verdict[name], tuple(tools.reasons[name])) for name in registry.tools
+    )
+    if len(memo) >= _VERDICT_MEMO_LIMIT:
+        memo.clear()
+    memo[key] = result
+    return result
 
 
 def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCode]]) -> Decision:
@@ -296,13 +370,10 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
     )
     risk_tier: RiskTier = _tier(risk)
 
-    tools = _Tools(registry)
-    tools.apply(settings.baseline_tools, "baseline", "The baseline policy")
-    for tier, policy in settings.risk_tools.items():
-        if RISK_ORDER[tier] <= risk:
-            tools.apply(policy, f"risk.{tier}", f"Risk tier {tier}")
-    for seg in segments:
-        tools.apply(seg.tools, f"segment:{seg.id}", f"The {seg.id} segment")
+    verdicts = [
+        ToolVerdict(tool=name, verdict=verdict, reasons=list(reasons))
+        for name, verdict, reasons in _tool_verdicts(registry, risk, segments)
+    ]
 
     scope = list(settings.retrieval_scopes)
     directives: list[str] = []
@@ -315,7 +386,6 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
     if handoff.offered and not handoff.required and "offer_human" not in directives:
         directives.append("offer_human")
 
-    verdicts = tools.verdicts()
     reason_codes = _dedupe(
         [r for reasons in active.values() for r in reasons]
         + handoff_reasons
@@ -358,13 +428,13 @@ def _handoff(
     required: list[tuple[SegmentSpec, list[ReasonCode]]] = []
     offered = False
     for seg in segments:
-        hard = _first(seg.escalation.hard, f"{seg.id}.escalation.hard", state)
+        hard = _first(registry, seg.escalation.hard, f"{seg.id}.escalation.hard")(state)
         if hard is not None:
             # The handoff's reasons are what put the segment there, plus any trigger beyond
             # "always" (e.g. the failed-attempts signal).
             trigger = [r for r in hard if r.code != "policy.always"]
             required.append((seg, [*active[seg.id], *trigger]))
-        elif _first(seg.escalation.soft, f"{seg.id}.escalation.soft", state) is not None:
+        elif _first(registry, seg.escalation.soft, f"{seg.id}.escalation.soft")(state) is not None:
             offered = True
     priority = max((s.routing.priority for s in segments), key=PRIORITY_ORDER.__getitem__,
                    default="normal")

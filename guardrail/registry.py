@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from guardrail._prefix import leading_strings_of, parse, required_words_of
 from guardrail._resources import default_registry_dir
 from guardrail.conversation import Context, Signals
 from guardrail.errors import RegistryError, RegistryIssue
-from guardrail.reasons import RISK_ORDER
+from guardrail.reasons import RISK_ORDER, ReasonCode
 from guardrail.schema import (
     Criteria,
     Criterion,
@@ -84,6 +84,7 @@ _sre_c: Any = importlib.import_module("re._constants")
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
+_MEMOS = ("policy_memo", "criteria_memo", "verdict_memo")
 # A branch is filed under the strings of up to this many characters its matches can start with.
 BRANCH_KEY = 6
 
@@ -194,6 +195,12 @@ class Registry:
         # policy id -> its effect on each tool (see policy._effects); only this registry's
         # own, immutable policies are ever keys, so the ids stay valid for its lifetime.
         self.policy_memo: dict[int, tuple[tuple[str, str], ...]] = {}
+        # Segment criteria compiled to functions (see `policy._holds`), by id of the criteria.
+        self.criteria_memo: dict[int, Callable[[Any], Any]] = {}
+        # Tool verdicts by (risk, active segment ids) (see `policy._tool_verdicts`).
+        self.verdict_memo: dict[
+            tuple[int, tuple[str, ...]], tuple[tuple[str, str, tuple[ReasonCode, ...]], ...]
+        ] = {}
         self.negators = frozenset(settings.negators)
         self.clause_breaks = frozenset(settings.clause_breaks)
         self.question_markers = _any_of(settings.question_markers)
@@ -208,6 +215,14 @@ class Registry:
             settings.typo.slang,
             settings.typo.short_words,
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for eval worker processes) without the memos: they are keyed by the ids of
+        this process's objects, and hold compiled functions."""
+        state = dict(self.__dict__)
+        for memo in _MEMOS:
+            state[memo] = {}
+        return state
 
     # -- loading -------------------------------------------------------------------------------
 

@@ -357,3 +357,23 @@ def test_json_schema_is_serialisable_and_describes_segments() -> None:
     assert segment.get("additionalProperties") is False  # extra="forbid" reaches editors too
     for field in ("id", "tier", "entry", "exit", "tools", "escalation", "owner", "last_reviewed"):
         assert field in segment["properties"], field
+
+
+def test_a_pickled_registry_leaves_its_id_keyed_memos_behind() -> None:
+    """Eval workers get the registry pickled: its memos are keyed by this process's object ids
+    and hold compiled functions, so they must not travel (stale ids could match new objects)."""
+    import pickle
+
+    from guardrail import Guardrail
+
+    registry = Registry.default()
+    guard = Guardrail(registry, need_model=None)
+    before = guard.check({"messages": [{"role": "user", "content": "I was charged twice"}]})
+    assert registry.policy_memo
+    assert registry.criteria_memo
+    assert registry.verdict_memo
+    clone = pickle.loads(pickle.dumps(registry))
+    assert (clone.policy_memo, clone.criteria_memo, clone.verdict_memo) == ({}, {}, {})
+    after = Guardrail(clone, need_model=None).check(
+        {"messages": [{"role": "user", "content": "I was charged twice"}]})
+    assert after == before
