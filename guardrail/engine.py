@@ -295,14 +295,14 @@ class Guardrail:
                         needed = [f for f in found if f.kind != "need"] + [
                             f for f in readings[0].findings if f.kind == "need"
                         ]
-                    model_findings, prediction = self._predict(
+                    model_findings, prediction, read = self._predict(
                         index, message, canonical, found, readings
                     )
                     found.extend(model_findings)
                     new.extend(model_findings)
                     self._update_need(state, [*needed, *model_findings], prediction)
                     if readings:
-                        self._add_reading_needs(state, readings)
+                        self._add_reading_needs(state, readings, read)
             if messages:
                 state.first = _fingerprint(messages[0])
                 state.last = _fingerprint(messages[-1])
@@ -461,23 +461,32 @@ class Guardrail:
         canonical: Canonical | None,
         found: list[Finding],
         readings: Sequence[Scan] = (),
-    ) -> tuple[list[Finding], NeedPrediction | None]:
+    ) -> tuple[list[Finding], NeedPrediction | None, list[NeedPrediction]]:
         """Run the learned model on a new user message; it may only add findings.
 
         Its handoff score counts only where the rules saw no risk and no request for a person
         in the same message: the model fills the rules' gaps, it does not second-guess them.
-        `readings` are the message read without its injected instructions, when it has some.
+        `readings` are the message read without its injected instructions, when it has some;
+        the model's reading of each (those with words) is returned too.
         """
         if self._need_model is None:
-            return [], None
+            return [], None, []
         try:
             if canonical is None:
                 text = message.content[: self.registry.settings.max_scan_chars]
                 canonical = self.registry.normaliser.canonical(text)
             codes = rule_codes(found)
             prediction = self._need_model.predict_message(message.content, canonical.words, codes)
-            if readings:
-                prediction = self._stricter_with(prediction, list(readings))
+            read = [
+                self._need_model.predict_message(
+                    reading.canonical.text if reading.canonical else "", reading.words,
+                    rule_codes(reading.findings),
+                )
+                for reading in readings
+                if [w for w in reading.words if w != "."]
+            ]
+            if read:
+                prediction = _stricter(prediction, read)
         except Exception as exc:  # a model failure restricts; it never loosens or crashes
             code = getattr(exc, "code", None)
             if not (isinstance(exc, GuardrailError) and code in ENGINE_CODES):
@@ -491,7 +500,7 @@ class Guardrail:
                     explanation=f"{ENGINE_CODES[code]} ({type(exc).__name__})",
                     index=index,
                 )
-            ], None
+            ], None, []
         findings = []
         threshold = self.registry.settings.model.handoff_threshold
         ruled = any(f.kind in ("risk", "human") for f in found)
@@ -511,7 +520,7 @@ class Guardrail:
                     index=index,
                 )
             )
-        return findings, prediction
+        return findings, prediction, read
 
     def _readings_without_injection(
         self, index: int, found: list[Finding], canonical: Canonical | None, depth: int = 0
@@ -560,33 +569,13 @@ class Guardrail:
             readings = [*deeper, *readings[1:]] if deeper else readings
         return readings
 
-    def _stricter_with(self, prediction: NeedPrediction, readings: list[Scan]) -> NeedPrediction:
-        """The model's reading of the request without its injection: the highest handoff score
-        of all readings, and the need of the first (what the customer actually asks)."""
-        if self._need_model is None:
-            return prediction
-        handoff = prediction.handoff
-        first: NeedPrediction | None = None
-        for reading in readings:
-            if not [w for w in reading.words if w != "."]:
-                continue
-            stripped = self._need_model.predict_message(
-                reading.canonical.text if reading.canonical else "", reading.words,
-                rule_codes(reading.findings),
-            )
-            first = first or stripped
-            if stripped.handoff is not None:
-                handoff = stripped.handoff if handoff is None else max(handoff, stripped.handoff)
-        if first is None:
-            return NeedPrediction(prediction.probabilities, handoff, prediction.risk,
-                                  prediction.source)
-        return NeedPrediction(first.probabilities, handoff, first.risk or prediction.risk,
-                              first.source)
-
-    def _add_reading_needs(self, state: _ConversationState, readings: list[Scan]) -> None:
+    def _add_reading_needs(
+        self, state: _ConversationState, readings: list[Scan], read: list[NeedPrediction]
+    ) -> None:
         """Keep the need each reading of an injected message would have in force beside the
         conversation's need (`other_needs` only ever adds restrictions): a risk phrase inside
-        the injection may set the need, and the request's own need must still count."""
+        the injection may set the need, and the request's own need must still count. `read`
+        holds the model's reading of each."""
         needs = set(state.other_needs)
         for reading in readings:
             scores: dict[str, float] = {}
@@ -596,12 +585,7 @@ class Guardrail:
                     scores[need] = scores.get(need, 0.0) + finding.weight
             if scores:
                 needs.add(_strongest(scores)[0])
-            if self._need_model is not None and [w for w in reading.words if w != "."]:
-                prediction = self._need_model.predict_message(
-                    reading.canonical.text if reading.canonical else "", reading.words,
-                    rule_codes(reading.findings),
-                )
-                needs.add(prediction.need_state)  # confident or not: this only restricts
+        needs.update(p.need_state for p in read)  # confident or not: this only restricts
         # The default need counts here too: its segment restricts what a need-less request
         # may use, and an injection must not lift that by giving the message a need.
         state.other_needs = frozenset(n for n in needs if n != state.need_state)
@@ -775,6 +759,16 @@ def _injection_spans(found: list[Finding], text: str) -> list[tuple[int, int]]:
             at, sep = min(stops)
             spans.append((f.span[0], at if sep == " ." else at + len(sep) - 1))
     return spans
+
+
+def _stricter(prediction: NeedPrediction, read: list[NeedPrediction]) -> NeedPrediction:
+    """The model's reading of a request without its injection: the highest handoff score of the
+    whole message and all readings, and the need of the first (what the customer asks)."""
+    first = read[0]
+    handoff = max(
+        (p.handoff for p in (prediction, *read) if p.handoff is not None), default=None
+    )
+    return NeedPrediction(first.probabilities, handoff, first.risk or prediction.risk, first.source)
 
 
 def _strongest(scores: Mapping[str, float]) -> tuple[str, float]:

@@ -196,21 +196,10 @@ class KnownFeatures:
             known = at >= 0
             positions.append(at[known])
             weights.append(pair_counts[known])
-        extra: list[int] = []
-        if config.rule_features:
-            for code in rule_codes:
-                total += 2.0
-                position = self._position.get(_bucket(f"r:{code}", config.buckets), -1)
-                if position >= 0:
-                    extra.append(position)
-        extra_weight = 2.0
-        if total == 0.0:  # nothing at all: `featurize`'s "<empty>" feature
-            total, extra_weight = 1.0, 1.0
-            position = self._position.get(_bucket("w:<empty>", config.buckets), -1)
-            extra = [position] if position >= 0 else []
+        extra, total = self._extra(rule_codes, total)
         if extra:
-            positions.append(np.array(extra, dtype=np.int64))
-            weights.append(np.full(len(extra), extra_weight))
+            positions.append(np.array([p for p, _ in extra], dtype=np.int64))
+            weights.append(np.array([w for _, w in extra], dtype=np.float64))
         if not positions:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         unique, inverse = np.unique(np.concatenate(positions), return_inverse=True)
@@ -240,17 +229,29 @@ class KnownFeatures:
                 total += 1.0
                 if at >= 0:
                     counts[at] = counts.get(at, 0.0) + 1.0
+        extra, total = self._extra(rule_codes, total)
+        for position, weight in extra:
+            counts[position] = counts.get(position, 0.0) + weight
+        unique = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        summed = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        return unique, np.sqrt(summed) / math.sqrt(total)
+
+    def _extra(
+        self, rule_codes: Sequence[str], total: float
+    ) -> tuple[list[tuple[int, float]], float]:
+        """The known rule-code features (weight 2 each) and, when the text gave no feature at
+        all, `featurize`'s "<empty>" one; and the summed weight with them."""
+        config = self._config
+        extra: list[tuple[int, float]] = []
         if config.rule_features:
             for code in rule_codes:
                 total += 2.0
                 position = self._position.get(_bucket(f"r:{code}", config.buckets), -1)
                 if position >= 0:
-                    counts[position] = counts.get(position, 0.0) + 2.0
-        if total == 0.0:  # nothing at all: `featurize`'s "<empty>" feature
+                    extra.append((position, 2.0))
+        if total == 0.0:  # nothing at all
             total = 1.0
             position = self._position.get(_bucket("w:<empty>", config.buckets), -1)
             if position >= 0:
-                counts[position] = 1.0
-        unique = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        summed = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        return unique, np.sqrt(summed) / math.sqrt(total)
+                extra.append((position, 1.0))
+        return extra, total
