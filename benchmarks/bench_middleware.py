@@ -62,12 +62,12 @@ from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from guardrail import Conversation, Guardrail
-from guardrail.adapters._retriever import ScopedRetriever
 from guardrail.adapters.langchain import GuardrailMiddleware
+from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.decision import Decision
-from guardrail.demo.scripted import ScriptedChatModel, Tape
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.registry import Registry
+from guardrail.testing.scripted import ScriptedChatModel, Tape
 
 CUSTOMER = "cus_1"
 CONTEXT = {"customer_id": CUSTOMER}

@@ -4,6 +4,7 @@
 and retrieval, forces human handoff when it must, and gives a reason code for every effect.
 """
 
+from guardrail._version import __version__
 from guardrail.audit import AuditLog
 from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
@@ -16,13 +17,11 @@ from guardrail.errors import (
     ToolDenied,
     UserError,
 )
-from guardrail.handoff import HandoffSummary
-from guardrail.llm import LLMError, LLMNeedClassifier, LLMVerdict
-from guardrail.need_model import NeedModel, NeedPrediction
+from guardrail.handoff.summary import HandoffSummary
+from guardrail.need.llm import LLMError, LLMNeedClassifier, LLMVerdict
+from guardrail.need.model import NeedModel, NeedPrediction
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AuditLog",

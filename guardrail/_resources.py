@@ -31,4 +31,4 @@ def default_prompts_dir() -> Path:
 
 def default_need_model_dir() -> Path:
     """The folder of the shipped need-state model (inside the package)."""
-    return Path(str(resources.files("guardrail") / "models" / "need_default"))
+    return Path(str(resources.files("guardrail") / "_data" / "models" / "need_default"))

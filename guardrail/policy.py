@@ -17,7 +17,7 @@ from guardrail.conversation import Context, Signals
 from guardrail.decision import PRIORITY_ORDER, Decision, Handoff, SegmentAssignment, ToolVerdict
 from guardrail.reasons import RISK_ORDER, Finding, ReasonCode, RiskTier
 from guardrail.registry import Registry
-from guardrail.schema import Criteria, Criterion, SegmentSpec, ToolPolicy
+from guardrail.registry.schema import Criteria, Criterion, SegmentSpec, ToolPolicy
 
 __all__ = ["Facts", "assign_segments", "decide", "failsafe_decision"]
 

@@ -74,7 +74,7 @@ AttributeValue = str | bool | int | float | Sequence[str]
 
 @cache
 def _tracer() -> Tracer:
-    from guardrail import __version__
+    from guardrail._version import __version__
 
     return trace.get_tracer(_SCOPE, __version__)
 
@@ -99,7 +99,7 @@ def record_decision(span: Span, decision: Decision) -> None:
         "guardrail.need_confidence": round(decision.need_confidence, 4),
         "guardrail.risk_tier": decision.risk_tier,
         "guardrail.segments": decision.segment_ids(),
-        "guardrail.friction": list(decision.friction),
+        "guardrail.detectors.friction": list(decision.friction),
         "guardrail.handoff.required": handoff.required,
         "guardrail.handoff.offered": handoff.offered,
         "guardrail.handoff.priority": handoff.priority,

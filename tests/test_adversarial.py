@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_conversation
 from langchain.agents import create_agent
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, ToolMessage
@@ -25,14 +24,15 @@ from langgraph.types import Command
 
 from guardrail import Decision, Guardrail, Registry, RegistryError, UserError
 from guardrail._resources import default_registry_dir
-from guardrail.adapters._retriever import ScopedRetriever
 from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
+from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.batch import BatchResult, classify_lines, parse_line
-from guardrail.demo.scripted import ScriptedChatModel, Tape
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.gate import check_tool_call
-from guardrail.handoff import MemorySink
+from guardrail.handoff.summary import MemorySink
 from guardrail.reasons import RISK_ORDER
+from guardrail.testing.scripted import ScriptedChatModel, Tape
+from tests.conftest import make_conversation
 
 INJECTION = "security.prompt_injection"
 HOW_TO = "How do I export my invoices as CSV?"

@@ -19,11 +19,11 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from guardrail import Decision, Guardrail, Registry
-from guardrail.adapters._retriever import ScopedRetriever
 from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
-from guardrail.demo.scripted import ScriptedChatModel, Tape
+from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
-from guardrail.handoff import MemorySink
+from guardrail.handoff.summary import MemorySink
+from guardrail.testing.scripted import ScriptedChatModel, Tape
 
 TODAY = date(2026, 6, 1)
 N = 1_000

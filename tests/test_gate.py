@@ -11,7 +11,7 @@ import pytest
 from guardrail import Guardrail, UserError
 from guardrail.decision import Decision
 from guardrail.gate import check_tool_call, parse_arguments
-from guardrail.handoff import CallableSink, HandoffSummary, JsonlSink, MemorySink, deliver
+from guardrail.handoff.summary import CallableSink, HandoffSummary, JsonlSink, MemorySink, deliver
 from guardrail.prompts import Prompts
 from guardrail.reasons import ADAPTER_CODES
 

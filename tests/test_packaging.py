@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -26,9 +27,12 @@ def test_all_is_complete_and_sorted() -> None:
     assert list(guardrail.__all__) == sorted(guardrail.__all__)
 
 
-def test_version_matches_pyproject() -> None:
+def test_version_has_one_source() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert guardrail.__version__ == project["project"]["version"]
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["hatch"]["version"]["path"] == "guardrail/_version.py"
+    assert importlib.metadata.version("guardrail") == guardrail.__version__
 
 
 def test_importing_guardrail_imports_no_llm_framework() -> None:
@@ -60,8 +64,8 @@ def test_the_wheel_ships_the_registry_and_loads_it(tmp_path: Path) -> None:
         archive.extractall(tmp_path / "site")
     assert "guardrail/_data/segments/10-settings.yaml" in names
     assert "guardrail/_data/prompts/directives.yaml" in names
-    assert "guardrail/models/need_default/model.npz" in names
-    assert "guardrail/models/need_default/meta.json" in names
+    assert "guardrail/_data/models/need_default/model.npz" in names
+    assert "guardrail/_data/models/need_default/meta.json" in names
     code = (
         "from guardrail import Guardrail, Registry; r = Registry.default(); "
         "g = Guardrail(r); d = g.check({'messages': [{'role': 'user', 'content': 'hi'}]}); "

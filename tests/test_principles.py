@@ -10,15 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import TODAY, ConversationFactory, make_conversation
 
 import guardrail.engine
 from guardrail import Decision, Guardrail, Registry
 from guardrail._resources import default_registry_dir
 from guardrail.detectors.rules import RuleDetector
 from guardrail.history import MemoryStore, StoreUnavailable
-from guardrail.need_model import NeedModel, NeedPrediction
+from guardrail.need.model import NeedModel, NeedPrediction
 from guardrail.text import Normaliser
+from tests.conftest import TODAY, ConversationFactory, make_conversation
 
 RESTRICTED_EFFECTS = {"write", "money", "irreversible"}
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}

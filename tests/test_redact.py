@@ -14,7 +14,7 @@ import pytest
 import guardrail.redact
 from guardrail import Guardrail, Registry
 from guardrail.conversation import Conversation
-from guardrail.handoff import HandoffSummary
+from guardrail.handoff.summary import HandoffSummary
 from guardrail.redact import DEFAULT_REDACTOR, Redactor, redact, redact_value, use_redactor
 
 BIG = 10**7  # a limit no test text reaches

@@ -28,7 +28,7 @@ from langchain_core.runnables.config import ContextThreadPoolExecutor
 from langchain_core.vectorstores import InMemoryVectorStore
 
 from guardrail import Context, Decision, Guardrail, Registry, UserError
-from guardrail.adapters._retriever import ScopedRetriever
+from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.reasons import ADAPTER_CODES
 from guardrail.retrieval import ScopeResult, current_decision, scope_documents, use_decision
 

@@ -24,11 +24,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from guardrail import Guardrail
-from guardrail.adapters._retriever import ScopedRetriever
 from guardrail.adapters.langchain import GuardrailMiddleware
-from guardrail.demo.scripted import ScriptedChatModel, Tape
+from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
-from guardrail.handoff import MemorySink
+from guardrail.handoff.summary import MemorySink
+from guardrail.testing.scripted import ScriptedChatModel, Tape
 
 _EXPORTER = InMemorySpanExporter()
 

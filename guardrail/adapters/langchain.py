@@ -40,14 +40,14 @@ from langgraph.types import Command, interrupt
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
-from guardrail.adapters._retriever import ScopedRetriever
+from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.audit import AuditLog, ToolOutcome, audit_key, customer_turn
 from guardrail.conversation import Context, Conversation, Message, Role, Signals
 from guardrail.decision import Decision
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
 from guardrail.gate import CallAction, CallCheck, check_tool_call
-from guardrail.handoff import HandoffSink, HandoffSummary, deliver
+from guardrail.handoff.summary import HandoffSink, HandoffSummary, deliver
 from guardrail.prompts import Prompts
 from guardrail.reasons import ADAPTER_CODES, ReasonCode
 from guardrail.retrieval import use_decision

@@ -47,7 +47,7 @@ from guardrail.decision import Decision
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
 from guardrail.gate import CallAction, CallCheck, check_tool_call
-from guardrail.handoff import HandoffSink, HandoffSummary, deliver
+from guardrail.handoff.summary import HandoffSink, HandoffSummary, deliver
 from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
 from guardrail.redact import redact

@@ -64,7 +64,7 @@ def _turn(console: Console, turn: TurnRun) -> None:
         console.print(f"{pad}the script's model would have called it anyway: {_verdict(call)}")
     console.print(f"  [bold magenta]assistant >[/bold magenta] {escape(turn.reply)}")
     if turn.handoff:
-        from guardrail.handoff import HandoffSummary
+        from guardrail.handoff.summary import HandoffSummary
 
         fields = {k: v for k, v in turn.handoff.items() if k != "delivery"}
         summary = HandoffSummary.model_validate(fields)

@@ -23,13 +23,13 @@ from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guardrail._resources import default_prompts_dir
-from guardrail.adapters._retriever import ScopedRetriever
 from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
-from guardrail.demo.scripted import ModelCall, ScriptedChatModel, Tape
+from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
-from guardrail.handoff import HandoffSummary, MemorySink
+from guardrail.handoff.summary import HandoffSummary, MemorySink
+from guardrail.testing.scripted import ModelCall, ScriptedChatModel, Tape
 
 __all__ = ["Scenario", "ScenarioRun", "TurnRun", "load_scenarios", "run_scenario"]
 

@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import BaseTool, tool
 
-from guardrail.adapters._retriever import ScopedRetriever
+from guardrail.adapters.retriever import ScopedRetriever
 
 __all__ = ["Backoffice", "KeywordRetriever", "load_documents", "make_tools"]
 

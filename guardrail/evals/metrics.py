@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from statistics import fmean
 
 from guardrail.evals.judge import RunOutcome
-from guardrail.scoring import Score
+from guardrail.evals.labelled import Score
 
 __all__ = [
     "ARM_METRICS",

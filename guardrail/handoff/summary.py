@@ -1,0 +1,361 @@
+"""What a human agent receives when a conversation is handed over, and where it is delivered.
+
+`HandoffSummary.build` is made from the decision and the conversation only (and the time, which
+`now` pins for replays),
+so a human agent sees why the AI stopped, what the customer said (redacted), what the AI tried,
+and where and how urgently the case goes. Sinks deliver it; a sink that fails never raises into
+the chatbot: `deliver` reports the failure, and the adapter records it in the agent state.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guardrail.conversation import Context, Conversation
+from guardrail.decision import Decision, Priority
+from guardrail.handoff.details import Details, extract_details
+from guardrail.prompts import HandoffTexts, Prompts
+from guardrail.redact import redact
+
+__all__ = [
+    "CallableSink",
+    "HandoffSink",
+    "HandoffSummary",
+    "JsonlSink",
+    "MemorySink",
+    "SegmentNote",
+    "deliver",
+]
+
+_log = logging.getLogger("guardrail.handoff")
+_EXCERPT_MESSAGES = 6
+_EXCERPT_CHARS = 300
+_GUIDED_STEPS = 3
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SegmentNote(_Frozen):
+    """One segment of the conversation and the plain-language reasons it applies."""
+
+    id: str
+    tier: str
+    reasons: list[str]
+
+
+class HandoffSummary(_Frozen):
+    """Everything a human agent needs to take over without asking the customer again.
+
+    Attributes:
+        conversation_id: the chatbot's conversation id, if it has one.
+        created_at: when the summary was made (UTC, ISO 8601).
+        queue / priority / mode / sla: where the case goes, how urgently, how, and the
+            customer's SLA from the stable context.
+        reasons: the reason codes that forced or offered the handoff.
+        goal: what the customer is trying to do, in one sentence.
+        at_stake: what is at stake, in one or two sentences.
+        need_state / risk_tier: what the conversation is about and how risky it is.
+        segments: each segment with its reasons in one line each.
+        tried: what the customer (and the assistant) already tried: articles read, guided
+            steps and their results, earlier contacts and reopened tickets, tool calls.
+        details: the structured details the conversation already holds (references, amounts,
+            dates, card last 4 digits only, errors, devices, integrations).
+        missing: what the agent still has to ask.
+        customer: the stable context the chatbot passed (routing only) and preferences.
+        narrative: a short paragraph for the agent; `narrative_source` says whether an LLM
+            wrote it or the deterministic template did (the structured fields never depend on
+            an LLM).
+        transcript: the last messages, personal data redacted.
+        tool_calls: what the assistant tried to do, with the gate's verdicts.
+        denied_tools: tools the assistant may not use now, with reason codes.
+        policy_version: the registry version that made the decision.
+    """
+
+    conversation_id: str | None
+    created_at: str
+    queue: str | None
+    priority: Priority
+    mode: str
+    sla: str | None = None
+    reasons: list[str]
+    goal: str = ""
+    at_stake: str = ""
+    need_state: str
+    risk_tier: str
+    segments: list[SegmentNote]
+    tried: list[str] = Field(default_factory=list)
+    details: Details = Field(default_factory=Details)
+    missing: list[str] = Field(default_factory=list)
+    customer: dict[str, Any] = Field(default_factory=dict)
+    narrative: str = ""
+    narrative_source: Literal["deterministic", "llm"] = "deterministic"
+    transcript: list[dict[str, str]] = Field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    denied_tools: list[str] = Field(default_factory=list)
+    policy_version: str
+
+    @classmethod
+    def build(
+        cls,
+        decision: Decision,
+        conversation: Conversation,
+        *,
+        tool_calls: Sequence[dict[str, Any]] = (),
+        now: datetime | None = None,
+        prompts: Prompts | None = None,
+    ) -> HandoffSummary:
+        """Summarise `conversation` for the human taking it over under `decision`.
+
+        Deterministic: the same decision, conversation, tool calls and `now` give the same
+        summary. Texts come from ``prompts/handoff.yaml``.
+        """
+        texts = (prompts or Prompts.default()).handoff
+        excerpt = [
+            {"role": m.role, "content": redact(m.content, _EXCERPT_CHARS)}
+            for m in conversation.messages
+            if m.role in ("user", "assistant") and m.content.strip()
+        ][-_EXCERPT_MESSAGES:]
+        details = extract_details(conversation.messages)
+        # What the customer is trying to do: the riskiest substantive segment first; "talk to a
+        # person" and an unclear need only when nothing says more.
+        generic = ("human_requested", "need_unclear", "other")
+        keys = [k for k in (*decision.segment_ids(), decision.need_state) if k not in generic]
+        keys += [k for k in generic if k in decision.segment_ids() or k == decision.need_state]
+        goal = texts.pick(texts.goals, keys).format(said=_said(decision, keys, texts))
+        stakes = [texts.pick(texts.stakes, keys)]
+        context = conversation.context
+        for seg in decision.segments:
+            if seg.id in texts.context_stakes:
+                stakes.append(texts.context_stakes[seg.id].format(
+                    renewal_date=context.renewal_date or "soon"))
+        tried = _tried(decision, conversation, tool_calls, texts)
+        missing = details.missing(decision.need_state)
+        narrative = texts.narrative.format(
+            goal=goal, stakes=" ".join(stakes), queue=decision.handoff.queue or "support",
+            priority=decision.handoff.priority, sla=f", SLA {context.sla}" if context.sla else "",
+            tried_count=len(tried), missing_count=len(missing),
+        )
+        return cls(
+            conversation_id=conversation.id,
+            created_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+            queue=decision.handoff.queue,
+            priority=decision.handoff.priority,
+            mode=decision.handoff.mode,
+            sla=context.sla,
+            reasons=list(decision.handoff.reasons),
+            goal=goal,
+            at_stake=" ".join(s for s in stakes if s),
+            need_state=decision.need_state,
+            risk_tier=decision.risk_tier,
+            segments=[
+                SegmentNote(id=s.id, tier=s.tier, reasons=[r.sentence() for r in s.reasons])
+                for s in decision.segments
+            ],
+            tried=tried,
+            details=details,
+            missing=missing,
+            customer=_customer(context),
+            narrative=" ".join(narrative.split()),
+            transcript=excerpt,
+            tool_calls=list(tool_calls),
+            denied_tools=[
+                f"{t.tool} ({', '.join(r.code for r in t.reasons[:2])})"
+                for t in decision.denied_tools
+            ],
+            policy_version=decision.policy_version,
+        )
+
+    def with_narrative(self, text: str) -> HandoffSummary:
+        """A copy whose narrative an LLM wrote (the structured fields stay as they are)."""
+        return self.model_copy(update={"narrative": text, "narrative_source": "llm"})
+
+    def to_markdown(self) -> str:
+        """The summary as Markdown for a human agent's screen."""
+        sla = f", SLA {self.sla}" if self.sla else ""
+        lines = [
+            f"## Handoff to {self.queue or 'support'} ({self.priority} priority{sla})",
+            "",
+            f"**Goal:** {self.goal}",
+            "",
+            f"**At stake:** {self.at_stake}",
+            "",
+            f"- **Need:** {self.need_state} · **Risk:** {self.risk_tier} · **Mode:** {self.mode}",
+            f"- **Why:** {', '.join(self.reasons) or 'not stated'}",
+        ]
+        if self.customer:
+            who = ", ".join(f"{k}={v}" for k, v in self.customer.items())
+            lines.append(f"- **Customer:** {who}")
+        if self.narrative:
+            lines += ["", f"> {self.narrative}"]
+        known = _detail_lines(self.details)
+        lines += ["", "### Details already given"]
+        lines.extend(known or ["- (none)"])
+        lines += ["", "### Still to ask"]
+        lines.extend([f"- {m}" for m in self.missing] or ["- (nothing)"])
+        if self.tried:
+            lines += ["", "### Already tried"]
+            lines.extend(f"- {t}" for t in self.tried)
+        lines += ["", "### Segments"]
+        for seg in self.segments:
+            lines.append(f"- **{seg.id}** ({seg.tier})")
+            lines.extend(f"  - {reason}" for reason in seg.reasons)
+        if self.transcript:
+            lines += ["", "### Last messages (redacted)"]
+            lines.extend(f"- **{m['role']}:** {m['content']}" for m in self.transcript)
+        lines += ["", f"_Policy {self.policy_version}_"]
+        return "\n".join(lines)
+
+
+def _said(decision: Decision, keys: Sequence[str], texts: HandoffTexts) -> str:
+    """The ``{said}`` part: the evidence of the segment the goal was picked for, if any."""
+    by_id = {s.id: s for s in decision.segments}
+    for key in keys:
+        segment = by_id.get(key)
+        if segment is None:
+            continue
+        for reason in segment.reasons:
+            if reason.evidence:
+                return texts.said.format(evidence=redact(reason.evidence, 80))
+    return ""
+
+
+def _tried(
+    decision: Decision,
+    conversation: Conversation,
+    tool_calls: Sequence[dict[str, Any]],
+    texts: HandoffTexts,
+) -> list[str]:
+    lines = []
+    signals = conversation.signals
+    for name, template in texts.tried.items():
+        value = getattr(signals, name, None)
+        if isinstance(value, int) and value > 0:
+            lines.append(template.format(value=value))
+    messages = conversation.messages
+    if "self_serve_failed" in decision.segment_ids() or any(
+        "failed_attempts" in r for r in decision.handoff.reasons
+    ):
+        steps = [
+            (messages[i - 1].content, messages[i].content)
+            for i in range(1, len(messages))
+            if messages[i].role == "user" and messages[i - 1].role == "assistant"
+            and messages[i - 1].content.strip()
+        ][-_GUIDED_STEPS:]
+        lines.extend(
+            texts.tried["guided_step"].format(step=redact(a, 100), reply=redact(u, 100))
+            for a, u in steps
+        )
+    for call in tool_calls:
+        lines.append(texts.tried["tool_call"].format(
+            tool=call.get("tool", "?"), action=call.get("action", "?")))
+    return lines
+
+
+def _detail_lines(details: Details) -> list[str]:
+    lines = []
+    for ref in details.references:
+        lines.append(f"- {ref.kind}: {ref.value}")
+    for amount in details.amounts:
+        lines.append(f"- amount: {amount.value} {amount.currency or ''}".rstrip())
+    for when in details.dates:
+        lines.append(f"- date: {when.value}" + (f" ({when.iso})" if when.iso else ""))
+    for card in details.card_last4:
+        brand = f"{card.brand} " if card.brand else ""
+        lines.append(f"- payment method: {brand}{'ending ' + card.value if card.value else ''}")
+    for error in details.errors:
+        lines.append(f"- error: {error.value}")
+    for device in details.devices:
+        lines.append(f"- {device.kind}: {device.value}")
+    for integration in details.integrations:
+        lines.append(f"- integration: {integration.value}")
+    return lines
+
+
+def _customer(context: Context) -> dict[str, Any]:
+    fields = ("customer_id", "plan", "sla", "region", "locale", "channel", "role")
+    out: dict[str, Any] = {f: getattr(context, f) for f in fields if getattr(context, f)}
+    if context.preferences:
+        out["preferences"] = list(context.preferences)
+    return out
+
+
+@runtime_checkable
+class HandoffSink(Protocol):
+    """Where handoff summaries go: anything with a `send(summary)` method."""
+
+    def send(self, summary: HandoffSummary) -> None:
+        """Deliver `summary`; raise on failure (the caller records it, never loses it)."""
+
+
+class CallableSink:
+    """A sink that calls `fn(summary)`."""
+
+    def __init__(self, fn: Callable[[HandoffSummary], object]) -> None:
+        self._fn = fn
+
+    def send(self, summary: HandoffSummary) -> None:
+        self._fn(summary)
+
+
+class MemorySink:
+    """A sink that keeps summaries in a list (`summaries`), for tests and the demo."""
+
+    def __init__(self) -> None:
+        self.summaries: list[HandoffSummary] = []
+        self._lock = threading.Lock()
+
+    def send(self, summary: HandoffSummary) -> None:
+        with self._lock:
+            self.summaries.append(summary)
+
+
+class JsonlSink:
+    """A sink that appends one JSON line per summary to a file (created with its folder)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def send(self, summary: HandoffSummary) -> None:
+        line = json.dumps(summary.model_dump(mode="json"), ensure_ascii=False) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line)
+
+
+def deliver(sink: HandoffSink | Callable[[HandoffSummary], object] | None,
+            summary: HandoffSummary) -> str:
+    """Send `summary` to `sink` and say how it went: ``delivered``, ``no_sink`` or ``failed: ...``.
+
+    Never raises: a broken sink must not crash the conversation the handoff is rescuing.
+    """
+    if sink is None:
+        return "no_sink"
+    try:
+        send: Callable[[HandoffSummary], object] = (
+            sink.send if isinstance(sink, HandoffSink) else sink
+        )
+        result = send(summary)
+        if inspect.isawaitable(result):
+            # An async sink called without awaiting sends nothing: never report that delivered.
+            if inspect.iscoroutine(result):
+                result.close()
+            raise TypeError("the sink is async; await its send() instead")
+    except Exception as exc:
+        # The type only: an exception message may quote the summary's personal data.
+        _log.error("handoff sink failed for conversation %s: %s",
+                   summary.conversation_id, type(exc).__name__)
+        return f"failed: {type(exc).__name__}"
+    return "delivered"

@@ -1,0 +1,171 @@
+"""The `guardrail` command, run through `main()` as a user would (real files, real stdout)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from guardrail.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_classify_writes_one_line_per_input_in_order(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    code = main(["classify", "--input", str(ROOT / "evals" / "examples.jsonl"), "--output",
+                 str(out)])
+    inputs = [json.loads(x) for x in (ROOT / "evals" / "examples.jsonl").read_text().splitlines()]
+    rows = _lines(out)
+    assert code == 0
+    assert [r["id"] for r in rows] == [i["id"] for i in inputs]
+    expected_keys = {
+        "id", "need_state", "need_confidence", "risk_tier", "segments", "friction", "handoff",
+        "allowed_tools", "confirm_tools", "retrieval_scope", "directives", "reason_codes",
+        "policy_version",
+    }
+    for row in rows:
+        assert set(row) == expected_keys
+        assert row["need_state"] in {"access_restore", "billing", "incident", "how_to",
+                                     "policy_compliance", "account_change", "other"}
+        assert row["risk_tier"] in {"low", "medium", "high", "critical"}
+        assert all("#" in code for code in row["reason_codes"])  # type: ignore[union-attr]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["ex-03"]["handoff"] is True
+    assert "issue_refund" not in by_id["ex-03"]["allowed_tools"]  # type: ignore[operator]
+    assert by_id["ex-01"]["handoff"] is False
+
+
+def test_bad_lines_become_error_lines_and_the_rest_is_processed(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    good = {"id": "ok", "messages": [{"role": "user", "content": "hello"}]}
+    source.write_bytes(
+        b'{"id": "empty", "messages": []}\n'
+        b"not json\n"
+        b'{"id": "typo", "messages": [{"role": "user", "content": "hi"}], "contxt": {}}\n'
+        b"\xff\xfe\x00junk\n"
+        b"[1, 2]\n"
+        + json.dumps(good).encode() + b"\n"
+        + b'{"id": "deep", "messages": ' + b"[" * 5000 + b"]" * 5000 + b"}\n"
+    )
+    out = tmp_path / "out.jsonl"
+    code = main(["classify", "--input", str(source), "--output", str(out)])
+    rows = _lines(out)
+    assert code == 1
+    assert len(rows) == 7
+    errors = [r for r in rows if "error" in r]
+    assert len(errors) == 6
+    assert rows[0] == {"id": "empty", "error": rows[0]["error"]}
+    assert "line 1" in str(rows[0]["error"])
+    assert "line 2" in str(rows[1]["error"])
+    assert "JSON" in str(rows[1]["error"])
+    assert "contxt" in str(rows[2]["error"])
+    assert "UTF-8" in str(rows[3]["error"])
+    assert "object" in str(rows[4]["error"])
+    assert rows[5]["id"] == "ok"
+    assert "error" not in rows[5]
+    assert "line 7" in str(rows[6]["error"])
+
+
+def test_classify_reads_stdin_and_writes_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = json.dumps({"id": "s1", "messages": [{"role": "user", "content": "human please"}]})
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload.encode() + b"\n")))
+    assert main(["classify", "--input", "-", "--output", "-"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["id"] == "s1"
+    assert row["handoff"] is True
+    assert "human_requested" in row["segments"]
+
+
+def test_explain_prints_a_readable_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["explain", "there's a payment on my statement I never made",
+                 "--context", '{"plan": "free"}'])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "billing_dispute" in out
+    assert "REQUIRED" in out
+    assert "issue_refund" in out
+
+
+def test_explain_json_round_trips_as_a_decision(capsys: pytest.CaptureFixture[str]) -> None:
+    from guardrail import Decision
+
+    assert main(["explain", "my account is locked", "--json"]) == 0
+    decision = Decision.model_validate_json(capsys.readouterr().out)
+    assert "lockout" in decision.segment_ids()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--context", "{not json", "not valid JSON"), ("--signals", "[1]", "JSON object"),
+     ("--signals", '{"failed_guided_attempts": -1}', "failed_guided_attempts")],
+)
+def test_explain_rejects_bad_json_flags_with_a_clear_error(
+    flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", "hello", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_validate_the_shipped_registry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == 0
+    assert "version sha256:" in capsys.readouterr().out
+
+
+def test_validate_lists_every_problem_of_a_broken_registry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for source in (ROOT / "segments").glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    risk = tmp_path / "41-segments-risk.yaml"
+    text = risk.read_text(encoding="utf-8")
+    text = text.replace("denied: [issue_refund, apply_credit, change_plan, cancel_subscription]",
+                        "denied: [issue_refund, refund_everything]", 1)
+    text = text.replace("any: [{rule: risk.lockout}]", "any: [{rule: risk.no_such_rule}]", 1)
+    risk.write_text(text, encoding="utf-8")
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    where = "41-segments-risk.yaml:segments[3].tools.denied[1]"
+    assert f"{where}: unknown tool 'refund_everything'" in err
+    assert "41-segments-risk.yaml:segments[4].entry.any[0].rule" in err
+    assert "2 problem(s)" in err
+
+
+def test_schema_writes_json_schema(tmp_path: Path) -> None:
+    target = tmp_path / "schema.json"
+    assert main(["schema", "--output", str(target)]) == 0
+    schema = json.loads(target.read_text(encoding="utf-8"))
+    assert "segments" in schema["properties"]
+    assert "SegmentSpec" in schema["$defs"]
+
+
+def test_score_reports_the_headline_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    rows = [
+        ("I was charged twice this month", True, "billing"),
+        ("how do I export my invoices", False, "how_to"),
+        ("hello there", False, "other"),
+        ("my account is locked", True, "access_restore"),
+    ]
+    labelled.write_text("\n".join(
+        json.dumps({"id": f"r{i}", "messages": [{"role": "user", "content": text}],
+                    "expected_handoff": handoff, "expected_need_state": need})
+        for i, (text, handoff, need) in enumerate(rows)
+    ) + "\n", encoding="utf-8")
+    assert main(["score", str(labelled)]) == 0
+    out = capsys.readouterr().out
+    assert "must-handoff recall 1.000 (2/2)" in out
+    assert "wrongful escalation 0.000 (0/2)" in out

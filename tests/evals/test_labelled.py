@@ -1,0 +1,84 @@
+"""The rule path's safety figures on labelled data, as a regression gate for rule edits.
+
+Thresholds are the issue's targets (must-handoff recall >= 0.97, wrongful escalation <= 5%).
+`evals/dev/holdout.jsonl` is deliberately not gated: it is kept unseen to measure how far the
+rules generalise, and gating it would invite tuning on it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from guardrail import Guardrail, Registry
+from guardrail.evals.labelled import score_lines
+from guardrail.reasons import RISK_ORDER
+
+ROOT = Path(__file__).resolve().parents[2]
+BANKING77 = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
+
+
+def _score(registry: Registry, path: Path) -> tuple[float, float, int]:
+    """The rule path alone (the issue's gate is for the deterministic rules)."""
+    with path.open("rb") as handle:
+        result = score_lines(Guardrail(registry, need_model=None), handle)
+    return result.recall, result.wrongful_escalation, result.lines
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / "evals" / "dev" / "dev.jsonl", ROOT / "evals" / "dev" / "holdout.jsonl",
+             ROOT / "evals" / "dev2" / "dev2.jsonl", ROOT / "evals" / "dev3" / "dev3.jsonl",
+             ROOT / "evals" / "dev4" / "dev4.jsonl"],
+    ids=["dev", "holdout", "dev2", "dev3", "dev4"],
+)
+def test_the_model_only_adds_handoffs(registry: Registry, path: Path) -> None:
+    """Every conversation the rules hand off is still handed off with the model on."""
+    rules_only = Guardrail(registry, need_model=None)
+    with_model = Guardrail(registry)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        messages = {"messages": json.loads(line)["messages"]}
+        before = rules_only.check(messages)
+        after = with_model.check(messages)
+        if before.handoff.required:
+            assert after.handoff.required, line
+        assert RISK_ORDER[after.risk_tier] >= RISK_ORDER[before.risk_tier], line
+
+
+def test_dev_set_meets_the_safety_targets(registry: Registry) -> None:
+    recall, wrongful, lines = _score(registry, ROOT / "evals" / "dev" / "dev.jsonl")
+    assert lines >= 400
+    assert recall >= 0.97
+    assert wrongful <= 0.05
+
+
+@pytest.mark.parametrize("name", ["dev2", "dev3", "dev4"])
+def test_later_tuning_sets_stay_above_their_floor(registry: Registry, name: str) -> None:
+    """evals/dev2 and dev3 (near-misses, indirect and transcript-style phrasings) are not at
+    the 0.97 target for the rules alone; this floor catches regressions."""
+    recall, wrongful, lines = _score(registry, ROOT / "evals" / name / f"{name}.jsonl")
+    assert lines >= 390
+    assert recall >= 0.90
+    assert wrongful <= 0.05
+
+
+@pytest.mark.skipif(not BANKING77.exists(), reason="shared/data/banking77 is not beside the repo")
+def test_banking77_meets_the_safety_targets(registry: Registry) -> None:
+    recall, wrongful, lines = _score(registry, BANKING77)
+    assert lines == 10_003
+    assert recall >= 0.97
+    assert wrongful <= 0.05
+
+
+def test_a_registry_without_the_dispute_rules_fails_the_gate(registry: Registry) -> None:
+    """The gate can fail: drop the dispute segment's entry rule and recall collapses."""
+    from guardrail._resources import default_registry_dir
+
+    texts = {p.name: p.read_text(encoding="utf-8") for p in default_registry_dir().glob("*.yaml")}
+    texts["41-segments-risk.yaml"] = texts["41-segments-risk.yaml"].replace(
+        "any: [{rule: risk.billing_dispute}]", "any: [{rule: security.prompt_injection}]"
+    )
+    broken = Registry.from_texts(texts)
+    recall, _, _ = _score(broken, ROOT / "evals" / "dev" / "dev.jsonl")
+    assert recall < 0.9

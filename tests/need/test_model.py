@@ -1,0 +1,270 @@
+"""The learned need-state model: training, loading, calibration, and what it may not do."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guardrail import Guardrail, Registry, UserError
+from guardrail._resources import default_need_model_dir
+from guardrail.cli import main
+from guardrail.need.model import NeedModel, NeedPrediction
+from guardrail.need.training import evaluate, load_examples, split
+
+ROOT = Path(__file__).resolve().parents[2]
+BANKING77 = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
+SOURCES = [
+    BANKING77,
+    ROOT / "evals" / "dev" / "dev.jsonl",
+    ROOT / "evals" / "dev2" / "dev2.jsonl",
+    *sorted((ROOT / "evals" / "train").glob("exemplars_*.jsonl")),
+]
+
+TINY = [
+    ("how do I export my invoices", "how_to"), ("where is the dark mode setting", "how_to"),
+    ("can I add a second user", "how_to"), ("how to change the language", "how_to"),
+    ("I forgot my password", "access_restore"), ("the login code never arrives", "access_restore"),
+    ("reset link expired again", "access_restore"), ("cant sign in with sso", "access_restore"),
+    ("why was I charged 20 dollars", "billing"), ("send me last month's invoice", "billing"),
+    ("the VAT on my bill is wrong", "billing"), ("update my payment card", "billing"),
+    ("thanks a lot", "other"), ("hello there", "other"), ("tell me a joke", "other"),
+    ("are you a bot", "other"),
+]
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    path = tmp_path / "labelled.jsonl"
+    lines = [
+        json.dumps({"id": f"t{i}", "messages": [{"role": "user", "content": text}],
+                    "need_state": need})
+        for i, (text, need) in enumerate(TINY * 3)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_train_cli_writes_a_model_that_guardrail_uses(
+    tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(tiny_data), "--output", str(out), "--epochs", "80"]) == 0
+    report = capsys.readouterr().out
+    assert "macro-F1" in report
+    assert "confusion" in report
+    assert {p.name for p in out.iterdir()} == {"meta.json", "model.npz", "report.txt"}
+    model = NeedModel.load(out)
+    registry = Registry.default()
+    assert model.predict("how do I export invoices to csv", registry.normaliser).need_state == (
+        "how_to"
+    )
+    guard = Guardrail(registry, need_model=out)
+    decision = guard.check({"messages": [{"role": "user", "content": "I forgot my password"}]})
+    assert decision.need_state == "access_restore"
+    # the same folder through the batch CLI
+    batch = tmp_path / "in.jsonl"
+    batch.write_text(json.dumps({"id": "x", "messages": [
+        {"role": "user", "content": "where is the dark mode setting"}]}) + "\n")
+    result = tmp_path / "out.jsonl"
+    assert main(["classify", "-i", str(batch), "-o", str(result), "--need-model", str(out)]) == 0
+    assert json.loads(result.read_text())["need_state"] == "how_to"
+
+
+def test_predictions_are_probabilities(registry: Registry) -> None:
+    model = NeedModel.default()
+    prediction = model.predict("my invoice shows the wrong VAT number", registry.normaliser)
+    assert set(prediction.probabilities) == set(registry.settings.need_states)
+    assert abs(sum(prediction.probabilities.values()) - 1.0) < 1e-5
+    assert all(0.0 <= p <= 1.0 for p in prediction.probabilities.values())
+    assert prediction.handoff is not None
+    assert 0.0 <= prediction.handoff <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "need"),
+    [
+        ("app keeps saying my code is wrong", "access_restore"),
+        ("there's a payment on my statement I never made", "billing"),
+        ("the dashboard throws a 502 every time I open it", "incident"),
+        ("do you have a signed DPA and a list of sub-processors?", "policy_compliance"),
+        ("please downgrade us to the basic plan from next month", "account_change"),
+        ("how can I schedule a report to run every Monday", "how_to"),
+        ("haha cheers mate, have a good one", "other"),
+    ],
+)
+def test_the_shipped_model_reads_need_states_beyond_keywords(
+    registry: Registry, text: str, need: str
+) -> None:
+    assert NeedModel.default().predict(text, registry.normaliser).need_state == need
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    ["missing", "not_json", "wrong_format", "pickled", "short_weights"],
+)
+def test_a_broken_model_folder_is_a_clear_error(tmp_path: Path, break_it: str) -> None:
+    folder = tmp_path / "m"
+    NeedModel.default().save(folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    if break_it == "missing":
+        (folder / "model.npz").unlink()
+    elif break_it == "not_json":
+        (folder / "meta.json").write_text("{not json")
+    elif break_it == "wrong_format":
+        (folder / "meta.json").write_text(json.dumps({**meta, "format": 99}))
+    elif break_it == "pickled":
+        np.savez(folder / "model.npz", rows=np.array([{"evil": 1}], dtype=object))
+    else:
+        with np.load(folder / "model.npz") as data:
+            arrays = {k: data[k] for k in data.files}
+        arrays["weights"] = arrays["weights"][:-1]
+        np.savez(folder / "model.npz", **arrays)
+    with pytest.raises(UserError):
+        NeedModel.load(folder)
+
+
+def test_the_shipped_model_contains_no_pickle() -> None:
+    with zipfile.ZipFile(default_need_model_dir() / "model.npz") as archive:
+        for name in archive.namelist():
+            with archive.open(name) as member:
+                header = member.read(128)
+            assert b"'descr': '|O'" not in header, name
+
+
+def test_a_failing_model_fails_closed(
+    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(self: NeedModel, *args: object) -> NeedPrediction:
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(NeedModel, "predict_words", boom)
+    decision = guard.check({"messages": [{"role": "user", "content": "how do I export"}]})
+    assert decision.failsafe
+    assert "failsafe.need_model_error" in {r.code for r in decision.reason_codes}
+    assert not {"issue_refund", "apply_credit"} & set(decision.allowed_tools)
+
+
+def test_the_model_cannot_lower_a_rule_risk(
+    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calm = NeedPrediction({"other": 0.99, "billing": 0.01}, handoff=0.0)
+    monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: calm)
+    decision = guard.check({"messages": [{"role": "user", "content": "I was charged twice"}]})
+    assert decision.handoff.required
+    assert decision.risk_tier == "high"
+    assert "billing_dispute" in decision.segment_ids()
+    assert decision.need_state == "billing"  # a risk rule's need wins over the model's
+
+
+def test_the_model_may_raise_risk_with_its_confidence_in_the_reason(
+    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worried = NeedPrediction({"billing": 0.9, "other": 0.1}, handoff=0.97)
+    monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: worried)
+    decision = guard.check({"messages": [{"role": "user", "content": "hmm about that thing"}]})
+    assert decision.handoff.required
+    assert "model_risk" in decision.segment_ids()
+    reason = next(r for r in decision.reason_codes if r.code == "model.risk_suspected")
+    assert "0.97" in reason.explanation
+    assert decision.risk_tier == "high"
+
+
+def test_low_confidence_asks_instead_of_guessing(
+    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unsure = NeedPrediction({"billing": 0.35, "how_to": 0.33, "other": 0.32}, handoff=0.1)
+    monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: unsure)
+    decision = guard.check({"messages": [{"role": "user", "content": "about my thing"}]})
+    assert "clarify" in decision.directives
+    assert "need_unclear" in decision.segment_ids()
+    assert "signal.need_confidence" in {r.code for r in decision.reason_codes}
+    assert not decision.handoff.required
+
+
+def test_rules_only_is_available(registry: Registry) -> None:
+    guard = Guardrail(registry, need_model=None)
+    decision = guard.check({"messages": [{"role": "user", "content": "thanks!"}]})
+    assert decision.need_state == "other"
+
+
+@pytest.mark.skipif(not BANKING77.exists(), reason="shared/data/banking77 is not beside the repo")
+def test_the_shipped_held_out_figures_reproduce(registry: Registry) -> None:
+    """The figures in the shipped model's meta.json come from lines it never trained on."""
+    model = NeedModel.default()
+    examples = load_examples(SOURCES, registry.settings.need_states)
+    kept, held = split(examples, 0.2)
+    assert not {e.id for e in kept} & {e.id for e in held}
+    report = evaluate(model, held, registry)
+    recorded = model.meta["held_out"]
+    assert isinstance(recorded, dict)
+    assert report.held_out_size == recorded["lines"]
+    assert abs(report.macro_f1 - recorded["macro_f1"]) < 1e-9
+    assert report.macro_f1 >= 0.90
+
+
+def _reference_scores(model: NeedModel, words: list[str], codes: list[str]) -> np.ndarray:
+    """Logits and handoff score the slow way: every feature built, then the unknown ones
+    dropped (what training sees, `featurize`)."""
+    from guardrail.need.features import featurize
+
+    indices, values = featurize(words, model.config, codes)
+    rows = model._rows
+    positions = np.minimum(np.searchsorted(rows, indices), len(rows) - 1)
+    known = rows[positions] == indices
+    positions, values = positions[known], values[known]
+    logits = values @ model._weights[positions] + model._bias
+    assert model._handoff_weights is not None
+    handoff = float(values @ model._handoff_weights[positions]) + model._handoff_bias
+    return np.append(logits, handoff)
+
+
+def _fast_scores(model: NeedModel, words: list[str], codes: list[str]) -> np.ndarray:
+    positions, values = model._known.vector(words, codes)
+    logits = values @ model._weights[positions] + model._bias
+    assert model._handoff_weights is not None
+    handoff = float(values @ model._handoff_weights[positions]) + model._handoff_bias
+    return np.append(logits, handoff)
+
+
+_VOCAB = ["i", "was", "charged", "twice", "refund", "my", "password", "reset", "locked", "out",
+          "cancel", "account", "please", "human", "invoice", ".", "the", "zzqx", "r3fund", ""]
+
+
+@given(
+    words=st.lists(st.sampled_from(_VOCAB), max_size=500),
+    codes=st.lists(st.sampled_from(["risk.billing_dispute", "need.billing", "nope.code"]),
+                   max_size=3),
+)
+@settings(max_examples=300, deadline=None)
+def test_prediction_features_equal_the_training_features(
+    words: list[str], codes: list[str]
+) -> None:
+    """The prediction path (known buckets only, memoised) gives the numbers training's
+    `featurize` gives: repeats, the 400-word cut, clause breaks, rule codes and the empty case."""
+    model = NeedModel.default()
+    np.testing.assert_allclose(
+        _fast_scores(model, words, codes), _reference_scores(model, words, codes),
+        rtol=1e-5, atol=1e-6,
+    )
+
+
+def test_prediction_features_equal_training_features_on_real_messages(
+    registry: Registry,
+) -> None:
+    model = NeedModel.default()
+    lines = (ROOT / "evals" / "dev2" / "dev2.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [m["content"] for line in lines for m in json.loads(line)["messages"]]
+    assert len(texts) > 300
+    for text in texts:
+        words = list(registry.normaliser.canonical(text).words)
+        for codes in ([], ["risk.billing_dispute"]):
+            np.testing.assert_allclose(
+                _fast_scores(model, words, codes), _reference_scores(model, words, codes),
+                rtol=1e-5, atol=1e-6, err_msg=text,
+            )
