@@ -1,19 +1,32 @@
-"""The exceptions guardrail raises.
+"""Every exception guardrail raises, in one place.
 
 Every exception derives from one root, so callers can catch the library's errors and nothing else::
 
     GuardrailError
-    ├── UserError              bad input from the caller (a conversation, a batch line, a JSON flag)
-    ├── RegistryError          the policy registry is invalid; carries every RegistryIssue found
-    ├── ToolDenied             a tool call the decision forbids; carries the Decision and the tool
-    └── HandoffRequired        a human must take over; carries the Decision
+    ├── UserError                  bad input from the caller (conversation, batch line, flag)
+    │   └── ScenarioError          eval scenario files or eval config failed validation
+    ├── RegistryError              the policy registry is invalid; carries every RegistryIssue
+    ├── ToolDenied                 a tool call the decision forbids; carries Decision and tool
+    ├── HandoffRequired            a human must take over; carries the Decision
+    ├── StoreError                 the history store failed (code failsafe.store_error)
+    │   ├── StoreUnavailableError  cannot connect, I/O error, store closed (.store_unavailable)
+    │   ├── StoreTimeoutError      past the deadline: lock held, server stalled (.store_timeout)
+    │   └── StoreCorruptError      the file or data is not a valid store (.store_corrupt)
+    ├── LLMError                   the LLM classifier gave no usable answer (failsafe.llm_error)
+    │   ├── LLMUnavailableError    rate limits, 5xx, connection failures (.llm_unavailable)
+    │   ├── LLMTimeoutError        attempts timed out until the deadline (.llm_timeout)
+    │   ├── LLMMalformedError      the output did not match the schema (.llm_malformed)
+    │   └── LLMRefusedError        the model refused to classify (.llm_refused)
+    └── SinkError                  a handoff was not delivered (retryable, spooled, status)
 
 `ToolDenied` and `HandoffRequired` are tripwires for adapters: they carry the decision that fired
-them so the caller can log, explain or hand off without classifying the turn again.
+them so the caller can log, explain or hand off without classifying the turn again. The store and
+LLM errors carry the ``failsafe.*`` reason code (`code`) the engine reports when it fails closed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,8 +36,19 @@ if TYPE_CHECKING:
 __all__ = [
     "GuardrailError",
     "HandoffRequired",
+    "LLMError",
+    "LLMMalformedError",
+    "LLMRefusedError",
+    "LLMTimeoutError",
+    "LLMUnavailableError",
     "RegistryError",
     "RegistryIssue",
+    "ScenarioError",
+    "SinkError",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreTimeoutError",
+    "StoreUnavailableError",
     "ToolDenied",
     "UserError",
 ]
@@ -76,3 +100,83 @@ class HandoffRequired(GuardrailError):
         self.decision = decision
         reasons = ", ".join(decision.handoff.reasons) or "unspecified"
         super().__init__(f"handoff required: {reasons}")
+
+
+class StoreError(GuardrailError):
+    """The history store failed; `code` is the ``failsafe.*`` reason the engine reports."""
+
+    code = "failsafe.store_error"
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached: connection refused, I/O error, or the store was closed."""
+
+    code = "failsafe.store_unavailable"
+
+
+class StoreTimeoutError(StoreError):
+    """The store did not answer before the deadline (a lock held too long, a stalled server)."""
+
+    code = "failsafe.store_timeout"
+
+
+class StoreCorruptError(StoreError):
+    """The store holds something that is not a history store (another file, undecodable data)."""
+
+    code = "failsafe.store_corrupt"
+
+
+class LLMError(GuardrailError):
+    """The LLM classifier could not give a usable answer; `code` is the failsafe reason."""
+
+    code = "failsafe.llm_error"
+
+
+class LLMUnavailableError(LLMError):
+    """Rate limits, server errors or connection failures lasted past the deadline."""
+
+    code = "failsafe.llm_unavailable"
+
+
+class LLMTimeoutError(LLMError):
+    """Attempts timed out until the deadline."""
+
+    code = "failsafe.llm_timeout"
+
+
+class LLMMalformedError(LLMError):
+    """The model's output did not match the schema."""
+
+    code = "failsafe.llm_malformed"
+
+
+class LLMRefusedError(LLMError):
+    """The model refused to classify."""
+
+    code = "failsafe.llm_refused"
+
+
+class SinkError(GuardrailError):
+    """A handoff could not be delivered.
+
+    Attributes:
+        retryable: whether a later attempt may succeed (a timeout or a 503, not a 400).
+        spooled: whether the handoff was written to a spool for `replay`.
+        status: the last HTTP status the receiver answered, if any.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, spooled: bool = False,
+                 status: int | None = None) -> None:
+        self.retryable = retryable
+        self.spooled = spooled
+        self.status = status
+        super().__init__(message)
+
+
+class ScenarioError(UserError):
+    """Eval input (scenario files, the eval config) failed validation; `issues` lists them all."""
+
+    def __init__(self, issues: Sequence[RegistryIssue], what: str = "scenarios") -> None:
+        self.issues = list(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        super().__init__(f"invalid {what} ({len(self.issues)} problem(s)):\n{lines}")

@@ -15,7 +15,7 @@ import guardrail.engine
 from guardrail import Decision, Guardrail, Registry
 from guardrail._resources import default_registry_dir
 from guardrail.detectors.rules import RuleDetector
-from guardrail.history import MemoryStore, StoreUnavailable
+from guardrail.history import MemoryStore, StoreUnavailableError
 from guardrail.need.model import NeedModel, NeedPrediction
 from guardrail.text import Normaliser
 from tests.conftest import TODAY, ConversationFactory, make_conversation
@@ -327,7 +327,7 @@ STORE_TRIGGERS = {"history_unavailable"}
 
 class _DownStore(MemoryStore):
     def events(self, *args: Any, **kwargs: Any) -> list[Any]:
-        raise StoreUnavailable("connection refused")
+        raise StoreUnavailableError("connection refused")
 
 
 def test_4_every_segment_has_a_trigger() -> None:

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from guardrail.conversation import Context, Signals
-from guardrail.errors import RegistryIssue, UserError
+from guardrail.errors import RegistryIssue, ScenarioError
 from guardrail.history import EventKind, EventOutcome
 from guardrail.reasons import RISK_ORDER, RiskTier
 from guardrail.registry import Registry
@@ -52,15 +52,6 @@ DEFAULT_SCENARIOS = Path("evals") / "scenarios"
 """Where `load_scenarios` looks when given no path (relative to the working directory)."""
 
 ExpectedAction = Literal["allow", "confirm", "deny"]
-
-
-class ScenarioError(UserError):
-    """Eval input (scenario files, the eval config) failed validation; `issues` lists them all."""
-
-    def __init__(self, issues: Sequence[RegistryIssue], what: str = "scenarios") -> None:
-        self.issues = list(issues)
-        lines = "\n".join(f"  - {issue}" for issue in self.issues)
-        super().__init__(f"invalid {what} ({len(self.issues)} problem(s)):\n{lines}")
 
 
 class _Model(BaseModel):

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from guardrail.errors import GuardrailError, UserError
+from guardrail.errors import SinkError, UserError
 from guardrail.handoff.summary import HandoffSink, HandoffSummary
 
 if TYPE_CHECKING:
@@ -82,23 +82,6 @@ _RETRY_STATUSES = frozenset({408, 425, 429})
 _ALREADY_DELIVERED = 409
 
 _AnySink = HandoffSink | Callable[[HandoffSummary], object]
-
-
-class SinkError(GuardrailError):
-    """A handoff could not be delivered.
-
-    Attributes:
-        retryable: whether a later attempt may succeed (a timeout or a 503, not a 400).
-        spooled: whether the handoff was written to a spool for `replay`.
-        status: the last HTTP status the receiver answered, if any.
-    """
-
-    def __init__(self, message: str, *, retryable: bool, spooled: bool = False,
-                 status: int | None = None) -> None:
-        self.retryable = retryable
-        self.spooled = spooled
-        self.status = status
-        super().__init__(message)
 
 
 # -- the idempotency key -------------------------------------------------------------------------

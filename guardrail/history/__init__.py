@@ -1,8 +1,7 @@
 """The customer history friction reads: events in, events by time window out, nothing else kept.
 
     events.py   HistoryEvent (no text field, by design), customer_key
-    store.py    the HistoryStore protocol and StoreError → StoreUnavailable | StoreTimeout |
-                StoreCorrupt
+    store.py    the HistoryStore protocol (its errors are in guardrail.errors)
     memory.py   MemoryStore    one process
     sqlite.py   SQLiteStore    one machine, many processes
     redis.py    RedisStore     shared (imports ``redis`` only when made)
@@ -16,10 +15,10 @@ from guardrail.history.sqlite import SQLiteStore
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     HistoryStore,
-    StoreCorrupt,
+    StoreCorruptError,
     StoreError,
-    StoreTimeout,
-    StoreUnavailable,
+    StoreTimeoutError,
+    StoreUnavailableError,
 )
 from guardrail.history.url import open_store
 
@@ -32,10 +31,10 @@ __all__ = [
     "MemoryStore",
     "RedisStore",
     "SQLiteStore",
-    "StoreCorrupt",
+    "StoreCorruptError",
     "StoreError",
-    "StoreTimeout",
-    "StoreUnavailable",
+    "StoreTimeoutError",
+    "StoreUnavailableError",
     "customer_key",
     "open_store",
 ]

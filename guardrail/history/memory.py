@@ -13,8 +13,8 @@ from guardrail.history.store import (
     Clock,
     ClosingStore,
     Retention,
-    StoreTimeout,
-    StoreUnavailable,
+    StoreTimeoutError,
+    StoreUnavailableError,
     aware,
     check_customer,
     check_event,
@@ -29,7 +29,7 @@ class MemoryStore(ClosingStore):
     """A `HistoryStore` in this process's memory; lost when the process exits.
 
     Args:
-        timeout: seconds to wait for the lock another thread holds before `StoreTimeout`.
+        timeout: seconds to wait for the lock another thread holds before `StoreTimeoutError`.
         retention: how long events are kept; None keeps them until `purge`.
         clock: the current time, timezone-aware (for tests).
     """
@@ -82,7 +82,7 @@ class MemoryStore(ClosingStore):
             return _purge(events, cutoff)
 
     def close(self) -> None:
-        """Drop every event; later calls raise `StoreUnavailable`."""
+        """Drop every event; later calls raise `StoreUnavailableError`."""
         with self._lock:
             self._events = None
 
@@ -90,10 +90,10 @@ class MemoryStore(ClosingStore):
     @contextmanager
     def _locked(self) -> Iterator[dict[str, dict[str, HistoryEvent]]]:
         if not self._lock.acquire(timeout=self._timeout):
-            raise StoreTimeout(f"the memory store stayed locked for {self._timeout:g} s")
+            raise StoreTimeoutError(f"the memory store stayed locked for {self._timeout:g} s")
         try:
             if self._events is None:
-                raise StoreUnavailable("the memory store is closed")
+                raise StoreUnavailableError("the memory store is closed")
             yield self._events
         finally:
             self._lock.release()

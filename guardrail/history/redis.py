@@ -15,7 +15,7 @@ to expire `retention` after the customer's last write; `purge` walks the other c
 SCAN. `events` reads the window and the matching events in one server-side script.
 
 Every command has the store's timeout on its socket and is never retried: a down server is
-`StoreUnavailable` at once, a stalled one `StoreTimeout` after the timeout.
+`StoreUnavailableError` at once, a stalled one `StoreTimeoutError` after the timeout.
 
 The ``redis`` package is imported only when a `RedisStore` is made.
 """
@@ -36,9 +36,9 @@ from guardrail.history.store import (
     Clock,
     ClosingStore,
     Retention,
-    StoreCorrupt,
-    StoreTimeout,
-    StoreUnavailable,
+    StoreCorruptError,
+    StoreTimeoutError,
+    StoreUnavailableError,
     aware,
     check_customer,
     check_event,
@@ -91,7 +91,7 @@ class RedisStore(ClosingStore):
 
     Args:
         url: ``redis://[user:password@]host:port/db`` or ``rediss://`` for TLS.
-        timeout: seconds for connecting and for each command before `StoreTimeout`.
+        timeout: seconds for connecting and for each command before `StoreTimeoutError`.
         prefix: put before every key, so several deployments can share one database.
         retention: how long events are kept; None keeps them until `purge`.
         clock: the current time, timezone-aware (for tests).
@@ -163,12 +163,12 @@ class RedisStore(ClosingStore):
         out = []
         for raw in found:
             if raw is None:
-                raise StoreCorrupt(f"customer {customer!r}: an indexed event is missing")
+                raise StoreCorruptError(f"customer {customer!r}: an indexed event is missing")
             try:
                 out.append(HistoryEvent.model_validate_json(raw))
             except (UserError, ValueError) as exc:
                 problem = f"customer {customer!r}: an event is not valid ({exc})"
-                raise StoreCorrupt(problem) from None
+                raise StoreCorruptError(problem) from None
         return out
 
     def forget(self, customer: str) -> int:
@@ -203,7 +203,7 @@ class RedisStore(ClosingStore):
                     return removed
 
     def close(self) -> None:
-        """Close the connection pool; later calls raise `StoreUnavailable`."""
+        """Close the connection pool; later calls raise `StoreUnavailableError`."""
         self._closed = True
         self._client.close()
 
@@ -218,20 +218,20 @@ class RedisStore(ClosingStore):
     def _translate(self) -> Iterator[None]:
         """Turn the client's exceptions into `StoreError`s."""
         if self._closed:
-            raise StoreUnavailable("the Redis store is closed")
+            raise StoreUnavailableError("the Redis store is closed")
         errors = self._redis.exceptions
         try:
             yield
         except (errors.TimeoutError, TimeoutError) as exc:
-            raise StoreTimeout(f"Redis did not answer within {self._timeout:g} s") from exc
+            raise StoreTimeoutError(f"Redis did not answer within {self._timeout:g} s") from exc
         except errors.ResponseError as exc:
             if "WRONGTYPE" in str(exc):
-                raise StoreCorrupt(f"a history key holds another type: {exc}") from exc
-            raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
+                raise StoreCorruptError(f"a history key holds another type: {exc}") from exc
+            raise StoreUnavailableError(f"Redis refused the command: {exc}") from exc
         except UnicodeDecodeError as exc:
-            raise StoreCorrupt(f"a history key holds bytes that are not UTF-8: {exc}") from exc
+            raise StoreCorruptError(f"a history key holds bytes that are not UTF-8: {exc}") from exc
         except (errors.RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
+            raise StoreUnavailableError(f"Redis is unavailable: {exc}") from exc
 
 
 def _glob_escape(text: str) -> str:

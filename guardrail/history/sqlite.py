@@ -6,7 +6,7 @@ scanning the table while it holds the write lock. The file runs in WAL mode, so 
 wait for a writer and writers wait for each other at most ``timeout`` (SQLite's busy timeout).
 
 Every call is bounded: a lock held past the timeout, or a statement still running at it (a
-progress handler interrupts it), raises `StoreTimeout`. Each statement is its own transaction,
+progress handler interrupts it), raises `StoreTimeoutError`. Each statement is its own transaction,
 so an interrupted one leaves nothing half-written.
 
 The file is created readable by its owner only (it holds customer keys); SQLite gives its
@@ -32,10 +32,10 @@ from guardrail.history.store import (
     Clock,
     ClosingStore,
     Retention,
-    StoreCorrupt,
+    StoreCorruptError,
     StoreError,
-    StoreTimeout,
-    StoreUnavailable,
+    StoreTimeoutError,
+    StoreUnavailableError,
     aware,
     check_customer,
     check_event,
@@ -103,15 +103,15 @@ class SQLiteStore(ClosingStore):
 
     Args:
         path: the database file; missing parent directories are created.
-        timeout: seconds one call may wait for a lock or run before `StoreTimeout`.
+        timeout: seconds one call may wait for a lock or run before `StoreTimeoutError`.
         retention: how long events are kept; None keeps them until `purge`.
         clock: the current time, timezone-aware (for tests).
 
     Raises:
-        StoreCorrupt: the file is not SQLite, is another application's database, or was
+        StoreCorruptError: the file is not SQLite, is another application's database, or was
             written by a newer guardrail.
-        StoreUnavailable: the file or its directory cannot be created or opened.
-        StoreTimeout: another connection held the database locked while the schema was made.
+        StoreUnavailableError: the file or its directory cannot be created or opened.
+        StoreTimeoutError: another connection held the database locked while the schema was made.
     """
 
     def __init__(
@@ -173,7 +173,7 @@ class SQLiteStore(ClosingStore):
                 for kind, key, at, need_state, outcome, conversation_id, event_id in rows
             ]
         except (UserError, TypeError, ValueError, OverflowError) as exc:
-            raise StoreCorrupt(f"{self.path}: an event row is not valid ({exc})") from None
+            raise StoreCorruptError(f"{self.path}: an event row is not valid ({exc})") from None
 
     def forget(self, customer: str) -> int:
         """Delete every event of `customer`; returns how many there were."""
@@ -185,7 +185,7 @@ class SQLiteStore(ClosingStore):
         """Delete every event older than `before`; returns the count.
 
         Deletes in batches, each within the timeout, so a large purge makes progress even when
-        it raises `StoreTimeout` part-way; call it again to finish.
+        it raises `StoreTimeoutError` part-way; call it again to finish.
         """
         return self._purge(aware(before, "before"), budget=None)
 
@@ -219,7 +219,7 @@ class SQLiteStore(ClosingStore):
             # Created here rather than by SQLite so that it is owner-only from the first byte.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
-            raise StoreUnavailable(f"{self.path}: cannot create the store ({exc})") from exc
+            raise StoreUnavailableError(f"{self.path}: cannot create the store ({exc})") from exc
 
     def _migrate(self) -> None:
         """Check the schema version; make the schema in an empty file."""
@@ -243,14 +243,14 @@ class SQLiteStore(ClosingStore):
     def _version(self, db: sqlite3.Connection) -> int:
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
-            raise StoreCorrupt(
+            raise StoreCorruptError(
                 f"{self.path}: history schema version {version} is newer than this guardrail "
                 f"reads ({SCHEMA_VERSION}); upgrade guardrail or point it at another file"
             )
         if version == 0:
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
-                raise StoreCorrupt(
+                raise StoreCorruptError(
                     f"{self.path}: a SQLite database, but not a guardrail history store"
                 )
         return version
@@ -270,7 +270,7 @@ class SQLiteStore(ClosingStore):
     def _checkout(self) -> _Connection:
         with self._lock:
             if self._closed:
-                raise StoreUnavailable(f"{self.path}: the store is closed")
+                raise StoreUnavailableError(f"{self.path}: the store is closed")
             # A forked child must not use its parent's connections (SQLite forbids it).
             self._idle = [c for c in self._idle if c.pid == os.getpid()]
             if self._idle:
@@ -310,7 +310,7 @@ class SQLiteStore(ClosingStore):
         code = getattr(exc, "sqlite_errorcode", None)
         primary = None if code is None else code & 0xFF
         if primary in _TIMEOUT_CODES:
-            return StoreTimeout(f"{self.path}: past the {self._timeout:g} s deadline ({exc})")
+            return StoreTimeoutError(f"{self.path}: past the {self._timeout:g} s deadline ({exc})")
         if primary in _CORRUPT_CODES:
-            return StoreCorrupt(f"{self.path}: not a valid history store ({exc})")
-        return StoreUnavailable(f"{self.path}: {exc}")
+            return StoreCorruptError(f"{self.path}: not a valid history store ({exc})")
+        return StoreUnavailableError(f"{self.path}: {exc}")

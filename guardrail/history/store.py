@@ -1,11 +1,8 @@
-"""The `HistoryStore` interface every backend implements, and the errors a store may raise.
+"""The `HistoryStore` interface every backend implements.
 
-A store call either returns in about its ``timeout`` or raises one of these, and nothing else::
-
-    StoreError (a GuardrailError)                                        .code
-    ├── StoreUnavailable   cannot connect, I/O error, store closed       failsafe.store_unavailable
-    ├── StoreTimeout       past the deadline (lock held, server stalled) failsafe.store_timeout
-    └── StoreCorrupt       the file or data is not a valid store         failsafe.store_corrupt
+A store call either returns in about its ``timeout`` or raises a `StoreError`
+(`StoreUnavailableError`, `StoreTimeoutError` or `StoreCorruptError`, in `guardrail.errors`,
+each with its ``failsafe.store_*`` code), and nothing else.
 
 Bad arguments (a naive datetime, an empty customer key) raise `UserError` instead: they are the
 caller's bug, not the store's state. The engine turns a `StoreError` into a fail-closed
@@ -24,49 +21,31 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
-from guardrail.errors import GuardrailError, UserError
+from guardrail.errors import (
+    StoreCorruptError,
+    StoreError,
+    StoreTimeoutError,
+    StoreUnavailableError,
+    UserError,
+)
 from guardrail.history.events import HistoryEvent
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "HistoryStore",
-    "StoreCorrupt",
+    "StoreCorruptError",
     "StoreError",
-    "StoreTimeout",
-    "StoreUnavailable",
+    "StoreTimeoutError",
+    "StoreUnavailableError",
 ]
 
 DEFAULT_TIMEOUT = 0.25
-"""Seconds one store call may take before it raises `StoreTimeout`."""
+"""Seconds one store call may take before it raises `StoreTimeoutError`."""
 
 # Purging on `record` touches every customer's events, so it runs at most this often per store.
 PURGE_INTERVAL = timedelta(minutes=1)
 
 Clock = Callable[[], datetime]
-
-
-class StoreError(GuardrailError):
-    """The history store failed; `code` is the ``failsafe.*`` reason the engine reports."""
-
-    code = "failsafe.store_error"
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be reached: connection refused, I/O error, or the store was closed."""
-
-    code = "failsafe.store_unavailable"
-
-
-class StoreTimeout(StoreError):
-    """The store did not answer before the deadline (a lock held too long, a stalled server)."""
-
-    code = "failsafe.store_timeout"
-
-
-class StoreCorrupt(StoreError):
-    """The store holds something that is not a history store (another file, undecodable data)."""
-
-    code = "failsafe.store_corrupt"
 
 
 class HistoryStore(Protocol):
@@ -97,7 +76,7 @@ class HistoryStore(Protocol):
         ...
 
     def close(self) -> None:
-        """Release connections; later calls raise `StoreUnavailable`. Closing twice is fine."""
+        """Release connections; later calls raise `StoreUnavailableError`. Closing twice is fine."""
         ...
 
 

@@ -30,7 +30,7 @@ def open_store(
 
     Args:
         url: one of the forms above.
-        timeout: seconds one store call may take before `StoreTimeout`.
+        timeout: seconds one store call may take before `StoreTimeoutError`.
         retention: how long events are kept; None keeps them until `purge`.
 
     Raises:

@@ -28,7 +28,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guardrail._resources import default_prompts_dir
-from guardrail.errors import GuardrailError
+from guardrail.errors import (
+    LLMError,
+    LLMMalformedError,
+    LLMRefusedError,
+    LLMTimeoutError,
+    LLMUnavailableError,
+)
 from guardrail.need.model import NeedPrediction
 
 __all__ = [
@@ -46,36 +52,6 @@ Risk = Literal[
     "human_request",
 ]
 RISKS: tuple[str, ...] = Risk.__args__  # type: ignore[attr-defined]
-
-
-class LLMError(GuardrailError):
-    """The LLM classifier could not give a usable answer; `code` is the failsafe reason."""
-
-    code = "failsafe.llm_error"
-
-
-class LLMUnavailableError(LLMError):
-    """Rate limits, server errors or connection failures lasted past the deadline."""
-
-    code = "failsafe.llm_unavailable"
-
-
-class LLMTimeoutError(LLMError):
-    """Attempts timed out until the deadline."""
-
-    code = "failsafe.llm_timeout"
-
-
-class LLMMalformedError(LLMError):
-    """The model's output did not match the schema."""
-
-    code = "failsafe.llm_malformed"
-
-
-class LLMRefusedError(LLMError):
-    """The model refused to classify."""
-
-    code = "failsafe.llm_refused"
 
 
 class LLMVerdict(BaseModel):

@@ -16,7 +16,7 @@ import pytest
 
 from guardrail import Guardrail, Registry
 from guardrail.cli import main
-from guardrail.history import HistoryEvent, MemoryStore, StoreUnavailable
+from guardrail.history import HistoryEvent, MemoryStore, StoreUnavailableError
 from tests._servers.redis import redis_server
 
 # Inside the store's retention (90 days back from now), or the store would rightly drop it.
@@ -93,7 +93,7 @@ def test_articles_reopens_and_escalations_from_recorded_events(registry: Registr
 def test_an_unreachable_store_fails_closed_for_friction(registry: Registry) -> None:
     class Down(MemoryStore):
         def events(self, *args: Any, **kwargs: Any) -> list[HistoryEvent]:
-            raise StoreUnavailable("connection refused")
+            raise StoreUnavailableError("connection refused")
 
     guard = Guardrail(registry, need_model=None, store=Down())
     decision = guard.check(conv("c1", LOGIN, T0))

@@ -26,10 +26,10 @@ from guardrail.history import (
     MemoryStore,
     RedisStore,
     SQLiteStore,
-    StoreCorrupt,
+    StoreCorruptError,
     StoreError,
-    StoreTimeout,
-    StoreUnavailable,
+    StoreTimeoutError,
+    StoreUnavailableError,
     customer_key,
     open_store,
 )
@@ -263,9 +263,9 @@ def test_store_arguments_are_validated(store: HistoryStore) -> None:
 def test_a_closed_store_is_unavailable(store: HistoryStore) -> None:
     store.close()
     store.close()
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(StoreUnavailableError):
         store.events("cust-1", NOW - DAY)
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(StoreUnavailableError):
         store.record(event())
 
 
@@ -329,7 +329,7 @@ PER_WORKER = 1000
 
 # This suite checks that no write is lost or torn, not the latency budget: eight writers flat out
 # on a loaded two-CPU machine can wait past the default 0.25 s for SQLite's write lock, which is
-# a StoreTimeout by design (see test_a_sqlite_lock_held_past_the_timeout_is_a_timeout).
+# a StoreTimeoutError by design (see test_a_sqlite_lock_held_past_the_timeout_is_a_timeout).
 WRITER_TIMEOUT = 5.0
 
 
@@ -383,9 +383,9 @@ def test_eight_processes_write_one_store(
 
 def test_redis_on_a_closed_port_is_unavailable() -> None:
     with RedisStore(f"redis://127.0.0.1:{free_port()}/0") as store:
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailableError):
             store.record(event())
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailableError):
             store.events("cust-1", NOW - DAY)
 
 
@@ -394,9 +394,9 @@ def test_redis_stopped_mid_test_is_unavailable(own_redis: RedisServer) -> None:
         store.record(event())
         assert len(store.events("cust-1", NOW - DAY)) == 1
         own_redis.stop()
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailableError):
             store.events("cust-1", NOW - DAY)
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailableError):
             store.record(event())
 
 
@@ -406,9 +406,9 @@ def test_a_frozen_redis_times_out_and_the_store_recovers(own_redis: RedisServer)
         store.record(recorded)
         own_redis.pause()
         try:
-            with pytest.raises(StoreTimeout):
+            with pytest.raises(StoreTimeoutError):
                 store.events("cust-1", NOW - DAY)
-            with pytest.raises(StoreTimeout):
+            with pytest.raises(StoreTimeoutError):
                 store.record(event())
         finally:
             own_redis.resume()
@@ -440,16 +440,16 @@ def test_damaged_redis_data_is_corrupt(
         else:
             raw_redis.delete(events_key, index_key)
             raw_redis.set(index_key, "a string")
-        with pytest.raises(StoreCorrupt):
+        with pytest.raises(StoreCorruptError):
             store.events("cust-1", NOW - DAY)
 
 
 def test_a_sqlite_path_that_is_a_text_file_is_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 20)
-    with pytest.raises(StoreCorrupt):
+    with pytest.raises(StoreCorruptError):
         SQLiteStore(path)
-    with pytest.raises(StoreCorrupt):
+    with pytest.raises(StoreCorruptError):
         open_store(f"sqlite://{path}")
 
 
@@ -458,7 +458,7 @@ def test_another_applications_sqlite_file_is_corrupt(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
     db.close()
-    with pytest.raises(StoreCorrupt, match="not a guardrail history store"):
+    with pytest.raises(StoreCorruptError, match="not a guardrail history store"):
         SQLiteStore(path)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("users",)]
@@ -471,7 +471,7 @@ def test_a_newer_sqlite_schema_is_corrupt_with_a_clear_message(tmp_path: Path) -
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version = 99")
     db.close()
-    with pytest.raises(StoreCorrupt, match="version 99 is newer"):
+    with pytest.raises(StoreCorruptError, match="version 99 is newer"):
         SQLiteStore(path)
 
 
@@ -483,9 +483,9 @@ def test_a_sqlite_lock_held_past_the_timeout_is_a_timeout(tmp_path: Path) -> Non
         blocker = sqlite3.connect(path, isolation_level=None)
         try:
             blocker.execute("BEGIN EXCLUSIVE")
-            with pytest.raises(StoreTimeout):
+            with pytest.raises(StoreTimeoutError):
                 store.record(event())
-            with pytest.raises(StoreTimeout):
+            with pytest.raises(StoreTimeoutError):
                 store.forget("cust-1")
             # WAL: readers do not wait for the writer.
             assert store.events("cust-1", NOW - DAY) == [before]
@@ -506,13 +506,14 @@ def test_sqlite_creates_the_directory_and_an_owner_only_file(tmp_path: Path) -> 
 
 def test_a_sqlite_path_that_cannot_be_opened_is_unavailable(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(StoreUnavailableError):
         SQLiteStore(tmp_path / "dir.db")
 
 
-@pytest.mark.parametrize("error", [StoreUnavailable, StoreTimeout, StoreCorrupt])
+@pytest.mark.parametrize("error", [StoreUnavailableError, StoreTimeoutError, StoreCorruptError])
 def test_each_store_error_carries_its_failsafe_code(error: type[StoreError]) -> None:
-    name = {StoreUnavailable: "unavailable", StoreTimeout: "timeout", StoreCorrupt: "corrupt"}
+    name = {StoreUnavailableError: "unavailable", StoreTimeoutError: "timeout",
+            StoreCorruptError: "corrupt"}
     assert error("x").code == f"failsafe.store_{name[error]}"
     assert issubclass(error, StoreError)
 
