@@ -68,7 +68,6 @@ else:  # pragma: no cover - Windows has no flock: the in-process lock alone seri
 __all__ = [
     "AsyncWebhookSink",
     "ReplayResult",
-    "SinkError",
     "SpoolingSink",
     "WebhookSink",
     "handoff_key",
