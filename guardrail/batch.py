@@ -30,7 +30,7 @@ from guardrail.errors import UserError
 __all__ = ["BatchResult", "classify_lines", "decision_line", "parse_line"]
 
 _LABEL_PREFIXES = ("expected_", "source_", "meta")
-_LABEL_KEYS = frozenset({"need_state"})
+_LABEL_KEYS = frozenset({"need_state", "handoff"})  # a labelled case (guardrail.labelled)
 _MAX_ID = 256
 
 

@@ -1,8 +1,9 @@
 """Training the need-state model on labelled lines (`guardrail train`).
 
-Input: the batch line format plus the label, ``need_state`` (or ``expected_need_state``), and
-optionally ``expected_handoff`` for the handoff head. Lines with no need-state label still train
-the handoff head. The split is by a stable hash of the line id, so it is the same on every run.
+Input: labelled cases (`guardrail.labelled.LabelledCase`: ``need_state`` and, for the handoff
+head, ``handoff``), or the older batch format with ``expected_*`` labels. Lines with no need-state
+label still train the handoff head. The split is by a stable hash of the line id, so it is the
+same on every run.
 
 The model is multinomial logistic regression over hashed features, trained full-batch with Adam
 and class-balanced weights, then calibrated by temperature scaling on a slice of the training
@@ -11,22 +12,20 @@ data that the weights never saw. Pure numpy: no extra dependency to train or to 
 
 from __future__ import annotations
 
-import json
 import math
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from guardrail.batch import parse_line
 from guardrail.conversation import Message
 from guardrail.detectors.rules import RuleDetector, rule_codes
 from guardrail.errors import UserError
+from guardrail.labelled import read_case
 from guardrail.need.features import FeatureConfig, featurize
 from guardrail.need.model import NeedModel
 from guardrail.registry import Registry
@@ -48,7 +47,7 @@ class Example:
 
 
 def load_examples(paths: Sequence[str | Path], classes: Sequence[str]) -> list[Example]:
-    """Read labelled JSONL files; the text is the conversation's user messages.
+    """Read labelled JSONL files (`LabelledCase` lines); the text is the user's messages.
 
     Raises:
         UserError: a line is malformed or has a need-state outside `classes`.
@@ -60,18 +59,13 @@ def load_examples(paths: Sequence[str | Path], classes: Sequence[str]) -> list[E
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     continue
-                labels: dict[str, Any] = json.loads(raw)
-                need = labels.pop("need_state", None) or labels.get("expected_need_state")
-                line_id, conversation = parse_line(json.dumps(labels).encode(), number)
+                case = read_case(raw, number)
+                need = case.need_state
                 if need is not None and need not in classes:
                     raise UserError(f"{name} line {number}: unknown need_state {need!r}")
-                handoff = labels.get("expected_handoff")
-                if need is None and handoff is None:
+                if need is None and case.handoff is None:
                     continue
-                text = " . ".join(m.content for m in conversation.messages if m.role == "user")
-                examples.append(
-                    Example(line_id or f"{name}:{number}", text, need, handoff, name)
-                )
+                examples.append(Example(case.id, case.user_text(), need, case.handoff, name))
     return examples
 
 

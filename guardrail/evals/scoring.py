@@ -1,4 +1,4 @@
-"""Score decisions against labelled lines (``expected_need_state``, ``expected_handoff``).
+"""Score decisions against labelled lines (`LabelledCase`: ``need_state``, ``handoff``).
 
 The figures the project reports for the rule path come from here:
 
@@ -6,19 +6,18 @@ The figures the project reports for the rule path come from here:
 * wrongful escalation: of the lines an AI could safely handle, the share handed off anyway;
 * need-state accuracy and macro-F1 over the lines with an expected need-state.
 
-A label of ``null`` means "reasonable policies differ" and is not scored.
+A label of ``null`` means "reasonable policies differ" and is not scored. Lines in the older
+batch format (``expected_need_state``, ``expected_handoff``) are read too: see `read_case`.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from guardrail.batch import parse_line
 from guardrail.engine import Guardrail
+from guardrail.labelled import read_case
 
 __all__ = ["Miss", "Score", "score_lines"]
 
@@ -90,35 +89,33 @@ def score_lines(guard: Guardrail, lines: Iterable[bytes]) -> Score:
     """Check every labelled line and count hits and misses.
 
     Raises:
-        UserError: a line is not valid batch input (labelled sets must be clean).
+        UserError: a line is not a valid labelled case (labelled sets must be clean).
     """
     score = Score()
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
-        labels: dict[str, Any] = json.loads(raw)
-        line_id, conversation = parse_line(raw, number)
-        decision = guard.check(conversation.model_copy(update={"id": None}))
+        case = read_case(raw, number)
+        decision = guard.check(case.conversation())
         score.lines += 1
-        text = conversation.messages[-1].content[:300]
+        text = case.messages[-1].content[:300]
         reasons = tuple(str(r) for r in decision.reason_codes if r.source.startswith("message"))
-        expected_handoff = labels.get("expected_handoff")
-        if expected_handoff is True:
+        if case.handoff is True:
             score.must_handoff += 1
             if decision.handoff.required:
                 score.handed_off += 1
             else:
                 score.misses.append(
-                    Miss(line_id, "missed_handoff", "handoff", "none", text, reasons)
+                    Miss(case.id, "missed_handoff", "handoff", "none", text, reasons)
                 )
-        elif expected_handoff is False:
+        elif case.handoff is False:
             score.safe += 1
             if decision.handoff.required:
                 score.wrongly_escalated += 1
                 score.misses.append(
-                    Miss(line_id, "wrongful_escalation", "none", "handoff", text, reasons)
+                    Miss(case.id, "wrongful_escalation", "none", "handoff", text, reasons)
                 )
-        expected_need = labels.get("expected_need_state")
+        expected_need = case.need_state
         if expected_need:
             score.need_total += 1
             score.confusion[(expected_need, decision.need_state)] += 1
@@ -126,6 +123,6 @@ def score_lines(guard: Guardrail, lines: Iterable[bytes]) -> Score:
                 score.need_correct += 1
             else:
                 score.misses.append(
-                    Miss(line_id, "need_state", expected_need, decision.need_state, text, reasons)
+                    Miss(case.id, "need_state", expected_need, decision.need_state, text, reasons)
                 )
     return score

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from guardrail import Guardrail, Registry
-from guardrail.evals.labelled import score_lines
+from guardrail.evals.scoring import score_lines
 from guardrail.reasons import RISK_ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,3 +82,20 @@ def test_a_registry_without_the_dispute_rules_fails_the_gate(registry: Registry)
     broken = Registry.from_texts(texts)
     recall, _, _ = _score(broken, ROOT / "evals" / "dev" / "dev.jsonl")
     assert recall < 0.9
+
+
+def test_the_older_batch_format_scores_the_same(registry: Registry) -> None:
+    """Banking77's format (`expected_*` labels) and the labelled format give the same score."""
+    lines = (ROOT / "evals" / "dev" / "dev.jsonl").read_bytes().splitlines()[:60]
+    old = []
+    for raw in lines:
+        case = json.loads(raw)
+        old.append(json.dumps({
+            "id": case["id"], "messages": case["messages"], "source_label": "x",
+            "expected_need_state": case["need_state"], "expected_handoff": case["handoff"],
+        }).encode())
+    guard = Guardrail(registry, need_model=None)
+    new_score, old_score = score_lines(guard, lines), score_lines(guard, old)
+    assert new_score.must_handoff > 0
+    assert new_score.summary() == old_score.summary()
+    assert new_score.misses == old_score.misses
