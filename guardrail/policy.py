@@ -3,10 +3,15 @@
 Most restrictive wins everywhere: a tool is denied if any active policy denies it, retrieval scope
 is the intersection of every segment's scope, risk is the highest tier seen, and a handoff is
 required if any active segment's hard escalation holds. Nothing here can loosen a restriction.
+
+A registry's policy is compiled once (`CompiledPolicy`, kept beside the registry while it lives,
+never on it): conditions become functions, tool policies their effect on each tool.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,9 +22,11 @@ from guardrail.conversation import Context, Signals
 from guardrail.decision import PRIORITY_ORDER, Decision, Handoff, SegmentAssignment, ToolVerdict
 from guardrail.reasons import RISK_ORDER, Finding, ReasonCode, RiskTier
 from guardrail.registry import Registry
-from guardrail.registry.schema import Criteria, Criterion, SegmentSpec, ToolPolicy
+from guardrail.registry.schema import Criteria, Criterion, SegmentSpec, ToolPolicy, ToolSpec
 
-__all__ = ["Facts", "assign_segments", "decide", "failsafe_decision"]
+__all__ = [
+    "CompiledPolicy", "Facts", "assign_segments", "decide", "exit_holds", "failsafe_decision",
+]
 
 _RESTRICTED_EFFECTS = ("write", "money", "irreversible")
 _OPS = {
@@ -202,40 +209,148 @@ def _any_of(parts: Sequence[_Check]) -> _Check:
     return check
 
 
-def _first(
-    registry: Registry, criteria: Sequence[Criterion], where: str
-) -> _Check:
-    """The first of `criteria` that holds (compiled once per registry: the registry and its
-    criteria are immutable, and the memo, keyed by the id of a list the registry holds, dies
-    with it)."""
-    key = id(criteria)
-    check = registry.criteria_memo.get(key)
-    if check is None:
-        check = _any_of([_compile(c, f"{where}[{j}]") for j, c in enumerate(criteria)])
-        registry.criteria_memo[key] = check
-    return check
-
-
-def _holds(registry: Registry, criteria: Criteria, where: str) -> _Check:
+def _holds(criteria: Criteria, where: str) -> _Check:
     """Entry or exit criteria: every `all` condition and, if any are listed, one `any`."""
-    key = id(criteria)
-    check = registry.criteria_memo.get(key)
-    if check is None:
-        every = _all_of([_compile(c, f"{where}.all[{j}]") for j, c in enumerate(criteria.all)])
-        one = _any_of([_compile(c, f"{where}.any[{j}]") for j, c in enumerate(criteria.any)])
+    every = _all_of([_compile(c, f"{where}.all[{j}]") for j, c in enumerate(criteria.all)])
+    one = _any_of([_compile(c, f"{where}.any[{j}]") for j, c in enumerate(criteria.any)])
 
-        def both(state: _State) -> list[ReasonCode] | None:
-            reasons = every(state)
-            if reasons is None or not criteria.any:
-                return reasons
-            alternative = one(state)
-            if alternative is None:
-                return None
-            reasons.extend(alternative)
+    def both(state: _State) -> list[ReasonCode] | None:
+        reasons = every(state)
+        if reasons is None or not criteria.any:
             return reasons
+        alternative = one(state)
+        if alternative is None:
+            return None
+        reasons.extend(alternative)
+        return reasons
 
-        check = registry.criteria_memo[key] = both
-    return check
+    return both
+
+
+def _first(criteria: Sequence[Criterion], where: str) -> _Check:
+    """The first of `criteria` that holds."""
+    return _any_of([_compile(c, f"{where}[{j}]") for j, c in enumerate(criteria)])
+
+
+# What a tool policy does to each catalogue tool: (tool, "deny" | "confirm"), the rest allowed.
+_Effects = tuple[tuple[str, str], ...]
+# Each catalogue tool's verdict and its reasons, in catalogue order.
+_Verdicts = tuple[tuple[str, str, tuple[ReasonCode, ...]], ...]
+
+
+def _effects(tools: Mapping[str, ToolSpec], policy: ToolPolicy) -> _Effects:
+    """What `policy` does to each catalogue tool (allowed tools are left out)."""
+    out = []
+    for name, tool in tools.items():
+        if (
+            name in policy.denied
+            or set(tool.effects) & set(policy.deny_effects)
+            or (policy.allowed is not None and name not in policy.allowed)
+        ):
+            out.append((name, "deny"))
+        elif name in policy.confirm or set(tool.effects) & set(policy.confirm_effects):
+            out.append((name, "confirm"))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledSegment:
+    spec: SegmentSpec
+    entry: _Check
+    exit: _Check | None  # None: an exit with no conditions never holds
+    hard: _Check
+    soft: _Check
+    tools: _Effects
+
+
+class CompiledPolicy:
+    """A registry's policy compiled once: every condition a function, every tool policy's
+    effect on each tool worked out, and the tool verdicts of each (risk, segments) seen.
+
+    The registry and its specs are immutable once loaded, and the same few conditions and
+    policies apply turn after turn, so none of this is worked out on the hot path twice.
+    `CompiledPolicy.of` builds it on first use and keeps it while the registry lives; it holds
+    no reference back to the registry (a pickled registry is compiled again where it lands).
+
+    Attributes:
+        entries: each segment with its compiled entry criteria, in registry order.
+    """
+
+    __slots__ = ("_baseline", "_risk_tools", "_segments", "_tools", "_verdicts", "entries")
+
+    def __init__(self, registry: Registry) -> None:
+        settings = registry.settings
+        self._tools = registry.tools
+        self._baseline = _effects(registry.tools, settings.baseline_tools)
+        self._risk_tools = tuple(
+            (RISK_ORDER[tier], tier, _effects(registry.tools, policy))
+            for tier, policy in settings.risk_tools.items()
+        )
+        self._segments = {seg.id: _compile_segment(seg, self._tools) for seg in registry.segments}
+        self.entries = tuple((seg, self._segments[seg.id].entry) for seg in registry.segments)
+        self._verdicts: dict[tuple[int, tuple[str, ...]], _Verdicts] = {}
+
+    @classmethod
+    def of(cls, registry: Registry) -> CompiledPolicy:
+        """The compiled policy of `registry`, built on first use and kept while it lives."""
+        compiled = _COMPILED.get(registry)
+        if compiled is not None:
+            return compiled
+        with _COMPILED_LOCK:
+            compiled = _COMPILED.get(registry)
+            if compiled is None:
+                compiled = _COMPILED[registry] = cls(registry)
+            return compiled
+
+    def segment(self, seg: SegmentSpec) -> _CompiledSegment:
+        """`seg` compiled: this registry's own, or compiled now if it is not one of them."""
+        compiled = self._segments.get(seg.id)
+        if compiled is None or compiled.spec is not seg:
+            return _compile_segment(seg, self._tools)
+        return compiled
+
+    def tool_verdicts(self, risk: int, segments: Sequence[SegmentSpec]) -> _Verdicts:
+        """Each catalogue tool's verdict and reasons under the baseline, the risk tier's
+        policies and the active segments' (most restrictive wins). They depend on nothing
+        else, and the same few combinations recur turn after turn: memoised (bounded)."""
+        key = (risk, tuple(seg.id for seg in segments))
+        memo = self._verdicts
+        cached = memo.get(key)
+        if cached is not None:
+            return cached
+        tools = _Tools(self._tools)
+        tools.apply(self._baseline, "baseline", "The baseline policy")
+        for rank, tier, effects in self._risk_tools:
+            if rank <= risk:
+                tools.apply(effects, f"risk.{tier}", f"Risk tier {tier}")
+        for seg in segments:
+            tools.apply(self.segment(seg).tools, f"segment:{seg.id}", f"The {seg.id} segment")
+        result = tuple(
+            (name, tools.verdict[name], tuple(tools.reasons[name])) for name in self._tools
+        )
+        if len(memo) >= _VERDICT_MEMO_LIMIT:
+            memo.clear()
+        memo[key] = result
+        return result
+
+
+def _compile_segment(seg: SegmentSpec, tools: Mapping[str, ToolSpec]) -> _CompiledSegment:
+    has_exit = bool(seg.exit.any or seg.exit.all)
+    return _CompiledSegment(
+        spec=seg,
+        entry=_holds(seg.entry, f"{seg.id}.entry"),
+        exit=_holds(seg.exit, f"{seg.id}.exit") if has_exit else None,
+        hard=_first(seg.escalation.hard, f"{seg.id}.escalation.hard"),
+        soft=_first(seg.escalation.soft, f"{seg.id}.escalation.soft"),
+        tools=_effects(tools, seg.tools),
+    )
+
+
+# One compiled policy per loaded registry, however many Guardrail instances share it; it dies
+# with the registry.
+_COMPILED: weakref.WeakKeyDictionary[Registry, CompiledPolicy] = weakref.WeakKeyDictionary()
+_COMPILED_LOCK = threading.Lock()
+_VERDICT_MEMO_LIMIT = 4096
 
 
 def assign_segments(registry: Registry, facts: Facts) -> dict[str, list[ReasonCode]]:
@@ -244,8 +359,8 @@ def assign_segments(registry: Registry, facts: Facts) -> dict[str, list[ReasonCo
     state.risk = max(
         (RISK_ORDER[f.risk] for f in facts.findings if f.risk is not None), default=0
     )
-    for seg in registry.segments:
-        reasons = _holds(registry, seg.entry, f"{seg.id}.entry")(state)
+    for seg, entry in CompiledPolicy.of(registry).entries:
+        reasons = entry(state)
         if reasons is not None:
             state.active[seg.id] = _dedupe(reasons)
             state.risk = max(state.risk, RISK_ORDER[seg.risk])
@@ -254,9 +369,8 @@ def assign_segments(registry: Registry, facts: Facts) -> dict[str, list[ReasonCo
 
 def exit_holds(registry: Registry, seg: SegmentSpec, facts: Facts) -> bool:
     """True when `seg`'s exit criteria hold on `facts` (an exit with no conditions never holds)."""
-    if not seg.exit.any and not seg.exit.all:
-        return False
-    return _holds(registry, seg.exit, f"{seg.id}.exit")(_State(facts)) is not None
+    check = CompiledPolicy.of(registry).segment(seg).exit
+    return check is not None and check(_State(facts)) is not None
 
 
 def _dedupe(reasons: Iterable[ReasonCode]) -> list[ReasonCode]:
@@ -277,41 +391,17 @@ def _policy_reason(verdict: str, source: str, explanation: str) -> ReasonCode:
                       explanation=explanation)
 
 
-def _effects(registry: Registry, policy: ToolPolicy) -> tuple[tuple[str, str], ...]:
-    """What `policy` does to each catalogue tool, worked out once per registry: the registry
-    and its policies are immutable once loaded, and the same few apply on every turn. The memo
-    lives on the registry (keyed by the id of a policy the registry itself holds), so it dies
-    with it."""
-    cached = registry.policy_memo.get(id(policy))
-    if cached is not None:
-        return cached
-    out = []
-    for name, tool in registry.tools.items():
-        if (
-            name in policy.denied
-            or set(tool.effects) & set(policy.deny_effects)
-            or (policy.allowed is not None and name not in policy.allowed)
-        ):
-            out.append((name, "deny"))
-        elif name in policy.confirm or set(tool.effects) & set(policy.confirm_effects):
-            out.append((name, "confirm"))
-    result = tuple(out)
-    registry.policy_memo[id(policy)] = result
-    return result
-
-
 class _Tools:
     """Accumulates tool verdicts; a stricter verdict replaces a looser one, never the reverse."""
 
     _RANK: ClassVar[dict[str, int]] = {"allow": 0, "confirm": 1, "deny": 2}
 
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-        self.verdict = dict.fromkeys(registry.tools, "allow")
-        self.reasons: dict[str, list[ReasonCode]] = {name: [] for name in registry.tools}
+    def __init__(self, tools: Iterable[str]) -> None:
+        self.verdict = dict.fromkeys(tools, "allow")
+        self.reasons: dict[str, list[ReasonCode]] = {name: [] for name in self.verdict}
 
-    def apply(self, policy: ToolPolicy, source: str, why: str) -> None:
-        for name, verdict in _effects(self._registry, policy):
+    def apply(self, effects: _Effects, source: str, why: str) -> None:
+        for name, verdict in effects:
             if verdict == "deny":
                 self._raise(name, "deny", source, f"{why} does not allow {name}")
             else:
@@ -329,39 +419,10 @@ class _Tools:
 
 
 
-_VERDICT_MEMO_LIMIT = 4096
-
-
-def _tool_verdicts(
-    registry: Registry, risk: int, segments: Sequence[SegmentSpec]
-) -> tuple[tuple[str, str, tuple[ReasonCode, ...]], ...]:
-    """Each catalogue tool's verdict and reasons under the baseline, the risk tier's policies
-    and the active segments' (most restrictive wins). They depend on nothing else, and the
-    same few combinations recur turn after turn: memoised per registry (bounded)."""
-    key = (risk, tuple(seg.id for seg in segments))
-    memo = registry.verdict_memo
-    cached = memo.get(key)
-    if cached is not None:
-        return cached
-    tools = _Tools(registry)
-    tools.apply(registry.settings.baseline_tools, "baseline", "The baseline policy")
-    for tier, policy in registry.settings.risk_tools.items():
-        if RISK_ORDER[tier] <= risk:
-            tools.apply(policy, f"risk.{tier}", f"Risk tier {tier}")
-    for seg in segments:
-        tools.apply(seg.tools, f"segment:{seg.id}", f"The {seg.id} segment")
-    result = tuple(
-        (name, tools.verdict[name], tuple(tools.reasons[name])) for name in registry.tools
-    )
-    if len(memo) >= _VERDICT_MEMO_LIMIT:
-        memo.clear()
-    memo[key] = result
-    return result
-
-
 def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCode]]) -> Decision:
     """Build the Decision for the active segments (most restrictive wins)."""
     settings = registry.settings
+    compiled = CompiledPolicy.of(registry)
     segments = [registry.segment_by_id[seg_id] for seg_id in active]
     risk = max(
         [RISK_ORDER[f.risk] for f in facts.findings if f.risk is not None]
@@ -372,7 +433,7 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
 
     verdicts = [
         ToolVerdict(tool=name, verdict=verdict, reasons=list(reasons))
-        for name, verdict, reasons in _tool_verdicts(registry, risk, segments)
+        for name, verdict, reasons in compiled.tool_verdicts(risk, segments)
     ]
 
     scope = list(settings.retrieval_scopes)
@@ -382,7 +443,9 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
             scope = [s for s in scope if s in seg.retrieval_scope]
         directives.extend(d for d in seg.behaviour.directives if d not in directives)
 
-    handoff, handoff_reasons = _handoff(registry, facts, active, segments, risk)
+    handoff, handoff_reasons = _handoff(
+        compiled, settings.default_queue, facts, active, segments, risk
+    )
     if handoff.offered and not handoff.required and "offer_human" not in directives:
         directives.append("offer_human")
 
@@ -418,7 +481,8 @@ def _tier(rank: int) -> RiskTier:
 
 
 def _handoff(
-    registry: Registry,
+    compiled: CompiledPolicy,
+    default_queue: str,
     facts: Facts,
     active: Mapping[str, list[ReasonCode]],
     segments: Sequence[SegmentSpec],
@@ -428,13 +492,14 @@ def _handoff(
     required: list[tuple[SegmentSpec, list[ReasonCode]]] = []
     offered = False
     for seg in segments:
-        hard = _first(registry, seg.escalation.hard, f"{seg.id}.escalation.hard")(state)
+        checks = compiled.segment(seg)
+        hard = checks.hard(state)
         if hard is not None:
             # The handoff's reasons are what put the segment there, plus any trigger beyond
             # "always" (e.g. the failed-attempts signal).
             trigger = [r for r in hard if r.code != "policy.always"]
             required.append((seg, [*active[seg.id], *trigger]))
-        elif _first(registry, seg.escalation.soft, f"{seg.id}.escalation.soft")(state) is not None:
+        elif checks.soft(state) is not None:
             offered = True
     priority = max((s.routing.priority for s in segments), key=PRIORITY_ORDER.__getitem__,
                    default="normal")
@@ -450,7 +515,7 @@ def _handoff(
             offered=True,
             mode="immediate" if immediate else "after_collect",
             reasons=[str(r) for r in reasons],
-            queue=lead.routing.queue or registry.settings.default_queue,
+            queue=lead.routing.queue or default_queue,
             priority=priority,
         ),
         reasons,

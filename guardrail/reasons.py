@@ -1,7 +1,11 @@
-"""Reason codes: why every effect of a decision happened.
+"""Reason codes: why every effect of a decision happened, and the catalogue of fixed codes.
 
 A `ReasonCode` is what callers, traces and audit logs see. A `Finding` is what a detector returns
 on the hot path; it becomes a `ReasonCode` when it contributes to a decision.
+
+The codes guardrail emits itself (not from a registry rule) are catalogued here, one plain
+sentence each, in two parts: `ENGINE_CODES` (the engine's fail-closed and model codes, which
+segment criteria may refer to) and `ADAPTER_CODES` (tool gating and retrieval scoping).
 """
 
 from __future__ import annotations
@@ -9,15 +13,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from guardrail._base import FrozenModel
 
-__all__ = ["ADAPTER_CODES", "RISK_ORDER", "Finding", "FindingKind", "ReasonCode", "RiskTier"]
+__all__ = [
+    "ADAPTER_CODES",
+    "ENGINE_CODES",
+    "RISK_ORDER",
+    "Finding",
+    "FindingKind",
+    "ReasonCode",
+    "RiskTier",
+]
 
 RiskTier = Literal["low", "medium", "high", "critical"]
 RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
-# Reason codes the adapters emit when they gate a tool call or scope retrieval (the engine's own
-# codes live in `guardrail.registry.ENGINE_CODES`). One plain sentence each.
+# Reason codes the engine itself emits (not from a rule); criteria may refer to them.
+ENGINE_CODES: dict[str, str] = {
+    "failsafe.detector_error": "A detector failed, so the decision was restricted",
+    "failsafe.need_model_error": "The need-state model failed, so the decision was restricted",
+    "failsafe.llm_error": "The LLM classifier failed, so the decision was restricted",
+    "failsafe.llm_unavailable": (
+        "The LLM classifier stayed unavailable until its deadline, so the decision was restricted"
+    ),
+    "failsafe.llm_timeout": "The LLM classifier timed out, so the decision was restricted",
+    "failsafe.llm_malformed": (
+        "The LLM classifier's answer was malformed, so the decision was restricted"
+    ),
+    "failsafe.llm_refused": "The LLM classifier refused, so the decision was restricted",
+    "model.risk_suspected": "The learned model rates the message as one a person must handle",
+    "failsafe.oversized_input": (
+        "A message was too long to scan whole, so the decision was restricted"
+    ),
+    "failsafe.store_unavailable": (
+        "The history store could not be reached, so the customer is treated as possibly looping"
+    ),
+    "failsafe.store_timeout": (
+        "The history store did not answer in time, so the customer is treated as possibly looping"
+    ),
+    "failsafe.store_corrupt": (
+        "The history store's data could not be read, so the customer is treated as possibly"
+        " looping"
+    ),
+}
+
+# Reason codes the adapters emit when they gate a tool call or scope retrieval.
 ADAPTER_CODES: dict[str, str] = {
     "policy.unknown_tool": "The tool is not in the tool catalogue, so it may not run",
     "policy.tool_denied": "The decision for this turn denies the tool",
@@ -52,7 +92,7 @@ ADAPTER_CODES: dict[str, str] = {
 FindingKind = Literal["risk", "need", "human", "injection", "friction", "exit", "failsafe"]
 
 
-class ReasonCode(BaseModel):
+class ReasonCode(FrozenModel):
     """One reason: a dotted code, the rule that produced it, redacted evidence and its source.
 
     Attributes:
@@ -63,8 +103,6 @@ class ReasonCode(BaseModel):
             ``context:renewal_date`` or ``engine``.
         explanation: one sentence of plain language.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: str
     rule_id: str

@@ -32,12 +32,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Generic, TypeVar
 
 from guardrail.conversation import Context
 from guardrail.decision import Decision
 from guardrail.errors import UserError
 from guardrail.reasons import ADAPTER_CODES, ReasonCode
+from guardrail.registry import Registry
 from guardrail.tracing import record_retrieval
 
 __all__ = ["ScopeResult", "current_decision", "scope_documents", "use_decision"]
@@ -47,7 +49,6 @@ T = TypeVar("T")
 logger = logging.getLogger("guardrail.retrieval")
 
 _AUTHORITATIVE_DIRECTIVE = "authoritative_only"
-_AUTHORITATIVE_NEED = "policy_compliance"
 
 _CURRENT: ContextVar[tuple[Decision, Context | None] | None] = ContextVar(
     "guardrail_retrieval_decision", default=None
@@ -95,6 +96,7 @@ def scope_documents(
     context: Context | None = None,
     *,
     metadata: Callable[[T], Mapping[str, object]] | None = None,
+    registry: Registry | None = None,
 ) -> ScopeResult[T]:
     """Keep the documents `decision` lets the assistant read for a customer in `context`.
 
@@ -111,7 +113,8 @@ def scope_documents(
     5. its ``region``/``regions``, if any, include the customer's region when that is known
        (``retrieval.region_mismatch``);
     6. it is marked ``authoritative`` when the decision has the ``authoritative_only``
-       directive or the ``policy_compliance`` need-state (``retrieval.not_authoritative``).
+       directive or one of the registry's ``settings.authoritative_needs`` need-states
+       (``retrieval.not_authoritative``).
 
     Scope names compare exactly (they are registry ids); stacks, roles and regions compare
     case-insensitively. An empty string or list counts as absent. A value of the wrong type
@@ -124,6 +127,8 @@ def scope_documents(
         metadata: reads a document's metadata. By default: its ``metadata`` attribute (a
             LangChain ``Document``), else the document itself if it is a mapping (its
             ``"metadata"`` key if it has one).
+        registry: the registry the decision came from, for its ``authoritative_needs``
+            (default: the shipped registry's, read once per process).
 
     Returns:
         The allowed documents and the dropped ones with reasons. One INFO line on the
@@ -136,6 +141,11 @@ def scope_documents(
     _check_turn(decision, context)
     items = _iterate(documents)
     read: Callable[[T], Mapping[str, object]] = metadata or _default_metadata
+    authoritative = (
+        frozenset(registry.settings.authoritative_needs)
+        if registry is not None
+        else _shipped_authoritative_needs()
+    )
     allowed: list[T] = []
     allowed_ids: list[str] = []
     dropped: list[tuple[T, ReasonCode]] = []
@@ -147,7 +157,7 @@ def scope_documents(
         if decision is None:
             violation: _Violation | None = ("retrieval.no_decision", "retrieval.decision", "")
         else:
-            violation = _violation(meta, decision, context)
+            violation = _violation(meta, decision, context, authoritative)
         if violation is None:
             allowed.append(document)
             allowed_ids.append(source)
@@ -183,6 +193,11 @@ def current_decision() -> tuple[Decision, Context | None] | None:
 
 
 # -- internals ---------------------------------------------------------------------------------
+
+
+@cache
+def _shipped_authoritative_needs() -> frozenset[str]:
+    return frozenset(Registry.default().settings.authoritative_needs)
 
 
 def _check_turn(decision: object, context: object) -> None:
@@ -269,7 +284,10 @@ def _folded(values: Iterable[str]) -> set[str]:
 
 
 def _violation(
-    meta: Mapping[str, object], decision: Decision, context: Context | None
+    meta: Mapping[str, object],
+    decision: Decision,
+    context: Context | None,
+    authoritative_needs: frozenset[str],
 ) -> _Violation | None:
     scopes = _strings(meta.get("scope"))
     if scopes is None:
@@ -318,8 +336,8 @@ def _violation(
 
     if _AUTHORITATIVE_DIRECTIVE in decision.directives:
         why = f"the {_AUTHORITATIVE_DIRECTIVE} directive"
-    elif decision.need_state == _AUTHORITATIVE_NEED:
-        why = f"the {_AUTHORITATIVE_NEED} need-state"
+    elif decision.need_state in authoritative_needs:
+        why = f"the {decision.need_state} need-state"
     else:
         return None
     marked = meta.get("authoritative")

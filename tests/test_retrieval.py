@@ -272,11 +272,32 @@ def test_the_directive_alone_demands_authority(how_to: Decision) -> None:
     assert codes(result) == {"forum": "retrieval.not_authoritative"}
 
 
-def test_the_policy_compliance_need_state_alone_demands_authority(compliance: Decision) -> None:
+def test_the_policy_compliance_need_state_alone_demands_authority(
+    compliance: Decision, registry: Registry
+) -> None:
     without_directive = compliance.model_copy(update={"directives": []})
     result = scope_documents(_legal_docs(), without_directive)
     assert result.allowed_sources == ["dpa", "privacy"]
     assert "policy_compliance need-state" in result.reasons[0].explanation
+    # The same with the registry named: the need-states come from its settings.
+    assert scope_documents(
+        _legal_docs(), without_directive, registry=registry
+    ).allowed_sources == ["dpa", "privacy"]
+
+
+def test_the_need_states_that_demand_authority_come_from_the_registry(
+    registry: Registry, how_to: Decision, compliance: Decision
+) -> None:
+    assert registry.settings.authoritative_needs == ["policy_compliance"]
+    settings = registry.settings.model_copy(update={"authoritative_needs": ["how_to"]})
+    custom = Registry(settings, registry.tools, registry.rules, registry.segments,
+                      registry.version, registry.source)
+    forum = doc("forum", scope="community")
+    result = scope_documents([forum], how_to, registry=custom)
+    assert codes(result) == {"forum": "retrieval.not_authoritative"}
+    assert "how_to need-state" in result.reasons[0].explanation
+    without_directive = compliance.model_copy(update={"directives": []})
+    assert len(scope_documents(_legal_docs(), without_directive, registry=custom).allowed) == 6
 
 
 # -- rule order ------------------------------------------------------------------------------------

@@ -2,16 +2,17 @@
 
 Every ``*.yaml`` file of a registry folder is one `RegistryFile`: any of the sections `settings`
 (exactly one file holds it), `tools`, `rules` and `segments`. Cross-file checks (unknown names,
-unreachable or contradictory segments) live in `guardrail.registry`.
+unreachable or contradictory segments) live in `guardrail.registry.validation`.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from guardrail._base import FrozenModel
 from guardrail.conversation import Role
 from guardrail.decision import Priority, SegmentTier
 from guardrail.reasons import RiskTier
@@ -23,6 +24,7 @@ __all__ = [
     "DirectiveSpec",
     "Effect",
     "Escalation",
+    "HistorySettings",
     "ModelSettings",
     "RegistryFile",
     "Routing",
@@ -39,13 +41,11 @@ Effect = Literal["read", "write", "money", "irreversible"]
 _USER_ONLY: list[Role] = ["user"]
 RuleKind = Literal["risk", "need", "human", "injection", "friction", "exit"]
 Op = Literal["ge", "gt", "le", "lt", "eq"]
+# A word as the normaliser writes it (lower case, letters and digits only).
+_Word = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ToolSpec(_Spec):
+class ToolSpec(FrozenModel):
     """A tool: what it does to the world, and which arguments must be the session customer's."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -57,7 +57,7 @@ class ToolSpec(_Spec):
     )
 
 
-class RuleSpec(_Spec):
+class RuleSpec(FrozenModel):
     """A deterministic detection rule: regular expressions over the normalised text.
 
     Patterns run over lower-case, accent- and confusable-folded words joined by single spaces,
@@ -93,7 +93,7 @@ class RuleSpec(_Spec):
     roles: list[Role] = Field(default_factory=lambda: _USER_ONLY.copy(), min_length=1)
 
 
-class Criterion(_Spec):
+class Criterion(FrozenModel):
     """One condition. Exactly one of `rule`, `need_state`, `signal`, `context`, `segment`,
     `risk_at_least`, `always`, `all_of` or `any_of` is set; `signal` and `context` take `op`
     and `value`. `all_of` / `any_of` nest conditions, e.g. "(A and B) or C"."""
@@ -136,7 +136,7 @@ class Criterion(_Spec):
         return self
 
 
-class Criteria(_Spec):
+class Criteria(FrozenModel):
     """Entry or exit criteria: a plain description plus the machine-checked conditions.
 
     Holds when every `all` condition holds and, if `any` is not empty, at least one `any` does.
@@ -147,20 +147,20 @@ class Criteria(_Spec):
     all: list[Criterion] = Field(default_factory=list)
 
 
-class Routing(_Spec):
+class Routing(FrozenModel):
     """Where a handoff from this segment goes and how urgently."""
 
     queue: str | None = None
     priority: Priority = "normal"
 
 
-class Behaviour(_Spec):
+class Behaviour(FrozenModel):
     """How the assistant must behave in this segment (directive ids; texts live in prompts/)."""
 
     directives: list[str] = Field(default_factory=list)
 
 
-class ToolPolicy(_Spec):
+class ToolPolicy(FrozenModel):
     """Tool permissions. `allowed` (when set) is a whitelist; everything else narrows further."""
 
     allowed: list[str] | None = None
@@ -180,7 +180,7 @@ class ToolPolicy(_Spec):
         )
 
 
-class Escalation(_Spec):
+class Escalation(FrozenModel):
     """When this segment hands off: `hard` conditions force a human, `soft` ones offer one."""
 
     mode: Literal["immediate", "after_collect"] = "immediate"
@@ -188,7 +188,7 @@ class Escalation(_Spec):
     soft: list[Criterion] = Field(default_factory=list)
 
 
-class SegmentSpec(_Spec):
+class SegmentSpec(FrozenModel):
     """One segment, in the single template every segment of the registry follows."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -210,14 +210,14 @@ class SegmentSpec(_Spec):
     last_reviewed: date
 
 
-class DirectiveSpec(_Spec):
+class DirectiveSpec(FrozenModel):
     """A behaviour directive; its prompt text lives in prompts/directives.yaml."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
 
 
-class TypoSettings(_Spec):
+class TypoSettings(FrozenModel):
     """Typo tolerance: words at edit distance 1 from a pattern word are read as that word."""
 
     min_length: int = Field(default=5, ge=3)
@@ -235,7 +235,7 @@ class TypoSettings(_Spec):
     )
 
 
-class ModelSettings(_Spec):
+class ModelSettings(FrozenModel):
     """How much the learned need-state model is trusted (it can only add restrictions)."""
 
     min_confidence: float = Field(
@@ -247,7 +247,7 @@ class ModelSettings(_Spec):
     )
 
 
-class HistorySettings(_Spec):
+class HistorySettings(FrozenModel):
     """Windows for the friction signals read from the history store, and its retention."""
 
     repeat_days: float = Field(default=7, gt=0, description="same_intent_contacts_7d window.")
@@ -268,18 +268,27 @@ class HistorySettings(_Spec):
     )
 
 
-class Settings(_Spec):
+class Settings(FrozenModel):
     """Registry-wide settings: vocabularies, the baseline policy, and text handling."""
 
     need_states: list[str] = Field(min_length=1)
     default_need_state: str = "other"
     retrieval_scopes: list[str] = Field(min_length=1)
+    authoritative_needs: list[str] = Field(
+        default_factory=list,
+        description="Need-states whose answers may come from authoritative documents only.",
+    )
     directives: list[DirectiveSpec] = Field(default_factory=list)
     baseline_tools: ToolPolicy = Field(default_factory=ToolPolicy)
     risk_tools: dict[RiskTier, ToolPolicy] = Field(default_factory=dict)
     default_queue: str = "general"
     max_scan_chars: int = Field(default=20_000, ge=100)
     negators: list[str] = Field(default_factory=list)
+    gap_negators: list[_Word] = Field(
+        default_factory=list,
+        description="Words a word gap in a rule pattern ('~', '(?: [a-z0-9]+){0,3}') never "
+        "steps onto, so 'account ~ locked' does not match 'account isnt locked'.",
+    )
     negation_window: int = Field(default=4, ge=0, le=12)
     clause_breaks: list[str] = Field(default_factory=list)
     question_markers: list[str] = Field(default_factory=list)
@@ -289,7 +298,7 @@ class Settings(_Spec):
     history: HistorySettings = Field(default_factory=HistorySettings)
 
 
-class RegistryFile(_Spec):
+class RegistryFile(FrozenModel):
     """One YAML file of a registry folder."""
 
     settings: Settings | None = None

@@ -144,27 +144,25 @@ def test_the_index_never_skips_a_rule_a_full_scan_finds(registry: Registry) -> N
     ],
 )
 def test_required_words_of_small_patterns(
-    pattern: str, expected: tuple[set[str], ...]
+    pattern: str, expected: tuple[set[str], ...], registry: Registry
 ) -> None:
     from guardrail.registry import compile_rule_pattern
     from guardrail.registry.regex import required_words
 
-    assert required_words(compile_rule_pattern([pattern]).pattern) == tuple(
-        frozenset(words) for words in expected
-    )
+    # Compiled as the registry compiles it, word gaps refusing its negators.
+    regex = compile_rule_pattern([pattern], registry.settings.gap_negators)
+    assert required_words(regex.pattern) == tuple(frozenset(words) for words in expected)
 
 
 def test_every_branch_that_matches_has_the_words_it_is_said_to_need(registry: Registry) -> None:
     """Soundness on real text: wherever a shipped rule branch matches a message, each word set
     `required_words` gave for it shares a word with that message (so skipping is exact)."""
-    from guardrail.registry import compile_rule_pattern
     from guardrail.registry.regex import required_words
 
     branches = [
-        (regex, required_words(regex.pattern))
+        (branch.regex, required_words(branch.regex.pattern))
         for rule in registry.rules
-        for p in [*rule.spec.patterns, *(rule.spec.unless or [])]
-        for regex in [compile_rule_pattern([p])]
+        for branch in [*rule.branches, *rule.unless_branches]
     ]
     assert sum(bool(needs) for _, needs in branches) > 0.8 * len(branches)
     hits = 0

@@ -359,21 +359,105 @@ def test_json_schema_is_serialisable_and_describes_segments() -> None:
         assert field in segment["properties"], field
 
 
-def test_a_pickled_registry_leaves_its_id_keyed_memos_behind() -> None:
-    """Eval workers get the registry pickled: its memos are keyed by this process's object ids
-    and hold compiled functions, so they must not travel (stale ids could match new objects)."""
+def test_a_pickled_registry_decides_the_same_and_carries_no_policy_cache() -> None:
+    """Eval workers get the registry pickled. The policy compiled from it lives beside it (in
+    `guardrail.policy`), never on it, so only the registry's own data travels and the worker
+    compiles its policy again."""
     import pickle
 
     from guardrail import Guardrail
+    from guardrail.policy import CompiledPolicy
 
     registry = Registry.default()
     guard = Guardrail(registry, need_model=None)
-    before = guard.check({"messages": [{"role": "user", "content": "I was charged twice"}]})
-    assert registry.policy_memo
-    assert registry.criteria_memo
-    assert registry.verdict_memo
+    message = {"messages": [{"role": "user", "content": "I was charged twice"}]}
+    before = guard.check(message)
+    compiled = CompiledPolicy.of(registry)
+    assert CompiledPolicy.of(registry) is compiled  # built once per registry
+    assert not any(isinstance(value, CompiledPolicy) for value in vars(registry).values())
+    assert not any("memo" in name for name in vars(registry))
     clone = pickle.loads(pickle.dumps(registry))
-    assert (clone.policy_memo, clone.criteria_memo, clone.verdict_memo) == ({}, {}, {})
-    after = Guardrail(clone, need_model=None).check(
-        {"messages": [{"role": "user", "content": "I was charged twice"}]})
-    assert after == before
+    assert CompiledPolicy.of(clone) is not compiled
+    assert Guardrail(clone, need_model=None).check(message) == before
+
+
+def test_a_compiled_policy_does_not_keep_its_registry_alive() -> None:
+    import gc
+    import weakref
+
+    from guardrail.policy import CompiledPolicy
+
+    registry = Registry.from_texts(shipped_texts())
+    assert CompiledPolicy.of(registry) is not None
+    alive = weakref.ref(registry)
+    del registry
+    gc.collect()
+    assert alive() is None
+
+
+# -- vocabulary the registry holds, not the code ---------------------------------------------------
+
+
+def _settings_doc(wb: Workbench) -> tuple[str, dict[str, Any]]:
+    name = next(n for n in wb.texts if re.search(r"^settings:", wb.texts[n], re.M))
+    return name, wb.doc(name)["settings"]
+
+
+def test_word_gaps_never_step_onto_the_registrys_gap_negators(registry: Registry) -> None:
+    from guardrail.registry import compile_rule_pattern
+
+    negators = registry.settings.gap_negators
+    assert "isnt" in negators
+    assert all(rule.gap_negators == tuple(negators) for rule in registry.rules)
+    gap = compile_rule_pattern(["account ~ locked"], negators)
+    assert gap.search("my account is now locked")
+    assert not gap.search("my account isnt locked")
+    assert compile_rule_pattern(["account ~ locked"]).search("my account isnt locked")
+
+    # The list is the registry's: take a word out of it and a rule's gap steps over it.
+    rule = (
+        "rules:\n  - {id: test.gap, code: friction.test_gap, kind: friction,"
+        " explanation: A test rule., patterns: ['account ~ locked']}\n"
+    )
+
+    def branch(edit: Callable[[list[str]], list[str]]) -> re.Pattern[str]:
+        wb = Workbench()
+        _, settings = _settings_doc(wb)
+        settings["gap_negators"] = edit(settings["gap_negators"])
+        wb.add_file("95-test-gap.yaml", rule)
+        built = Registry.from_texts(wb.build())
+        return next(r for r in built.rules if r.spec.id == "test.gap").branches[0].regex
+
+    assert branch(list).search("my account isnt locked") is None
+    edited = branch(lambda words: [w for w in words if w != "isnt"])
+    assert edited.search("my account isnt locked") is not None
+    assert edited.search("my account dont locked") is None
+
+
+@pytest.mark.parametrize("word", ["don't", "Not", "no way", ""])
+def test_a_gap_negator_must_be_a_normalised_word(word: str) -> None:
+    wb = Workbench()
+    name, settings = _settings_doc(wb)
+    settings["gap_negators"] = [*settings["gap_negators"], word]
+    error = _load_error(wb.build())
+    expected = Expected(
+        name, f"settings.gap_negators[{len(settings['gap_negators']) - 1}]", "should match"
+    )
+    assert expected.found_in(error.issues), _describe(error.issues)
+
+
+def test_authoritative_needs_must_be_need_states() -> None:
+    wb = Workbench()
+    name, settings = _settings_doc(wb)
+    settings["authoritative_needs"] = ["policy_compliance", "legal"]
+    error = _load_error(wb.build())
+    expected = Expected(name, "settings.authoritative_needs[1]", "unknown need-state 'legal'")
+    assert expected.found_in(error.issues), _describe(error.issues)
+    assert len(error.issues) == 1, _describe(error.issues)
+
+
+def test_the_new_settings_keys_reach_the_json_schema() -> None:
+    schema = RegistryFile.model_json_schema()
+    settings = schema["$defs"]["Settings"]["properties"]
+    assert settings["gap_negators"]["items"]["pattern"] == "^[a-z0-9]+$"
+    assert settings["authoritative_needs"]["items"] == {"type": "string"}

@@ -1,0 +1,134 @@
+"""The `Registry`: loaded from a folder of YAML files, validated, compiled once.
+
+`Registry.load(path)` reads every ``*.yaml`` file of a folder, validates each against
+`guardrail.registry.schema` (through the one YAML loader, `guardrail._yaml`), then checks the
+files against each other (`guardrail.registry.validation`). It reports *every* problem, each
+with the file and the YAML path, in one `RegistryError`. A registry that loads is compiled once:
+its patterns, negation lists and typo vocabulary are built here and never on the hot path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from guardrail._resources import default_registry_dir
+from guardrail._yaml import load_yaml
+from guardrail.errors import RegistryError, RegistryIssue
+from guardrail.registry.pattern import CompiledRule, compile_any_of
+from guardrail.registry.schema import RegistryFile, SegmentSpec, Settings, ToolSpec
+from guardrail.registry.validation import link
+from guardrail.text import Normaliser, pattern_vocabulary
+
+__all__ = ["Registry"]
+
+
+class Registry:
+    """A validated, compiled registry. Build it with `Registry.load` or `Registry.from_texts`.
+
+    Attributes:
+        settings: registry-wide settings.
+        tools: the tool catalogue by name.
+        rules: compiled detection rules, in file order.
+        segments: segments in evaluation order (a segment may refer only to earlier ones).
+        version: ``sha256:`` content hash of the files; it is in every decision.
+        source: where the registry was loaded from.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        tools: Mapping[str, ToolSpec],
+        rules: Iterable[CompiledRule],
+        segments: Iterable[SegmentSpec],
+        version: str,
+        source: str,
+        known_words: Iterable[str] = (),
+    ) -> None:
+        self.settings = settings
+        self.tools = dict(tools)
+        self.rules = tuple(rules)
+        self.segments = tuple(segments)
+        self.version = version
+        self.source = source
+        self.segment_by_id = {s.id: s for s in self.segments}
+        self.negators = frozenset(settings.negators)
+        self.clause_breaks = frozenset(settings.clause_breaks)
+        self.question_markers = compile_any_of(settings.question_markers, settings.gap_negators)
+        self.hypothetical_markers = compile_any_of(
+            settings.hypothetical_markers, settings.gap_negators
+        )
+        vocabulary = pattern_vocabulary(
+            (p for rule in self.rules for p in rule.spec.patterns), settings.typo.min_length
+        )
+        self.normaliser = Normaliser(
+            vocabulary,
+            [*settings.typo.known_words, *known_words],
+            settings.typo.min_length,
+            settings.typo.slang,
+            settings.typo.short_words,
+        )
+
+    # -- loading -------------------------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> Registry:
+        """The registry shipped with guardrail."""
+        return cls.load(default_registry_dir())
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Registry:
+        """Load and validate every ``*.yaml`` file in the folder `path` (default: the shipped one).
+
+        Raises:
+            RegistryError: listing every problem found, each with file and YAML path.
+        """
+        folder = Path(path) if path is not None else default_registry_dir()
+        if not folder.is_dir():
+            raise RegistryError([RegistryIssue(str(folder), "", "not a folder")])
+        files = sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+        if not files:
+            raise RegistryError([RegistryIssue(str(folder), "", "no *.yaml files in the folder")])
+        texts: dict[str, bytes] = {}
+        for file in files:
+            texts[file.name] = file.read_bytes()
+        return cls.from_texts(texts, source=str(folder))
+
+    @classmethod
+    def from_texts(cls, texts: Mapping[str, bytes | str], source: str = "<memory>") -> Registry:
+        """Validate and compile a registry given as ``{file name: YAML text}``.
+
+        Raises:
+            RegistryError: listing every problem found, each with file and YAML path.
+        """
+        issues: list[RegistryIssue] = []
+        digest = hashlib.sha256()
+        parsed: dict[str, RegistryFile] = {}
+        for name in sorted(texts):
+            raw = texts[name]
+            data = raw.encode() if isinstance(raw, str) else raw
+            digest.update(name.encode() + b"\0" + data + b"\0")
+            loaded, problems = load_yaml(data, RegistryFile, file=name)
+            issues.extend(problems)
+            if loaded is not None:
+                parsed[name] = loaded
+        linked = link(parsed, issues, source)
+        if issues or linked is None:
+            raise RegistryError(issues)
+        return cls(
+            linked.settings,
+            linked.tools,
+            linked.rules,
+            linked.segments,
+            f"sha256:{digest.hexdigest()[:16]}",
+            source,
+            linked.known_words,
+        )
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def tools_with_effects(self, effects: Iterable[str]) -> list[str]:
+        """Names of catalogue tools having any of `effects`."""
+        wanted = set(effects)
+        return [name for name, tool in self.tools.items() if wanted.intersection(tool.effects)]

@@ -1,0 +1,313 @@
+"""Cross-file validation: the registry's files checked against each other, rules compiled.
+
+Each file has already passed its schema (`guardrail.registry.schema`). `link` then checks what
+one file cannot see alone: exactly one `settings`, unknown or duplicate names, unreachable or
+contradictory segments, bad or catastrophic regular expressions, and DESIGN principle 5 (stable
+context never changes permissions). Every problem is collected, none stops the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from guardrail.conversation import Context, Signals
+from guardrail.errors import RegistryIssue
+from guardrail.reasons import ENGINE_CODES, RISK_ORDER
+from guardrail.registry.pattern import Branch, CompiledRule, compile_branch, expand
+from guardrail.registry.schema import (
+    Criteria,
+    Criterion,
+    RegistryFile,
+    RuleSpec,
+    SegmentSpec,
+    Settings,
+    ToolPolicy,
+    ToolSpec,
+)
+
+__all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "Linked", "link"]
+
+# Signals the engine works out itself. `failed_attempts` is the caller's
+# `failed_guided_attempts` plus the user messages in this conversation that answer the
+# assistant with "still not working" (a failed guided step reported in the chat).
+DERIVED_SIGNALS = frozenset({"user_turns", "need_confidence", "failed_attempts"})
+DERIVED_CONTEXT = frozenset({"renewal_days"})
+_NUMERIC_CONTEXT = frozenset({"ltv"}) | DERIVED_CONTEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """What a registry is built from once its files hold together.
+
+    Attributes:
+        settings: the one `settings` section.
+        tools: the tool catalogue by name.
+        rules: every rule compiled, in file order.
+        segments: every segment, in file order.
+        known_words: the files' `known_words`, merged.
+    """
+
+    settings: Settings
+    tools: dict[str, ToolSpec]
+    rules: tuple[CompiledRule, ...]
+    segments: tuple[SegmentSpec, ...]
+    known_words: tuple[str, ...]
+
+
+@dataclass
+class _Collector:
+    issues: list[RegistryIssue]
+
+    def add(self, file: str, path: str, message: str) -> None:
+        self.issues.append(RegistryIssue(file=file, path=path, message=message))
+
+
+def link(
+    files: Mapping[str, RegistryFile], issues: list[RegistryIssue], source: str
+) -> Linked | None:
+    """Check `files` (``{file name: validated file}``) against each other.
+
+    Args:
+        files: every file that passed its schema.
+        issues: where each problem found is appended (with its file and YAML path).
+        source: where the registry comes from, for problems that belong to no single file.
+
+    Returns:
+        The parts of the registry, or None when any problem was found.
+    """
+    out = _Collector(issues)
+    settings_in = [(name, f.settings) for name, f in files.items() if f.settings is not None]
+    if len(settings_in) != 1:
+        where = ", ".join(name for name, _ in settings_in) or "no file"
+        out.add(source, "settings", f"exactly one file must hold `settings` (found in {where})")
+        if not settings_in:
+            return None
+    # With several, the first is used to go on checking, so no other problem stays hidden.
+    settings_file, settings = settings_in[0]
+    assert settings is not None
+
+    tools: dict[str, ToolSpec] = {}
+    rules: list[CompiledRule] = []
+    segments: list[tuple[str, int, SegmentSpec]] = []
+    rule_ids: set[str] = set()
+    for name, registry_file in files.items():
+        for i, tool in enumerate(registry_file.tools):
+            if tool.name in tools:
+                out.add(name, f"tools[{i}].name", f"duplicate tool {tool.name!r}")
+            tools[tool.name] = tool
+        for i, rule in enumerate(registry_file.rules):
+            compiled = _check_rule(name, i, rule, settings, out)
+            if rule.id in rule_ids:
+                out.add(name, f"rules[{i}].id", f"duplicate rule id {rule.id!r}")
+            rule_ids.add(rule.id)
+            if compiled is not None:
+                rules.append(compiled)
+        segments.extend((name, i, seg) for i, seg in enumerate(registry_file.segments))
+
+    _check_settings(settings_file, settings, tools, out)
+    rule_codes = {r.spec.code for r in rules} | set(ENGINE_CODES)
+    known_refs = rule_codes | rule_ids
+    for state in settings.need_states:
+        produced = any(r.spec.need_state == state for r in rules) or any(
+            s.need_state == state for _, _, s in segments
+        )
+        if state != settings.default_need_state and not produced:
+            out.add(
+                settings_file, "settings.need_states", f"need-state {state!r} is unreachable: "
+                "no rule or segment produces it"
+            )
+    seen: dict[str, int] = {}
+    for name, i, seg in segments:
+        where = f"segments[{i}]"
+        if seg.id in seen:
+            out.add(name, f"{where}.id", f"duplicate segment id {seg.id!r}")
+        _check_segment(name, where, seg, settings, tools, known_refs, seen, out)
+        seen[seg.id] = len(seen)
+    if out.issues:
+        return None
+    known_words = tuple(w for f in files.values() for w in f.known_words)
+    ordered = tuple(seg for _, _, seg in segments)
+    return Linked(settings, tools, tuple(rules), ordered, known_words)
+
+
+def _check_rule(
+    file: str, i: int, rule: RuleSpec, settings: Settings, out: _Collector
+) -> CompiledRule | None:
+    where = f"rules[{i}]"
+    if rule.need_state is not None and rule.need_state not in settings.need_states:
+        out.add(file, f"{where}.need_state", f"unknown need-state {rule.need_state!r}")
+    if rule.kind == "risk" and rule.risk is None:
+        out.add(file, f"{where}.risk", "a risk rule must set its risk tier")
+    if rule.kind == "need" and rule.need_state is None:
+        out.add(file, f"{where}.need_state", "a need rule must name its need-state")
+    negators = tuple(settings.gap_negators)
+    compiled: dict[str, list[Branch]] = {"patterns": [], "unless": []}
+    ok = True
+    for field in ("patterns", "unless"):
+        for j, pattern in enumerate(getattr(rule, field)):
+            try:
+                branch = compile_branch(pattern, negators)
+            except re.error as exc:
+                out.add(file, f"{where}.{field}[{j}]", f"bad regular expression: {exc}")
+                ok = False
+                continue
+            if branch is None:
+                out.add(file, f"{where}.{field}[{j}]",
+                        "nested quantifier (catastrophic backtracking)")
+                ok = False
+                continue
+            compiled[field].append(branch)
+    if not ok:
+        return None
+    return CompiledRule(rule, tuple(compiled["patterns"]), tuple(compiled["unless"]), negators)
+
+
+def _check_tool_policy(
+    file: str, where: str, policy: ToolPolicy, tools: Mapping[str, ToolSpec], out: _Collector
+) -> None:
+    for field in ("allowed", "denied", "confirm"):
+        for j, name in enumerate(getattr(policy, field) or []):
+            if name not in tools:
+                out.add(file, f"{where}.{field}[{j}]", f"unknown tool {name!r}")
+    denied = set(policy.denied)
+    for name in sorted(set(policy.allowed or []) & denied):
+        out.add(file, f"{where}", f"contradiction: {name!r} is both allowed and denied")
+    for name in sorted(set(policy.confirm) & denied):
+        out.add(file, f"{where}", f"contradiction: {name!r} both needs confirmation and is denied")
+    if policy.allowed is not None:
+        for name in sorted(set(policy.confirm) - set(policy.allowed)):
+            out.add(file, f"{where}",
+                    f"contradiction: {name!r} needs confirmation but is not allowed")
+
+
+def _check_settings(
+    file: str, settings: Settings, tools: Mapping[str, ToolSpec], out: _Collector
+) -> None:
+    if settings.default_need_state not in settings.need_states:
+        out.add(file, "settings.default_need_state", "must be one of settings.need_states")
+    for j, need in enumerate(settings.authoritative_needs):
+        if need not in settings.need_states:
+            out.add(file, f"settings.authoritative_needs[{j}]", f"unknown need-state {need!r}")
+    if not tools:
+        out.add(file, "tools", "the tool catalogue is empty")
+    _check_tool_policy(file, "settings.baseline_tools", settings.baseline_tools, tools, out)
+    for tier, policy in settings.risk_tools.items():
+        _check_tool_policy(file, f"settings.risk_tools.{tier}", policy, tools, out)
+    ids = [d.id for d in settings.directives]
+    for dup in sorted({d for d in ids if ids.count(d) > 1}):
+        out.add(file, "settings.directives", f"duplicate directive {dup!r}")
+    for field in ("question_markers", "hypothetical_markers"):
+        for j, marker in enumerate(getattr(settings, field)):
+            try:
+                re.compile(expand(marker, settings.gap_negators))
+            except re.error as exc:
+                out.add(file, f"settings.{field}[{j}]", f"bad regular expression: {exc}")
+
+
+def _check_criteria(
+    file: str,
+    where: str,
+    criteria: Iterable[Criterion],
+    settings: Settings,
+    known_refs: set[str],
+    seen: Mapping[str, int],
+    out: _Collector,
+) -> None:
+    signals = set(Signals.model_fields) | DERIVED_SIGNALS
+    context = set(Context.model_fields) | DERIVED_CONTEXT
+    for j, c in enumerate(criteria):
+        path = f"{where}[{j}]"
+        if c.rule is not None and c.rule not in known_refs:
+            out.add(file, f"{path}.rule", f"unreachable: no rule produces {c.rule!r}")
+        if c.need_state is not None and c.need_state not in settings.need_states:
+            out.add(file, f"{path}.need_state", f"unknown need-state {c.need_state!r}")
+        if c.signal is not None and c.signal not in signals:
+            out.add(file, f"{path}.signal", f"unknown signal {c.signal!r}")
+        if c.context is not None and c.context not in context:
+            out.add(file, f"{path}.context", f"unknown context field {c.context!r}")
+        elif c.context is not None and c.context not in _NUMERIC_CONTEXT:
+            out.add(file, f"{path}.context", f"{c.context!r} is not numeric; compare one of "
+                    f"{sorted(_NUMERIC_CONTEXT)}")
+        if c.segment is not None and c.segment not in seen:
+            out.add(file, f"{path}.segment", f"unreachable: segment {c.segment!r} must be defined "
+                    "earlier in the registry")
+        for nested in ("all_of", "any_of"):
+            subs = getattr(c, nested)
+            if subs is not None:
+                _check_criteria(file, f"{path}.{nested}", subs, settings, known_refs, seen, out)
+
+
+def _uses_context(criteria: Iterable[Criterion]) -> bool:
+    return any(
+        c.context is not None or _uses_context([*(c.all_of or []), *(c.any_of or [])])
+        for c in criteria
+    )
+
+
+def _contradictory(criteria: Criteria) -> str | None:
+    bounds: dict[str, list[float]] = {}
+    for c in criteria.all:
+        name = c.signal or c.context
+        if name is None or c.value is None:
+            continue
+        lo, hi = bounds.setdefault(name, [float("-inf"), float("inf")])
+        if c.op in ("ge", "gt", "eq"):
+            lo = max(lo, c.value)
+        if c.op in ("le", "lt", "eq"):
+            hi = min(hi, c.value)
+        bounds[name] = [lo, hi]
+        if lo > hi or (lo == hi and c.op in ("gt", "lt")):
+            return f"entry.all can never hold: {name} cannot be both >= {lo} and <= {hi}"
+    return None
+
+
+def _check_segment(
+    file: str,
+    where: str,
+    seg: SegmentSpec,
+    settings: Settings,
+    tools: Mapping[str, ToolSpec],
+    known_refs: set[str],
+    seen: Mapping[str, int],
+    out: _Collector,
+) -> None:
+    if seg.need_state is not None and seg.need_state not in settings.need_states:
+        out.add(file, f"{where}.need_state", f"unknown need-state {seg.need_state!r}")
+    if not seg.entry.any and not seg.entry.all:
+        out.add(file, f"{where}.entry", "unreachable: entry has no conditions")
+    for part in ("any", "all"):
+        _check_criteria(file, f"{where}.entry.{part}", getattr(seg.entry, part), settings,
+                        known_refs, seen, out)
+        _check_criteria(file, f"{where}.exit.{part}", getattr(seg.exit, part), settings,
+                        known_refs, seen, out)
+    for part in ("hard", "soft"):
+        _check_criteria(file, f"{where}.escalation.{part}", getattr(seg.escalation, part),
+                        settings, known_refs, {**seen, seg.id: len(seen)}, out)
+    if any(c.segment == seg.id for c in [*seg.entry.any, *seg.entry.all]):
+        out.add(file, f"{where}.entry", "unreachable: a segment cannot require itself")
+    problem = _contradictory(seg.entry)
+    if problem:
+        out.add(file, f"{where}.entry", f"contradiction: {problem}")
+    _check_tool_policy(file, f"{where}.tools", seg.tools, tools, out)
+    directives = {d.id for d in settings.directives}
+    for j, directive in enumerate(seg.behaviour.directives):
+        if directive not in directives:
+            out.add(file, f"{where}.behaviour.directives[{j}]", f"unknown directive {directive!r}")
+    for j, scope in enumerate(seg.retrieval_scope or []):
+        if scope not in settings.retrieval_scopes:
+            out.add(file, f"{where}.retrieval_scope[{j}]", f"unknown retrieval scope {scope!r}")
+    all_criteria = [*seg.entry.any, *seg.entry.all, *seg.escalation.hard, *seg.escalation.soft]
+    if seg.tier == "stable":
+        # DESIGN principle 5: stable context may change routing and tone, never permissions.
+        if not seg.tools.is_empty() or seg.retrieval_scope is not None:
+            out.add(file, where, "a stable-tier segment may not change tools or retrieval scope")
+        if seg.escalation.hard or seg.escalation.soft:
+            out.add(file, f"{where}.escalation", "a stable-tier segment may not force or offer "
+                    "a handoff")
+        if RISK_ORDER[seg.risk] > 0:
+            out.add(file, f"{where}.risk", "a stable-tier segment may not raise risk")
+    elif _uses_context(all_criteria):
+        out.add(file, where, f"only stable-tier segments may read context (tier is {seg.tier!r}); "
+                "plan, region, locale and channel must not change permissions")
