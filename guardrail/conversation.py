@@ -8,29 +8,30 @@ enforces that no permission-bearing segment reads context.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field, ValidationError
 
-__all__ = ["Context", "Conversation", "Message", "Role", "Signals", "UserRole"]
+from guardrail._base import FrozenModel
+from guardrail._yaml import describe
+from guardrail.errors import UserError
+
+__all__ = ["Context", "Conversation", "Message", "Role", "Signals", "UserRole", "to_conversation"]
 
 Role = Literal["user", "assistant", "tool", "system"]
 UserRole = Literal["admin", "end_user", "billing"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Message(_Frozen):
+class Message(FrozenModel):
     """One message of the conversation."""
 
     role: Role
     content: str = Field(max_length=4_000_000)
 
 
-class Context(_Frozen):
+class Context(FrozenModel):
     """Stable context (tier A). Never changes what the AI may do, only routing and tone."""
 
     customer_id: str | None = Field(default=None, max_length=256)
@@ -51,7 +52,7 @@ class Context(_Frozen):
     ltv: float | None = Field(default=None, ge=0, description="Lifetime value; routing only.")
 
 
-class Signals(_Frozen):
+class Signals(FrozenModel):
     """Behavioural signals (tier B inputs). Counts are non-negative; unknown fields are errors."""
 
     reopened_tickets_7d: int = Field(default=0, ge=0)
@@ -67,7 +68,7 @@ class Signals(_Frozen):
     verification_failures: int = Field(default=0, ge=0)
 
 
-class Conversation(_Frozen):
+class Conversation(FrozenModel):
     """A conversation as the chatbot holds it. `id` lets the engine scan only new messages.
 
     `at` is when the latest message was sent (timezone required); the history windows and the
@@ -79,3 +80,19 @@ class Conversation(_Frozen):
     messages: list[Message] = Field(min_length=1)
     context: Context = Field(default_factory=Context)
     signals: Signals = Field(default_factory=Signals)
+
+
+def to_conversation(value: Conversation | Mapping[str, Any]) -> Conversation:
+    """`value` as a `Conversation` (a mapping is validated; a Conversation is returned as is).
+
+    Raises:
+        UserError: `value` is not a valid conversation; the message says where.
+    """
+    if isinstance(value, Conversation):
+        return value
+    if not isinstance(value, Mapping):
+        raise UserError(f"expected a Conversation or a mapping, got {type(value).__name__}")
+    try:
+        return Conversation.model_validate(value)
+    except ValidationError as exc:
+        raise UserError(describe(exc, "conversation")) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +23,10 @@ from guardrail import Decision, Guardrail, Registry
 from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
 from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
+from guardrail.detectors import RuleDetector
 from guardrail.handoff.summary import MemorySink
+from guardrail.need import NeedModel, NeedPrediction
+from guardrail.testing import RecordingDetector
 from guardrail.testing.scripted import ScriptedChatModel, Tape
 
 TODAY = date(2026, 6, 1)
@@ -131,17 +135,17 @@ def test_asyncio_with_a_blocking_classifier_runs_checks_in_worker_threads(
 ) -> None:
     """A need classifier marked `blocking_io` (an LLM) sends `acheck` to worker threads, so
     conversations really run in parallel there; results must not change."""
-    shared = Guardrail(registry, clock=lambda: TODAY)
-    model = shared._need_model
-    assert model is not None
+    model = NeedModel.default()
 
     class Blocking:
         blocking_io = True
 
-        def __getattr__(self, name: str) -> Any:
-            return getattr(model, name)
+        def predict_message(
+            self, text: str, words: Sequence[str], rule_codes: Sequence[str]
+        ) -> NeedPrediction:
+            return model.predict_message(text, words, rule_codes)
 
-    shared._need_model = Blocking()  # type: ignore[assignment]
+    shared = Guardrail(registry, clock=lambda: TODAY, need_model=Blocking())
     subset = range(0, N, 5)
 
     async def conversation(n: int) -> list[Decision]:
@@ -160,7 +164,8 @@ def test_asyncio_with_a_blocking_classifier_runs_checks_in_worker_threads(
 def test_state_is_bounded_and_an_evicted_conversation_is_rescanned(
     registry: Registry, expected: dict[int, list[Decision]]
 ) -> None:
-    guard = Guardrail(registry, clock=lambda: TODAY, max_conversations=100)
+    reader = RecordingDetector(RuleDetector(registry))
+    guard = Guardrail(registry, clock=lambda: TODAY, max_conversations=100, detector=reader)
     with ThreadPoolExecutor(max_workers=16) as pool:
         first = list(pool.map(lambda n: _check_all_turns(guard, n), range(N)))
     assert len(guard._states) <= 100
@@ -169,19 +174,12 @@ def test_state_is_bounded_and_an_evicted_conversation_is_rescanned(
     assert len(evicted) >= N - 100
     assert 0 in evicted
     assert 1 in evicted
-    scanned: list[int] = []
-    real_scan = guard._scan
-
-    def counting_scan(index: int, message: Any) -> Any:
-        scanned.append(index)
-        return real_scan(index, message)
-
-    guard._scan = counting_scan  # type: ignore[method-assign]
+    reader.scanned.clear()
     for n in (0, 1, 2, 3):
         last = _turns(n)[-1]
         assert guard.check(_conversation(n, last)) == expected[n][-1]
     # rescanned in full: every message of each evicted conversation read again
-    assert scanned == [i for n in (0, 1, 2, 3) for i in range(len(_turns(n)[-1]))]
+    assert reader.scanned == [i for n in (0, 1, 2, 3) for i in range(len(_turns(n)[-1]))]
     assert len(guard._states) <= 100
 
 
@@ -197,9 +195,9 @@ RUNS = 20
 
 
 def test_one_middleware_shared_by_concurrent_agent_runs(registry: Registry) -> None:
-    engine = Guardrail(registry, clock=lambda: TODAY)
+    guard = Guardrail(registry, clock=lambda: TODAY)
     sink = MemorySink()
-    middleware = GuardrailMiddleware(engine, sink=sink)  # context: each run's own Session
+    middleware = GuardrailMiddleware(guard, sink=sink)  # context: each run's own Session
     office = Backoffice()
     tape = Tape([[AIMessage(content="", tool_calls=[
         {"name": "get_account_status", "args": {}, "id": "s1"}]), AIMessage("Here it is.")]])

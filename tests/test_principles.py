@@ -16,7 +16,12 @@ from guardrail import Decision, Guardrail, Registry
 from guardrail._resources import default_registry_dir
 from guardrail.detectors.rules import RuleDetector
 from guardrail.history import MemoryStore, StoreUnavailableError
-from guardrail.need.model import NeedModel, NeedPrediction
+from guardrail.need.classifier import NeedPrediction
+from guardrail.testing import (
+    FailingDetector,
+    ScriptedClassifier,
+    ScriptedDetector,
+)
 from guardrail.text import Normaliser
 from tests.conftest import TODAY, ConversationFactory, make_conversation
 
@@ -201,14 +206,11 @@ def _raiser(exc_type: type[BaseException]) -> Callable[..., Any]:
 @pytest.mark.parametrize("exc_type", EXCEPTIONS, ids=lambda e: e.__name__)
 @pytest.mark.parametrize("text", ["how do I export my invoices", "I was charged twice", "hi there"])
 def test_2_detector_failure_fails_closed(
-    stateless_guard: Guardrail,
-    registry: Registry,
-    monkeypatch: pytest.MonkeyPatch,
-    exc_type: type[BaseException],
-    text: str,
+    registry: Registry, exc_type: type[BaseException], text: str
 ) -> None:
-    monkeypatch.setattr(RuleDetector, "scan", _raiser(exc_type))
-    decision = stateless_guard.check(make_conversation(text))
+    guard = Guardrail(registry, clock=lambda: TODAY,
+                      detector=FailingDetector(exc_type("injected failure")))
+    decision = guard.check(make_conversation(text))
     assert_fail_closed(decision, registry, "failsafe.detector_error")
 
 
@@ -234,11 +236,10 @@ def test_2_policy_failure_fails_closed(
         pytest.param("garbage", id="a-string"),
     ],
 )
-def test_2_malformed_detector_output_fails_closed(
-    stateless_guard: Guardrail, registry: Registry, monkeypatch: pytest.MonkeyPatch, output: Any
-) -> None:
-    monkeypatch.setattr(RuleDetector, "scan", lambda self, index, message: output)
-    decision = stateless_guard.check(make_conversation("how do I export my invoices"))
+def test_2_malformed_detector_output_fails_closed(registry: Registry, output: Any) -> None:
+    guard = Guardrail(registry, clock=lambda: TODAY,
+                      detector=ScriptedDetector(lambda index, message: output))
+    decision = guard.check(make_conversation("how do I export my invoices"))
     assert decision.failsafe, decision.explain()
     assert any(r.code.startswith("failsafe.") for r in decision.reason_codes)
     risky = restricted_tools(registry)
@@ -338,29 +339,20 @@ def test_4_every_segment_has_a_trigger() -> None:
 @pytest.mark.parametrize("human", [HUMAN, "let me talk to a real person"])
 @pytest.mark.parametrize("segment", SHIPPED_SEGMENTS)
 def test_4_human_reachable_in_every_segment(
-    stateless_guard: Guardrail,
-    registry: Registry,
-    monkeypatch: pytest.MonkeyPatch,
-    segment: str,
-    human: str,
+    stateless_guard: Guardrail, registry: Registry, segment: str, human: str
 ) -> None:
     if segment == "failsafe":
         # Entered through a detector failure on the first message; the request comes after.
-        original = RuleDetector.scan
-
-        def flaky(self: RuleDetector, index: int, message: Any) -> Any:
-            if index == 0:
-                raise RuntimeError("detector failed on the first message")
-            return original(self, index, message)
-
-        monkeypatch.setattr(RuleDetector, "scan", flaky)
+        failing = FailingDetector(RuntimeError("detector failed on the first message"),
+                                  inner=RuleDetector(registry), at={0})
+        stateless_guard = Guardrail(registry, clock=lambda: TODAY, detector=failing)
         trigger: dict[str, Any] = {"messages": ["I was charged twice"]}
     elif segment in STORE_TRIGGERS:
         stateless_guard = Guardrail(registry, need_model=None, store=_DownStore())
         trigger = {"messages": ["hi there"], "context": {"customer_id": "cus_1"}}
     elif segment in MODEL_TRIGGERS:
-        scripted = MODEL_TRIGGERS[segment]
-        monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: scripted)
+        scripted = ScriptedClassifier(MODEL_TRIGGERS[segment])
+        stateless_guard = Guardrail(registry, clock=lambda: TODAY, need_model=scripted)
         trigger = {"messages": ["something the rules do not know about"]}
     else:
         if segment not in TRIGGERS:

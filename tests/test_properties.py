@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis): totality, monotonic risk, independence from value/identity.
 
 The Guardrails are module-level (building one indexes every rule), never pytest fixtures, so
-hypothesis runs each example on the same engine; conversations with an id are forgotten after.
+hypothesis runs each example on the same Guardrail; conversations with an id are forgotten after.
 """
 
 from __future__ import annotations

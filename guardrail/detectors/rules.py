@@ -9,26 +9,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from guardrail.conversation import Message, Role
-from guardrail.reasons import Finding
+from guardrail.detectors.detector import Scan
+from guardrail.reasons import ENGINE_CODES, Finding
 from guardrail.redact import redact
-from guardrail.registry import BRANCH_KEY, ENGINE_CODES, CompiledRule, Registry
+from guardrail.registry import BRANCH_KEY, CompiledRule, Registry
 from guardrail.text import Canonical
 
 __all__ = ["RuleDetector", "Scan", "rule_codes"]
-
-
-@dataclass(frozen=True, slots=True)
-class Scan:
-    """What scanning one message gave: the findings and the canonical words (None when no
-    rule reads messages of that role), so the need model does not fold the text again."""
-
-    findings: list[Finding]
-    canonical: Canonical | None
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        """The canonical words (empty when the message was not read)."""
-        return self.canonical.words if self.canonical is not None else ()
 
 
 def rule_codes(findings: list[Finding]) -> list[str]:
@@ -102,7 +89,8 @@ def _start_index(registry: Registry) -> _Index:
 class RuleDetector:
     """Scans one message at a time; the engine feeds it only messages it has not seen.
 
-    Built once per registry. `scan` is pure: the same message gives the same findings.
+    Built once per registry. `scan` is pure: the same message gives the same findings. A
+    `Detector`.
     """
 
     name = "rules"

@@ -1,6 +1,8 @@
-"""The need-state: the learned model (default), its features and training, the LLM option."""
+"""The need-state: the classifier protocol, the learned model (default), its features and
+training, the LLM option."""
 
+from guardrail.need.classifier import NeedClassifier, NeedPrediction
 from guardrail.need.llm import LLMNeedClassifier, LLMVerdict
-from guardrail.need.model import NeedModel, NeedPrediction
+from guardrail.need.model import NeedModel
 
-__all__ = ["LLMNeedClassifier", "LLMVerdict", "NeedModel", "NeedPrediction"]
+__all__ = ["LLMNeedClassifier", "LLMVerdict", "NeedClassifier", "NeedModel", "NeedPrediction"]

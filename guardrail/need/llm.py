@@ -35,7 +35,7 @@ from guardrail.errors import (
     LLMTimeoutError,
     LLMUnavailableError,
 )
-from guardrail.need.model import NeedPrediction
+from guardrail.need.classifier import NeedPrediction
 
 __all__ = [
     "LLMError",

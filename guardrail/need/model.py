@@ -11,15 +11,14 @@ import functools
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from guardrail._resources import default_need_model_dir
 from guardrail.errors import UserError
+from guardrail.need.classifier import NeedClassifier, NeedPrediction
 from guardrail.need.features import FeatureConfig, KnownFeatures
 from guardrail.text import Normaliser
 
@@ -28,38 +27,11 @@ __all__ = ["NeedClassifier", "NeedModel", "NeedPrediction"]
 _FORMAT = 1
 
 
-class NeedClassifier(Protocol):
-    """Anything that reads a user message into a `NeedPrediction` (the learned model, an LLM)."""
-
-    def predict_message(
-        self, text: str, words: Sequence[str], rule_codes: Sequence[str]
-    ) -> NeedPrediction:
-        """Classify one user message (raw `text`, its canonical `words`, matched rule codes)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class NeedPrediction:
-    """The model's view of one message: need-state probabilities and the handoff score."""
-
-    probabilities: dict[str, float]
-    handoff: float | None
-    risk: str | None = None  # the kind of risk, when the classifier names one (LLM)
-    source: str = "need_model"
-
-    @property
-    def need_state(self) -> str:
-        """The most probable need-state."""
-        return max(self.probabilities, key=self.probabilities.__getitem__)
-
-    @property
-    def confidence(self) -> float:
-        """The probability of the most probable need-state."""
-        return self.probabilities[self.need_state]
-
-
 class NeedModel:
-    """A linear model over hashed word and character n-grams (see `guardrail.features`)."""
+    """A linear model over hashed word and character n-grams (see `guardrail.need.features`).
+
+    A `NeedClassifier`.
+    """
 
     def __init__(
         self,

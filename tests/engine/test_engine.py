@@ -10,7 +10,7 @@ import pytest
 
 import guardrail.engine
 from guardrail import Decision, Guardrail, Registry, UserError
-from guardrail.detectors.rules import RuleDetector
+from guardrail.testing import FailingDetector
 from tests.conftest import TODAY, ConversationFactory
 
 RESTRICTED_EFFECTS = {"write", "money", "irreversible"}
@@ -538,15 +538,9 @@ def assert_restricted(decision: Decision, registry: Registry, code: str) -> None
 
 
 def test_detector_error_fails_closed(
-    guard: Guardrail,
-    registry: Registry,
-    conversation: ConversationFactory,
-    monkeypatch: pytest.MonkeyPatch,
+    registry: Registry, conversation: ConversationFactory
 ) -> None:
-    def broken(self: RuleDetector, index: int, message: Any) -> Any:
-        raise RuntimeError("detector exploded")
-
-    monkeypatch.setattr(RuleDetector, "scan", broken)
+    guard = Guardrail(registry, detector=FailingDetector(RuntimeError("detector exploded")))
     decision = guard.check(conversation("how do I export my invoices"))
     assert_restricted(decision, registry, "failsafe.detector_error")
     assert "failsafe" in decision.segment_ids()

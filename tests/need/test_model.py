@@ -16,6 +16,7 @@ from guardrail._resources import default_need_model_dir
 from guardrail.cli import main
 from guardrail.need.model import NeedModel, NeedPrediction
 from guardrail.need.training import evaluate, load_examples, split
+from guardrail.testing import FailingClassifier, ScriptedClassifier
 
 ROOT = Path(__file__).resolve().parents[2]
 BANKING77 = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
@@ -23,7 +24,7 @@ SOURCES = [
     BANKING77,
     ROOT / "evals" / "dev" / "dev.jsonl",
     ROOT / "evals" / "dev2" / "dev2.jsonl",
-    *sorted((ROOT / "evals" / "train").glob("exemplars_*.jsonl")),
+    *sorted((ROOT / "data" / "train").glob("exemplars_*.jsonl")),
 ]
 
 TINY = [
@@ -137,24 +138,17 @@ def test_the_shipped_model_contains_no_pickle() -> None:
             assert b"'descr': '|O'" not in header, name
 
 
-def test_a_failing_model_fails_closed(
-    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def boom(self: NeedModel, *args: object) -> NeedPrediction:
-        raise RuntimeError("model exploded")
-
-    monkeypatch.setattr(NeedModel, "predict_words", boom)
+def test_a_failing_model_fails_closed(registry: Registry) -> None:
+    guard = Guardrail(registry, need_model=FailingClassifier(RuntimeError("model exploded")))
     decision = guard.check({"messages": [{"role": "user", "content": "how do I export"}]})
     assert decision.failsafe
     assert "failsafe.need_model_error" in {r.code for r in decision.reason_codes}
     assert not {"issue_refund", "apply_credit"} & set(decision.allowed_tools)
 
 
-def test_the_model_cannot_lower_a_rule_risk(
-    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_model_cannot_lower_a_rule_risk(registry: Registry) -> None:
     calm = NeedPrediction({"other": 0.99, "billing": 0.01}, handoff=0.0)
-    monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: calm)
+    guard = Guardrail(registry, need_model=ScriptedClassifier(calm))
     decision = guard.check({"messages": [{"role": "user", "content": "I was charged twice"}]})
     assert decision.handoff.required
     assert decision.risk_tier == "high"
@@ -162,11 +156,9 @@ def test_the_model_cannot_lower_a_rule_risk(
     assert decision.need_state == "billing"  # a risk rule's need wins over the model's
 
 
-def test_the_model_may_raise_risk_with_its_confidence_in_the_reason(
-    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_model_may_raise_risk_with_its_confidence_in_the_reason(registry: Registry) -> None:
     worried = NeedPrediction({"billing": 0.9, "other": 0.1}, handoff=0.97)
-    monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: worried)
+    guard = Guardrail(registry, need_model=ScriptedClassifier(worried))
     decision = guard.check({"messages": [{"role": "user", "content": "hmm about that thing"}]})
     assert decision.handoff.required
     assert "model_risk" in decision.segment_ids()
@@ -175,11 +167,9 @@ def test_the_model_may_raise_risk_with_its_confidence_in_the_reason(
     assert decision.risk_tier == "high"
 
 
-def test_low_confidence_asks_instead_of_guessing(
-    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_low_confidence_asks_instead_of_guessing(registry: Registry) -> None:
     unsure = NeedPrediction({"billing": 0.35, "how_to": 0.33, "other": 0.32}, handoff=0.1)
-    monkeypatch.setattr(NeedModel, "predict_words", lambda self, *args: unsure)
+    guard = Guardrail(registry, need_model=ScriptedClassifier(unsure))
     decision = guard.check({"messages": [{"role": "user", "content": "about my thing"}]})
     assert "clarify" in decision.directives
     assert "need_unclear" in decision.segment_ids()

@@ -1,0 +1,191 @@
+"""The engine's link to the history store: friction read across conversations, contacts written.
+
+Each conversation with a customer id reads the store once; its contact (need-state and outcome,
+no text) is written back when it changes. A store that fails never takes the chatbot down: a
+read failure adds a ``failsafe.store_*`` finding (the customer is treated as possibly looping),
+a write failure is logged and retried on the next check, and a store that cannot be opened at
+start-up is kept as one that fails every call the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from pydantic import ValidationError
+
+from guardrail._yaml import describe
+from guardrail.conversation import Conversation, Signals
+from guardrail.decision import Decision
+from guardrail.detectors.friction import history_signals, lookback, merge_signals
+from guardrail.engine.state import ConversationState
+from guardrail.errors import UserError
+from guardrail.history import (
+    HistoryEvent,
+    HistoryStore,
+    StoreError,
+    customer_key,
+    open_store,
+)
+from guardrail.reasons import ENGINE_CODES, Finding
+from guardrail.registry.schema import HistorySettings
+
+__all__ = ["HistoryLink", "open_or_broken"]
+
+_log = logging.getLogger("guardrail.engine")
+
+
+class HistoryLink:
+    """Reads and writes one history store for the engine.
+
+    Args:
+        store: the store, or None for none (then the caller's signals are used as given).
+        salt: when given, customer ids are stored as salted hashes.
+    """
+
+    def __init__(self, store: HistoryStore | None, salt: str | None) -> None:
+        self.store = store
+        self._salt = salt
+
+    def key(self, customer_id: str) -> str:
+        """The key a customer's events are stored under."""
+        return customer_key(customer_id, self._salt)
+
+    def signals(
+        self,
+        conv: Conversation,
+        state: ConversationState,
+        now: datetime,
+        windows: HistorySettings,
+        default_need: str,
+    ) -> tuple[Signals, Mapping[str, str], list[Finding]]:
+        """The caller's signals merged with the store's, reading the store once a conversation.
+
+        Returns:
+            The merged signals, the source of each, and the ``failsafe.store_*`` finding when
+            this check's read failed (else nothing).
+        """
+        customer = conv.context.customer_id
+        if self.store is None or not customer:
+            return conv.signals, {}, []
+        failed: list[Finding] = []
+        if state.history is None and not state.history_failed:
+            state.history_started = now
+            try:
+                state.history = tuple(
+                    self.store.events(self.key(customer), now - lookback(windows), now)
+                )
+            except Exception as exc:  # any store failure fails closed for friction
+                code = getattr(exc, "code", None)
+                if not (isinstance(exc, StoreError) and code in ENGINE_CODES):
+                    code = "failsafe.store_unavailable"
+                state.history_failed = True
+                failed.append(Finding(kind="failsafe", code=code, rule_id="history",
+                                      source="history_store",
+                                      explanation=f"{ENGINE_CODES[code]} ({type(exc).__name__})"))
+        if state.history is None:
+            return conv.signals, {}, failed
+        need = state.need_state or default_need
+        # Windows are minutes to days wide: within one minute and one need the answer is the
+        # same, so later turns of a conversation do not recount the events.
+        key = (need, int(now.timestamp() // 60), conv.signals)
+        if state.merged is not None and state.merged[0] == key:
+            return state.merged[1], state.merged[2], failed
+        found = history_signals(
+            state.history,
+            need_state=need,
+            now=now,
+            started=state.history_started or now,
+            conversation_id=conv.id,
+            windows=windows,
+        )
+        signals, sources = merge_signals(conv.signals, found)
+        state.merged = (key, signals, sources)
+        return signals, sources, failed
+
+    def record_contact(
+        self, conv: Conversation, state: ConversationState, decision: Decision, now: datetime
+    ) -> None:
+        """Write this conversation's contact (need-state and outcome, no text) when it changes."""
+        customer = conv.context.customer_id
+        if self.store is None or not customer or conv.id is None or state.history_failed:
+            return
+        outcome = "handed_off" if decision.handoff.required else "open"
+        if state.recorded == (decision.need_state, outcome):
+            return
+        event = HistoryEvent(
+            kind="contact", customer=self.key(customer),
+            at=state.history_started or now, need_state=decision.need_state, outcome=outcome,
+            conversation_id=conv.id, event_id=conv.id,
+        )
+        try:
+            self.store.record(event)
+        except Exception as exc:  # the decision stands; the next check tries again
+            _log.warning("history store: contact not recorded (%s)", type(exc).__name__)
+            return
+        state.recorded = (decision.need_state, outcome)
+
+    def record_event(self, customer_id: str, fields: Mapping[str, object]) -> None:
+        """Record an event from outside a conversation (see `Guardrail.record_event`).
+
+        Args:
+            customer_id: whose event it is (stored under `key`).
+            fields: the event's other fields (``kind``, ``at``, ``need_state``...).
+        """
+        store = self._configured()
+        try:
+            event = HistoryEvent.model_validate({**fields, "customer": self.key(customer_id)})
+        except ValidationError as exc:
+            raise UserError(describe(exc, "history event")) from None
+        store.record(event)
+
+    def forget_customer(self, customer_id: str) -> int:
+        """Delete what the store holds about a customer (see `Guardrail.forget_customer`)."""
+        return self._configured().forget(self.key(customer_id))
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        if self.store is not None:
+            self.store.close()
+
+    def _configured(self) -> HistoryStore:
+        if self.store is None:
+            raise UserError("no history store: create the Guardrail with store=...")
+        return self.store
+
+
+class _BrokenStore:
+    """A store that could not be opened: every call fails the way opening did.
+
+    A chatbot must not go down because its history file is damaged or its Redis is away at
+    start-up; each decision fails closed for friction instead, with the reason.
+    """
+
+    def __init__(self, error: StoreError) -> None:
+        self._error = error
+
+    def _fail(self, *args: object, **kwargs: object) -> Any:
+        raise self._error
+
+    record = events = forget = purge = _fail
+
+    def close(self) -> None:
+        pass
+
+
+def open_or_broken(url: str, windows: HistorySettings) -> HistoryStore:
+    """`open_store(url)` with the registry's timeout and retention; a store that fails to open
+    is kept as one whose every call fails the same way.
+
+    Raises:
+        UserError: the URL itself is invalid (a configuration mistake, not an outage).
+    """
+    try:
+        return open_store(
+            url, timeout=windows.timeout_ms / 1000, retention=timedelta(days=windows.retention_days)
+        )
+    except StoreError as exc:
+        _log.error("history store %s could not be opened: %s", url.split("://")[0], exc.code)
+        return cast(HistoryStore, _BrokenStore(exc))
