@@ -303,8 +303,8 @@ def build(registry: Registry, growing: bool, per_thread: int, docs: list[Any], t
     def agent(key: str, label: str, middleware: list[Any], guarded: bool) -> AgentVariant:
         return AgentVariant(key, label, middleware, guarded, growing, per_thread, docs, tag)
 
-    def guarded(engine: Guardrail) -> list[Any]:
-        return [GuardrailMiddleware(engine, context=CONTEXT)]
+    def guarded(guard: Guardrail) -> list[Any]:
+        return [GuardrailMiddleware(guard, context=CONTEXT)]
 
     return [
         agent("a", "(a) no middleware", [], False),

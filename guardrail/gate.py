@@ -9,18 +9,16 @@ the session's customer: filled in when absent, and the call denied when they nam
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from guardrail.decision import Decision
+from guardrail.decision import Decision, Verdict
 from guardrail.reasons import ADAPTER_CODES, ReasonCode
 from guardrail.redact import redact
 from guardrail.registry import Registry
 
-__all__ = ["CallAction", "CallCheck", "check_tool_call", "parse_arguments"]
-
-CallAction = Literal["allow", "confirm", "deny"]
+__all__ = ["CallCheck", "check_tool_call", "parse_arguments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +34,73 @@ class CallCheck:
     """
 
     tool: str
-    action: CallAction
+    action: Verdict
     args: dict[str, Any]
     reasons: tuple[ReasonCode, ...] = ()
     bound: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def allow(
+        cls,
+        tool: str,
+        args: dict[str, Any],
+        *,
+        reasons: Sequence[ReasonCode] = (),
+        bound: Sequence[str] = (),
+        code: str = "",
+        rule_id: str = "decision",
+    ) -> CallCheck:
+        """Run the call.
+
+        Args:
+            tool: the tool name as the model called it.
+            args: the arguments to run it with.
+            reasons: the decision's reasons for the tool.
+            bound: the argument names filled in from the session.
+            code: a gate code saying why it may run after all (``policy.confirmed``), put first.
+            rule_id: the rule id of that code's reason.
+        """
+        own = (_reason(code, rule_id),) if code else ()
+        return cls(tool, "allow", args, (*own, *reasons), tuple(bound))
+
+    @classmethod
+    def confirm(cls, tool: str, args: dict[str, Any], *, reasons: Sequence[ReasonCode] = (),
+                bound: Sequence[str] = ()) -> CallCheck:
+        """Run the call only after explicit approval; arguments as for `allow`.
+
+        Its first reason is the gate's ``policy.confirmation_required``, then `reasons`.
+        """
+        own = _reason("policy.confirmation_required", "decision")
+        return cls(tool, "confirm", args, (own, *reasons), tuple(bound))
+
+    @classmethod
+    def deny(
+        cls,
+        code: str | ReasonCode,
+        tool: str,
+        args: dict[str, Any],
+        *,
+        rule_id: str = "tool_call",
+        detail: str = "",
+        evidence: str = "",
+        reasons: Sequence[ReasonCode] = (),
+        bound: Sequence[str] = (),
+    ) -> CallCheck:
+        """Refuse the call, `code` first among its reasons.
+
+        Args:
+            code: the gate's code (``policy.tool_denied`` ...), or a reason already made (the
+                decision's own ``policy.unknown_tool``), used as it is.
+            tool: the tool name as the model called it.
+            args: the arguments it was called with (empty when they were not an object).
+            rule_id: the rule id of the gate's reason.
+            detail: added to the code's sentence, in parentheses.
+            evidence: the redacted value that caused it.
+            reasons: the reasons that follow the gate's own (the decision's).
+            bound: the argument names filled in from the session.
+        """
+        own = code if isinstance(code, ReasonCode) else _reason(code, rule_id, detail, evidence)
+        return cls(tool, "deny", args, (own, *reasons), tuple(bound))
 
     @property
     def code(self) -> str:
@@ -148,19 +209,19 @@ def check_tool_call(
     args = parse_arguments(arguments)
     if decision.handoff.required:
         why = ", ".join(decision.handoff.reasons[:3]) or "handoff"
-        return CallCheck(tool, "deny", args or {}, (_reason(
-            "policy.handoff_in_progress", "handoff", why),))
+        return CallCheck.deny("policy.handoff_in_progress", tool, args or {}, rule_id="handoff",
+                              detail=why)
     verdict = decision.verdict(tool)
     if verdict.verdict == "deny":  # before the arguments: what was attempted is what counts
         own = verdict.reasons[0] if verdict.reasons else None
         if own is not None and own.code == "policy.unknown_tool":
-            return CallCheck(tool, "deny", args or {}, tuple(verdict.reasons))
+            return CallCheck.deny(own, tool, args or {}, reasons=verdict.reasons[1:])
         detail = "; ".join(str(r) for r in verdict.reasons[:3])
-        return CallCheck(tool, "deny", args or {}, (
-            _reason("policy.tool_denied", "decision", detail), *verdict.reasons))
+        return CallCheck.deny("policy.tool_denied", tool, args or {}, rule_id="decision",
+                              detail=detail, reasons=verdict.reasons)
     if args is None:
-        return CallCheck(tool, "deny", {}, (_reason(
-            "policy.invalid_arguments", "tool_call", f"got {type(arguments).__name__}"),))
+        return CallCheck.deny("policy.invalid_arguments", tool, {},
+                              detail=f"got {type(arguments).__name__}")
 
     bound: list[str] = []
     spec = registry.tools.get(tool)
@@ -168,22 +229,19 @@ def check_tool_call(
         smuggled = _foreign_customer(args, set(spec.customer_args), customer_id)
         if smuggled is not None:
             path, value = smuggled
-            return CallCheck(tool, "deny", args, (_reason(
-                "policy.customer_mismatch", "binding", f"argument {path!r}",
-                evidence=redact(str(value), 40)),))
+            return CallCheck.deny("policy.customer_mismatch", tool, args, rule_id="binding",
+                                  detail=f"argument {path!r}", evidence=redact(str(value), 40))
     for name in spec.customer_args if spec is not None else ():
         if customer_id is None:
-            return CallCheck(tool, "deny", args, (_reason(
-                "policy.customer_unbound", "binding", f"argument {name!r}"),))
+            return CallCheck.deny("policy.customer_unbound", tool, args, rule_id="binding",
+                                  detail=f"argument {name!r}")
         given = args.get(name)
         if given is None or given == "":
             args[name] = customer_id
             bound.append(name)
         elif str(given) != customer_id:
-            return CallCheck(tool, "deny", args, (_reason(
-                "policy.customer_mismatch", "binding", f"argument {name!r}",
-                evidence=redact(str(given), 40)),))
+            return CallCheck.deny("policy.customer_mismatch", tool, args, rule_id="binding",
+                                  detail=f"argument {name!r}", evidence=redact(str(given), 40))
     if verdict.verdict == "confirm":
-        return CallCheck(tool, "confirm", args, (
-            _reason("policy.confirmation_required", "decision"), *verdict.reasons), tuple(bound))
-    return CallCheck(tool, "allow", args, tuple(verdict.reasons), tuple(bound))
+        return CallCheck.confirm(tool, args, reasons=verdict.reasons, bound=bound)
+    return CallCheck.allow(tool, args, reasons=verdict.reasons, bound=bound)

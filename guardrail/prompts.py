@@ -13,28 +13,25 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from guardrail._base import FrozenModel
 from guardrail._resources import default_prompts_dir
+from guardrail._yaml import parse_yaml, validation_issues
 from guardrail.decision import Decision
 from guardrail.errors import UserError
 
 __all__ = ["AdapterPrompts", "HandoffMessages", "HandoffTexts", "Prompts"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HandoffMessages(_Frozen):
+class HandoffMessages(FrozenModel):
     """What the customer reads when a person takes over: a default and per-queue overrides."""
 
     default: str = Field(min_length=1)
     queues: dict[str, str] = Field(default_factory=dict)
 
 
-class HandoffTexts(_Frozen):
+class HandoffTexts(FrozenModel):
     """The schema of ``prompts/handoff.yaml``: the deterministic handoff summary's texts."""
 
     goals: dict[str, str]
@@ -52,7 +49,7 @@ class HandoffTexts(_Frozen):
         return table.get("default", "")
 
 
-class AdapterPrompts(_Frozen):
+class AdapterPrompts(FrozenModel):
     """The schema of ``prompts/adapter.yaml``."""
 
     directives_header: str = Field(min_length=1)
@@ -64,12 +61,12 @@ class AdapterPrompts(_Frozen):
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: prompt file not found") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UserError(f"{path}: cannot read prompt file: {exc}") from None
+    if not path.exists():
+        raise UserError(f"{path}: prompt file not found")
+    data, issues = parse_yaml(path, str(path))
+    if issues:
+        raise UserError(f"{path}: cannot read prompt file: {issues[0].message}")
+    return data
 
 
 _T = TypeVar("_T", bound=BaseModel)
@@ -79,10 +76,7 @@ def _validated(model: type[_T], path: Path) -> _T:
     try:
         return model.model_validate(_read_yaml(path))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise UserError(f"{path}: {problems}") from None
+        raise UserError("; ".join(map(str, validation_issues(exc, str(path))))) from None
 
 
 class Prompts:
@@ -110,7 +104,8 @@ class Prompts:
         """
         root = Path(folder) if folder is not None else default_prompts_dir()
         directives = _read_yaml(root / "directives.yaml")
-        if not isinstance(directives, dict) or not all(
+        # An empty file reads as {}: a folder without directives is a mistake, not a choice.
+        if not isinstance(directives, dict) or not directives or not all(
             isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in directives.items()
         ):
             raise UserError(f"{root / 'directives.yaml'}: expected a mapping of id to text")

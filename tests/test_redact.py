@@ -286,16 +286,16 @@ def test_extra_pass_is_removed_with_none_and_the_previous_one_is_returned() -> N
 
 
 @pytest.fixture(scope="module")
-def engine() -> Guardrail:
+def guard() -> Guardrail:
     return Guardrail(need_model=None)
 
 
-def test_extra_pass_applies_where_redact_is_used(engine: Guardrail) -> None:
+def test_extra_pass_applies_where_redact_is_used(guard: Guardrail) -> None:
     use_redactor(_names)
     conv = Conversation.model_validate(
         {"messages": [{"role": "user", "content": "I am Alice and I want to talk to a human"}]}
     )
-    summary = HandoffSummary.build(engine.check(conv), conv)
+    summary = HandoffSummary.build(guard.check(conv), conv)
     text = json.dumps(summary.model_dump(mode="json"))
     assert "Alice" not in text
     assert "<PERSON>" in text

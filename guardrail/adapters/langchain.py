@@ -27,7 +27,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, NotRequired, TypeVar, cast
 
@@ -40,18 +39,27 @@ from langgraph.types import Command, interrupt
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
+from guardrail._yaml import describe
+from guardrail.adapters._turn import (
+    ahand_off,
+    audit_decision,
+    gate_call,
+    gate_span,
+    hand_off,
+    handoff_news,
+    record_outcome,
+)
 from guardrail.adapters.retriever import ScopedRetriever
-from guardrail.audit import AuditLog, ToolOutcome, audit_key, customer_turn
+from guardrail.audit import AuditLog, audit_key
 from guardrail.conversation import Context, Conversation, Message, Role, Signals
-from guardrail.decision import Decision
+from guardrail.decision import Decision, Verdict
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
-from guardrail.gate import CallAction, CallCheck, check_tool_call
-from guardrail.handoff.summary import HandoffSink, HandoffSummary, deliver
+from guardrail.gate import CallCheck
+from guardrail.handoff.sinks import SinkLike
+from guardrail.handoff.summary import HandoffSummary
 from guardrail.prompts import Prompts
-from guardrail.reasons import ADAPTER_CODES, ReasonCode
 from guardrail.retrieval import use_decision
-from guardrail.tracing import handoff_span, record_delivery, record_verdict, tool_gate_span
 
 __all__ = [
     "GuardrailMiddleware",
@@ -63,14 +71,11 @@ __all__ = [
 
 ContextSource = Context | Mapping[str, Any] | Callable[[Any], Any] | None
 SignalsSource = Signals | Mapping[str, Any] | Callable[[Any], Any] | None
-SinkLike = HandoffSink | Callable[[HandoffSummary], object] | None
 
 # LangGraph keeps the run's checkpointer under this configurable key; without one an interrupt
 # could never be resumed, so a confirmation cannot be asked for and the call is denied instead.
 _CHECKPOINTER_KEY = "__pregel_checkpointer"
 _CONTEXT_FIELDS = frozenset(Context.model_fields)
-# Audit outcomes of a tool call (a call paused for consent is audited when it is answered).
-_AUDITED_OUTCOMES = frozenset({"executed", "denied", "declined", "failed"})
 _META = "guardrail"  # the ToolMessage.response_metadata key holding the gate's record
 _MAX_THREADS = 10_000  # converted histories kept (least recently used dropped first)
 _M = TypeVar("_M", bound=BaseModel)
@@ -187,13 +192,14 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     """Gate a LangChain agent's tools, retrieval and handoff with a guardrail decision.
 
     Args:
-        guardrail: the engine; default `Guardrail.from_defaults()` (shipped registry and model).
+        guard: the guardrail; default `Guardrail.from_defaults()` (shipped registry and model).
         context: the session's stable context (a `Context`, a mapping, or a callable taking the
             LangGraph runtime and returning either). Default: the runtime context of the agent
             when it is a `Context`, a mapping, or an object with `Context` attributes.
             `customer_id` is what identifier arguments are bound to.
         signals: behavioural signals, in the same forms.
-        sink: where handoff summaries go (a `HandoffSink` or a callable).
+        sink: where handoff summaries go (a `HandoffSink` or a callable); the async hooks
+            await an async one.
         prompts: texts for directives and messages; default the shipped ``prompts/``.
         audit: an `AuditLog` (or its path): one record per new decision, per gated tool call
             (with its outcome) and per handoff delivered.
@@ -206,16 +212,16 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
 
     def __init__(
         self,
-        guardrail: Guardrail | None = None,
+        guard: Guardrail | None = None,
         *,
         context: ContextSource = None,
         signals: SignalsSource = None,
-        sink: SinkLike = None,
+        sink: SinkLike | None = None,
         prompts: Prompts | None = None,
         audit: AuditLog | str | Path | None = None,
     ) -> None:
         super().__init__()
-        self.guardrail = guardrail if guardrail is not None else Guardrail.from_defaults()
+        self.guard = guard if guard is not None else Guardrail.from_defaults()
         self.prompts = prompts if prompts is not None else Prompts.default()
         self.sink = sink
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
@@ -288,17 +294,14 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
 
     def decide(self, messages: Sequence[AnyMessage], runtime: Any = None) -> Decision:
         """The decision for `messages` (an agent state's messages), as the hooks make it."""
-        return self.guardrail.check(self._conversation(messages, runtime))
+        return self.guard.check(self._conversation(messages, runtime))
 
     def check_call(
         self, messages: Sequence[AnyMessage], tool: str, args: Any, runtime: Any = None
     ) -> CallCheck:
         """What the gate says about calling `tool` with `args` after `messages`."""
         conv = self._conversation(messages, runtime)
-        decision = self.guardrail.check(conv)
-        return check_tool_call(
-            self.guardrail.registry, decision, tool, args, conv.context.customer_id
-        )
+        return gate_call(self.guard, self.guard.check(conv), conv, tool, args)
 
     # -- the model call -----------------------------------------------------------------------
 
@@ -329,20 +332,30 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     def _handoff(
         self, decision: Decision, conv: Conversation, state: Mapping[str, Any]
     ) -> ExtendedModelResponse[Any]:
+        handed = None
+        if handoff_news(state.get("guardrail_handoff"), decision):
+            handed = hand_off(decision, conv, tool_verdicts(state.get("messages", [])),
+                              self.sink, self.audit)
+        return self._handoff_response(decision, state, handed)
+
+    async def _ahandoff(
+        self, decision: Decision, conv: Conversation, state: Mapping[str, Any]
+    ) -> ExtendedModelResponse[Any]:
+        handed = None
+        if handoff_news(state.get("guardrail_handoff"), decision):
+            handed = await ahand_off(decision, conv, tool_verdicts(state.get("messages", [])),
+                                     self.sink, self.audit)
+        return self._handoff_response(decision, state, handed)
+
+    def _handoff_response(
+        self, decision: Decision, state: Mapping[str, Any],
+        handed: tuple[HandoffSummary, str] | None,
+    ) -> ExtendedModelResponse[Any]:
+        """End the run with the handoff message; a new handoff's record goes into the state."""
         update = self._state_update(decision, state)
-        previous = state.get("guardrail_handoff")
-        if _handoff_news(previous, decision):
-            summary = HandoffSummary.build(
-                decision, conv, tool_calls=tool_verdicts(state.get("messages", []))
-            )
-            record = summary.model_dump(mode="json")
-            with handoff_span(conv.id, decision):
-                record["delivery"] = deliver(self.sink, summary)
-                record_delivery(record["delivery"], decision.handoff.reasons)
-            if self.audit is not None:
-                self.audit.handoff(summary, delivery=record["delivery"], turn=customer_turn(conv),
-                                   conversation_id=audit_key(conv))
-            update["guardrail_handoff"] = record
+        if handed is not None:
+            summary, delivery = handed
+            update["guardrail_handoff"] = {**summary.model_dump(mode="json"), "delivery": delivery}
         message = AIMessage(content=self.prompts.handoff_message(decision), name="guardrail")
         return ExtendedModelResponse(
             model_response=ModelResponse(result=[message]), command=Command(update=update)
@@ -370,7 +383,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ModelCallResult[Any]:
         """Classify the turn; show the model only its tools and directives, or hand off."""
         conv = self._conversation(request.messages, request.runtime)
-        decision = self._audited_decision(conv, self.guardrail.check(conv))
+        decision = self._audited_decision(conv, self.guard.check(conv))
         if decision.handoff.required:
             return self._handoff(decision, conv, request.state)
         response = handler(self._model_request(request, decision))
@@ -383,9 +396,9 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ModelCallResult[Any]:
         """Async twin of `wrap_model_call`."""
         conv = self._conversation(request.messages, request.runtime)
-        decision = self._audited_decision(conv, await self.guardrail.acheck(conv))
+        decision = self._audited_decision(conv, await self.guard.acheck(conv))
         if decision.handoff.required:
-            return self._handoff(decision, conv, request.state)
+            return await self._ahandoff(decision, conv, request.state)
         response = await handler(self._model_request(request, decision))
         return self._finish(decision, request.state, response)
 
@@ -400,10 +413,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> CallCheck:
         """The gate's verdict, with consent asked for (and answered) when the call needs it."""
         call = request.tool_call
-        check = check_tool_call(
-            self.guardrail.registry, decision, call["name"], call.get("args"),
-            conv.context.customer_id,
-        )
+        check = gate_call(self.guard, decision, conv, call["name"], call.get("args"))
         if check.action != "confirm":
             return check
         if not _has_checkpointer():
@@ -424,22 +434,11 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             self._audited.move_to_end(key)
             while len(self._audited) > _MAX_THREADS:
                 self._audited.popitem(last=False)
-        self.audit.decision(decision, conversation_id=key, turn=customer_turn(conv))
+        audit_decision(self.audit, decision, conv)
         return decision
 
     def _outcome(self, span: Span, check: CallCheck, outcome: str, conv: Conversation) -> None:
-        """A gated call's verdict and outcome, on its span and in the audit log."""
-        record_verdict(span, check, outcome)
-        if self.audit is not None and outcome in _AUDITED_OUTCOMES:
-            self.audit.tool_call(check.as_record(), conversation_id=audit_key(conv),
-                                 turn=customer_turn(conv), outcome=cast(ToolOutcome, outcome))
-
-    @staticmethod
-    def _gate_span(
-        request: ToolCallRequest, conv: Conversation
-    ) -> AbstractContextManager[Span]:
-        call = request.tool_call
-        return tool_gate_span(call["name"], call.get("id"), conv.id)
+        record_outcome(span, check, outcome, self.audit, conv)
 
     def _refusal(
         self, request: ToolCallRequest, check: CallCheck, span: Span, conv: Conversation
@@ -463,7 +462,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
 
     def _confirm(self, check: CallCheck, call: Mapping[str, Any]) -> CallCheck:
         """Ask for consent through a LangGraph interrupt; resumes re-run this and return here."""
-        spec = self.guardrail.registry.tools.get(check.tool)
+        spec = self.guard.registry.tools.get(check.tool)
         answer = interrupt({
             "type": "guardrail_confirmation",
             "tool_call_id": call.get("id"),
@@ -501,8 +500,8 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ToolMessage | Command[Any]:
         """Check the call again (the real gate): deny, ask for consent, bind, then run it."""
         conv = self._tool_conversation(request)
-        with self._gate_span(request, conv) as span:
-            decision = self._audited_decision(conv, self.guardrail.check(conv))
+        with gate_span(request.tool_call["name"], request.tool_call.get("id"), conv) as span:
+            decision = self._audited_decision(conv, self.guard.check(conv))
             check = self._resolve_call(request, decision, conv, span)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
@@ -517,8 +516,8 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     ) -> ToolMessage | Command[Any]:
         """Async twin of `wrap_tool_call`."""
         conv = self._tool_conversation(request)
-        with self._gate_span(request, conv) as span:
-            decision = self._audited_decision(conv, await self.guardrail.acheck(conv))
+        with gate_span(request.tool_call["name"], request.tool_call.get("id"), conv) as span:
+            decision = self._audited_decision(conv, await self.guard.acheck(conv))
             check = self._resolve_call(request, decision, conv, span)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
@@ -526,21 +525,6 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
                 result = await handler(self._run_request(request, check))
             return self._allowed(result, check, span, conv)
 
-
-
-def _handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool:
-    """Whether the human needs a (new) summary: none sent yet, another queue, or a new reason.
-
-    A customer who keeps writing after the handoff restates the same problem in other words;
-    re-sending the summary for that would flood the queue.
-    """
-    if not previous:
-        return True
-    def codes(reasons: Sequence[str]) -> set[str]:
-        return {r.split("#", 1)[0] for r in reasons}
-    return previous.get("queue") != decision.handoff.queue or not codes(
-        decision.handoff.reasons
-    ) <= codes(previous.get("reasons", []))
 
 
 def _fixed(source: object) -> bool:
@@ -564,14 +548,13 @@ def _validated(model: type[_M], source: Any, runtime: Any, what: str) -> _M:
     try:
         return model.model_validate(source)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "(root)"
-        raise UserError(f"GuardrailMiddleware: invalid {what}: {where}: {first['msg']}") from None
+        raise UserError(f"GuardrailMiddleware: {describe(exc, what, limit=1)}") from None
 
 
-def _with_reason(check: CallCheck, action: CallAction, code: str) -> CallCheck:
+def _with_reason(check: CallCheck, action: Verdict, code: str) -> CallCheck:
     """`check` turned into `action`, with `code` as its first reason."""
-    reason = ReasonCode(code=code, rule_id="confirmation", source="tool_call",
-                        explanation=ADAPTER_CODES[code])
-    return CallCheck(check.tool, action, check.args, (reason, *check.reasons), check.bound)
-
+    if action == "allow":
+        return CallCheck.allow(check.tool, check.args, reasons=check.reasons, bound=check.bound,
+                               code=code, rule_id="confirmation")
+    return CallCheck.deny(code, check.tool, check.args, rule_id="confirmation",
+                          reasons=check.reasons, bound=check.bound)

@@ -24,7 +24,8 @@ Only Chat Completions is wrapped. The Responses API has its own input items, too
 output items; it would be a second adapter, not another entry point into this one.
 
 The sync and async clients share one core (`_GuardedCore`); they differ only in how they wait
-for the guardrail and the model.
+for the guardrail, the model and the sink. `execute_tool_calls` and `aexecute_tool_calls` share
+one core too (`_run`), and differ only in how a tool is called.
 """
 
 from __future__ import annotations
@@ -32,27 +33,41 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from opentelemetry.trace import Span
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from guardrail.audit import AuditLog, ToolOutcome, audit_key, customer_turn
+from guardrail.adapters._chat_format import (
+    call_parts,
+    function_name,
+    history_tool_calls,
+    kind,
+    narrow_tool_choice,
+    to_conversation,
+    with_directives,
+)
+from guardrail.adapters._turn import (
+    ahand_off,
+    audit_decision,
+    gate_call,
+    gate_span,
+    hand_off,
+    record_outcome,
+)
+from guardrail.audit import AuditLog, ToolOutcome
 from guardrail.conversation import Context, Conversation, Signals
-from guardrail.decision import Decision
+from guardrail.decision import Decision, Verdict
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
-from guardrail.gate import CallAction, CallCheck, check_tool_call
-from guardrail.handoff.summary import HandoffSink, HandoffSummary, deliver
+from guardrail.gate import CallCheck
+from guardrail.handoff.sinks import SinkLike
+from guardrail.handoff.summary import HandoffSummary
 from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
-from guardrail.redact import redact
 from guardrail.retrieval import use_decision
-from guardrail.tracing import handoff_span, record_delivery, record_verdict, tool_gate_span
 
 try:
     import openai
@@ -76,22 +91,11 @@ __all__ = [
     "execute_tool_calls",
 ]
 
-SinkLike = HandoffSink | Callable[[HandoffSummary], object] | None
 Approval = Callable[["GatedToolCall"], bool] | Collection[str]
 """Which confirm-first calls may run: a callback, or the tool_call ids the customer approved."""
 
 _log = logging.getLogger("guardrail.adapters.openai")
 
-# Operator messages set the assistant up; they are not the customer's turn, so not scanned.
-_OPERATOR_ROLES = frozenset({"system", "developer"})
-# "function" is the legacy name of a tool result.
-_SCANNED_ROLES: dict[str, str] = {
-    "user": "user",
-    "assistant": "assistant",
-    "tool": "tool",
-    "function": "tool",
-}
-_TEXT_PARTS = frozenset({"text", "refusal"})
 # The legacy function-calling API: its calls would never reach the gate.
 _LEGACY_KWARGS = ("functions", "function_call")
 
@@ -114,7 +118,7 @@ class GatedToolCall:
     check: CallCheck
 
     @property
-    def action(self) -> CallAction:
+    def action(self) -> Verdict:
         """``allow``, ``confirm`` or ``deny``."""
         return self.check.action
 
@@ -175,20 +179,18 @@ class _GuardedCore:
 
     def __init__(
         self,
-        guardrail: Guardrail | None,
+        guard: Guardrail | None,
         prompts: Prompts | None,
-        sink: SinkLike,
+        sink: SinkLike | None,
         audit: AuditLog | str | Path | None = None,
     ) -> None:
-        self.guardrail = guardrail if guardrail is not None else Guardrail.from_defaults()
+        self.guard = guard if guard is not None else Guardrail.from_defaults()
         self.prompts = prompts if prompts is not None else Prompts.default()
         self.sink = sink
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
 
     def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
-        if self.audit is not None:
-            self.audit.decision(decision, conversation_id=audit_key(prepared.conversation),
-                                turn=customer_turn(prepared.conversation))
+        audit_decision(self.audit, decision, prepared.conversation)
         return decision
 
     def _prepare(
@@ -202,7 +204,7 @@ class _GuardedCore:
     ) -> _Prepared:
         """Check the caller's input and build the conversation; raises before any network."""
         if not isinstance(messages, list | tuple):
-            raise UserError(f"messages must be a list of message dicts, got {_kind(messages)}")
+            raise UserError(f"messages must be a list of message dicts, got {kind(messages)}")
         if tools is not None and not (
             isinstance(tools, list | tuple) and all(isinstance(t, Mapping) for t in tools)
         ):
@@ -214,46 +216,40 @@ class _GuardedCore:
         for name in _LEGACY_KWARGS:
             if name in kwargs:
                 raise UserError(f"{name}= is the legacy function API and is not gated; use tools=")
-        conversation = _conversation(messages, context, signals, conversation_id)
+        conversation = to_conversation(messages, context, signals, conversation_id)
         return _Prepared(
             conversation, list(messages), None if tools is None else list(tools), kwargs
         )
 
-    def _route(self, prepared: _Prepared, decision: Decision) -> GuardedTurn | dict[str, Any]:
-        """The handoff turn when a human must take over, else the request for the model."""
-        if decision.handoff.required:
-            summary = HandoffSummary.build(
-                decision,
-                prepared.conversation,
-                tool_calls=_history_tool_calls(prepared.messages),
-            )
-            message: ChatCompletionAssistantMessageParam = {
-                "role": "assistant",
-                "content": self.prompts.handoff_message(decision),
-            }
-            with handoff_span(prepared.conversation.id, decision):
-                delivery = deliver(self.sink, summary)
-                record_delivery(delivery, decision.handoff.reasons)
-            if self.audit is not None:
-                conv = prepared.conversation
-                self.audit.handoff(summary, delivery=delivery, turn=customer_turn(conv),
-                                   conversation_id=audit_key(conv))
-            return GuardedTurn(
-                decision=decision,
-                conversation=prepared.conversation,
-                message=message,
-                handoff=summary,
-                delivery=delivery,
-            )
+    def _handoff_turn(
+        self, prepared: _Prepared, decision: Decision, handed: tuple[HandoffSummary, str]
+    ) -> GuardedTurn:
+        """The turn when a human takes over: the handoff message instead of the model's reply."""
+        summary, delivery = handed
+        message: ChatCompletionAssistantMessageParam = {
+            "role": "assistant",
+            "content": self.prompts.handoff_message(decision),
+        }
+        return GuardedTurn(
+            decision=decision,
+            conversation=prepared.conversation,
+            message=message,
+            handoff=summary,
+            delivery=delivery,
+        )
+
+    def _request(self, prepared: _Prepared, decision: Decision) -> dict[str, Any]:
+        """The request for the model: the decision's directives, tools and tool choice."""
         request = dict(prepared.kwargs)
-        request["messages"] = _with_directives(
+        request["messages"] = with_directives(
             prepared.messages, self.prompts.system_text(decision)
         )
         visible = set(decision.allowed_tools) | set(decision.confirm_tools)
-        tools = [t for t in prepared.tools or () if _function_name(t) in visible]
+        tools = [t for t in prepared.tools or () if function_name(t) in visible]
         if tools:
             request["tools"] = tools
-            choice = _tool_choice(request.get("tool_choice"), {_function_name(t) for t in tools})
+            offered = {function_name(t) for t in tools}
+            choice = narrow_tool_choice(request.get("tool_choice"), offered)
             if choice is None:
                 request.pop("tool_choice", None)
             else:
@@ -281,11 +277,10 @@ class _GuardedCore:
             ]
         elif message["content"] is None:
             message["content"] = ""  # an assistant message needs content or tool_calls
-        customer_id = prepared.conversation.context.customer_id
         gated = []
         for call in raw_calls:
-            name, arguments = _call_parts(call)
-            check = check_tool_call(self.guardrail.registry, decision, name, arguments, customer_id)
+            name, arguments = call_parts(call)
+            check = gate_call(self.guard, decision, prepared.conversation, name, arguments)
             gated.append(GatedToolCall(id=str(getattr(call, "id", "")), name=name, check=check))
         return GuardedTurn(
             decision=decision,
@@ -302,9 +297,10 @@ class GuardedOpenAI(_GuardedCore):
 
     Args:
         client: the OpenAI client that makes the model call.
-        guardrail: the engine; default `Guardrail.from_defaults()`.
+        guard: the guardrail; default `Guardrail.from_defaults()`.
         prompts: directive texts and adapter messages; default the shipped ``prompts/``.
         sink: where handoff summaries go (a `HandoffSink` or a callable); None keeps none.
+            The async client awaits an async sink.
         audit: an `AuditLog` (or its path): a record per decision, per executed or refused
             tool call (through `execute_tool_calls`) and per handoff.
     """
@@ -312,13 +308,13 @@ class GuardedOpenAI(_GuardedCore):
     def __init__(
         self,
         client: openai.OpenAI,
-        guardrail: Guardrail | None = None,
+        guard: Guardrail | None = None,
         *,
         prompts: Prompts | None = None,
-        sink: SinkLike = None,
+        sink: SinkLike | None = None,
         audit: AuditLog | str | Path | None = None,
     ) -> None:
-        super().__init__(guardrail, prompts, sink, audit)
+        super().__init__(guard, prompts, sink, audit)
         self.client = client
 
     def create(
@@ -350,11 +346,13 @@ class GuardedOpenAI(_GuardedCore):
                 any request is sent).
         """
         prepared = self._prepare(messages, tools, context, signals, conversation_id, kwargs)
-        decision = self._audited(prepared, self.guardrail.check(prepared.conversation))
-        routed = self._route(prepared, decision)
-        if isinstance(routed, GuardedTurn):
-            return routed
-        completion: ChatCompletion = self.client.chat.completions.create(**routed)
+        decision = self._audited(prepared, self.guard.check(prepared.conversation))
+        if decision.handoff.required:
+            handed = hand_off(decision, prepared.conversation,
+                              history_tool_calls(prepared.messages), self.sink, self.audit)
+            return self._handoff_turn(prepared, decision, handed)
+        request = self._request(prepared, decision)
+        completion: ChatCompletion = self.client.chat.completions.create(**request)
         return self._finish(prepared, decision, completion)
 
 
@@ -363,9 +361,10 @@ class AsyncGuardedOpenAI(_GuardedCore):
 
     Args:
         client: the async OpenAI client that makes the model call.
-        guardrail: the engine; default `Guardrail.from_defaults()`.
+        guard: the guardrail; default `Guardrail.from_defaults()`.
         prompts: directive texts and adapter messages; default the shipped ``prompts/``.
         sink: where handoff summaries go (a `HandoffSink` or a callable); None keeps none.
+            The async client awaits an async sink.
         audit: an `AuditLog` (or its path): a record per decision, per executed or refused
             tool call (through `execute_tool_calls`) and per handoff.
     """
@@ -373,13 +372,13 @@ class AsyncGuardedOpenAI(_GuardedCore):
     def __init__(
         self,
         client: openai.AsyncOpenAI,
-        guardrail: Guardrail | None = None,
+        guard: Guardrail | None = None,
         *,
         prompts: Prompts | None = None,
-        sink: SinkLike = None,
+        sink: SinkLike | None = None,
         audit: AuditLog | str | Path | None = None,
     ) -> None:
-        super().__init__(guardrail, prompts, sink, audit)
+        super().__init__(guard, prompts, sink, audit)
         self.client = client
 
     async def create(
@@ -394,11 +393,13 @@ class AsyncGuardedOpenAI(_GuardedCore):
     ) -> GuardedTurn:
         """Async twin of `GuardedOpenAI.create` (same arguments, result and errors)."""
         prepared = self._prepare(messages, tools, context, signals, conversation_id, kwargs)
-        decision = self._audited(prepared, await self.guardrail.acheck(prepared.conversation))
-        routed = self._route(prepared, decision)
-        if isinstance(routed, GuardedTurn):
-            return routed
-        completion: ChatCompletion = await self.client.chat.completions.create(**routed)
+        decision = self._audited(prepared, await self.guard.acheck(prepared.conversation))
+        if decision.handoff.required:
+            handed = await ahand_off(decision, prepared.conversation,
+                                     history_tool_calls(prepared.messages), self.sink, self.audit)
+            return self._handoff_turn(prepared, decision, handed)
+        request = self._request(prepared, decision)
+        completion: ChatCompletion = await self.client.chat.completions.create(**request)
         return self._finish(prepared, decision, completion)
 
 
@@ -425,7 +426,7 @@ def _plan(
     """Decide every call before any runs, so a bad argument raises before a side effect."""
     if isinstance(approve, str) or not (callable(approve) or isinstance(approve, Collection)):
         raise UserError(
-            f"approve must be a callable or a collection of tool_call ids, got {_kind(approve)}"
+            f"approve must be a callable or a collection of tool_call ids, got {kind(approve)}"
         )
     texts = (prompts if prompts is not None else Prompts.default()).adapter
     steps = []
@@ -476,6 +477,62 @@ def _failure_text(call: GatedToolCall, exc: BaseException, texts: AdapterPrompts
     return texts.tool_failed.format(tool=call.name, error=type(exc).__name__)
 
 
+_Results = list[ChatCompletionToolMessageParam]
+# What running a tool gave: its value, or the exception it raised.
+_Ran = tuple[object, Exception | None]
+# The core yields each step to run and is sent back what running it gave.
+_Runner = Generator[_Step, _Ran, _Results]
+
+
+def _run(turn: GuardedTurn, steps: list[_Step], prompts: Prompts | None) -> _Runner:
+    """Every step in order, inside its span: yields the steps to run, records each outcome."""
+    texts = (prompts if prompts is not None else Prompts.default()).adapter
+    results: _Results = []
+    with use_decision(turn.decision, turn.conversation.context):
+        for step in steps:
+            with gate_span(step.call.name, step.call.id, turn.conversation) as span:
+                if step.fn is None:
+                    record_outcome(span, step.call.check, step.outcome, turn.audit,
+                                   turn.conversation)
+                    results.append(_tool_message(step.call, step.text))
+                    continue
+                value, exc = yield step
+                if exc is not None:  # a tool's failure is reported, not raised
+                    record_outcome(span, step.call.check, "failed", turn.audit,
+                                   turn.conversation)
+                    results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
+                    continue
+                record_outcome(span, step.call.check, "executed", turn.audit, turn.conversation)
+                results.append(_tool_message(step.call, _result_text(value)))
+    return results
+
+
+def _call(step: _Step) -> _Ran:
+    """Run a step's tool synchronously; an awaitable it returns is a failure, never left open."""
+    assert step.fn is not None  # the core yields only the steps that run
+    try:
+        value = step.fn(**step.args)
+        if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()
+            raise TypeError("the tool returned an awaitable")
+    except Exception as exc:
+        return None, exc
+    return value, None
+
+
+async def _acall(step: _Step) -> _Ran:
+    """Run a step's tool, awaiting it when it is async."""
+    assert step.fn is not None  # the core yields only the steps that run
+    try:
+        value = step.fn(**step.args)
+        if inspect.isawaitable(value):
+            value = await value
+    except Exception as exc:
+        return None, exc
+    return value, None
+
+
 def execute_tool_calls(
     turn: GuardedTurn,
     tools: Mapping[str, Callable[..., Any]],
@@ -504,31 +561,16 @@ def execute_tool_calls(
             `approve` is a string. Raised before any tool runs.
     """
     steps = _plan(turn, tools, approve, prompts)
-    texts = (prompts if prompts is not None else Prompts.default()).adapter
     for step in steps:
         if step.fn is not None and inspect.iscoroutinefunction(step.fn):
             raise UserError(f"tool {step.call.name!r} is async: use aexecute_tool_calls")
-    results = []
-    with use_decision(turn.decision, turn.conversation.context):
-        for step in steps:
-            with _step_span(turn, step) as span:
-                if step.fn is None:
-                    _outcome(turn, span, step, step.outcome)
-                    results.append(_tool_message(step.call, step.text))
-                    continue
-                try:
-                    value = step.fn(**step.args)
-                    if inspect.isawaitable(value):
-                        if inspect.iscoroutine(value):
-                            value.close()
-                        raise TypeError("the tool returned an awaitable")
-                except Exception as exc:  # a tool's failure is reported, not raised
-                    _outcome(turn, span, step, "failed")
-                    results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
-                    continue
-                _outcome(turn, span, step, "executed")
-                results.append(_tool_message(step.call, _result_text(value)))
-    return results
+    runner = _run(turn, steps, prompts)
+    try:
+        step = next(runner)
+        while True:
+            step = runner.send(_call(step))
+    except StopIteration as done:
+        return cast(_Results, done.value)
 
 
 async def aexecute_tool_calls(
@@ -542,221 +584,10 @@ async def aexecute_tool_calls(
 
     Calls run one after another, in the model's order, as the sync version runs them.
     """
-    steps = _plan(turn, tools, approve, prompts)
-    texts = (prompts if prompts is not None else Prompts.default()).adapter
-    results = []
-    with use_decision(turn.decision, turn.conversation.context):
-        for step in steps:
-            with _step_span(turn, step) as span:
-                if step.fn is None:
-                    _outcome(turn, span, step, step.outcome)
-                    results.append(_tool_message(step.call, step.text))
-                    continue
-                try:
-                    value = step.fn(**step.args)
-                    if inspect.isawaitable(value):
-                        value = await value
-                except Exception as exc:  # a tool's failure is reported, not raised
-                    _outcome(turn, span, step, "failed")
-                    results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
-                    continue
-                _outcome(turn, span, step, "executed")
-                results.append(_tool_message(step.call, _result_text(value)))
-    return results
-
-
-def _outcome(turn: GuardedTurn, span: Span, step: _Step, outcome: ToolOutcome) -> None:
-    """A call's verdict and outcome, on its span and in the turn's audit log."""
-    record_verdict(span, step.call.check, outcome)
-    if turn.audit is not None:
-        turn.audit.tool_call(step.call.check.as_record(),
-                             conversation_id=audit_key(turn.conversation),
-                             turn=customer_turn(turn.conversation), outcome=outcome)
-
-
-
-def _step_span(turn: GuardedTurn, step: _Step) -> AbstractContextManager[Span]:
-    return tool_gate_span(step.call.name, step.call.id, turn.conversation.id)
-
-
-# -- reading and writing the OpenAI format ------------------------------------------------------
-
-
-def _kind(value: object) -> str:
-    return type(value).__name__
-
-
-def _as_mapping(message: object, index: int) -> Mapping[str, Any]:
-    """A message as a mapping; SDK objects (a returned `ChatCompletionMessage`) are dumped."""
-    if isinstance(message, Mapping):
-        return message
-    if isinstance(message, BaseModel):
-        return message.model_dump(mode="json", exclude_none=True)
-    raise UserError(f"messages[{index}]: expected a message dict, got {_kind(message)}")
-
-
-def _text(content: object, index: int, *, optional: bool) -> str:
-    """The text of a message content: a string, or the text parts of a list of parts."""
-    if isinstance(content, str):
-        return content
-    if content is None and optional:
-        return ""
-    if isinstance(content, list):
-        texts = []
-        for number, part in enumerate(content):
-            if not isinstance(part, Mapping):
-                raise UserError(
-                    f"messages[{index}].content[{number}]: expected a content part dict, "
-                    f"got {_kind(part)}"
-                )
-            if part.get("type") in _TEXT_PARTS:
-                value = part.get(part["type"])
-                if not isinstance(value, str):
-                    raise UserError(
-                        f"messages[{index}].content[{number}]: {part['type']!r} must be a string"
-                    )
-                texts.append(value)
-        return "\n".join(texts)
-    raise UserError(
-        f"messages[{index}].content: expected a string or a list of parts, got {_kind(content)}"
-    )
-
-
-def _validated(model: type[Context] | type[Signals], value: object, name: str) -> Any:
-    if value is None or isinstance(value, model):
-        return value if value is not None else model()
-    if not isinstance(value, Mapping):
-        raise UserError(f"{name} must be a {model.__name__} or a mapping, got {_kind(value)}")
+    runner = _run(turn, _plan(turn, tools, approve, prompts), prompts)
     try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        raise UserError(f"invalid {name}: {_problems(exc)}") from None
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
-    )
-
-
-def _conversation(
-    messages: Sequence[object],
-    context: Context | Mapping[str, Any] | None,
-    signals: Signals | Mapping[str, Any] | None,
-    conversation_id: str | None,
-) -> Conversation:
-    """The guardrail conversation for an OpenAI message list (operator messages left out)."""
-    if conversation_id is not None and not isinstance(conversation_id, str):
-        raise UserError(f"conversation_id must be a string, got {_kind(conversation_id)}")
-    converted = []
-    for index, raw in enumerate(messages):
-        message = _as_mapping(raw, index)
-        role = message.get("role")
-        if role in _OPERATOR_ROLES:
-            _text(message.get("content"), index, optional=False)
-            continue
-        if not isinstance(role, str) or role not in _SCANNED_ROLES:
-            raise UserError(f"messages[{index}]: unknown role {role!r}")
-        text = _text(message.get("content"), index, optional=role == "assistant")
-        converted.append({"role": _SCANNED_ROLES[role], "content": text})
-    if not converted:
-        raise UserError("messages has no user, assistant or tool message to check")
-    try:
-        return Conversation.model_validate(
-            {
-                "id": conversation_id,
-                "messages": converted,
-                "context": _validated(Context, context, "context"),
-                "signals": _validated(Signals, signals, "signals"),
-            }
-        )
-    except ValidationError as exc:
-        raise UserError(f"invalid conversation: {_problems(exc)}") from None
-
-
-def _with_directives(messages: list[Any], text: str) -> list[Any]:
-    """A copy of `messages` with `text` added to the first operator message, or in a new one."""
-    out = list(messages)
-    if not text:
-        return out
-    for index, raw in enumerate(out):
-        message = _as_mapping(raw, index)
-        if message.get("role") not in _OPERATOR_ROLES:
-            continue
-        content = message.get("content")
-        if isinstance(content, list):
-            merged: object = [*content, {"type": "text", "text": text}]
-        else:
-            merged = f"{content}\n\n{text}" if content else text
-        out[index] = {**message, "content": merged}
-        return out
-    return [{"role": "system", "content": text}, *out]
-
-
-def _function_name(tool: Mapping[str, Any]) -> str | None:
-    """The name of a function tool spec; None for every other kind of tool."""
-    if tool.get("type") != "function":
-        return None
-    function = tool.get("function")
-    if isinstance(function, Mapping) and isinstance(function.get("name"), str):
-        return cast(str, function["name"])
-    return None
-
-
-def _tool_choice(choice: object, offered: set[str | None]) -> object | None:
-    """`tool_choice` narrowed to the offered tools; None when it names none of them."""
-    if choice is None or isinstance(choice, str):
-        return choice
-    if not isinstance(choice, Mapping):
-        return None
-    if choice.get("type") == "function":
-        return choice if _function_name(choice) in offered else None
-    if choice.get("type") == "allowed_tools":
-        inner = choice.get("allowed_tools")
-        if not isinstance(inner, Mapping) or not isinstance(inner.get("tools"), list):
-            return None
-        kept = [
-            t for t in inner["tools"] if isinstance(t, Mapping) and _function_name(t) in offered
-        ]
-        if not kept:
-            return None
-        return {**choice, "allowed_tools": {**inner, "tools": kept}}
-    return None  # a custom-tool choice: custom tools are never sent
-
-
-def _call_parts(call: Any) -> tuple[str, Any]:
-    """The tool name and raw arguments of a returned tool call (function or custom)."""
-    kind = getattr(call, "type", None)
-    if kind == "function":
-        return str(call.function.name), call.function.arguments
-    if kind == "custom":
-        return str(call.custom.name), call.custom.input
-    return "", None
-
-
-def _history_tool_calls(messages: Sequence[object]) -> list[dict[str, Any]]:
-    """What the assistant asked to do earlier in the conversation, for the handoff summary.
-
-    The verdicts of earlier turns are not in the history, so each is recorded as requested.
-    """
-    records = []
-    for index, raw in enumerate(messages):
-        message = _as_mapping(raw, index)
-        calls = message.get("tool_calls") if message.get("role") == "assistant" else None
-        for call in calls if isinstance(calls, list) else ():
-            if not isinstance(call, Mapping):
-                continue
-            function = call.get("function")
-            if not isinstance(function, Mapping):
-                continue
-            arguments = function.get("arguments")
-            records.append(
-                {
-                    "tool": str(function.get("name", "")),
-                    "action": "requested",
-                    "reason_codes": [],
-                    "tool_call_id": str(call.get("id", "")),
-                    "args": redact(arguments if isinstance(arguments, str) else "", 80),
-                }
-            )
-    return records
+        step = next(runner)
+        while True:
+            step = runner.send(await _acall(step))
+    except StopIteration as done:
+        return cast(_Results, done.value)

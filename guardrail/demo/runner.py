@@ -14,50 +14,63 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
+from guardrail._base import FrozenModel
 from guardrail._resources import default_prompts_dir
+from guardrail._yaml import load_yaml
 from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
 from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
-from guardrail.handoff.summary import HandoffSummary, MemorySink
+from guardrail.handoff import HandoffSummary, MemorySink
 from guardrail.testing.scripted import ModelCall, ScriptedChatModel, Tape
 
-__all__ = ["Scenario", "ScenarioRun", "TurnRun", "load_scenarios", "run_scenario"]
+__all__ = [
+    "Scenario",
+    "ScenarioRun",
+    "ScriptedCall",
+    "Step",
+    "Turn",
+    "TurnRun",
+    "live_model",
+    "load_scenarios",
+    "run_demo",
+    "run_scenario",
+    "scripted_model",
+]
 
 _SCENARIOS = Path(__file__).with_name("scenarios.yaml")
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ScriptedCall(FrozenModel):
+    """One tool call the scripted model makes."""
 
-
-class ScriptedCall(_Spec):
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class Step(_Spec):
+class Step(FrozenModel):
     """One model call of the script: a reply text or tool calls."""
 
     text: str | None = None
     tool_calls: list[ScriptedCall] = Field(default_factory=list)
 
 
-class Turn(_Spec):
+class Turn(FrozenModel):
+    """One customer message and the model calls scripted for it."""
+
     user: str = Field(min_length=1)
     model: list[Step] = Field(default_factory=list)
 
 
-class Scenario(_Spec):
+class Scenario(FrozenModel):
     """One demo conversation."""
 
     id: str
@@ -82,17 +95,21 @@ class Scenario(_Spec):
         return turns
 
 
+class _ScenarioFile(FrozenModel):
+    scenarios: list[Scenario]
+
+
 def load_scenarios(path: Path = _SCENARIOS) -> list[Scenario]:
     """The demo scenarios, validated.
 
     Raises:
         UserError: the file is missing or does not match the scenario schema.
     """
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-        return [Scenario.model_validate(s) for s in raw["scenarios"]]
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValidationError) as exc:
-        raise UserError(f"{path}: invalid demo scenarios: {exc}") from None
+    loaded, issues = load_yaml(path, _ScenarioFile)
+    if loaded is None:
+        problems = "; ".join(f"{i.path or '(file)'}: {i.message}" for i in issues)
+        raise UserError(f"{path}: invalid demo scenarios: {problems}")
+    return list(loaded.scenarios)
 
 
 @dataclass
@@ -155,7 +172,7 @@ def live_model(scenario: Scenario) -> tuple[BaseChatModel, Tape | None]:
 
 def run_scenario(
     scenario: Scenario,
-    guardrail: Guardrail,
+    guard: Guardrail,
     model_factory: ModelFactory = scripted_model,
 ) -> ScenarioRun:
     """Play `scenario` through a real agent guarded by `GuardrailMiddleware`."""
@@ -163,7 +180,7 @@ def run_scenario(
     office = Backoffice()
     retriever = ScopedRetriever(retriever=KeywordRetriever(documents=load_documents()))
     sink = MemorySink()
-    middleware = GuardrailMiddleware(guardrail, context=scenario.context, sink=sink)
+    middleware = GuardrailMiddleware(guard, context=scenario.context, sink=sink)
     agent = create_agent(
         model,
         tools=make_tools(office, retriever),
@@ -213,7 +230,7 @@ def run_demo(
     ids: Sequence[str] | None = None,
     *,
     live: bool = False,
-    guardrail: Guardrail | None = None,
+    guard: Guardrail | None = None,
 ) -> list[ScenarioRun]:
     """Run the demo scenarios (all, or those in `ids`).
 
@@ -227,6 +244,6 @@ def run_demo(
         if unknown:
             raise UserError(f"unknown demo scenario(s) {unknown}; known: {sorted(known)}")
         scenarios = [s for s in scenarios if s.id in ids]
-    guard = guardrail if guardrail is not None else Guardrail.from_defaults()
+    guard = guard if guard is not None else Guardrail.from_defaults()
     factory = live_model if live else scripted_model
     return [run_scenario(s, guard, factory) for s in scenarios]

@@ -22,7 +22,7 @@ from langchain_core.tools import BaseTool, tool
 
 from guardrail.adapters.retriever import ScopedRetriever
 
-__all__ = ["Backoffice", "KeywordRetriever", "load_documents", "make_tools"]
+__all__ = ["Backoffice", "KeywordRetriever", "load_documents", "make_tools", "tool_names"]
 
 _DOCS = Path(__file__).with_name("docs.yaml")
 _WORD = re.compile(r"[a-z0-9]+")

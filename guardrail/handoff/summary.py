@@ -1,28 +1,27 @@
-"""What a human agent receives when a conversation is handed over, and where it is delivered.
+"""What a human agent receives when a conversation is handed over.
 
 `HandoffSummary.build` is made from the decision and the conversation only (and the time, which
-`now` pins for replays),
-so a human agent sees why the AI stopped, what the customer said (redacted), what the AI tried,
-and where and how urgently the case goes. Sinks deliver it; a sink that fails never raises into
-the chatbot: `deliver` reports the failure, and the adapter records it in the agent state.
+`now` pins for replays), so a human agent sees why the AI stopped, what the customer said
+(redacted), what the AI tried, and where and how urgently the case goes. Sinks
+(`guardrail.handoff.sinks`) deliver it; a sink that fails never raises into the chatbot:
+`deliver` reports the failure, and the adapter records it in the agent state.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
-import logging
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from guardrail._base import FrozenModel
 from guardrail.conversation import Context, Conversation
 from guardrail.decision import Decision, Priority
 from guardrail.handoff.details import Details, extract_details
+
+# Kept importable from here for the callers written before the sinks had a module of their own.
+from guardrail.handoff.sinks import CallableSink, HandoffSink, JsonlSink, MemorySink, deliver
 from guardrail.prompts import HandoffTexts, Prompts
 from guardrail.redact import redact
 
@@ -36,17 +35,12 @@ __all__ = [
     "deliver",
 ]
 
-_log = logging.getLogger("guardrail.handoff")
 _EXCERPT_MESSAGES = 6
 _EXCERPT_CHARS = 300
 _GUIDED_STEPS = 3
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SegmentNote(_Frozen):
+class SegmentNote(FrozenModel):
     """One segment of the conversation and the plain-language reasons it applies."""
 
     id: str
@@ -54,7 +48,7 @@ class SegmentNote(_Frozen):
     reasons: list[str]
 
 
-class HandoffSummary(_Frozen):
+class HandoffSummary(FrozenModel):
     """Everything a human agent needs to take over without asking the customer again.
 
     Attributes:
@@ -288,74 +282,3 @@ def _customer(context: Context) -> dict[str, Any]:
     if context.preferences:
         out["preferences"] = list(context.preferences)
     return out
-
-
-@runtime_checkable
-class HandoffSink(Protocol):
-    """Where handoff summaries go: anything with a `send(summary)` method."""
-
-    def send(self, summary: HandoffSummary) -> None:
-        """Deliver `summary`; raise on failure (the caller records it, never loses it)."""
-
-
-class CallableSink:
-    """A sink that calls `fn(summary)`."""
-
-    def __init__(self, fn: Callable[[HandoffSummary], object]) -> None:
-        self._fn = fn
-
-    def send(self, summary: HandoffSummary) -> None:
-        self._fn(summary)
-
-
-class MemorySink:
-    """A sink that keeps summaries in a list (`summaries`), for tests and the demo."""
-
-    def __init__(self) -> None:
-        self.summaries: list[HandoffSummary] = []
-        self._lock = threading.Lock()
-
-    def send(self, summary: HandoffSummary) -> None:
-        with self._lock:
-            self.summaries.append(summary)
-
-
-class JsonlSink:
-    """A sink that appends one JSON line per summary to a file (created with its folder)."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def send(self, summary: HandoffSummary) -> None:
-        line = json.dumps(summary.model_dump(mode="json"), ensure_ascii=False) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line)
-
-
-def deliver(sink: HandoffSink | Callable[[HandoffSummary], object] | None,
-            summary: HandoffSummary) -> str:
-    """Send `summary` to `sink` and say how it went: ``delivered``, ``no_sink`` or ``failed: ...``.
-
-    Never raises: a broken sink must not crash the conversation the handoff is rescuing.
-    """
-    if sink is None:
-        return "no_sink"
-    try:
-        send: Callable[[HandoffSummary], object] = (
-            sink.send if isinstance(sink, HandoffSink) else sink
-        )
-        result = send(summary)
-        if inspect.isawaitable(result):
-            # An async sink called without awaiting sends nothing: never report that delivered.
-            if inspect.iscoroutine(result):
-                result.close()
-            raise TypeError("the sink is async; await its send() instead")
-    except Exception as exc:
-        # The type only: an exception message may quote the summary's personal data.
-        _log.error("handoff sink failed for conversation %s: %s",
-                   summary.conversation_id, type(exc).__name__)
-        return f"failed: {type(exc).__name__}"
-    return "delivered"

@@ -24,7 +24,7 @@ from guardrail.adapters.openai import (
     aexecute_tool_calls,
     execute_tool_calls,
 )
-from guardrail.handoff.summary import HandoffSummary, MemorySink
+from guardrail.handoff import HandoffSummary, MemorySink
 from guardrail.prompts import Prompts
 from guardrail.retrieval import current_decision
 from tests._servers.chat import ChatServer, chat_server
@@ -568,6 +568,26 @@ def _run_async(server: ChatServer, guard: Guardrail, scenario: Any) -> Any:
 
     sink = MemorySink()
     return asyncio.run(main()), sink
+
+
+def test_async_a_handoff_awaits_an_async_sink(server: ChatServer, guard: Guardrail) -> None:
+    received: list[HandoffSummary] = []
+
+    async def async_sink(summary: HandoffSummary) -> None:
+        await asyncio.sleep(0)
+        received.append(summary)
+
+    async def main() -> GuardedTurn:
+        async with openai.AsyncOpenAI(
+            base_url=server.url, api_key="test", max_retries=0
+        ) as client:
+            guarded = AsyncGuardedOpenAI(client, guard, sink=async_sink)
+            return await guarded.create(model="m", messages=[_user("I want to talk to a human")])
+
+    turn = asyncio.run(main())
+    assert turn.delivery == "delivered"
+    assert received == [turn.handoff]
+    assert server.requests == []
 
 
 def test_async_a_hidden_tool_is_denied_and_allowed_async_tools_are_awaited(

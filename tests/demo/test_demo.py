@@ -119,7 +119,7 @@ def test_cli_demo_rejects_unknown_scenarios_and_live_without_key(
 
 def test_run_demo_rejects_unknown_ids() -> None:
     with pytest.raises(UserError):
-        run_demo(["nope"], guardrail=Guardrail(need_model=None))
+        run_demo(["nope"], guard=Guardrail(need_model=None))
 
 
 def test_live_demo_drives_a_real_openai_chat_model(

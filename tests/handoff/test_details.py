@@ -7,6 +7,7 @@ quantity, a version, a card number, an everyday word) yields nothing in that fie
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ import guardrail.handoff.details as details_module
 from guardrail.conversation import Message
 from guardrail.errors import RegistryError, UserError
 from guardrail.handoff.details import Details, extract_details
+from guardrail.handoff.details.model import MAX_CHARS, MAX_ITEMS
+from guardrail.handoff.details.vocab import load_vocab, parse_vocab
 
 ROOT = Path(__file__).resolve().parents[2]
 NEED_STATES = [
@@ -451,7 +454,7 @@ def test_missing_for_an_unknown_need_state_asks_nothing() -> None:
 
 
 def test_every_design_need_state_is_in_the_vocabulary() -> None:
-    assert set(NEED_STATES) <= set(details_module._vocab().needs)
+    assert set(NEED_STATES) <= set(load_vocab().needs)
 
 
 # --- hostile and huge input ---------------------------------------------------------------------
@@ -475,12 +478,12 @@ def test_every_design_need_state_is_in_the_vocabulary() -> None:
 def test_huge_or_odd_input_does_not_crash_and_stays_bounded(text: str) -> None:
     details = extract_details([text, text])
     for field in Details.model_fields:
-        assert len(getattr(details, field)) <= details_module.MAX_ITEMS
+        assert len(getattr(details, field)) <= MAX_ITEMS
     assert "4242424242424242" not in details.model_dump_json()
 
 
 def test_only_the_first_20000_characters_of_a_message_are_read() -> None:
-    padding = "a" * (details_module.MAX_CHARS - 40)
+    padding = "a" * (MAX_CHARS - 40)
     details = one(f"{padding} order 11111 is late. " + "b" * 200 + " order 22222 too")
     assert [r.value for r in details.references] == ["11111"]
 
@@ -504,17 +507,17 @@ def test_an_invalid_vocabulary_names_the_file_and_the_path() -> None:
     broken = shipped.replace("satisfied_by: [amounts]", "satisfied_by: [amountz]", 1)
     assert broken != shipped
     with pytest.raises(RegistryError) as caught:
-        details_module._parse_vocab(broken)
-    assert "vocab/details.yaml:needs.billing.1.satisfied_by.0" in str(caught.value)
+        parse_vocab(broken)
+    assert "vocab/details.yaml:needs.billing[1].satisfied_by[0]" in str(caught.value)
 
 
 def test_vocabulary_that_is_not_yaml_is_a_registry_error() -> None:
     with pytest.raises(RegistryError, match=r"vocab/details\.yaml"):
-        details_module._parse_vocab("needs: [unclosed")
+        parse_vocab("needs: [unclosed")
 
 
 def test_the_shipped_vocabulary_loads() -> None:
-    vocab = details_module._parse_vocab(
+    vocab = parse_vocab(
         (ROOT / "guardrail" / "_data" / "vocab" / "details.yaml").read_text("utf-8"))
     assert vocab.currencies.symbols["€"] == "EUR"
     assert {i.name for i in vocab.integrations} >= {"Shopify", "Slack", "Okta", "Zendesk"}
@@ -524,10 +527,19 @@ def test_the_wheel_ships_the_vocabulary() -> None:
     wheel = pytest.importorskip("hatchling.builders.wheel")
     files = {f.distribution_path for f in wheel.WheelBuilder(str(ROOT)).recurse_included_files()}
     assert "guardrail/_data/vocab/details.yaml" in files
-    assert "guardrail/handoff/details.py" in files
+    assert "guardrail/handoff/details/__init__.py" in files
+    for module in DETAIL_MODULES:
+        assert f"guardrail/handoff/details/{module}.py" in files
 
 
-def test_all_is_sorted_and_complete() -> None:
-    exported = details_module.__all__
-    assert list(exported) == sorted(exported)
-    assert all(hasattr(details_module, name) for name in exported)
+DETAIL_MODULES = ("amounts", "cards", "compiled", "dates", "devices", "errors", "integrations",
+                  "model", "references", "text", "vocab")
+
+
+@pytest.mark.parametrize("name", ["", *DETAIL_MODULES])
+def test_all_is_sorted_and_complete(name: str) -> None:
+    module = importlib.import_module(f"guardrail.handoff.details{'.' if name else ''}{name}")
+    exported = module.__all__
+    if module is details_module:  # ruff (RUF022) keeps the submodules' constants first
+        assert list(exported) == sorted(exported)
+    assert all(hasattr(module, n) for n in exported)

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,40 +24,46 @@ import httpx
 import pytest
 
 import guardrail.handoff.sinks
+import guardrail.handoff.spool
+import guardrail.handoff.webhook
 from guardrail import Guardrail, Registry
 from guardrail.conversation import Conversation
-from guardrail.errors import GuardrailError, UserError
-from guardrail.handoff.sinks import (
+from guardrail.errors import GuardrailError, SinkError, UserError
+from guardrail.handoff import (
     AsyncWebhookSink,
+    CallableSink,
+    HandoffSummary,
+    MemorySink,
     ReplayResult,
-    SinkError,
     SpoolingSink,
     WebhookSink,
-    _retry_after,
+    adeliver,
+    deliver,
     handoff_key,
     replay,
 )
-from guardrail.handoff.summary import CallableSink, HandoffSummary, MemorySink, deliver
+from guardrail.handoff.webhook import _retry_after
+from tests._servers.http import LocalServer, Reply, Request, serve
 
 Step = tuple[int, dict[str, str]]
 FAST: dict[str, Any] = {"wait_initial": 0.001, "wait_max": 0.01, "timeout": 5.0, "deadline": 10.0}
 SECRET = "talk to a human"  # transcript text that must never reach a log or an error
 
 
-class HookServer(ThreadingHTTPServer):
-    """Answers POSTs from `steps` in order (the last step repeats); records every request."""
-
-    daemon_threads = True
+class HookServer:
+    """The help desk's webhook receiver, on the shared local server: answers POSTs from `steps`
+    in order (the last step repeats) and records every request with the status it got."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.steps: list[Step] = [(200, {})]
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.local: LocalServer | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/handoffs"
+        assert self.local is not None, "use hook_server()"
+        return self.local.url("/handoffs")
 
     def script(self, *steps: int | Step) -> None:
         self.steps = [s if isinstance(s, tuple) else (s, {}) for s in steps]
@@ -66,6 +71,17 @@ class HookServer(ThreadingHTTPServer):
     def next_step(self) -> Step:
         with self.lock:
             return self.steps.pop(0) if len(self.steps) > 1 else self.steps[0]
+
+    def respond(self, request: Request) -> Reply:
+        status, headers = self.next_step()
+        with self.lock:
+            self.requests.append({
+                "status": status, "body": request.json(),
+                "key": request.headers.get("idempotency-key"),
+                "content_type": request.headers.get("content-type"),
+                "authorization": request.headers.get("authorization"),
+            })
+        return Reply(status, {"ok": True} if status < 400 else {"error": "scripted"}, headers)
 
     @property
     def delivered(self) -> list[dict[str, Any]]:
@@ -77,42 +93,12 @@ class HookServer(ThreadingHTTPServer):
         return [r["key"] for r in self.requests]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: HookServer
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-        status, headers = self.server.next_step()
-        with self.server.lock:
-            self.server.requests.append({
-                "status": status, "body": body, "key": self.headers.get("idempotency-key"),
-                "content_type": self.headers.get("content-type"),
-                "authorization": self.headers.get("authorization"),
-            })
-        raw = b'{"ok": true}' if status < 400 else b'{"error": "scripted"}'
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-
 @contextmanager
 def hook_server() -> Iterator[HookServer]:
-    httpd = HookServer()
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    hook = HookServer()
+    with serve(hook.respond) as local:
+        hook.local = local
+        yield hook
 
 
 @pytest.fixture
@@ -128,23 +114,23 @@ def webhook(server: HookServer) -> Iterator[WebhookSink]:
 
 
 @pytest.fixture(scope="module")
-def engine(registry: Registry) -> Guardrail:
+def guard(registry: Registry) -> Guardrail:
     return Guardrail(registry, need_model=None)
 
 
-def build(engine: Guardrail, conversation_id: str | None = "conv-1",
+def build(guard: Guardrail, conversation_id: str | None = "conv-1",
           now: datetime | None = None) -> HandoffSummary:
     raw: dict[str, Any] = {"messages": [{"role": "user", "content": f"I want to {SECRET}"}]}
     if conversation_id is not None:
         raw["id"] = conversation_id
     conversation = Conversation.model_validate(raw)
-    return HandoffSummary.build(engine.check(conversation), conversation, now=now)
+    return HandoffSummary.build(guard.check(conversation), conversation, now=now)
 
 
 @pytest.fixture
-def summary(engine: Guardrail) -> HandoffSummary:
-    built = build(engine)
-    engine.forget_conversation("conv-1")
+def summary(guard: Guardrail) -> HandoffSummary:
+    built = build(guard)
+    guard.forget_conversation("conv-1")
     return built
 
 
@@ -156,25 +142,29 @@ def fail(_: HandoffSummary) -> None:
     raise ConnectionError("desk down")
 
 
-def test_all_is_complete_and_sorted() -> None:
-    sinks = guardrail.handoff.sinks
-    public = {n for n, v in vars(sinks).items()
-              if not n.startswith("_") and getattr(v, "__module__", None) == sinks.__name__}
-    assert set(sinks.__all__) == public
-    assert list(sinks.__all__) == sorted(sinks.__all__)
+@pytest.mark.parametrize("module", [
+    guardrail.handoff.sinks, guardrail.handoff.spool, guardrail.handoff.webhook,
+], ids=lambda m: m.__name__)
+def test_all_is_complete_and_sorted(module: Any) -> None:
+    public = {n for n, v in vars(module).items()
+              if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
+    assert public <= set(module.__all__)
+    # What __all__ adds beyond the classes and functions defined here is a type alias.
+    assert all(n in public or n == "SinkLike" for n in module.__all__)
+    assert list(module.__all__) == sorted(module.__all__)
 
 
 # -- the key -------------------------------------------------------------------------------------
 
 
-def test_the_key_names_the_handoff_not_the_moment(engine: Guardrail, summary: HandoffSummary
+def test_the_key_names_the_handoff_not_the_moment(guard: Guardrail, summary: HandoffSummary
                                                   ) -> None:
     key = handoff_key(summary)
     assert len(key) == 32
     assert int(key, 16) >= 0
     assert "#" in summary.reasons[0]
 
-    later = build(engine, now=datetime(2030, 1, 1, tzinfo=UTC))
+    later = build(guard, now=datetime(2030, 1, 1, tzinfo=UTC))
     assert later.created_at != summary.created_at
     assert handoff_key(later) == key
     # Only the codes count, in any order.
@@ -185,9 +175,9 @@ def test_the_key_names_the_handoff_not_the_moment(engine: Guardrail, summary: Ha
     assert handoff_key(summary.model_copy(update={"reasons": ["risk.legal_threat"]})) != key
 
 
-def test_anonymous_handoffs_do_not_collapse_into_one(engine: Guardrail) -> None:
-    first = build(engine, None, now=datetime(2026, 1, 1, tzinfo=UTC))
-    second = build(engine, None, now=datetime(2026, 1, 2, tzinfo=UTC))
+def test_anonymous_handoffs_do_not_collapse_into_one(guard: Guardrail) -> None:
+    first = build(guard, None, now=datetime(2026, 1, 1, tzinfo=UTC))
+    second = build(guard, None, now=datetime(2026, 1, 2, tzinfo=UTC))
     assert handoff_key(first) != handoff_key(second)
     assert handoff_key(first) == handoff_key(first.model_copy())
 
@@ -433,7 +423,7 @@ def test_a_handoff_that_fails_again_stays_in_the_spool(summary: HandoffSummary,
     assert memory.summaries == [summary]
 
 
-def test_replay_keeps_what_is_spooled_while_it_delivers(engine: Guardrail,
+def test_replay_keeps_what_is_spooled_while_it_delivers(guard: Guardrail,
                                                         summary: HandoffSummary,
                                                         tmp_path: Path) -> None:
     spool = tmp_path / "s.spool"
@@ -526,3 +516,43 @@ def test_concurrent_sends_never_interleave_lines(summary: HandoffSummary,
     memory = MemorySink()
     assert replay(spool, memory) == ReplayResult(delivered=400, failed=0, skipped_duplicates=0)
     assert len(memory.summaries) == 400
+
+
+# -- adeliver ------------------------------------------------------------------------------------
+
+
+def test_adeliver_awaits_an_async_sink_and_calls_a_sync_one(summary: HandoffSummary) -> None:
+    received: list[HandoffSummary] = []
+
+    async def async_sink(s: HandoffSummary) -> None:
+        await asyncio.sleep(0)
+        received.append(s)
+
+    memory = MemorySink()
+
+    async def run() -> list[str]:
+        return [await adeliver(async_sink, summary), await adeliver(memory, summary),
+                await adeliver(None, summary)]
+
+    assert asyncio.run(run()) == ["delivered", "delivered", "no_sink"]
+    assert received == [summary]
+    assert memory.summaries == [summary]
+
+
+def test_adeliver_reports_a_failing_async_sink_by_type_only(
+    summary: HandoffSummary, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(_: HandoffSummary) -> None:
+        raise ConnectionError(SECRET)
+
+    with caplog.at_level(logging.ERROR, logger="guardrail"):
+        assert asyncio.run(adeliver(broken, summary)) == "failed: ConnectionError"
+    assert SECRET not in caplog.text
+
+
+def test_deliver_refuses_the_async_sink_adeliver_awaits(summary: HandoffSummary) -> None:
+    async def async_sink(_: HandoffSummary) -> None:
+        return None
+
+    assert deliver(async_sink, summary) == "failed: TypeError"
+    assert asyncio.run(adeliver(async_sink, summary)) == "delivered"

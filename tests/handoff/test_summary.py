@@ -50,17 +50,17 @@ LOCKOUT = {
 
 
 @pytest.fixture(scope="module")
-def engine() -> Guardrail:
+def guard() -> Guardrail:
     return Guardrail.from_defaults()
 
 
-def summary_of(engine: Guardrail, data: dict[str, Any], **kwargs: Any) -> HandoffSummary:
+def summary_of(guard: Guardrail, data: dict[str, Any], **kwargs: Any) -> HandoffSummary:
     conversation = Conversation.model_validate(data)
-    return HandoffSummary.build(engine.check(conversation), conversation, **kwargs)
+    return HandoffSummary.build(guard.check(conversation), conversation, **kwargs)
 
 
-def test_a_dispute_summary_holds_what_the_agent_needs(engine: Guardrail) -> None:
-    summary = summary_of(engine, DISPUTE)
+def test_a_dispute_summary_holds_what_the_agent_needs(guard: Guardrail) -> None:
+    summary = summary_of(guard, DISPUTE)
     texts = Prompts.default().handoff
     assert summary.queue == "billing_disputes"
     assert summary.sla == "business-4h"
@@ -78,16 +78,16 @@ def test_a_dispute_summary_holds_what_the_agent_needs(engine: Guardrail) -> None
     assert summary.goal in summary.narrative
 
 
-def test_no_personal_data_beyond_the_last_four_digits(engine: Guardrail) -> None:
-    summary = summary_of(engine, DISPUTE)
+def test_no_personal_data_beyond_the_last_four_digits(guard: Guardrail) -> None:
+    summary = summary_of(guard, DISPUTE)
     for text in (summary.model_dump_json(), summary.to_markdown()):
         for secret in (CARD, CARD.replace(" ", ""), EMAIL, PHONE, "4111 1111"):
             assert secret not in text
     assert "1111" in summary.model_dump_json()  # the last four, where they belong
 
 
-def test_a_lockout_summary_lists_the_guided_steps_that_failed(engine: Guardrail) -> None:
-    summary = summary_of(engine, LOCKOUT)
+def test_a_lockout_summary_lists_the_guided_steps_that_failed(guard: Guardrail) -> None:
+    summary = summary_of(guard, LOCKOUT)
     assert summary.queue == "account_access"
     steps = [t for t in summary.tried if t.startswith("Step given")]
     assert len(steps) == 2
@@ -98,15 +98,15 @@ def test_a_lockout_summary_lists_the_guided_steps_that_failed(engine: Guardrail)
     assert summary.missing
 
 
-def test_what_is_missing_is_what_was_not_said(engine: Guardrail) -> None:
-    summary = summary_of(engine, {"messages": [
+def test_what_is_missing_is_what_was_not_said(guard: Guardrail) -> None:
+    summary = summary_of(guard, {"messages": [
         {"role": "user", "content": "there is a charge on my card I never made"}]})
     assert summary.need_state == "billing"
     assert len(summary.missing) >= 2
 
 
-def test_the_markdown_has_every_section(engine: Guardrail) -> None:
-    markdown = summary_of(engine, LOCKOUT).to_markdown()
+def test_the_markdown_has_every_section(guard: Guardrail) -> None:
+    markdown = summary_of(guard, LOCKOUT).to_markdown()
     for heading in ("**Goal:**", "**At stake:**", "### Details already given", "### Still to ask",
                     "### Already tried", "### Segments", "### Last messages (redacted)"):
         assert heading in markdown
@@ -167,9 +167,9 @@ def _narrator(server: ChatServer) -> tuple[LLMNarrator, openai.OpenAI]:
 
 
 def test_an_llm_narrative_replaces_only_the_narrative(
-    engine: Guardrail, server: ChatServer
+    guard: Guardrail, server: ChatServer
 ) -> None:
-    summary = summary_of(engine, DISPUTE)
+    summary = summary_of(guard, DISPUTE)
     server.reply(f"The customer was charged twice for INV-2041; write to {EMAIL}.")
     narrator, client = _narrator(server)
     with client:
@@ -187,9 +187,9 @@ def test_an_llm_narrative_replaces_only_the_narrative(
 
 @pytest.mark.parametrize("replies", [[], [""], [None]], ids=["server-down", "empty", "no-text"])
 def test_any_llm_failure_keeps_the_deterministic_narrative(
-    engine: Guardrail, server: ChatServer, replies: list[str | None]
+    guard: Guardrail, server: ChatServer, replies: list[str | None]
 ) -> None:
-    summary = summary_of(engine, DISPUTE)
+    summary = summary_of(guard, DISPUTE)
     for reply in replies:
         server.reply(reply)
     narrator, client = _narrator(server)
