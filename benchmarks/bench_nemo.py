@@ -299,10 +299,10 @@ def run_guardrail(warmup: int, repeats: dict[str, int]) -> dict[str, dict[str, f
     from guardrail import Guardrail
 
     results: dict[str, dict[str, float]] = {}
-    engines = (("rules", Guardrail(need_model=None)), ("default", Guardrail.from_defaults()))
+    guards = (("rules", Guardrail(need_model=None)), ("default", Guardrail.from_defaults()))
     for size, text in (("short", SHORT), ("long", LONG)):
         payload = {"messages": [{"role": "user", "content": text}]}
-        for name, guard in engines:
+        for name, guard in guards:
             for _ in range(warmup):
                 guard.check(payload)
             samples = _time(lambda g=guard, p=payload: g.check(p), repeats[size])

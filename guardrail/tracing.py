@@ -10,7 +10,7 @@ attributes that apply):
 ``guardrail.check`` — one per `Guardrail.check`
     ``gen_ai.conversation.id``, ``guardrail.policy_version``, ``guardrail.need_state``,
     ``guardrail.need_confidence``, ``guardrail.risk_tier``, ``guardrail.segments``,
-    ``guardrail.friction``, ``guardrail.handoff.required``, ``guardrail.handoff.offered``,
+    ``guardrail.detectors.friction``, ``guardrail.handoff.required``, ``guardrail.handoff.offered``,
     ``guardrail.handoff.queue``, ``guardrail.handoff.priority``, ``guardrail.handoff.reasons``,
     ``guardrail.reason_codes``, ``guardrail.tools.denied``, ``guardrail.tools.confirm``,
     ``guardrail.retrieval_scope``, ``guardrail.directives``, ``guardrail.failsafe``.
@@ -44,7 +44,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Protocol
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
@@ -54,10 +54,50 @@ from guardrail.redact import redact
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-    from guardrail.decision import Decision
-    from guardrail.gate import CallCheck
+    from guardrail.decision import Decision, Verdict
+    from guardrail.reasons import ReasonCode
 
 __all__ = [
+    "ATTR_CONVERSATION_ID",
+    "ATTR_DIRECTIVES",
+    "ATTR_EVIDENCE",
+    "ATTR_FAILSAFE",
+    "ATTR_FRICTION",
+    "ATTR_HANDOFF_DELIVERY",
+    "ATTR_HANDOFF_MODE",
+    "ATTR_HANDOFF_OFFERED",
+    "ATTR_HANDOFF_PRIORITY",
+    "ATTR_HANDOFF_QUEUE",
+    "ATTR_HANDOFF_REASONS",
+    "ATTR_HANDOFF_REQUIRED",
+    "ATTR_NEED_CONFIDENCE",
+    "ATTR_NEED_STATE",
+    "ATTR_OPERATION_NAME",
+    "ATTR_POLICY_VERSION",
+    "ATTR_REASON_CODES",
+    "ATTR_RETRIEVAL_ALLOWED",
+    "ATTR_RETRIEVAL_DROPPED",
+    "ATTR_RETRIEVAL_SCOPE",
+    "ATTR_RISK_TIER",
+    "ATTR_SEGMENTS",
+    "ATTR_SEGMENT_ID",
+    "ATTR_SEGMENT_TIER",
+    "ATTR_TOOLS_CONFIRM",
+    "ATTR_TOOLS_DENIED",
+    "ATTR_TOOL_BOUND_ARGS",
+    "ATTR_TOOL_CALL_ID",
+    "ATTR_TOOL_NAME",
+    "ATTR_TOOL_OUTCOME",
+    "ATTR_TOOL_VERDICT",
+    "EVENT_HANDOFF",
+    "EVENT_HANDOFF_DELIVERY",
+    "EVENT_RETRIEVAL_SCOPED",
+    "EVENT_SEGMENT_ASSIGNED",
+    "EVENT_TOOL_VERDICT",
+    "SPAN_CHECK",
+    "SPAN_HANDOFF",
+    "SPAN_TOOL_GATE",
+    "GatedCall",
     "check_span",
     "configure",
     "handoff_span",
@@ -68,8 +108,121 @@ __all__ = [
     "tool_gate_span",
 ]
 
-_SCOPE = "guardrail"
+# The names below are the wire contract dashboards and alerts are built on: change none of them
+# without a note in the changelog.
+
+SPAN_CHECK: Final = "guardrail.check"
+"""The span around one `Guardrail.check`."""
+SPAN_TOOL_GATE: Final = "guardrail.tool_gate"
+"""The span around gating (and running) one tool call."""
+SPAN_HANDOFF: Final = "guardrail.handoff"
+"""The span around building and delivering one handoff summary."""
+
+EVENT_SEGMENT_ASSIGNED: Final = "guardrail.segment_assigned"
+"""One per segment the decision assigned."""
+EVENT_TOOL_VERDICT: Final = "guardrail.tool_verdict"
+"""One per tool that is not simply allowed (check span), or for the gated call (gate span)."""
+EVENT_HANDOFF: Final = "guardrail.handoff"
+"""On the check span when a human must take over."""
+EVENT_HANDOFF_DELIVERY: Final = "guardrail.handoff_delivery"
+"""How a handoff summary's delivery went."""
+EVENT_RETRIEVAL_SCOPED: Final = "guardrail.retrieval_scoped"
+"""Which document sources a retrieval scoping let through and which it dropped."""
+
+# GenAI semantic-convention attributes.
+ATTR_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+"""The conversation id the caller gave."""
+ATTR_OPERATION_NAME: Final = "gen_ai.operation.name"
+"""The GenAI operation (``execute_tool`` on a tool-gate span)."""
+ATTR_TOOL_NAME: Final = "gen_ai.tool.name"
+"""The tool's name."""
+ATTR_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+"""The model's id for the tool call."""
+
+# The guardrail.* namespace.
+ATTR_POLICY_VERSION: Final = "guardrail.policy_version"
+"""The registry version the decision was made under."""
+ATTR_NEED_STATE: Final = "guardrail.need_state"
+"""The need-state the turn was assigned."""
+ATTR_NEED_CONFIDENCE: Final = "guardrail.need_confidence"
+"""The need-state's confidence, rounded to 4 places."""
+ATTR_RISK_TIER: Final = "guardrail.risk_tier"
+"""The decision's risk tier."""
+ATTR_SEGMENTS: Final = "guardrail.segments"
+"""The ids of the segments assigned."""
+ATTR_FRICTION: Final = "guardrail.detectors.friction"
+"""The friction signals the detectors found."""
+ATTR_HANDOFF_REQUIRED: Final = "guardrail.handoff.required"
+"""Whether a human must take over now."""
+ATTR_HANDOFF_OFFERED: Final = "guardrail.handoff.offered"
+"""Whether a human must at least be offered."""
+ATTR_HANDOFF_QUEUE: Final = "guardrail.handoff.queue"
+"""The queue the handoff goes to."""
+ATTR_HANDOFF_PRIORITY: Final = "guardrail.handoff.priority"
+"""The handoff's priority."""
+ATTR_HANDOFF_MODE: Final = "guardrail.handoff.mode"
+"""Hand off at once, or after collecting what the conversation holds."""
+ATTR_HANDOFF_REASONS: Final = "guardrail.handoff.reasons"
+"""Why the handoff (reason codes as ``code#rule_id``)."""
+ATTR_HANDOFF_DELIVERY: Final = "guardrail.handoff.delivery"
+"""``delivered``, ``no_sink`` or ``failed: <error type>``."""
+ATTR_REASON_CODES: Final = "guardrail.reason_codes"
+"""Reason codes as ``code#rule_id``."""
+ATTR_TOOLS_DENIED: Final = "guardrail.tools.denied"
+"""The tools the decision denies."""
+ATTR_TOOLS_CONFIRM: Final = "guardrail.tools.confirm"
+"""The tools that need the customer's confirmation."""
+ATTR_RETRIEVAL_SCOPE: Final = "guardrail.retrieval_scope"
+"""The document scopes retrieval may draw from."""
+ATTR_DIRECTIVES: Final = "guardrail.directives"
+"""The behaviour directive ids."""
+ATTR_FAILSAFE: Final = "guardrail.failsafe"
+"""Whether the decision is the fail-closed one."""
+ATTR_SEGMENT_ID: Final = "guardrail.segment.id"
+"""A segment's id (segment event)."""
+ATTR_SEGMENT_TIER: Final = "guardrail.segment.tier"
+"""A segment's tier (segment event)."""
+ATTR_EVIDENCE: Final = "guardrail.evidence"
+"""Redacted evidence excerpts (segment event)."""
+ATTR_TOOL_VERDICT: Final = "guardrail.tool.verdict"
+"""``allow``, ``confirm`` or ``deny``."""
+ATTR_TOOL_BOUND_ARGS: Final = "guardrail.tool.bound_args"
+"""Argument names the gate bound to the session's customer."""
+ATTR_TOOL_OUTCOME: Final = "guardrail.tool.outcome"
+"""What happened to the gated call."""
+ATTR_RETRIEVAL_ALLOWED: Final = "guardrail.retrieval.allowed"
+"""Document sources a scoping let through (redacted)."""
+ATTR_RETRIEVAL_DROPPED: Final = "guardrail.retrieval.dropped"
+"""Document sources a scoping dropped (redacted)."""
+
+_SCOPE: Final = "guardrail"
+_OPERATION_EXECUTE_TOOL: Final = "execute_tool"
+# Span text is cut to this length after redaction: enough to recognise, too short to leak.
+_EXCERPT: Final = 80
 AttributeValue = str | bool | int | float | Sequence[str]
+
+
+class GatedCall(Protocol):
+    """What a tool-gate span records of the gate's answer (`guardrail.gate.CallCheck` fits).
+
+    Declared here so the recorder does not import the gate it records.
+    """
+
+    @property
+    def tool(self) -> str:
+        """The tool name as the model called it."""
+
+    @property
+    def action(self) -> Verdict:
+        """``allow``, ``confirm`` or ``deny``."""
+
+    @property
+    def reasons(self) -> Sequence[ReasonCode]:
+        """Why; empty for a plain allow."""
+
+    @property
+    def bound(self) -> Sequence[str]:
+        """The argument names filled in from the session."""
 
 
 @cache
@@ -82,9 +235,9 @@ def _tracer() -> Tracer:
 @contextmanager
 def check_span(conversation_id: str | None) -> Iterator[Span]:
     """The ``guardrail.check`` span around one check."""
-    with _tracer().start_as_current_span("guardrail.check") as span:
+    with _tracer().start_as_current_span(SPAN_CHECK) as span:
         if conversation_id is not None and span.is_recording():
-            span.set_attribute("gen_ai.conversation.id", conversation_id)
+            span.set_attribute(ATTR_CONVERSATION_ID, conversation_id)
         yield span
 
 
@@ -94,46 +247,46 @@ def record_decision(span: Span, decision: Decision) -> None:
         return
     handoff = decision.handoff
     attributes: dict[str, AttributeValue] = {
-        "guardrail.policy_version": decision.policy_version,
-        "guardrail.need_state": decision.need_state,
-        "guardrail.need_confidence": round(decision.need_confidence, 4),
-        "guardrail.risk_tier": decision.risk_tier,
-        "guardrail.segments": decision.segment_ids(),
-        "guardrail.detectors.friction": list(decision.friction),
-        "guardrail.handoff.required": handoff.required,
-        "guardrail.handoff.offered": handoff.offered,
-        "guardrail.handoff.priority": handoff.priority,
-        "guardrail.handoff.reasons": list(handoff.reasons),
-        "guardrail.reason_codes": [str(r) for r in decision.reason_codes],
-        "guardrail.tools.denied": [t.tool for t in decision.denied_tools],
-        "guardrail.tools.confirm": decision.confirm_tools,
-        "guardrail.retrieval_scope": list(decision.retrieval_scope),
-        "guardrail.directives": list(decision.directives),
-        "guardrail.failsafe": decision.failsafe,
+        ATTR_POLICY_VERSION: decision.policy_version,
+        ATTR_NEED_STATE: decision.need_state,
+        ATTR_NEED_CONFIDENCE: round(decision.need_confidence, 4),
+        ATTR_RISK_TIER: decision.risk_tier,
+        ATTR_SEGMENTS: decision.segment_ids(),
+        ATTR_FRICTION: list(decision.friction),
+        ATTR_HANDOFF_REQUIRED: handoff.required,
+        ATTR_HANDOFF_OFFERED: handoff.offered,
+        ATTR_HANDOFF_PRIORITY: handoff.priority,
+        ATTR_HANDOFF_REASONS: list(handoff.reasons),
+        ATTR_REASON_CODES: [str(r) for r in decision.reason_codes],
+        ATTR_TOOLS_DENIED: [t.tool for t in decision.denied_tools],
+        ATTR_TOOLS_CONFIRM: decision.confirm_tools,
+        ATTR_RETRIEVAL_SCOPE: list(decision.retrieval_scope),
+        ATTR_DIRECTIVES: list(decision.directives),
+        ATTR_FAILSAFE: decision.failsafe,
     }
     if handoff.queue:
-        attributes["guardrail.handoff.queue"] = handoff.queue
+        attributes[ATTR_HANDOFF_QUEUE] = handoff.queue
     span.set_attributes(attributes)
     for segment in decision.segments:
-        span.add_event("guardrail.segment_assigned", {
-            "guardrail.segment.id": segment.id,
-            "guardrail.segment.tier": segment.tier,
-            "guardrail.reason_codes": [str(r) for r in segment.reasons],
-            "guardrail.evidence": [redact(r.evidence, 80) for r in segment.reasons if r.evidence],
+        span.add_event(EVENT_SEGMENT_ASSIGNED, {
+            ATTR_SEGMENT_ID: segment.id,
+            ATTR_SEGMENT_TIER: segment.tier,
+            ATTR_REASON_CODES: [str(r) for r in segment.reasons],
+            ATTR_EVIDENCE: [redact(r.evidence, _EXCERPT) for r in segment.reasons if r.evidence],
         })
     for verdict in decision.tools:
         if verdict.verdict != "allow":
-            span.add_event("guardrail.tool_verdict", {
-                "gen_ai.tool.name": verdict.tool,
-                "guardrail.tool.verdict": verdict.verdict,
-                "guardrail.reason_codes": [str(r) for r in verdict.reasons],
+            span.add_event(EVENT_TOOL_VERDICT, {
+                ATTR_TOOL_NAME: verdict.tool,
+                ATTR_TOOL_VERDICT: verdict.verdict,
+                ATTR_REASON_CODES: [str(r) for r in verdict.reasons],
             })
     if handoff.required:
-        span.add_event("guardrail.handoff", {
-            "guardrail.handoff.mode": handoff.mode,
-            "guardrail.handoff.queue": handoff.queue or "",
-            "guardrail.handoff.priority": handoff.priority,
-            "guardrail.handoff.reasons": list(handoff.reasons),
+        span.add_event(EVENT_HANDOFF, {
+            ATTR_HANDOFF_MODE: handoff.mode,
+            ATTR_HANDOFF_QUEUE: handoff.queue or "",
+            ATTR_HANDOFF_PRIORITY: handoff.priority,
+            ATTR_HANDOFF_REASONS: list(handoff.reasons),
         })
     if decision.failsafe:
         span.set_status(Status(StatusCode.ERROR, "fail-closed decision"))
@@ -149,34 +302,40 @@ def tool_gate_span(
     exception; it is control flow, not an error, so exceptions are not recorded here.
     """
     with _tracer().start_as_current_span(
-        "guardrail.tool_gate", record_exception=False, set_status_on_exception=False
+        SPAN_TOOL_GATE, record_exception=False, set_status_on_exception=False
     ) as span:
         if span.is_recording():
-            span.set_attribute("gen_ai.operation.name", "execute_tool")
-            span.set_attribute("gen_ai.tool.name", tool)
+            span.set_attribute(ATTR_OPERATION_NAME, _OPERATION_EXECUTE_TOOL)
+            span.set_attribute(ATTR_TOOL_NAME, tool)
             if call_id:
-                span.set_attribute("gen_ai.tool.call.id", call_id)
+                span.set_attribute(ATTR_TOOL_CALL_ID, call_id)
             if conversation_id is not None:
-                span.set_attribute("gen_ai.conversation.id", conversation_id)
+                span.set_attribute(ATTR_CONVERSATION_ID, conversation_id)
         yield span
 
 
-def record_verdict(span: Span, check: CallCheck, outcome: str | None = None) -> None:
-    """Put the gate's verdict (and, once known, the outcome) on a tool-gate span."""
+def record_verdict(span: Span, check: GatedCall, outcome: str | None = None) -> None:
+    """Put the gate's verdict (and, once known, the outcome) on a tool-gate span.
+
+    Args:
+        span: the tool-gate span.
+        check: the gate's answer for the call (a `guardrail.gate.CallCheck`).
+        outcome: what happened to the call, once known.
+    """
     if not span.is_recording():
         return
     codes = [str(r) for r in check.reasons]
     span.set_attributes({
-        "guardrail.tool.verdict": check.action,
-        "guardrail.reason_codes": codes,
-        "guardrail.tool.bound_args": list(check.bound),
+        ATTR_TOOL_VERDICT: check.action,
+        ATTR_REASON_CODES: codes,
+        ATTR_TOOL_BOUND_ARGS: list(check.bound),
     })
     if outcome is not None:
-        span.set_attribute("guardrail.tool.outcome", outcome)
-    span.add_event("guardrail.tool_verdict", {
-        "gen_ai.tool.name": check.tool,
-        "guardrail.tool.verdict": check.action,
-        "guardrail.reason_codes": codes,
+        span.set_attribute(ATTR_TOOL_OUTCOME, outcome)
+    span.add_event(EVENT_TOOL_VERDICT, {
+        ATTR_TOOL_NAME: check.tool,
+        ATTR_TOOL_VERDICT: check.action,
+        ATTR_REASON_CODES: codes,
     })
 
 
@@ -185,26 +344,26 @@ def record_retrieval(allowed: Sequence[str], dropped: Sequence[tuple[str, str]])
     span = trace.get_current_span()
     if not span.is_recording():
         return
-    span.add_event("guardrail.retrieval_scoped", {
-        "guardrail.retrieval.allowed": [redact(s, 80) for s in allowed],
-        "guardrail.retrieval.dropped": [redact(s, 80) for s, _ in dropped],
-        "guardrail.reason_codes": sorted({code for _, code in dropped}),
+    span.add_event(EVENT_RETRIEVAL_SCOPED, {
+        ATTR_RETRIEVAL_ALLOWED: [redact(s, _EXCERPT) for s in allowed],
+        ATTR_RETRIEVAL_DROPPED: [redact(s, _EXCERPT) for s, _ in dropped],
+        ATTR_REASON_CODES: sorted({code for _, code in dropped}),
     })
 
 
 @contextmanager
 def handoff_span(conversation_id: str | None, decision: Decision) -> Iterator[Span]:
     """The ``guardrail.handoff`` span around building and delivering a handoff summary."""
-    with _tracer().start_as_current_span("guardrail.handoff") as span:
+    with _tracer().start_as_current_span(SPAN_HANDOFF) as span:
         if span.is_recording():
             if conversation_id is not None:
-                span.set_attribute("gen_ai.conversation.id", conversation_id)
+                span.set_attribute(ATTR_CONVERSATION_ID, conversation_id)
             span.set_attributes({
-                "guardrail.policy_version": decision.policy_version,
-                "guardrail.handoff.queue": decision.handoff.queue or "",
-                "guardrail.handoff.priority": decision.handoff.priority,
-                "guardrail.handoff.mode": decision.handoff.mode,
-                "guardrail.handoff.reasons": list(decision.handoff.reasons),
+                ATTR_POLICY_VERSION: decision.policy_version,
+                ATTR_HANDOFF_QUEUE: decision.handoff.queue or "",
+                ATTR_HANDOFF_PRIORITY: decision.handoff.priority,
+                ATTR_HANDOFF_MODE: decision.handoff.mode,
+                ATTR_HANDOFF_REASONS: list(decision.handoff.reasons),
             })
         yield span
 
@@ -214,10 +373,10 @@ def record_delivery(delivery: str, reasons: Sequence[str]) -> None:
     span = trace.get_current_span()
     if not span.is_recording():
         return
-    span.set_attribute("guardrail.handoff.delivery", delivery)
-    span.add_event("guardrail.handoff_delivery", {
-        "guardrail.handoff.delivery": delivery,
-        "guardrail.handoff.reasons": list(reasons),
+    span.set_attribute(ATTR_HANDOFF_DELIVERY, delivery)
+    span.add_event(EVENT_HANDOFF_DELIVERY, {
+        ATTR_HANDOFF_DELIVERY: delivery,
+        ATTR_HANDOFF_REASONS: list(reasons),
     })
     if delivery.startswith("failed"):
         span.set_status(Status(StatusCode.ERROR, f"handoff delivery {delivery}"))

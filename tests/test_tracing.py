@@ -48,15 +48,15 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 @pytest.fixture(scope="module")
-def engine() -> Guardrail:
+def guard() -> Guardrail:
     return Guardrail(need_model=None)
 
 
 CARD, EMAIL, PHONE = "4111 1111 1111 1111", "jane.doe@example.com", "+44 20 7946 0958"
 
 
-def _check(engine: Guardrail, *texts: str, id: str = "conv-1") -> Any:
-    return engine.check({
+def _check(guard: Guardrail, *texts: str, id: str = "conv-1") -> Any:
+    return guard.check({
         "id": id,
         "messages": [{"role": "user", "content": t} for t in texts],
         "context": {"customer_id": "cus_1", "plan": "pro"},
@@ -84,13 +84,13 @@ def _dump(exporter: InMemorySpanExporter) -> str:
     return "\n".join(out)
 
 
-def test_a_dispute_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
-    decision = _check(engine, "I was charged twice for the same order, I want my money back",
+def test_a_dispute_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    decision = _check(guard, "I was charged twice for the same order, I want my money back",
                       id="dispute-1")
     (span,) = _named(spans, "guardrail.check")
     attrs = dict(span.attributes or {})
     assert attrs["gen_ai.conversation.id"] == "dispute-1"
-    assert attrs["guardrail.policy_version"] == engine.registry.version
+    assert attrs["guardrail.policy_version"] == guard.registry.version
     assert attrs["guardrail.need_state"] == "billing"
     assert attrs["guardrail.risk_tier"] == "high"
     assert "billing_dispute" in attrs["guardrail.segments"]
@@ -108,8 +108,8 @@ def test_a_dispute_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
     assert handoff["guardrail.handoff.queue"] == "billing_disputes"
 
 
-def test_a_lockout_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
-    _check(engine, "my account is locked after too many attempts", id="lock-1")
+def test_a_lockout_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    _check(guard, "my account is locked after too many attempts", id="lock-1")
     (span,) = _named(spans, "guardrail.check")
     attrs = dict(span.attributes or {})
     assert "lockout" in attrs["guardrail.segments"]
@@ -120,8 +120,8 @@ def test_a_lockout_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
     assert _events(span, "guardrail.handoff")
 
 
-def test_a_how_to_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
-    decision = _check(engine, "How do I export my invoices as CSV?", id="howto-1")
+def test_a_how_to_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    decision = _check(guard, "How do I export my invoices as CSV?", id="howto-1")
     (span,) = _named(spans, "guardrail.check")
     attrs = dict(span.attributes or {})
     assert attrs["guardrail.handoff.required"] is False
@@ -133,8 +133,8 @@ def test_a_how_to_turn(engine: Guardrail, spans: InMemorySpanExporter) -> None:
     assert span.status.status_code is not StatusCode.ERROR
 
 
-def test_no_personal_data_in_any_span(engine: Guardrail, spans: InMemorySpanExporter) -> None:
-    _check(engine, f"I never made this payment with card {CARD}, call me on {PHONE} or "
+def test_no_personal_data_in_any_span(guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    _check(guard, f"I never made this payment with card {CARD}, call me on {PHONE} or "
                    f"email {EMAIL}", id="pii-1")
     dumped = _dump(spans)
     assert "guardrail.check" in dumped
@@ -143,15 +143,15 @@ def test_no_personal_data_in_any_span(engine: Guardrail, spans: InMemorySpanExpo
 
 
 def test_a_fail_closed_decision_is_an_error_span(
-    engine: Guardrail, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+    guard: Guardrail, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    guard = Guardrail(engine.registry, need_model=None)
+    failing = Guardrail(guard.registry, need_model=None)
 
     def boom(*args: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(guard, "_decide", boom)
-    decision = _check(guard, "hello", id="fs-1")
+    monkeypatch.setattr(failing, "_decide", boom)
+    decision = _check(failing, "hello", id="fs-1")
     assert decision.failsafe
     (span,) = _named(spans, "guardrail.check")
     assert span.status.status_code is StatusCode.ERROR
@@ -159,13 +159,13 @@ def test_a_fail_closed_decision_is_an_error_span(
     assert "failsafe.engine_error#engine" in (span.attributes or {})["guardrail.reason_codes"]
 
 
-def _agent(engine: Guardrail, turns: list[list[AIMessage]], sink: Any) -> tuple[Any, Backoffice]:
+def _agent(guard: Guardrail, turns: list[list[AIMessage]], sink: Any) -> tuple[Any, Backoffice]:
     office = Backoffice()
     retriever = ScopedRetriever(retriever=KeywordRetriever(documents=load_documents()))
     agent = create_agent(
         ScriptedChatModel(tape=Tape(turns)),
         tools=make_tools(office, retriever),
-        middleware=[GuardrailMiddleware(engine, context={"customer_id": "cus_1"}, sink=sink)],
+        middleware=[GuardrailMiddleware(guard, context={"customer_id": "cus_1"}, sink=sink)],
         checkpointer=InMemorySaver(),
     )
     return agent, office
@@ -176,9 +176,9 @@ def _call(name: str, args: dict[str, Any], id: str) -> AIMessage:
 
 
 def test_the_middleware_traces_gating_retrieval_and_handoff(
-    engine: Guardrail, spans: InMemorySpanExporter
+    guard: Guardrail, spans: InMemorySpanExporter
 ) -> None:
-    agent, _ = _agent(engine, [
+    agent, _ = _agent(guard, [
         [_call("search_docs", {"query": "export invoices csv"}, "c1"),
          _call("reset_mfa", {}, "c2"), AIMessage("Done.")],
         [AIMessage("...")],
@@ -210,12 +210,12 @@ def test_the_middleware_traces_gating_retrieval_and_handoff(
 
 
 def test_a_failed_delivery_shows_in_the_trace(
-    engine: Guardrail, spans: InMemorySpanExporter
+    guard: Guardrail, spans: InMemorySpanExporter
 ) -> None:
     def broken(summary: Any) -> None:
         raise ConnectionError("down")
 
-    agent, _ = _agent(engine, [[AIMessage("...")]], broken)
+    agent, _ = _agent(guard, [[AIMessage("...")]], broken)
     agent.invoke({"messages": [{"role": "user", "content": "I want a human now"}]},
                  {"configurable": {"thread_id": "agent-2"}})
     (handoff,) = _named(spans, "guardrail.handoff")
@@ -225,9 +225,9 @@ def test_a_failed_delivery_shows_in_the_trace(
 
 
 def test_a_paused_confirmation_is_not_an_error_span(
-    engine: Guardrail, spans: InMemorySpanExporter
+    guard: Guardrail, spans: InMemorySpanExporter
 ) -> None:
-    agent, _ = _agent(engine, [[_call("cancel_subscription", {}, "c9"), AIMessage("ok")]],
+    agent, _ = _agent(guard, [[_call("cancel_subscription", {}, "c9"), AIMessage("ok")]],
                       MemorySink())
     result = agent.invoke(
         {"messages": [{"role": "user", "content": "Please cancel my subscription."}]},

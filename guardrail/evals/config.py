@@ -8,15 +8,16 @@ not run) is reported as such and does not fail.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Final, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from guardrail._base import FrozenModel
+from guardrail._yaml import load_yaml
 from guardrail.errors import RegistryIssue
 from guardrail.evals.metrics import ARM_METRICS
-from guardrail.evals.schema import ScenarioError, issue_path, yaml_problem
+from guardrail.evals.schema import EVALS_DIR, ScenarioError
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -28,8 +29,8 @@ __all__ = [
     "load_config",
 ]
 
-DEFAULT_CONFIG = Path("evals") / "config.yaml"
-"""The config ``guardrail eval`` reads when given none (relative to the working directory)."""
+DEFAULT_CONFIG: Final = EVALS_DIR / "config.yaml"
+"""The config ``guardrail eval`` reads when given none (in the source tree's ``evals/``)."""
 
 Arm = Literal["policy", "baseline"]
 GateOp = Literal[">=", "<=", "=="]
@@ -42,11 +43,9 @@ _DEFAULT_COHORTS: dict[CohortDimension, list[str]] = {
     "region": ["US", "EU", "IN"],
     "channel": ["chat", "email", "voice"],
 }
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class GateSpec(_Model):
+class GateSpec(FrozenModel):
     """One pass/fail condition on a metric: ``value <op> threshold``."""
 
     name: str = Field(min_length=1)
@@ -65,7 +64,7 @@ class GateSpec(_Model):
         return metric
 
 
-class EvalConfig(_Model):
+class EvalConfig(FrozenModel):
     """What `guardrail eval` runs cohorts over and which gates it enforces."""
 
     cohorts: dict[CohortDimension, list[str]] = Field(
@@ -111,20 +110,9 @@ def load_config(path: str | Path | None = None) -> EvalConfig:
             return EvalConfig()
         path = DEFAULT_CONFIG
     shown = str(path)
-    try:
-        data: Any = yaml.safe_load(Path(path).read_bytes())
-    except OSError as exc:
-        raise ScenarioError([RegistryIssue(shown, "", f"cannot read: {exc.strerror or exc}")],
-                            "eval config") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([RegistryIssue(shown, "", yaml_problem(exc))],
-                            "eval config") from None
-    try:
-        config = EvalConfig.model_validate(data if data is not None else {})
-    except ValidationError as exc:
-        issues = [RegistryIssue(shown, issue_path(e["loc"]), e["msg"])
-                  for e in exc.errors(include_url=False)]
-        raise ScenarioError(issues, "eval config") from None
+    config, issues = load_yaml(Path(path), EvalConfig, shown)
+    if config is None:
+        raise ScenarioError(issues, "eval config")
     issues = _check(config, shown)
     if issues:
         raise ScenarioError(issues, "eval config")

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from guardrail.decision import Verdict
 from guardrail.evals.runner import Cohort, RunTrace
 from guardrail.evals.schema import TurnExpect
-from guardrail.gate import CallAction
 from guardrail.reasons import RISK_ORDER
 from guardrail.registry import Registry
 
@@ -59,7 +59,7 @@ class TurnView:
     handoff: bool
     human_requested: bool
     scopes: tuple[str, ...]
-    actions: tuple[CallAction, ...]  # the gate's answer to each scripted call, in order
+    actions: tuple[Verdict, ...]  # the gate's answer to each scripted call, in order
 
 
 @dataclass(frozen=True, slots=True)

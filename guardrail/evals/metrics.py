@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from statistics import fmean
 
 from guardrail.evals.judge import RunOutcome
-from guardrail.evals.labelled import Score
+from guardrail.evals.report import DisparityReport, Extreme, MetricTable
+from guardrail.evals.scoring import Score
 
 __all__ = [
     "ARM_METRICS",
@@ -52,7 +53,7 @@ __all__ = [
     "value_bias",
 ]
 
-Metrics = dict[str, float | None]
+Metrics = MetricTable
 
 BASE_METRICS: tuple[str, ...] = (
     "need_accuracy",
@@ -161,14 +162,18 @@ class Disparity:
         """The gap is above the tolerance."""
         return self.gap > self.tolerance + _EPSILON
 
+    def report(self) -> DisparityReport:
+        """The ``disparities`` item of the eval report."""
+        return DisparityReport(
+            metric=self.metric, dimension=self.dimension, gap=self.gap,
+            min=Extreme(value=self.low[0], group=self.low[1]),
+            max=Extreme(value=self.high[0], group=self.high[1]),
+            tolerance=self.tolerance, flagged=self.flagged,
+        )
+
     def as_json(self) -> dict[str, object]:
         """The ``disparities`` item of results.json."""
-        return {
-            "metric": self.metric, "dimension": self.dimension, "gap": self.gap,
-            "min": {"value": self.low[0], "group": self.low[1]},
-            "max": {"value": self.high[0], "group": self.high[1]},
-            "tolerance": self.tolerance, "flagged": self.flagged,
-        }
+        return self.report().model_dump(mode="json")
 
 
 def disparities(

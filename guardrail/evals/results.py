@@ -1,31 +1,14 @@
-"""results.json: what an eval found, gates included, in the shape the HTML report reads.
+"""Building the `EvalReport`: one arm's figures, the gates applied, and ``--compare``.
 
-Shape (version 1; keep it stable, `guardrail.evals.html` and ``--compare`` depend on it)::
-
-    {"version": 1, "policy_version", "registry", "started_at", "duration_s",
-     "scenarios_total", "runs_total", "runs_passed", "passed",
-     "arms": {"policy": ARM, "baseline": ARM (with --baseline)},
-     "gates": [{"name", "metric", "arm", "op", "threshold", "value", "passed", "scenarios"}],
-     "runs": [{"id", "scenario", "file", "tags", "cohort", "passed", "failures",
-               "handoff_turn", "turns"}],
-     "compare": null | COMPARE}
-    ARM = {"metrics", "by_segment", "by_need_segment", "by_cohort", "disparities",
-           "value_bias", "need_mix"}
-
-``runs`` are the policy arm's. ``need_mix`` (share of turns per decided need-state) is kept so
-a later ``--compare`` can show how the mix moved. A gate's ``scenarios`` are the runs that move
-its metric the wrong way (run ids; scenario ids for the cohort gates), whether it passed or not.
+The report's shape (results.json) is documented in `guardrail.evals.report`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Final
 
-from guardrail.errors import UserError
 from guardrail.evals.config import EvalConfig, GateSpec
 from guardrail.evals.judge import RunOutcome
 from guardrail.evals.metrics import (
@@ -42,11 +25,23 @@ from guardrail.evals.metrics import (
     need_mix,
     value_bias,
 )
+from guardrail.evals.report import (
+    ArmReport,
+    CohortRef,
+    Comparison,
+    EvalReport,
+    FailureReport,
+    GateResult,
+    MetricDelta,
+    MetricTable,
+    PreviousRun,
+    RunReport,
+    ShareChange,
+)
 
-__all__ = ["RESULTS_VERSION", "ArmResult", "build_results", "compare_results", "load_results"]
+__all__ = ["ArmResult", "build_results", "compare_results"]
 
-RESULTS_VERSION = 1
-_EPSILON = 1e-9
+_EPSILON: Final = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +49,7 @@ class ArmResult:
     """One arm's judged runs and everything derived from them."""
 
     outcomes: tuple[RunOutcome, ...]
-    json: dict[str, Any]
+    report: ArmReport
     variants: tuple[str, ...]
     biased: tuple[str, ...]
 
@@ -70,23 +65,23 @@ class ArmResult:
         metrics["value_bias_count"] = float(len(biased)) if has_cohorts else None
         return cls(
             outcomes=tuple(outcomes),
-            json={
-                "metrics": metrics,
-                "by_segment": by_segment(outcomes),
-                "by_need_segment": by_need_segment(outcomes),
-                "by_cohort": cohorts,
-                "disparities": [d.as_json() for d in spread],
-                "value_bias": biased,
-                "need_mix": need_mix(outcomes),
-            },
+            report=ArmReport(
+                metrics=metrics,
+                by_segment=by_segment(outcomes),
+                by_need_segment=by_need_segment(outcomes),
+                by_cohort=cohorts,
+                disparities=[d.report() for d in spread],
+                value_bias=biased,
+                need_mix=need_mix(outcomes),
+            ),
             variants=tuple(cohort_variants(outcomes)),
             biased=tuple(biased),
         )
 
 
-def _gate(gate: GateSpec, arms: Mapping[str, ArmResult]) -> dict[str, Any]:
+def _gate(gate: GateSpec, arms: Mapping[str, ArmResult]) -> GateResult:
     arm = arms.get(gate.arm)
-    value = arm.json["metrics"].get(gate.metric) if arm is not None else None
+    value = arm.report.metrics.get(gate.metric) if arm is not None else None
     if value is None:  # nothing to measure: reported, not failed
         passed, too_high = True, False
     elif gate.op == ">=":
@@ -97,21 +92,23 @@ def _gate(gate: GateSpec, arms: Mapping[str, ArmResult]) -> dict[str, Any]:
         passed, too_high = abs(value - gate.threshold) <= _EPSILON, value > gate.threshold
     ids = [] if arm is None else contributors(
         gate.metric, arm.outcomes, too_high=too_high, variants=arm.variants, biased=arm.biased)
-    return {"name": gate.name, "metric": gate.metric, "arm": gate.arm, "op": gate.op,
-            "threshold": float(gate.threshold), "value": value, "passed": passed,
-            "scenarios": ids}
+    return GateResult(name=gate.name, metric=gate.metric, arm=gate.arm, op=gate.op,
+                      threshold=float(gate.threshold), value=value, passed=passed,
+                      scenarios=ids)
 
 
-def _run(outcome: RunOutcome) -> dict[str, Any]:
+def _run(outcome: RunOutcome) -> RunReport:
     cohort = outcome.cohort
-    return {
-        "id": outcome.run_id, "scenario": outcome.scenario_id, "file": outcome.file,
-        "tags": list(outcome.tags),
-        "cohort": None if cohort is None else {"dimension": cohort.dimension,
-                                               "value": cohort.value},
-        "passed": outcome.passed, "failures": [f.as_json() for f in outcome.failures],
-        "handoff_turn": outcome.handoff_turn, "turns": outcome.turns,
-    }
+    return RunReport(
+        id=outcome.run_id, scenario=outcome.scenario_id, file=outcome.file,
+        tags=list(outcome.tags),
+        cohort=None if cohort is None else CohortRef(dimension=cohort.dimension,
+                                                     value=cohort.value),
+        passed=outcome.passed,
+        failures=[FailureReport(turn=f.turn, check=f.check, expected=f.expected,
+                                actual=f.actual) for f in outcome.failures],
+        handoff_turn=outcome.handoff_turn, turns=outcome.turns,
+    )
 
 
 def build_results(
@@ -123,88 +120,54 @@ def build_results(
     started_at: str,
     duration_s: float,
     scenarios_total: int,
-) -> dict[str, Any]:
-    """The results.json object (``compare`` left None; see `compare_results`)."""
+) -> EvalReport:
+    """The report of an eval (``compare`` left None; see `compare_results`)."""
     policy = arms["policy"]
     gates = [_gate(g, arms) for g in config.gates]
-    return {
-        "version": RESULTS_VERSION,
-        "policy_version": policy_version,
-        "registry": registry,
-        "started_at": started_at,
-        "duration_s": duration_s,
-        "scenarios_total": scenarios_total,
-        "runs_total": len(policy.outcomes),
-        "runs_passed": sum(o.passed for o in policy.outcomes),
-        "passed": all(g["passed"] for g in gates),
-        "arms": {name: arm.json for name, arm in arms.items()},
-        "gates": gates,
-        "runs": [_run(o) for o in policy.outcomes],
-        "compare": None,
-    }
+    return EvalReport(
+        policy_version=policy_version,
+        registry=registry,
+        started_at=started_at,
+        duration_s=duration_s,
+        scenarios_total=scenarios_total,
+        runs_total=len(policy.outcomes),
+        runs_passed=sum(o.passed for o in policy.outcomes),
+        passed=all(g.passed for g in gates),
+        arms={name: arm.report for name, arm in arms.items()},
+        gates=gates,
+        runs=[_run(o) for o in policy.outcomes],
+    )
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
-    """Read a results.json written by ``guardrail eval --output``.
-
-    Raises:
-        UserError: the file is missing, not JSON, or not a version-1 results file.
-    """
-    try:
-        data: Any = json.loads(Path(path).read_bytes())
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
-    arms = data.get("arms") if isinstance(data, dict) else None
-    if (not isinstance(data, dict) or data.get("version") != RESULTS_VERSION
-            or not isinstance(arms, dict) or not isinstance(arms.get("policy"), dict)
-            or not isinstance(data.get("runs"), list)):
-        raise UserError(f"{path}: not a version-{RESULTS_VERSION} results.json of guardrail eval")
-    return data
+def _delta(before: float | None, after: float | None) -> MetricDelta:
+    return MetricDelta(before=before, after=after,
+                       delta=after - before if after is not None and before is not None else None)
 
 
-def _delta(before: Any, after: Any) -> dict[str, float | None]:
-    b = before if isinstance(before, int | float) else None
-    a = after if isinstance(after, int | float) else None
-    return {"before": b, "after": a, "delta": a - b if a is not None and b is not None else None}
+def _segment_delta(before: MetricTable, after: MetricTable) -> dict[str, MetricDelta]:
+    return {m: _delta(before.get(m), after.get(m)) for m in BASE_METRICS}
 
 
-def compare_results(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``compare`` object: how the policy arm moved since `previous` (a results.json).
+def compare_results(current: EvalReport, previous: EvalReport) -> Comparison:
+    """How the policy arm moved since `previous` (an earlier report).
 
     Runs are matched by id; a run in only one of the two is neither newly failing nor newly
     passing.
     """
-    now, then = current["arms"]["policy"], previous["arms"]["policy"]
-    before_metrics: Mapping[str, Any] = then.get("metrics", {})
-    metrics_delta = {m: _delta(before_metrics.get(m), now["metrics"].get(m))
-                     for m in ARM_METRICS}
-    mix_before: Mapping[str, float] = then.get("need_mix", {})
-    mix_after: Mapping[str, float] = now.get("need_mix", {})
-    needs = sorted(set(mix_before) | set(mix_after))
-    segments_before: Mapping[str, Mapping[str, Any]] = then.get("by_segment", {})
-    segments_after: Mapping[str, Mapping[str, Any]] = now.get("by_segment", {})
-    by_segment_delta = {
-        s: {m: _delta(segments_before.get(s, {}).get(m), segments_after.get(s, {}).get(m))
-            for m in BASE_METRICS}
-        for s in sorted(set(segments_before) | set(segments_after))
-    }
-    was = {r.get("id"): r.get("passed") for r in previous["runs"] if isinstance(r, dict)}
-    newly_failing = [r["id"] for r in current["runs"] if was.get(r["id"]) is True
-                     and not r["passed"]]
-    newly_passing = [r["id"] for r in current["runs"] if was.get(r["id"]) is False
-                     and r["passed"]]
-    escalation = _delta(before_metrics.get("escalation_rate"),
-                        now["metrics"].get("escalation_rate"))
-    return {
-        "previous": {"policy_version": str(previous.get("policy_version", "")),
-                     "started_at": str(previous.get("started_at", ""))},
-        "metrics_delta": metrics_delta,
-        "need_mix": {n: {"before": float(mix_before.get(n, 0.0)),
-                         "after": float(mix_after.get(n, 0.0))} for n in needs},
-        "escalation_rate": {"before": escalation["before"], "after": escalation["after"]},
-        "by_segment_delta": by_segment_delta,
-        "newly_failing": newly_failing,
-        "newly_passing": newly_passing,
-    }
+    now, then = current.policy, previous.policy
+    needs = sorted(set(then.need_mix) | set(now.need_mix))
+    segments = sorted(set(then.by_segment) | set(now.by_segment))
+    was = {r.id: r.passed for r in previous.runs}
+    escalation = _delta(then.metrics.get("escalation_rate"), now.metrics.get("escalation_rate"))
+    return Comparison(
+        previous=PreviousRun(policy_version=previous.policy_version,
+                             started_at=previous.started_at),
+        metrics_delta={m: _delta(then.metrics.get(m), now.metrics.get(m)) for m in ARM_METRICS},
+        need_mix={n: ShareChange(before=then.need_mix.get(n, 0.0),
+                                 after=now.need_mix.get(n, 0.0)) for n in needs},
+        escalation_rate=ShareChange(before=escalation.before, after=escalation.after),
+        by_segment_delta={s: _segment_delta(then.by_segment.get(s, {}),
+                                            now.by_segment.get(s, {})) for s in segments},
+        newly_failing=[r.id for r in current.runs if was.get(r.id) is True and not r.passed],
+        newly_passing=[r.id for r in current.runs if was.get(r.id) is False and r.passed],
+    )

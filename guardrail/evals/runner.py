@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from guardrail.conversation import Conversation, Message
-from guardrail.decision import Decision
+from guardrail.decision import Decision, Verdict
 from guardrail.engine import Guardrail
 from guardrail.evals.schema import Scenario
-from guardrail.gate import CallAction, check_tool_call
+from guardrail.gate import check_tool_call
 from guardrail.history import HistoryEvent, MemoryStore, customer_key
 from guardrail.reasons import RiskTier
 from guardrail.registry import Registry
@@ -75,8 +75,8 @@ class GateCall:
     """One scripted tool call and the gate's answer."""
 
     tool: str
-    expected: CallAction | None
-    action: CallAction
+    expected: Verdict | None
+    action: Verdict
     code: str
 
 
@@ -170,7 +170,7 @@ def play(guard: Guardrail, spec: RunSpec, now: datetime) -> RunTrace:
 
 def _gate(
     registry: Registry, decision: Decision, tool: str, args: Mapping[str, Any],
-    expected: CallAction | None, customer_id: str | None,
+    expected: Verdict | None, customer_id: str | None,
 ) -> GateCall:
     check = check_tool_call(registry, decision, tool, dict(args), customer_id)
     return GateCall(tool, expected, check.action, check.code)

@@ -14,20 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Final
 
-import yaml
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    JsonValue,
-    PrivateAttr,
-    ValidationError,
-)
+from pydantic import AwareDatetime, Field, JsonValue, PrivateAttr, ValidationError
 
+from guardrail._base import FrozenModel
+from guardrail._yaml import parse_yaml, validation_issues
 from guardrail.conversation import Context, Signals
+from guardrail.decision import Verdict
 from guardrail.errors import RegistryIssue, ScenarioError
 from guardrail.history import EventKind, EventOutcome
 from guardrail.reasons import RISK_ORDER, RiskTier
@@ -35,7 +29,7 @@ from guardrail.registry import Registry
 
 __all__ = [
     "DEFAULT_SCENARIOS",
-    "ExpectedAction",
+    "EVALS_DIR",
     "HistoryEntry",
     "Scenario",
     "ScenarioError",
@@ -43,22 +37,20 @@ __all__ = [
     "ToolAttempt",
     "Turn",
     "TurnExpect",
-    "issue_path",
     "load_scenarios",
-    "yaml_problem",
 ]
 
-DEFAULT_SCENARIOS = Path("evals") / "scenarios"
-"""Where `load_scenarios` looks when given no path (relative to the working directory)."""
+# The eval data is measurement, not part of the package: it sits at the root of the source tree
+# (a checkout or an editable install), beside the package folder. Found from this file, so
+# ``guardrail eval`` reads the same scenarios from whatever folder it is run in.
+EVALS_DIR: Final = Path(__file__).resolve().parents[2] / "evals"
+"""The ``evals/`` folder of the source tree guardrail runs from (absent from a wheel install)."""
 
-ExpectedAction = Literal["allow", "confirm", "deny"]
+DEFAULT_SCENARIOS: Final = EVALS_DIR / "scenarios"
+"""Where `load_scenarios` looks when given no path."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HistoryEntry(_Model):
+class HistoryEntry(FrozenModel):
     """An event seeded into the scenario's history store before its first turn.
 
     It is placed `days_ago` days before the first turn's ``at`` (or the eval's start), and at
@@ -71,17 +63,17 @@ class HistoryEntry(_Model):
     days_ago: float = Field(ge=0, le=3650)
 
 
-class ToolAttempt(_Model):
+class ToolAttempt(FrozenModel):
     """A tool call the scripted assistant attempts at this turn, and what the gate must do."""
 
     name: str = Field(min_length=1)
     args: dict[str, JsonValue] = Field(default_factory=dict)
-    expect: ExpectedAction | None = Field(
+    expect: Verdict | None = Field(
         default=None, description="allow, confirm or deny; omitted: the call is not checked."
     )
 
 
-class TurnExpect(_Model):
+class TurnExpect(FrozenModel):
     """What must hold for the decision at this turn (every field optional)."""
 
     need_state: str | None = None
@@ -99,7 +91,7 @@ class TurnExpect(_Model):
     denied_scopes: list[str] = Field(default_factory=list)
 
 
-class Turn(_Model):
+class Turn(FrozenModel):
     """One customer message, what the assistant then tries, and what must hold."""
 
     user: str = Field(min_length=1)
@@ -111,7 +103,7 @@ class Turn(_Model):
     expect: TurnExpect = Field(default_factory=TurnExpect)
 
 
-class Scenario(_Model):
+class Scenario(FrozenModel):
     """One scripted conversation with its expectations."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=200)
@@ -140,26 +132,10 @@ class Scenario(_Model):
         return self._file
 
 
-class ScenarioFile(_Model):
+class ScenarioFile(FrozenModel):
     """One scenario file."""
 
     scenarios: list[Scenario] = Field(min_length=1)
-
-
-def issue_path(loc: Iterable[int | str]) -> str:
-    """A pydantic error location as a YAML path: ``scenarios[3].turns[1].user``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """A YAML error in one line: where and what, without the echo of the input."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return f"not valid YAML{where}: {problem}"
 
 
 def load_scenarios(
@@ -218,15 +194,11 @@ def _files(paths: list[str | Path], issues: list[RegistryIssue]) -> list[tuple[s
 
 
 def _read(shown: str, file: Path, issues: list[RegistryIssue]) -> list[tuple[int, Scenario]]:
-    try:
-        data: Any = yaml.safe_load(file.read_bytes())
-    except yaml.YAMLError as exc:
-        issues.append(RegistryIssue(shown, "", yaml_problem(exc)))
+    data, problems = parse_yaml(file, shown)
+    if problems:
+        issues.extend(problems)
         return []
-    except OSError as exc:
-        issues.append(RegistryIssue(shown, "", f"cannot read: {exc.strerror or exc}"))
-        return []
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not data:
         issues.append(RegistryIssue(shown, "", "the top level must be a mapping with "
                                                "'scenarios:'"))
         return []
@@ -241,9 +213,7 @@ def _read(shown: str, file: Path, issues: list[RegistryIssue]) -> list[tuple[int
         try:
             out.append((index, Scenario.model_validate(item)))
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                path = issue_path(("scenarios", index, *err["loc"]))
-                issues.append(RegistryIssue(shown, path, err["msg"]))
+            issues.extend(validation_issues(exc, shown, ("scenarios", index)))
     return out
 
 

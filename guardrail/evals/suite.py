@@ -1,4 +1,4 @@
-"""`run_eval`: scenarios in, the results.json object out (play, judge per arm, measure, gate)."""
+"""`run_eval`: scenarios in, the `EvalReport` out (play, judge per arm, measure, gate)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from guardrail.errors import UserError
 from guardrail.evals.config import EvalConfig
 from guardrail.evals.judge import ArmName, judge, views
+from guardrail.evals.report import EvalReport
 from guardrail.evals.results import ArmResult, build_results
 from guardrail.evals.runner import PARALLEL_THRESHOLD, expand_runs, play_all
 from guardrail.evals.schema import Scenario
@@ -32,8 +32,8 @@ def run_eval(
     parallel_threshold: int = PARALLEL_THRESHOLD,
     progress: bool | None = None,
     now: datetime | None = None,
-) -> dict[str, Any]:
-    """Run every scenario (and its cohort runs) and return the results.json object.
+) -> EvalReport:
+    """Run every scenario (and its cohort runs) and return what they found.
 
     Args:
         scenarios: from `load_scenarios` (validated against the same registry).

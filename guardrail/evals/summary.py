@@ -1,13 +1,14 @@
-"""The terminal view of a results.json object: metrics side by side, gates, what failed."""
+"""The terminal view of an `EvalReport`: metrics side by side, gates, what failed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from guardrail.evals.report import Comparison, EvalReport, RunReport
 
 __all__ = ["print_summary"]
 
@@ -15,7 +16,7 @@ _SHOWN_IDS = 15
 _SHOWN_RUNS = 20
 
 
-def _num(value: Any) -> str:
+def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
@@ -36,16 +37,15 @@ def _ids(ids: Sequence[str]) -> str:
     return shown + more
 
 
-def print_summary(results: Mapping[str, Any], console: Console | None = None) -> None:
+def print_summary(results: EvalReport, console: Console | None = None) -> None:
     """Print the overall metrics, the gates, flagged disparities and the failing runs."""
     console = console or Console()
     console.print(Text(
-        f"guardrail eval: policy {results['policy_version']} ({results['registry']}); "
-        f"{results['scenarios_total']} scenarios, {results['runs_total']} runs, "
-        f"{results['runs_passed']} passed; {results['duration_s']:.1f}s"), soft_wrap=True)
-    arms = results["arms"]
-    policy = arms["policy"]["metrics"]
-    baseline = arms.get("baseline", {}).get("metrics")
+        f"guardrail eval: policy {results.policy_version} ({results.registry}); "
+        f"{results.scenarios_total} scenarios, {results.runs_total} runs, "
+        f"{results.runs_passed} passed; {results.duration_s:.1f}s"), soft_wrap=True)
+    policy = results.policy.metrics
+    baseline = None if results.baseline is None else results.baseline.metrics
     table = Table(title="metrics", title_justify="left")
     table.add_column("metric")
     table.add_column("policy", justify="right")
@@ -61,79 +61,77 @@ def print_summary(results: Mapping[str, Any], console: Console | None = None) ->
         table.add_row(*row)
     console.print(table)
 
-    if results["gates"]:
+    if results.gates:
         gates = Table(title="gates", title_justify="left")
         for column in ("gate", "arm", "condition", "value", "result"):
             gates.add_column(column)
-        for gate in results["gates"]:
-            verdict = ("[green]pass[/green]" if gate["value"] is not None else "n/a (no data)"
-                       ) if gate["passed"] else "[bold red]FAIL[/bold red]"
-            gates.add_row(gate["name"], gate["arm"],
-                          f"{gate['metric']} {gate['op']} {gate['threshold']:g}",
-                          _num(gate["value"]), verdict)
+        for gate in results.gates:
+            verdict = ("[green]pass[/green]" if gate.value is not None else "n/a (no data)"
+                       ) if gate.passed else "[bold red]FAIL[/bold red]"
+            gates.add_row(gate.name, gate.arm, f"{gate.metric} {gate.op} {gate.threshold:g}",
+                          _num(gate.value), verdict)
         console.print(gates)
-    for gate in results["gates"]:
-        if not gate["passed"]:
+    for gate in results.gates:
+        if not gate.passed:
             console.print(Text(
-                f"FAILED gate {gate['name']}: {gate['arm']} {gate['metric']} = "
-                f"{gate['value']:.4f}, needs {gate['op']} {gate['threshold']:g}; scenarios: "
-                f"{_ids(gate['scenarios']) or '(none named)'}", style="red"), soft_wrap=True)
+                f"FAILED gate {gate.name}: {gate.arm} {gate.metric} = "
+                f"{gate.value or 0.0:.4f}, needs {gate.op} {gate.threshold:g}; scenarios: "
+                f"{_ids(gate.scenarios) or '(none named)'}", style="red"), soft_wrap=True)
 
-    for arm_name, arm in arms.items():
-        flagged = [d for d in arm["disparities"] if d["flagged"]]
-        for d in flagged:
-            console.print(Text(
-                f"{arm_name}: cohort disparity in {d['metric']} across {d['dimension']}: "
-                f"{d['min']['group']} {d['min']['value']:.3f} vs {d['max']['group']} "
-                f"{d['max']['value']:.3f} (gap {d['gap']:.3f} > {d['tolerance']:g})",
-                style="yellow"), soft_wrap=True)
-        if arm["value_bias"]:
+    for arm_name, arm in results.arms.items():
+        for d in arm.disparities:
+            if d.flagged:
+                console.print(Text(
+                    f"{arm_name}: cohort disparity in {d.metric} across {d.dimension}: "
+                    f"{d.min.group} {d.min.value:.3f} vs {d.max.group} {d.max.value:.3f} "
+                    f"(gap {d.gap:.3f} > {d.tolerance:g})", style="yellow"), soft_wrap=True)
+        if arm.value_bias:
             console.print(Text(f"{arm_name}: value bias (high risk, handed off under one "
-                               f"cohort value and not another): {_ids(arm['value_bias'])}",
+                               f"cohort value and not another): {_ids(arm.value_bias)}",
                                style="red"), soft_wrap=True)
 
-    failing = [r for r in results["runs"] if not r["passed"]]
+    failing = [r for r in results.runs if not r.passed]
     if failing:
-        totals = {k: len(v) for k, v in _by_scenario([r["id"] for r in results["runs"]]).items()}
-        first: dict[str, dict[str, Any]] = {}
+        totals = {k: len(v) for k, v in _by_scenario([r.id for r in results.runs]).items()}
+        first: dict[str, RunReport] = {}
         count: dict[str, int] = {}
         for run in failing:
-            first.setdefault(run["scenario"], run)
-            count[run["scenario"]] = count.get(run["scenario"], 0) + 1
+            first.setdefault(run.scenario, run)
+            count[run.scenario] = count.get(run.scenario, 0) + 1
         table = Table(title=f"failing scenarios ({len(first)}; {len(failing)} runs)",
                       title_justify="left")
         table.add_column("scenario", overflow="fold")
         table.add_column("runs", justify="right")
         table.add_column("first failure", overflow="fold")
         for scenario, run in list(first.items())[:_SHOWN_RUNS]:
-            f = run["failures"][0]
-            more = f" (+{len(run['failures']) - 1})" if len(run["failures"]) > 1 else ""
+            f = run.failures[0]
+            more = f" (+{len(run.failures) - 1})" if len(run.failures) > 1 else ""
             table.add_row(Text(scenario), f"{count[scenario]}/{totals.get(scenario, 1)}", Text(
-                f"{run['id'].removeprefix(scenario) or ''} turn {f['turn']} {f['check']}: "
-                f"expected {f['expected']!r}, got {f['actual']!r}{more}".lstrip()))
+                f"{run.id.removeprefix(scenario) or ''} turn {f.turn} {f.check}: "
+                f"expected {f.expected!r}, got {f.actual!r}{more}".lstrip()))
         if len(first) > _SHOWN_RUNS:
             table.caption = f"and {len(first) - _SHOWN_RUNS} more (see results.json)"
         console.print(table)
 
-    compare = results.get("compare")
-    if compare:
-        _print_compare(compare, console)
-    console.print(Text("PASSED" if results["passed"] else "FAILED",
-                       style="bold green" if results["passed"] else "bold red"))
+    if results.compare is not None:
+        _print_compare(results.compare, console)
+    console.print(Text("PASSED" if results.passed else "FAILED",
+                       style="bold green" if results.passed else "bold red"))
 
 
-def _print_compare(compare: Mapping[str, Any], console: Console) -> None:
-    previous = compare["previous"]
-    table = Table(title=f"since {previous['policy_version']} ({previous['started_at']})",
+def _print_compare(compare: Comparison, console: Console) -> None:
+    previous = compare.previous
+    table = Table(title=f"since {previous.policy_version} ({previous.started_at})",
                   title_justify="left")
     for column in ("metric", "before", "after", "delta"):
         table.add_column(column, justify="left" if column == "metric" else "right")
-    for name, delta in compare["metrics_delta"].items():
-        if delta["before"] is None and delta["after"] is None:
+    for name, delta in compare.metrics_delta.items():
+        if delta.before is None and delta.after is None:
             continue
-        change = "-" if delta["delta"] is None else f"{delta['delta']:+.3f}"
-        table.add_row(name, _num(delta["before"]), _num(delta["after"]), change)
+        change = "-" if delta.delta is None else f"{delta.delta:+.3f}"
+        table.add_row(name, _num(delta.before), _num(delta.after), change)
     console.print(table)
-    for key, label in (("newly_failing", "newly failing"), ("newly_passing", "newly passing")):
-        if compare[key]:
-            console.print(Text(f"{label}: {_ids(compare[key])}"), soft_wrap=True)
+    for ids, label in ((compare.newly_failing, "newly failing"),
+                       (compare.newly_passing, "newly passing")):
+        if ids:
+            console.print(Text(f"{label}: {_ids(ids)}"), soft_wrap=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import logging
 import os
@@ -35,6 +37,8 @@ DISPUTE = (
 )
 CARD_FORMS = ("4111 1111 1111 1111", "4111111111111111", "4111-1111-1111-1111")
 AT = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +101,34 @@ def audit_file(tmp_path: Path, guard: Guardrail) -> Path:
 
 
 def test_all_is_complete_and_sorted() -> None:
-    defined = {n for n, v in vars(guardrail.audit).items()
-               if not n.startswith("_") and getattr(v, "__module__", None) == "guardrail.audit"}
-    assert defined <= set(guardrail.audit.__all__)
+    # The package face re-exports exactly what its parts (record, writer, reader, explain) export.
+    parts = [importlib.import_module(f"guardrail.audit.{name}")
+             for name in ("record", "writer", "reader", "explain")]
+    assert set(guardrail.audit.__all__) == {n for part in parts for n in part.__all__}
     assert all(hasattr(guardrail.audit, n) for n in guardrail.audit.__all__)
     assert list(guardrail.audit.__all__) == sorted(guardrail.audit.__all__)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):  # TYPE_CHECKING blocks and function bodies included
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((ROOT / "guardrail" / "audit").glob("*.py")), ROOT / "guardrail" / "tracing.py"],
+    ids=lambda p: p.name,
+)
+def test_the_recorders_never_import_the_gate_or_the_package_face(path: Path) -> None:
+    imported = _imported_modules(path)
+    assert "guardrail.gate" not in imported
+    assert "guardrail" not in imported  # the face imports the recorders, not the other way
 
 
 def test_records_are_written_and_read_back_in_order(audit_file: Path, guard: Guardrail) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
@@ -169,3 +170,16 @@ def test_score_reports_the_headline_figures(
     out = capsys.readouterr().out
     assert "must-handoff recall 1.000 (2/2)" in out
     assert "wrongful escalation 0.000 (0/2)" in out
+
+
+def test_every_subcommand_is_registered_by_its_module_with_a_handler() -> None:
+    from guardrail.cli import _parser
+
+    parser = _parser()
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == {"classify", "explain", "validate", "schema", "score", "train",
+                                "eval", "drift", "demo", "handoff", "record", "forget"}
+    for name, command in sub.choices.items():
+        handler = command.get_default("func")
+        assert callable(handler), name
+        assert handler.__module__.startswith("guardrail.cli."), name

@@ -26,15 +26,18 @@ from guardrail.evals import (
     ARM_METRICS,
     BASE_METRICS,
     EvalConfig,
+    EvalReport,
     Scenario,
     ScenarioError,
     load_config,
+    load_results,
     load_scenarios,
     run_eval,
 )
 from guardrail.evals import runner as runner_module
 from guardrail.evals.judge import RunOutcome, judge, views
 from guardrail.evals.metrics import by_cohort, cohort_variants, disparities, value_bias
+from guardrail.evals.report import CohortRef, FailureReport
 from guardrail.evals.runner import expand_runs, play_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +55,7 @@ def scenarios(registry: Registry) -> list[Scenario]:
 
 
 @pytest.fixture(scope="module")
-def results(registry: Registry, scenarios: list[Scenario]) -> dict[str, Any]:
+def results(registry: Registry, scenarios: list[Scenario]) -> EvalReport:
     return run_eval(scenarios, registry=registry, config=NO_COHORTS, baseline=True,
                     need_model=None, jobs=1, progress=False, now=NOW)
 
@@ -179,11 +182,23 @@ def test_the_config_is_validated(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert shipped.cohorts["plan"] == ["free", "pro", "enterprise"]
 
 
+def test_default_scenarios_and_config_do_not_depend_on_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: Registry
+) -> None:
+    (tmp_path / "evals" / "scenarios").mkdir(parents=True)  # a decoy where cwd used to look
+    _write(tmp_path / "evals" / "config.yaml", "gates: []\ncohorts: {}\n")
+    monkeypatch.chdir(tmp_path)
+    shipped = load_scenarios([ROOT / "evals" / "scenarios"], registry)
+    assert [s.id for s in load_scenarios(None, registry)] == [s.id for s in shipped]
+    assert load_config() == load_config(ROOT / "evals" / "config.yaml")
+    assert load_config().gates  # the shipped config, not the decoy
+
+
 # -- metrics ---------------------------------------------------------------------------------------
 
 
-def test_policy_metrics_match_the_hand_count(results: dict[str, Any]) -> None:
-    metrics = results["arms"]["policy"]["metrics"]
+def test_policy_metrics_match_the_hand_count(results: EvalReport) -> None:
+    metrics = results.policy.metrics
     # need-state turns: 7, all right but m.safe_wrong (how_to expected, access_restore got).
     assert metrics["need_accuracy"] == pytest.approx(6 / 7)
     # F1 per expected label: billing 1, access_restore 2*2/(2*2+1) = 4/5, how_to 2/3, other 1.
@@ -209,10 +224,10 @@ def test_policy_metrics_match_the_hand_count(results: dict[str, Any]) -> None:
 
 
 def test_the_baseline_hands_off_only_on_request_and_allows_every_tool(
-    results: dict[str, Any],
+    results: EvalReport,
 ) -> None:
-    policy = results["arms"]["policy"]["metrics"]
-    baseline = results["arms"]["baseline"]["metrics"]
+    policy = results.policy.metrics
+    baseline = results.arms["baseline"].metrics
     assert baseline["need_accuracy"] == policy["need_accuracy"]  # same classifier
     assert baseline["must_handoff_recall"] == 0.0  # no dispute or lockout reaches a human
     assert baseline["wrongful_automation_rate"] == 1.0
@@ -223,44 +238,53 @@ def test_the_baseline_hands_off_only_on_request_and_allows_every_tool(
     # m.dispute_then_human: high risk at turn 1, the human only at turn 2 when asked.
     assert baseline["time_to_human_turns"] == 1.0
     assert baseline["escalation_rate"] == pytest.approx(2 / 8)
-    dispute = results["arms"]["baseline"]["by_segment"]["billing_dispute"]
+    dispute = results.arms["baseline"].by_segment["billing_dispute"]
     assert dispute["must_handoff_recall"] == 0.0
-    assert results["arms"]["policy"]["by_segment"]["billing_dispute"]["must_handoff_recall"] == 1.0
+    assert results.policy.by_segment["billing_dispute"]["must_handoff_recall"] == 1.0
 
 
-def test_runs_list_the_expectations_that_failed(results: dict[str, Any]) -> None:
-    runs = {r["id"]: r for r in results["runs"]}
-    assert [r["id"] for r in results["runs"]][:2] == ["m.dispute", "m.lockout"]
-    assert results["runs_passed"] == 5
-    assert runs["m.missed"]["failures"] == [{"turn": 1, "check": "expect_handoff_by",
-                                             "expected": "handoff by turn 1",
-                                             "actual": "no handoff"}]
-    assert runs["m.refund_question"]["failures"] == [{"turn": 1,
-                                                      "check": "tool_call:issue_refund",
-                                                      "expected": "deny", "actual": "confirm"}]
-    assert {f["check"] for f in runs["m.safe_wrong"]["failures"]} == {"need_state",
+def test_runs_list_the_expectations_that_failed(results: EvalReport) -> None:
+    runs = {r.id: r for r in results.runs}
+    assert [r.id for r in results.runs][:2] == ["m.dispute", "m.lockout"]
+    assert results.runs_passed == 5
+    assert runs["m.missed"].failures == [FailureReport(turn=1, check="expect_handoff_by",
+                                                       expected="handoff by turn 1",
+                                                       actual="no handoff")]
+    assert runs["m.refund_question"].failures == [FailureReport(turn=1,
+                                                                check="tool_call:issue_refund",
+                                                                expected="deny",
+                                                                actual="confirm")]
+    assert {f.check for f in runs["m.safe_wrong"].failures} == {"need_state",
                                                                       "expect_no_handoff"}
-    assert runs["m.escape"]["handoff_turn"] == 2
-    assert runs["m.dispute"]["passed"] is True
+    assert runs["m.escape"].handoff_turn == 2
+    assert runs["m.dispute"].passed is True
 
 
-def test_groups_by_segment_and_need_segment(results: dict[str, Any]) -> None:
-    policy = results["arms"]["policy"]
-    assert sorted(policy["by_segment"]) == ["billing_dispute", "lockout"]
-    dispute = policy["by_segment"]["billing_dispute"]  # m.dispute alone
+def test_groups_by_segment_and_need_segment(results: EvalReport) -> None:
+    policy = results.policy
+    assert sorted(policy.by_segment) == ["billing_dispute", "lockout"]
+    dispute = policy.by_segment["billing_dispute"]  # m.dispute alone
     assert dispute["policy_breach_rate"] == 0.0
     assert dispute["sensitive_containment"] == 0.0
     assert dispute["wrongful_escalation_rate"] is None  # no such scenario in the group
-    assert sorted(policy["by_need_segment"]) == ["access_restore|lockout",
+    assert sorted(policy.by_need_segment) == ["access_restore|lockout",
                                                  "billing|billing_dispute"]
-    assert policy["by_need_segment"]["access_restore|lockout"]["need_accuracy"] == 1.0
-    assert policy["need_mix"]["billing"] == pytest.approx(4 / 10)  # 4 of the 10 turns
+    assert policy.by_need_segment["access_restore|lockout"]["need_accuracy"] == 1.0
+    assert policy.need_mix["billing"] == pytest.approx(4 / 10)  # 4 of the 10 turns
+
+
+def test_the_report_renders_the_same_page_typed_or_as_results_json(results: EvalReport) -> None:
+    from guardrail.evals.html import render_html
+
+    as_json = json.loads(results.to_json())
+    assert EvalReport.model_validate(as_json) == results
+    assert render_html(results) == render_html(as_json)
 
 
 def test_history_is_seeded_per_run_and_never_shared(registry: Registry) -> None:
     outcome = run_eval(load_scenarios([HISTORY], registry), registry=registry, config=NO_COHORTS,
                        need_model=None, jobs=1, progress=False, now=NOW)
-    failed = {r["id"]: r["failures"] for r in outcome["runs"] if not r["passed"]}
+    failed = {r.id: r.failures for r in outcome.runs if not r.passed}
     assert failed == {}  # h.repeat sees its seeded contact; h.fresh_b does not see h.fresh_a's
 
 
@@ -275,21 +299,21 @@ def test_cohorts_expand_runs_with_no_disparity_under_the_shipped_policy(
                         value_bias_dimensions=["plan", "channel"])
     out = run_eval(scenarios, registry=registry, config=config, need_model=None, jobs=1,
                    progress=False, now=NOW)
-    ids = [r["id"] for r in out["runs"]]
-    assert out["runs_total"] == 8 + 5
+    ids = [r.id for r in out.runs]
+    assert out.runs_total == 8 + 5
     assert ids[1:7] == ["m.lockout", "m.lockout@plan=free", "m.lockout@plan=pro",
                         "m.lockout@plan=enterprise", "m.lockout@channel=chat",
                         "m.lockout@channel=voice"]
-    run = next(r for r in out["runs"] if r["id"] == "m.lockout@channel=voice")
-    assert run["cohort"] == {"dimension": "channel", "value": "voice"}
-    assert run["scenario"] == "m.lockout"
-    arm = out["arms"]["policy"]
-    assert list(arm["by_cohort"]["plan"]) == ["free", "pro", "enterprise"]
-    assert arm["by_cohort"]["plan"]["pro"]["must_handoff_recall"] == 1.0
-    assert arm["disparities"]
-    assert all(d["gap"] == 0.0 and not d["flagged"] for d in arm["disparities"])
-    assert arm["value_bias"] == []
-    assert arm["metrics"]["max_cohort_gap"] == 0.0
+    run = next(r for r in out.runs if r.id == "m.lockout@channel=voice")
+    assert run.cohort == CohortRef(dimension="channel", value="voice")
+    assert run.scenario == "m.lockout"
+    arm = out.policy
+    assert list(arm.by_cohort["plan"]) == ["free", "pro", "enterprise"]
+    assert arm.by_cohort["plan"]["pro"]["must_handoff_recall"] == 1.0
+    assert arm.disparities
+    assert all(d.gap == 0.0 and not d.flagged for d in arm.disparities)
+    assert arm.value_bias == []
+    assert arm.metrics["max_cohort_gap"] == 0.0
 
 
 def test_disparity_math_on_metric_tables() -> None:
@@ -458,6 +482,10 @@ def test_output_writes_results_json_in_the_documented_shape_and_junit(
     assert runs_suite.get("failures") == str(len(failed))
     assert len(gates_suite.findall("testcase")) == 1
 
+    # results.json is the typed report's JSON form: read back and written again, byte for byte.
+    written = (out / "results.json").read_text(encoding="utf-8")
+    assert load_results(out / "results.json").to_json() == written
+
     html = importlib.util.find_spec("guardrail.evals.html") is not None
     assert (out / "report.html").exists() == html
     err = capsys.readouterr().err
@@ -548,11 +576,9 @@ def test_parallel_and_sequential_runs_give_identical_results(
     parallel = run_eval(every, registry=registry, config=config, baseline=True,
                         need_model=None, jobs=2, parallel_threshold=0, progress=False, now=NOW)
     assert pools == [1]
-    for key in TIMING:
-        sequential.pop(key)
-        parallel.pop(key)
-    assert parallel == sequential
-    assert sequential["runs_total"] == 12 + 4
+    untimed = dict.fromkeys(TIMING, None)
+    assert parallel.model_copy(update=untimed) == sequential.model_copy(update=untimed)
+    assert sequential.runs_total == 12 + 4
 
 
 # -- drift -----------------------------------------------------------------------------------------

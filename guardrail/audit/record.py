@@ -1,0 +1,113 @@
+"""The audit records: one JSON line each, keyed by conversation and turn, schema version 1.
+
+A turn leaves a **decision** record (segments and their reasons, the policy they produced, the
+handoff it required), one **tool call** record per call the gate checked (its verdict and what
+then happened) and a **handoff** record (where it went and whether it arrived).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal, TypeAlias
+
+from pydantic import Field, JsonValue
+
+from guardrail._base import FrozenModel
+from guardrail.decision import Handoff, Priority, SegmentAssignment, Verdict
+from guardrail.reasons import RiskTier
+
+__all__ = [
+    "AUDIT_SCHEMA_VERSION",
+    "AuditPolicy",
+    "AuditRecord",
+    "DecisionActions",
+    "DecisionRecord",
+    "HandoffRecord",
+    "ToolCallRecord",
+    "ToolOutcome",
+]
+
+AUDIT_SCHEMA_VERSION: Final = 1
+"""The ``v`` of every record `AuditLog` writes, and the only one the reader reads."""
+
+ToolOutcome = Literal["executed", "denied", "declined", "failed", "not_run"]
+"""What happened to a gated tool call: it ran, the gate denied it, the customer declined the
+confirmation, it ran and failed, or it never ran for another reason (the loop stopped first)."""
+
+
+class _Record(FrozenModel):
+    v: Literal[1] = AUDIT_SCHEMA_VERSION
+    type: str
+    seq: int = Field(ge=1, description="Order of writing within one AuditLog instance.")
+    conversation_id: str = Field(min_length=1)
+    turn: int = Field(ge=0, description="The customer's turn number.")
+    at: str = Field(description="When the record was made: UTC, ISO 8601.")
+
+
+class AuditPolicy(FrozenModel):
+    """What the decision let the agent do.
+
+    Attributes:
+        allowed_tools: tools the agent may call without asking.
+        confirm_tools: tools that need the customer's explicit confirmation first.
+        denied_tools: each denied tool with its reasons as ``code#rule_id``.
+        retrieval_scope: document scopes retrieval may draw from.
+        directives: behaviour directive ids.
+    """
+
+    allowed_tools: list[str]
+    confirm_tools: list[str]
+    denied_tools: dict[str, list[str]]
+    retrieval_scope: list[str]
+    directives: list[str]
+
+
+class DecisionActions(FrozenModel):
+    """What the decision set in motion: whether a human takes over, and how."""
+
+    handoff: Handoff
+
+
+class DecisionRecord(_Record):
+    """The decision for one turn: segment -> policy -> action, with the policy version.
+
+    Segment reasons keep their redacted evidence and one plain sentence each.
+    """
+
+    type: Literal["decision"] = "decision"
+    policy_version: str
+    need_state: str
+    need_confidence: float = Field(ge=0.0, le=1.0)
+    risk_tier: RiskTier
+    failsafe: bool
+    segments: list[SegmentAssignment]
+    policy: AuditPolicy
+    action: DecisionActions
+
+
+class ToolCallRecord(_Record):
+    """One tool call as the gate judged it (`action`) and what then happened (`outcome`)."""
+
+    type: Literal["tool_call"] = "tool_call"
+    tool: str
+    action: Verdict
+    reason_codes: list[str] = Field(default_factory=list)
+    bound: list[str] = Field(default_factory=list)
+    args: dict[str, JsonValue] = Field(default_factory=dict)
+    outcome: ToolOutcome
+
+
+class HandoffRecord(_Record):
+    """A handoff to a human: where it went, why, and whether it arrived (never the transcript)."""
+
+    type: Literal["handoff"] = "handoff"
+    queue: str | None
+    priority: Priority
+    reasons: list[str]
+    delivery: str = Field(description='"delivered", "no_sink" or "failed: <error type>".')
+    policy_version: str
+
+
+AuditRecord: TypeAlias = Annotated[
+    DecisionRecord | ToolCallRecord | HandoffRecord, Field(discriminator="type")
+]
+"""Any audit record; the ``type`` field says which."""

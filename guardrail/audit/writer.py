@@ -1,0 +1,272 @@
+"""The audit writer: `AuditLog` appends one redacted JSON line per record, safe across threads.
+
+No record holds message text: evidence, explanations, tool names and arguments are redacted
+again on the way in (whoever made them should already have), and a handoff record keeps where
+the case went, never the transcript. Identifiers the caller chooses (the conversation id) and the
+policy version are kept verbatim: they are the keys, so they must not be personal data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Protocol, get_args
+
+from pydantic import JsonValue, ValidationError
+
+from guardrail._yaml import describe
+from guardrail.audit.record import (
+    AuditPolicy,
+    DecisionActions,
+    DecisionRecord,
+    HandoffRecord,
+    ToolCallRecord,
+    ToolOutcome,
+)
+from guardrail.decision import Decision
+from guardrail.errors import UserError
+from guardrail.reasons import ReasonCode
+from guardrail.redact import redact
+
+__all__ = ["AuditLog", "HandedOff"]
+
+
+class HandedOff(Protocol):
+    """What the audit log reads from a handoff summary (`HandoffSummary` has it): a recorder
+    names only what it records, so it never imports the stage it records."""
+
+    @property
+    def conversation_id(self) -> str | None: ...
+    @property
+    def queue(self) -> str | None: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def reasons(self) -> Sequence[str]: ...
+    @property
+    def policy_version(self) -> str: ...
+
+_OUTCOMES: Final[frozenset[str]] = frozenset(get_args(ToolOutcome))
+# Longer than anything the engine or the gate writes (they cut their own evidence shorter), so
+# redacting again masks but never trims what was already there.
+_TEXT_LIMIT: Final = 240
+
+
+def _timestamp(at: datetime | None) -> str:
+    if at is None:
+        at = datetime.now(UTC)
+    elif at.tzinfo is None:
+        raise UserError("audit times must be timezone-aware (a naive datetime is ambiguous)")
+    return at.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _reason(reason: ReasonCode) -> ReasonCode:
+    return reason.model_copy(update={
+        "evidence": redact(reason.evidence, _TEXT_LIMIT),
+        "explanation": redact(reason.explanation, _TEXT_LIMIT),
+    })
+
+
+def _scrub(value: object) -> JsonValue:
+    """`value` as JSON with every string (and any number that reads as personal data) redacted."""
+    if isinstance(value, str):
+        return redact(value, _TEXT_LIMIT)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        text = str(value)
+        masked = redact(text, _TEXT_LIMIT)  # a card number sent as an int
+        return value if masked == text else masked
+    if isinstance(value, Mapping):
+        return {redact(str(k), _TEXT_LIMIT): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub(v) for v in value]
+    return redact(str(value), _TEXT_LIMIT)
+
+
+def _strings(value: object, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise UserError(f"tool call record: {name!r} must be a list of strings")
+    return [redact(str(item), _TEXT_LIMIT) for item in value]
+
+
+class AuditLog:
+    """Appends audit records to a JSONL file, one line per record, safe across threads.
+
+    Each record is written with a single ``write`` to a file opened for appending, under a lock,
+    so concurrent writers never interleave partial lines (processes appending to the same local
+    file do not either: the operating system appends each write whole). The file and its folders
+    are created on first use, readable by their owner only.
+
+    Args:
+        path: the JSONL file.
+        durable: ``fsync`` after every record, so a power loss cannot drop an acknowledged one
+            (slower: one disk flush per record).
+
+    Raises:
+        OSError: from any method, when the file cannot be written.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = False) -> None:
+        self.path = Path(path)
+        self.durable = durable
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+
+    def decision(
+        self, decision: Decision, *, conversation_id: str, turn: int, at: datetime | None = None
+    ) -> None:
+        """Record the decision made for `turn` of `conversation_id`.
+
+        Args:
+            decision: the decision `Guardrail.check` returned.
+            conversation_id: the conversation the turn belongs to.
+            turn: the customer's turn number.
+            at: when the decision was made (timezone-aware); defaults to now.
+
+        Raises:
+            UserError: the id, turn or time is not usable.
+        """
+        fields = {
+            "conversation_id": conversation_id,
+            "turn": turn,
+            "at": _timestamp(at),
+            "policy_version": decision.policy_version,
+            "need_state": decision.need_state,
+            "need_confidence": decision.need_confidence,
+            "risk_tier": decision.risk_tier,
+            "failsafe": decision.failsafe,
+            "segments": [
+                seg.model_copy(update={"reasons": [_reason(r) for r in seg.reasons]})
+                for seg in decision.segments
+            ],
+            "policy": AuditPolicy(
+                allowed_tools=decision.allowed_tools,
+                confirm_tools=decision.confirm_tools,
+                denied_tools={t.tool: [str(r) for r in t.reasons] for t in decision.denied_tools},
+                retrieval_scope=list(decision.retrieval_scope),
+                directives=list(decision.directives),
+            ),
+            "action": DecisionActions(handoff=decision.handoff),
+        }
+        self._append(DecisionRecord, fields)
+
+    def tool_call(
+        self,
+        record: Mapping[str, Any],
+        *,
+        conversation_id: str,
+        turn: int,
+        outcome: ToolOutcome,
+        at: datetime | None = None,
+    ) -> None:
+        """Record a tool call the gate checked, and what happened to it.
+
+        Only the gate's fields are kept (``tool``, ``action``, ``reason_codes``, ``bound``,
+        ``args``); anything else in `record` is dropped, and every string is redacted again.
+
+        Args:
+            record: the gate's record of the call (`CallCheck.as_record()`).
+            conversation_id: the conversation the call belongs to.
+            turn: the customer's turn number.
+            outcome: ``executed``, ``denied``, ``declined``, ``failed`` or ``not_run``.
+            at: when the call was settled (timezone-aware); defaults to now.
+
+        Raises:
+            UserError: an unknown outcome, or a record without a tool name or a gate action.
+        """
+        if outcome not in _OUTCOMES:
+            raise UserError(
+                f"unknown tool-call outcome {outcome!r}; expected one of {sorted(_OUTCOMES)}"
+            )
+        if not isinstance(record.get("tool"), str) or record.get("action") is None:
+            raise UserError("tool call record needs a 'tool' name and the gate's 'action'")
+        args = record.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise UserError("tool call record: 'args' must be a mapping")
+        fields = {
+            "conversation_id": conversation_id,
+            "turn": turn,
+            "at": _timestamp(at),
+            "tool": redact(record["tool"], _TEXT_LIMIT),
+            "action": record["action"],
+            "reason_codes": _strings(record.get("reason_codes"), "reason_codes"),
+            "bound": _strings(record.get("bound"), "bound"),
+            "args": {redact(str(k), _TEXT_LIMIT): _scrub(v) for k, v in args.items()},
+            "outcome": outcome,
+        }
+        self._append(ToolCallRecord, fields)
+
+    def handoff(
+        self,
+        summary: HandedOff,
+        *,
+        delivery: str,
+        turn: int,
+        at: datetime | None = None,
+        conversation_id: str | None = None,
+    ) -> None:
+        """Record a handoff and how its delivery went; the transcript is not recorded.
+
+        Args:
+            summary: the summary sent to the human agent.
+            delivery: what `guardrail.handoff.deliver` returned.
+            turn: the customer's turn number.
+            at: when the handoff was made (timezone-aware); defaults to now.
+            conversation_id: the conversation, when the summary does not carry its id.
+
+        Raises:
+            UserError: neither the summary nor the caller gives a conversation id.
+        """
+        conversation = conversation_id or summary.conversation_id
+        if not conversation:
+            raise UserError("a handoff record needs a conversation id (the summary has none)")
+        fields = {
+            "conversation_id": conversation,
+            "turn": turn,
+            "at": _timestamp(at),
+            "queue": summary.queue,
+            "priority": summary.priority,
+            "reasons": list(summary.reasons),
+            "delivery": redact(delivery, _TEXT_LIMIT),
+            "policy_version": summary.policy_version,
+        }
+        self._append(HandoffRecord, fields)
+
+    def _append(
+        self,
+        model: type[DecisionRecord | ToolCallRecord | HandoffRecord],
+        fields: dict[str, Any],
+    ) -> None:
+        try:
+            record = model.model_validate({**fields, "seq": 1})
+        except ValidationError as exc:
+            # The input is left out of the message: it is the record's content.
+            raise UserError(describe(exc, model.__name__, limit=3)) from None
+        # The number is taken under the lock that orders the writes, so `seq` follows file order
+        # and a record that failed validation leaves no gap.
+        with self._lock:
+            record = record.model_copy(update={"seq": next(self._seq)})
+            self._write(record.model_dump_json().encode("utf-8") + b"\n")
+
+    def _write(self, line: bytes) -> None:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o600)
+        try:
+            view = memoryview(line)
+            while view:  # a regular file takes it in one write unless the disk is full
+                view = view[os.write(fd, view):]
+            if self.durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,175 @@
+"""``guardrail eval``, ``drift``, ``score`` and ``train``: measure the policy, train the model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from guardrail.cli._options import REGISTRY_HELP, add_guard_options, build_guard, need_model
+from guardrail.errors import RegistryError, UserError
+from guardrail.registry import Registry
+
+if TYPE_CHECKING:
+    from guardrail.cli._options import Subcommands
+
+__all__ = ["register"]
+
+
+def register(sub: Subcommands) -> None:
+    """Add the ``score``, ``train``, ``eval`` and ``drift`` subcommands."""
+    score = sub.add_parser(
+        "score", help="score the policy on labelled JSONL (expected_need_state/expected_handoff)"
+    )
+    score.add_argument("inputs", nargs="+", help="labelled JSONL files")
+    add_guard_options(score, store=False)
+    score.add_argument("--show", type=int, default=0, metavar="N",
+                       help="also list up to N missed handoffs and wrongful escalations")
+    score.set_defaults(func=_score)
+
+    train = sub.add_parser("train", help="train a need-state model on labelled JSONL")
+    train.add_argument("--data", action="append", required=True,
+                       help="labelled JSONL (batch format + need_state); repeat for more files")
+    train.add_argument("--output", "-o", required=True, help="folder to write the model to")
+    train.add_argument("--holdout", type=float, default=0.2,
+                       help="share of lines held out (never trained on) for the report")
+    train.add_argument("--epochs", type=int, default=300)
+    train.add_argument("--l2", type=float, default=3e-6)
+    train.add_argument("--registry", help=REGISTRY_HELP)
+    train.set_defaults(func=_train)
+
+    evaluate = sub.add_parser(
+        "eval", help="run the scenario suite, report metrics and enforce the gates "
+                     "(exit 1: a gate failed; 2: bad input)")
+    evaluate.add_argument("paths", nargs="*",
+                          help="scenario files or folders (default: evals/scenarios/ of "
+                               "guardrail's source tree, wherever the command runs)")
+    evaluate.add_argument("--config", help="eval config (default: evals/config.yaml of "
+                                           "guardrail's source tree, if present)")
+    add_guard_options(evaluate, store=False)
+    evaluate.add_argument("--baseline", action="store_true",
+                          help="also score the baseline arm (no segmentation: every tool "
+                               "allowed, a human only on request)")
+    evaluate.add_argument("--output", "-o", metavar="DIR",
+                          help="write results.json, junit.xml and report.html here")
+    evaluate.add_argument("--compare", metavar="PREVIOUS_JSON",
+                          help="compare with an earlier results.json")
+    evaluate.add_argument("--jobs", "-j", type=int,
+                          help="worker processes (default: the number of cores; 1: sequential)")
+    evaluate.add_argument("--schema", action="store_true",
+                          help="print the JSON Schema of scenario files and exit")
+    evaluate.set_defaults(func=_eval)
+
+    drift = sub.add_parser(
+        "drift", help="compare two batches of production decisions (classify output or "
+                      "audit logs)")
+    drift.add_argument("--input", "-i", action="append", required=True, metavar="JSONL",
+                       help="the earlier batch, then the later one (give it twice)")
+    drift.add_argument("--json", action="store_true", help="print the report as JSON")
+    drift.add_argument("--top", type=int, default=10, help="how many reason codes to show")
+    drift.set_defaults(func=_drift)
+
+
+def _score(args: argparse.Namespace) -> int:
+    from guardrail.evals.scoring import score_lines
+
+    guard = build_guard(args)
+    for path in args.inputs:
+        with open(path, "rb") as handle:
+            result = score_lines(guard, handle)
+        print(f"{path}: {result.summary()}")
+        shown = [m for m in result.misses if m.kind != "need_state"][: args.show]
+        for miss in shown:
+            print(f"  {miss.kind:<20} {miss.id}: {miss.text[:100]!r} {list(miss.reasons)}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from guardrail.need.training import evaluate, load_examples, split, train
+
+    if not 0 <= args.holdout < 1:
+        raise UserError("--holdout must be in [0, 1)")
+    registry = Registry.load(Path(args.registry) if args.registry else None)
+    classes = registry.settings.need_states
+    examples = load_examples(args.data, classes)
+    kept, held = split(examples, args.holdout)
+    print(f"guardrail: {len(examples)} labelled lines; training on {len(kept)}, "
+          f"holding out {len(held)}", file=sys.stderr)
+    model = train(kept, classes, registry, epochs=args.epochs, l2=args.l2,
+                  meta={"data": [Path(d).name for d in args.data], "holdout": args.holdout})
+    report = evaluate(model, held, registry)
+    report.train_size = len(kept)
+    report.temperature = model.temperature
+    model.meta["held_out"] = {"lines": report.held_out_size, "accuracy": report.accuracy,
+                              "macro_f1": report.macro_f1, "per_class": report.per_class()}
+    model.save(args.output)
+    text = report.render()
+    Path(args.output, "report.txt").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"\nwrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from guardrail.evals import ScenarioFile
+
+    if args.schema:
+        print(json.dumps(ScenarioFile.model_json_schema(), indent=2))
+        return 0
+    from guardrail.evals import (
+        compare_results,
+        junit_xml,
+        load_config,
+        load_results,
+        load_scenarios,
+        run_eval,
+    )
+    from guardrail.evals.summary import print_summary
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
+    try:
+        registry = Registry.load(Path(args.registry) if args.registry else None)
+    except RegistryError as exc:  # for eval a broken registry is bad input, not a gate failure
+        raise UserError(str(exc)) from None
+    config = load_config(args.config)
+    previous = load_results(args.compare) if args.compare else None
+    scenarios = load_scenarios(args.paths or None, registry)
+    results = run_eval(scenarios, registry=registry, config=config, need_model=need_model(args),
+                       baseline=args.baseline, jobs=args.jobs)
+    if previous is not None:
+        results = results.model_copy(update={"compare": compare_results(results, previous)})
+    if args.output:
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(results.to_json(), encoding="utf-8")
+        (out / "junit.xml").write_text(junit_xml(results), encoding="utf-8")
+        written = ["results.json", "junit.xml"]
+        try:
+            from guardrail.evals.html import render_html
+        except ImportError:
+            print("guardrail: report.html not written (guardrail.evals.html is not available)",
+                  file=sys.stderr)
+        else:
+            (out / "report.html").write_text(render_html(results), encoding="utf-8")
+            written.append("report.html")
+        print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
+    print_summary(results)
+    return 0 if results.passed else 1
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from guardrail.evals.drift import compare_batches, print_drift, read_batch
+
+    if len(args.input) != 2:
+        raise UserError("drift needs exactly two --input files: the earlier batch, then the "
+                        "later one")
+    report = compare_batches(read_batch(args.input[0]), read_batch(args.input[1]),
+                             top=max(1, args.top))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_drift(report)
+    return 0

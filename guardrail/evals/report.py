@@ -1,0 +1,220 @@
+"""`EvalReport`: what an eval found, typed; results.json is its JSON form.
+
+Shape (version 1; keep it stable: ``--compare`` reads earlier files and the HTML report reads
+this one)::
+
+    {"version": 1, "policy_version", "registry", "started_at", "duration_s",
+     "scenarios_total", "runs_total", "runs_passed", "passed",
+     "arms": {"policy": ARM, "baseline": ARM (with --baseline)},
+     "gates": [{"name", "metric", "arm", "op", "threshold", "value", "passed", "scenarios"}],
+     "runs": [{"id", "scenario", "file", "tags", "cohort", "passed", "failures",
+               "handoff_turn", "turns"}],
+     "compare": null | COMPARE}
+    ARM = {"metrics", "by_segment", "by_need_segment", "by_cohort", "disparities",
+           "value_bias", "need_mix"}
+
+``runs`` are the policy arm's. ``need_mix`` (share of turns per decided need-state) is kept so
+a later ``--compare`` can show how the mix moved. A gate's ``scenarios`` are the runs that move
+its metric the wrong way (run ids; scenario ids for the cohort gates), whether it passed or not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Final, Literal
+
+from pydantic import JsonValue, ValidationError
+
+from guardrail._base import FrozenModel
+from guardrail._yaml import describe
+from guardrail.errors import UserError
+
+__all__ = [
+    "RESULTS_VERSION",
+    "ArmReport",
+    "CohortRef",
+    "Comparison",
+    "DisparityReport",
+    "EvalReport",
+    "Extreme",
+    "FailureReport",
+    "GateResult",
+    "MetricDelta",
+    "MetricTable",
+    "PreviousRun",
+    "RunReport",
+    "ShareChange",
+    "load_results",
+]
+
+RESULTS_VERSION: Final = 1
+"""The ``version`` of the results.json this guardrail writes, and the only one it reads."""
+
+MetricTable = dict[str, float | None]
+"""Metric name -> value; None when the group has nothing to count."""
+
+
+class Extreme(FrozenModel):
+    """One end of a disparity: the value and the cohort value (group) it was measured under."""
+
+    value: float
+    group: str
+
+
+class DisparityReport(FrozenModel):
+    """The spread of one metric across the values of one cohort dimension."""
+
+    metric: str
+    dimension: str
+    gap: float
+    min: Extreme
+    max: Extreme
+    tolerance: float
+    flagged: bool
+
+
+class ArmReport(FrozenModel):
+    """One arm's metrics, overall and by group, with its disparities and value-bias list."""
+
+    metrics: MetricTable
+    by_segment: dict[str, MetricTable]
+    by_need_segment: dict[str, MetricTable]
+    by_cohort: dict[str, dict[str, MetricTable]]
+    disparities: list[DisparityReport]
+    value_bias: list[str]
+    need_mix: dict[str, float]
+
+
+class GateResult(FrozenModel):
+    """A gate as it was applied: its condition, the value measured, and the runs to blame."""
+
+    name: str
+    metric: str
+    arm: Literal["policy", "baseline"]
+    op: Literal[">=", "<=", "=="]
+    threshold: float
+    value: float | None
+    passed: bool
+    scenarios: list[str]
+
+
+class CohortRef(FrozenModel):
+    """The cohort value a run replaced (one context field)."""
+
+    dimension: str
+    value: str
+
+
+class FailureReport(FrozenModel):
+    """One expectation that did not hold (`turn` is 1-based)."""
+
+    turn: int
+    check: str
+    expected: JsonValue
+    actual: JsonValue
+
+
+class RunReport(FrozenModel):
+    """One run of the policy arm: a scenario as written, or under one cohort value."""
+
+    id: str
+    scenario: str
+    file: str
+    tags: list[str]
+    cohort: CohortRef | None
+    passed: bool
+    failures: list[FailureReport]
+    handoff_turn: int | None
+    turns: int
+
+
+class MetricDelta(FrozenModel):
+    """A metric before and after, and the difference when both exist."""
+
+    before: float | None
+    after: float | None
+    delta: float | None
+
+
+class ShareChange(FrozenModel):
+    """A share before and after."""
+
+    before: float | None
+    after: float | None
+
+
+class PreviousRun(FrozenModel):
+    """Which earlier eval a comparison is against."""
+
+    policy_version: str
+    started_at: str
+
+
+class Comparison(FrozenModel):
+    """How the policy arm moved since an earlier results.json (``--compare``)."""
+
+    previous: PreviousRun
+    metrics_delta: dict[str, MetricDelta]
+    need_mix: dict[str, ShareChange]
+    escalation_rate: ShareChange
+    by_segment_delta: dict[str, dict[str, MetricDelta]]
+    newly_failing: list[str]
+    newly_passing: list[str]
+
+
+class EvalReport(FrozenModel):
+    """Everything one ``guardrail eval`` found; `to_json` is the results.json text."""
+
+    version: Literal[1] = RESULTS_VERSION
+    policy_version: str
+    registry: str
+    started_at: str
+    duration_s: float
+    scenarios_total: int
+    runs_total: int
+    runs_passed: int
+    passed: bool
+    arms: dict[str, ArmReport]
+    gates: list[GateResult]
+    runs: list[RunReport]
+    compare: Comparison | None = None
+
+    @property
+    def policy(self) -> ArmReport:
+        """The policy arm (always present)."""
+        return self.arms["policy"]
+
+    @property
+    def baseline(self) -> ArmReport | None:
+        """The baseline arm, when it was run."""
+        return self.arms.get("baseline")
+
+    def to_json(self) -> str:
+        """The results.json text (two-space indent, a final newline)."""
+        return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
+
+
+def load_results(path: str | Path) -> EvalReport:
+    """Read a results.json written by ``guardrail eval --output``.
+
+    Raises:
+        UserError: the file is missing, not JSON, or not a version-1 results file.
+    """
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("version") != RESULTS_VERSION:
+        raise UserError(f"{path}: not a version-{RESULTS_VERSION} results.json of guardrail eval")
+    try:
+        report = EvalReport.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(f"{path}: not a version-{RESULTS_VERSION} results.json of guardrail "
+                        f"eval ({describe(exc, 'results', limit=3)})") from None
+    if "policy" not in report.arms:
+        raise UserError(f"{path}: not a version-{RESULTS_VERSION} results.json of guardrail eval "
+                        "(no policy arm)")
+    return report
