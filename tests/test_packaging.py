@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+import inspect
 import os
+import pkgutil
 import subprocess
 import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 import guardrail
@@ -25,6 +29,32 @@ def test_all_is_complete_and_sorted() -> None:
     modules = {n for n in public if type(getattr(guardrail, n)).__name__ == "module"}
     assert exported == public - modules
     assert list(guardrail.__all__) == sorted(guardrail.__all__)
+
+
+def _public_modules() -> list[str]:
+    names = []
+    for info in pkgutil.walk_packages(guardrail.__path__, prefix="guardrail."):
+        parts = info.name.split(".")
+        if not any(part.startswith("_") for part in parts[1:]):
+            names.append(info.name)
+    return names
+
+
+@pytest.mark.parametrize("name", _public_modules())
+def test_every_public_module_declares_a_complete_sorted_all(name: str) -> None:
+    """`__all__` is the public surface: present, importable, and naming every public class and
+    function the module itself defines (a helper left out is private: `_name`). Its order is
+    ruff's (RUF022)."""
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    assert all(hasattr(module, n) for n in exported)
+    defined = {
+        n for n, v in vars(module).items()
+        if not n.startswith("_") and (inspect.isclass(v) or inspect.isfunction(v))
+        and getattr(v, "__module__", None) == name
+    }
+    assert defined <= set(exported), sorted(defined - set(exported))
 
 
 def test_version_has_one_source() -> None:
