@@ -8,18 +8,19 @@ from guardrail._version import __version__
 from guardrail.audit import AuditLog
 from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
+from guardrail.detectors import Detector
 from guardrail.engine import Guardrail
 from guardrail.errors import (
     GuardrailError,
     HandoffRequired,
+    LLMError,
     RegistryError,
     RegistryIssue,
     ToolDenied,
     UserError,
 )
-from guardrail.handoff.summary import HandoffSummary
-from guardrail.need.llm import LLMError, LLMNeedClassifier, LLMVerdict
-from guardrail.need.model import NeedModel, NeedPrediction
+from guardrail.handoff import HandoffSummary
+from guardrail.need import LLMNeedClassifier, LLMVerdict, NeedClassifier, NeedModel, NeedPrediction
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
 
@@ -28,6 +29,7 @@ __all__ = [
     "Context",
     "Conversation",
     "Decision",
+    "Detector",
     "Finding",
     "Guardrail",
     "GuardrailError",
@@ -38,6 +40,7 @@ __all__ = [
     "LLMNeedClassifier",
     "LLMVerdict",
     "Message",
+    "NeedClassifier",
     "NeedModel",
     "NeedPrediction",
     "ReasonCode",

@@ -32,6 +32,11 @@ __all__ = ["BatchResult", "classify_lines", "decision_line", "parse_line"]
 _LABEL_PREFIXES = ("expected_", "source_", "meta")
 _LABEL_KEYS = frozenset({"need_state", "handoff"})  # a labelled case (guardrail.labelled)
 _MAX_ID = 256
+_LINE_KEYS = (
+    "need_state", "need_confidence", "risk_tier", "segments", "friction", "handoff",
+    "allowed_tools", "confirm_tools", "retrieval_scope", "directives", "reason_codes",
+    "policy_version",
+)
 
 
 def parse_line(raw: bytes, number: int) -> tuple[str | None, Conversation]:
@@ -71,22 +76,12 @@ def parse_line(raw: bytes, number: int) -> tuple[str | None, Conversation]:
 
 
 def decision_line(line_id: str | None, decision: Decision) -> dict[str, Any]:
-    """The output object for one decision."""
-    return {
-        "id": line_id,
-        "need_state": decision.need_state,
-        "need_confidence": decision.need_confidence,
-        "risk_tier": decision.risk_tier,
-        "segments": decision.segment_ids(),
-        "friction": decision.friction,
-        "handoff": decision.handoff.required,
-        "allowed_tools": decision.allowed_tools,
-        "confirm_tools": decision.confirm_tools,
-        "retrieval_scope": decision.retrieval_scope,
-        "directives": decision.directives,
-        "reason_codes": [str(r) for r in decision.reason_codes],
-        "policy_version": decision.policy_version,
-    }
+    """The output object for one decision: `Decision.view` cut to the batch format (handoff
+    as a bool; denials and failsafe are in `reason_codes`)."""
+    view = decision.view()
+    line = {"id": line_id, **{key: view[key] for key in _LINE_KEYS}}
+    line["handoff"] = decision.handoff.required
+    return line
 
 
 @dataclass

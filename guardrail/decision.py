@@ -6,7 +6,7 @@ pydantic model so it can be logged, compared and replayed as JSON.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,7 +74,8 @@ class Decision(_Frozen):
         segments: every segment the conversation is in, with reasons.
         friction: the ids of the friction segments among `segments`.
         tools: one verdict per catalogue tool (allow, confirm or deny), each with its reasons;
-            `allowed_tools`, `confirm_tools` and `denied_tools` are views of it.
+            `allowed_tools`, `confirm_tools` and `denied_tools` (names) and `denials` (the deny
+            verdicts with their reasons) are views of it.
         retrieval_scope: document scopes retrieval may draw from.
         directives: how the assistant must behave (ids; texts live in ``prompts/``).
         handoff: whether and how a human takes over.
@@ -107,9 +108,35 @@ class Decision(_Frozen):
         return [t.tool for t in self.tools if t.verdict == "confirm"]
 
     @property
-    def denied_tools(self) -> list[ToolVerdict]:
-        """Tools the agent may not call, each with its reasons."""
+    def denied_tools(self) -> list[str]:
+        """Tools the agent may not call (`denials` has the reasons)."""
+        return [t.tool for t in self.tools if t.verdict == "deny"]
+
+    @property
+    def denials(self) -> list[ToolVerdict]:
+        """The deny verdicts, each with its reasons."""
         return [t for t in self.tools if t.verdict == "deny"]
+
+    def view(self) -> dict[str, Any]:
+        """The decision as compact JSON-ready data: the one projection the agent state, the audit
+        log's policy and the batch output are cut from. Reasons are ``code#rule_id`` strings;
+        denied tools map to the reasons they are denied for."""
+        return {
+            "need_state": self.need_state,
+            "need_confidence": self.need_confidence,
+            "risk_tier": self.risk_tier,
+            "segments": self.segment_ids(),
+            "friction": list(self.friction),
+            "allowed_tools": self.allowed_tools,
+            "confirm_tools": self.confirm_tools,
+            "denied_tools": {t.tool: [str(r) for r in t.reasons] for t in self.denials},
+            "retrieval_scope": list(self.retrieval_scope),
+            "directives": list(self.directives),
+            "handoff": self.handoff.model_dump(mode="json"),
+            "reason_codes": [str(r) for r in self.reason_codes],
+            "policy_version": self.policy_version,
+            "failsafe": self.failsafe,
+        }
 
     def verdict(self, tool: str) -> ToolVerdict:
         """The verdict for `tool`. A tool the decision does not know is denied (fail closed)."""
@@ -158,7 +185,7 @@ class Decision(_Frozen):
         lines.append(f"Allowed tools: {', '.join(self.allowed_tools) or '(none)'}")
         lines.append(f"Confirm first: {', '.join(self.confirm_tools) or '(none)'}")
         lines.append("Denied tools:")
-        for denied in self.denied_tools:
+        for denied in self.denials:
             why = "; ".join(f"{r.code}#{r.rule_id}" for r in denied.reasons)
             lines.append(f"  - {denied.tool}: {why}")
         if not self.denied_tools:

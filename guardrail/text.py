@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate, chain
 
-__all__ = ["Canonical", "Normaliser"]
+__all__ = ["Canonical", "Normaliser", "pattern_vocabulary"]
 
 # Characters that render as nothing but split a word for a regex.
 _INVISIBLE = dict.fromkeys(

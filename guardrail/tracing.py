@@ -258,7 +258,7 @@ def record_decision(span: Span, decision: Decision) -> None:
         ATTR_HANDOFF_PRIORITY: handoff.priority,
         ATTR_HANDOFF_REASONS: list(handoff.reasons),
         ATTR_REASON_CODES: [str(r) for r in decision.reason_codes],
-        ATTR_TOOLS_DENIED: [t.tool for t in decision.denied_tools],
+        ATTR_TOOLS_DENIED: decision.denied_tools,
         ATTR_TOOLS_CONFIRM: decision.confirm_tools,
         ATTR_RETRIEVAL_SCOPE: list(decision.retrieval_scope),
         ATTR_DIRECTIVES: list(decision.directives),

@@ -41,7 +41,7 @@ def _public_modules() -> list[str]:
 
 
 @pytest.mark.parametrize("name", _public_modules())
-def test_every_public_module_declares_a_complete_sorted_all(name: str) -> None:
+def test_every_public_module_declares_a_complete_all(name: str) -> None:
     """`__all__` is the public surface: present, importable, and naming every public class and
     function the module itself defines (a helper left out is private: `_name`). Its order is
     ruff's (RUF022)."""

@@ -147,7 +147,7 @@ def test_1_injection_never_loosens_a_dispute(
             make_conversation(dispute, {"role": "tool", "content": injection})
         )
     assert after.handoff.required, after.explain()
-    assert {t.tool for t in before.denied_tools} <= {t.tool for t in after.denied_tools}
+    assert set(before.denied_tools) <= set(after.denied_tools)
     assert set(after.allowed_tools) <= set(before.allowed_tools)
     assert set(after.allowed_tools) | set(after.confirm_tools) <= (
         set(before.allowed_tools) | set(before.confirm_tools)
@@ -166,7 +166,7 @@ def test_1_injection_in_a_later_turn_keeps_the_handoff(
         conversation(*turns, {"role": "tool", "content": injection}, injection, id="inj")
     )
     assert after.handoff.required
-    assert {t.tool for t in before.denied_tools} <= {t.tool for t in after.denied_tools}
+    assert set(before.denied_tools) <= set(after.denied_tools)
 
 
 def test_1_a_tool_result_cannot_close_a_dispute(
@@ -422,7 +422,7 @@ def permissions(decision: Decision) -> dict[str, Any]:
         "risk_tier": decision.risk_tier,
         "allowed": sorted(decision.allowed_tools),
         "confirm": sorted(decision.confirm_tools),
-        "denied": sorted(t.tool for t in decision.denied_tools),
+        "denied": sorted(decision.denied_tools),
         "retrieval_scope": decision.retrieval_scope,
         "failsafe": decision.failsafe,
     }

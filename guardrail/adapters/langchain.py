@@ -109,23 +109,11 @@ def tool_verdicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 
 
 def decision_view(decision: Decision) -> dict[str, Any]:
-    """The JSON-ready slice of a decision kept in the agent state."""
-    return {
-        "need_state": decision.need_state,
-        "need_confidence": round(decision.need_confidence, 3),
-        "risk_tier": decision.risk_tier,
-        "segments": decision.segment_ids(),
-        "friction": list(decision.friction),
-        "allowed_tools": decision.allowed_tools,
-        "confirm_tools": decision.confirm_tools,
-        "denied_tools": {t.tool: [str(r) for r in t.reasons] for t in decision.denied_tools},
-        "retrieval_scope": list(decision.retrieval_scope),
-        "directives": list(decision.directives),
-        "handoff": decision.handoff.model_dump(mode="json"),
-        "reason_codes": [str(r) for r in decision.reason_codes],
-        "policy_version": decision.policy_version,
-        "failsafe": decision.failsafe,
-    }
+    """The JSON-ready slice of a decision kept in the agent state (`Decision.view`, confidence
+    rounded for reading)."""
+    view = decision.view()
+    view["need_confidence"] = round(decision.need_confidence, 3)
+    return view
 
 
 def _text(content: Any) -> str:

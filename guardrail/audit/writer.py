@@ -149,7 +149,7 @@ class AuditLog:
             "policy": AuditPolicy(
                 allowed_tools=decision.allowed_tools,
                 confirm_tools=decision.confirm_tools,
-                denied_tools={t.tool: [str(r) for r in t.reasons] for t in decision.denied_tools},
+                denied_tools=decision.view()["denied_tools"],
                 retrieval_scope=list(decision.retrieval_scope),
                 directives=list(decision.directives),
             ),

@@ -138,7 +138,8 @@ def stricter(prediction: NeedPrediction, read: Sequence[NeedPrediction]) -> Need
     handoff = max(
         (p.handoff for p in (prediction, *read) if p.handoff is not None), default=None
     )
-    return NeedPrediction(first.probabilities, handoff, first.risk or prediction.risk, first.source)
+    risk_kind = first.risk_kind or prediction.risk_kind
+    return NeedPrediction(first.probabilities, handoff, risk_kind, first.source)
 
 
 def _injection_spans(found: list[Finding], text: str) -> list[tuple[int, int]]:

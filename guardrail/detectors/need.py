@@ -88,7 +88,7 @@ class NeedDetector:
             source=f"message[{index}]",
             explanation=(
                 f"The {prediction.source} classifier rates this message as one a person "
-                f"must handle{f' ({prediction.risk})' if prediction.risk else ''} "
+                f"must handle{f' ({prediction.risk_kind})' if prediction.risk_kind else ''} "
                 f"(score {prediction.handoff:.2f} >= {threshold:g})"
             ),
             risk="high",

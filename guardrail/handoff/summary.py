@@ -165,7 +165,7 @@ class HandoffSummary(FrozenModel):
             tool_calls=list(tool_calls),
             denied_tools=[
                 f"{t.tool} ({', '.join(r.code for r in t.reasons[:2])})"
-                for t in decision.denied_tools
+                for t in decision.denials
             ],
             policy_version=decision.policy_version,
         )

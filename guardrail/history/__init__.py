@@ -8,6 +8,7 @@
     url.py      open_store     memory://, sqlite://, redis:// URLs
 """
 
+from guardrail.errors import StoreCorruptError, StoreError, StoreTimeoutError, StoreUnavailableError
 from guardrail.history.events import EventKind, EventOutcome, HistoryEvent, customer_key
 from guardrail.history.memory import MemoryStore
 from guardrail.history.redis import RedisStore
@@ -15,10 +16,6 @@ from guardrail.history.sqlite import SQLiteStore
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     HistoryStore,
-    StoreCorruptError,
-    StoreError,
-    StoreTimeoutError,
-    StoreUnavailableError,
 )
 from guardrail.history.url import open_store
 

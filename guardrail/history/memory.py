@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from guardrail.errors import StoreTimeoutError, StoreUnavailableError
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     Clock,
     ClosingStore,
     Retention,
-    StoreTimeoutError,
-    StoreUnavailableError,
     aware,
     check_customer,
     check_event,

@@ -29,16 +29,13 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
-from guardrail.errors import UserError
+from guardrail.errors import StoreCorruptError, StoreTimeoutError, StoreUnavailableError, UserError
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     Clock,
     ClosingStore,
     Retention,
-    StoreCorruptError,
-    StoreTimeoutError,
-    StoreUnavailableError,
     aware,
     check_customer,
     check_event,

@@ -25,17 +25,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from guardrail.errors import UserError
+from guardrail.errors import (
+    StoreCorruptError,
+    StoreError,
+    StoreTimeoutError,
+    StoreUnavailableError,
+    UserError,
+)
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     Clock,
     ClosingStore,
     Retention,
-    StoreCorruptError,
-    StoreError,
-    StoreTimeoutError,
-    StoreUnavailableError,
     aware,
     check_customer,
     check_event,

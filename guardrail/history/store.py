@@ -22,21 +22,22 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from guardrail.errors import (
-    StoreCorruptError,
-    StoreError,
-    StoreTimeoutError,
-    StoreUnavailableError,
     UserError,
 )
 from guardrail.history.events import HistoryEvent
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Clock",
+    "ClosingStore",
     "HistoryStore",
-    "StoreCorruptError",
-    "StoreError",
-    "StoreTimeoutError",
-    "StoreUnavailableError",
+    "Retention",
+    "aware",
+    "check_customer",
+    "check_event",
+    "check_retention",
+    "check_timeout",
+    "utcnow",
 ]
 
 DEFAULT_TIMEOUT = 0.25

@@ -21,7 +21,7 @@ class NeedPrediction:
 
     probabilities: dict[str, float]
     handoff: float | None
-    risk: str | None = None  # the kind of risk, when the classifier names one (LLM)
+    risk_kind: str | None = None  # the kind of risk, when the classifier names one (LLM)
     source: str = "need_model"
 
     @property

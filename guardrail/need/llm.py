@@ -45,13 +45,16 @@ __all__ = [
     "LLMTimeoutError",
     "LLMUnavailableError",
     "LLMVerdict",
+    "call_with_retries",
+    "langchain_backend",
+    "openai_backend",
 ]
 
-Risk = Literal[
+RiskKind = Literal[
     "none", "billing_dispute", "account_takeover", "lockout", "legal_threat", "safety",
     "human_request",
 ]
-RISKS: tuple[str, ...] = Risk.__args__  # type: ignore[attr-defined]
+RISK_KINDS: tuple[str, ...] = RiskKind.__args__  # type: ignore[attr-defined]
 
 
 class LLMVerdict(BaseModel):
@@ -61,7 +64,7 @@ class LLMVerdict(BaseModel):
 
     need_state: str
     confidence: float = Field(ge=0, le=1)
-    risk: Risk
+    risk_kind: RiskKind
     rationale: str = Field(max_length=500)
 
 
@@ -108,7 +111,7 @@ class LLMNeedClassifier:
         self._max_attempts = max_attempts
         template = prompt or (default_prompts_dir() / "need_classifier.md").read_text("utf-8")
         self.system_prompt = Template(template).substitute(
-            need_states=", ".join(self._need_states), risks=", ".join(RISKS)
+            need_states=", ".join(self._need_states), risks=", ".join(RISK_KINDS)
         )
 
     # -- factories -----------------------------------------------------------------------------
@@ -199,9 +202,9 @@ class LLMNeedClassifier:
             state: verdict.confidence if state == verdict.need_state else rest
             for state in self._need_states
         }
-        handoff = verdict.confidence if verdict.risk != "none" else 0.0
+        handoff = verdict.confidence if verdict.risk_kind != "none" else 0.0
         return NeedPrediction(probabilities=probabilities, handoff=handoff,
-                              risk=None if verdict.risk == "none" else verdict.risk,
+                              risk_kind=None if verdict.risk_kind == "none" else verdict.risk_kind,
                               source="llm")
 
 

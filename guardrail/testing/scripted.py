@@ -20,7 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, PrivateAttr
 
-__all__ = ["ModelCall", "ScriptedChatModel", "Tape"]
+__all__ = ["ModelCall", "ScriptedChatModel", "Tape", "scripted"]
 
 
 @dataclass

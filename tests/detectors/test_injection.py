@@ -81,12 +81,12 @@ def test_only_user_messages_are_read_again(rules: RuleDetector) -> None:
 
 
 def test_the_stricter_prediction_keeps_the_highest_handoff_and_the_request_need() -> None:
-    whole = NeedPrediction({"billing": 0.8, "other": 0.2}, handoff=0.9, risk="billing_dispute")
+    whole = NeedPrediction({"billing": 0.8, "other": 0.2}, handoff=0.9, risk_kind="billing_dispute")
     reading = NeedPrediction({"how_to": 0.7, "other": 0.3}, handoff=0.1)
     combined = stricter(whole, [reading])
     assert combined.need_state == "how_to"
     assert combined.handoff == 0.9
-    assert combined.risk == "billing_dispute"
+    assert combined.risk_kind == "billing_dispute"
     assert reading_needs([], [reading]) == {"how_to"}
 
 

@@ -234,7 +234,7 @@ def test_every_effect_has_well_formed_reasons(
     stateless_guard: Guardrail, conversation: ConversationFactory, text: str
 ) -> None:
     decision = stateless_guard.check(conversation(text))
-    for verdict in decision.denied_tools:
+    for verdict in decision.denials:
         assert verdict.reasons, f"{verdict.tool} denied without a reason"
     for seg in decision.segments:
         assert seg.reasons, f"segment {seg.id} without a reason"
@@ -605,7 +605,7 @@ def test_explain_mentions_everything(
     for seg_id in decision.segment_ids():
         assert seg_id in explanation
     assert decision.denied_tools
-    for verdict in decision.denied_tools:
+    for verdict in decision.denials:
         assert verdict.tool in explanation
     assert decision.policy_version in explanation
 

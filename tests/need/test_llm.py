@@ -30,9 +30,9 @@ from guardrail.need.llm import (
     LLMVerdict,
 )
 
-GOOD = {"need_state": "billing", "confidence": 0.93, "risk": "billing_dispute",
+GOOD = {"need_state": "billing", "confidence": 0.93, "risk_kind": "billing_dispute",
         "rationale": "The customer does not recognise a payment."}
-CALM = {"need_state": "how_to", "confidence": 0.88, "risk": "none", "rationale": "A question."}
+CALM = {"need_state": "how_to", "confidence": 0.88, "risk_kind": "none", "rationale": "A question."}
 
 
 class _Script:
@@ -225,7 +225,7 @@ def test_through_a_langchain_chat_model(registry: Registry) -> None:
 
     model = Scripted(responses=["unused"])
     classifier = LLMNeedClassifier.from_langchain(model, registry.settings.need_states)
-    assert classifier.classify("a payment I never made").risk == "billing_dispute"
+    assert classifier.classify("a payment I never made").risk_kind == "billing_dispute"
 
 
 def test_langchain_rate_limits_are_retried(registry: Registry) -> None:
