@@ -50,7 +50,8 @@ logger = logging.getLogger("guardrail.retrieval")
 
 _AUTHORITATIVE_DIRECTIVE = "authoritative_only"
 
-_CURRENT: ContextVar[tuple[Decision, Context | None] | None] = ContextVar(
+# The decision in force, its context, and the registry that made it (for authoritative_needs).
+_CURRENT: ContextVar[tuple[Decision, Context | None, Registry | None] | None] = ContextVar(
     "guardrail_retrieval_decision", default=None
 )
 
@@ -128,7 +129,8 @@ def scope_documents(
             LangChain ``Document``), else the document itself if it is a mapping (its
             ``"metadata"`` key if it has one).
         registry: the registry the decision came from, for its ``authoritative_needs``
-            (default: the shipped registry's, read once per process).
+            (default: the one an enclosing `use_decision` names, else the shipped registry's,
+            read once per process).
 
     Returns:
         The allowed documents and the dropped ones with reasons. One INFO line on the
@@ -141,6 +143,9 @@ def scope_documents(
     _check_turn(decision, context)
     items = _iterate(documents)
     read: Callable[[T], Mapping[str, object]] = metadata or _default_metadata
+    if registry is None:
+        in_force = _CURRENT.get()
+        registry = in_force[2] if in_force is not None else None
     authoritative = (
         frozenset(registry.settings.authoritative_needs)
         if registry is not None
@@ -169,8 +174,13 @@ def scope_documents(
 
 
 @contextmanager
-def use_decision(decision: Decision | None, context: Context | None = None) -> Iterator[None]:
+def use_decision(
+    decision: Decision | None, context: Context | None = None, registry: Registry | None = None
+) -> Iterator[None]:
     """Make `decision` (and `context`) the one in force for retrieval inside the block.
+
+    `registry` is the one that made the decision: `scope_documents` calls inside the block that
+    name no registry read its ``authoritative_needs`` (the adapters pass their guard's).
 
     Nests, and restores the outer value on exit, even on an exception. ``use_decision(None)``
     explicitly leaves no decision in force. Asyncio tasks created inside the block inherit it;
@@ -180,7 +190,7 @@ def use_decision(decision: Decision | None, context: Context | None = None) -> I
         UserError: `decision` or `context` has the wrong type.
     """
     _check_turn(decision, context)
-    token = _CURRENT.set(None if decision is None else (decision, context))
+    token = _CURRENT.set(None if decision is None else (decision, context, registry))
     try:
         yield
     finally:
@@ -189,7 +199,8 @@ def use_decision(decision: Decision | None, context: Context | None = None) -> I
 
 def current_decision() -> tuple[Decision, Context | None] | None:
     """The ``(decision, context)`` an enclosing `use_decision` put in force, or None."""
-    return _CURRENT.get()
+    in_force = _CURRENT.get()
+    return None if in_force is None else (in_force[0], in_force[1])
 
 
 # -- internals ---------------------------------------------------------------------------------

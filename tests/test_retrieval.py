@@ -298,6 +298,11 @@ def test_the_need_states_that_demand_authority_come_from_the_registry(
     assert "how_to need-state" in result.reasons[0].explanation
     without_directive = compliance.model_copy(update={"directives": []})
     assert len(scope_documents(_legal_docs(), without_directive, registry=custom).allowed) == 6
+    # The adapters name their guard's registry with the decision they put in force.
+    with use_decision(how_to, None, custom):
+        assert codes(scope_documents([forum], how_to)) == {"forum": "retrieval.not_authoritative"}
+    with use_decision(how_to, None):
+        assert scope_documents([forum], how_to).allowed == [forum]
 
 
 # -- rule order ------------------------------------------------------------------------------------

@@ -493,7 +493,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             check = self._resolve_call(request, decision, conv, span)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
-            with use_decision(decision, conv.context):
+            with use_decision(decision, conv.context, self.guard.registry):
                 result = handler(self._run_request(request, check))
             return self._allowed(result, check, span, conv)
 
@@ -509,7 +509,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             check = self._resolve_call(request, decision, conv, span)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
-            with use_decision(decision, conv.context):
+            with use_decision(decision, conv.context, self.guard.registry):
                 result = await handler(self._run_request(request, check))
             return self._allowed(result, check, span, conv)
 

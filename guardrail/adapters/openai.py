@@ -67,6 +67,7 @@ from guardrail.handoff.sinks import SinkLike
 from guardrail.handoff.summary import HandoffSummary
 from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
+from guardrail.registry import Registry
 from guardrail.retrieval import use_decision
 
 try:
@@ -146,6 +147,7 @@ class GuardedTurn:
     handoff: HandoffSummary | None = None
     delivery: str | None = None
     audit: AuditLog | None = field(default=None, repr=False, compare=False)
+    registry: Registry | None = field(default=None, repr=False, compare=False)
 
     @property
     def allowed(self) -> list[GatedToolCall]:
@@ -289,6 +291,7 @@ class _GuardedCore:
             completion=completion,
             tool_calls=gated,
             audit=self.audit,
+            registry=self.guard.registry,
         )
 
 
@@ -488,7 +491,7 @@ def _run(turn: GuardedTurn, steps: list[_Step], prompts: Prompts | None) -> _Run
     """Every step in order, inside its span: yields the steps to run, records each outcome."""
     texts = (prompts if prompts is not None else Prompts.default()).adapter
     results: _Results = []
-    with use_decision(turn.decision, turn.conversation.context):
+    with use_decision(turn.decision, turn.conversation.context, turn.registry):
         for step in steps:
             with gate_span(step.call.name, step.call.id, turn.conversation) as span:
                 if step.fn is None:
