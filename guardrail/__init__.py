@@ -10,6 +10,7 @@ from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
 from guardrail.detectors import Detector
 from guardrail.engine import Guardrail
+from guardrail.engine.policy import Policy
 from guardrail.errors import (
     GuardrailError,
     HandoffRequired,
@@ -43,6 +44,7 @@ __all__ = [
     "NeedClassifier",
     "NeedModel",
     "NeedPrediction",
+    "Policy",
     "ReasonCode",
     "Registry",
     "RegistryError",

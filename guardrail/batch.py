@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from guardrail._yaml import describe
 from guardrail.conversation import Conversation
 from guardrail.decision import Decision
 from guardrail.engine import Guardrail
@@ -68,10 +69,7 @@ def parse_line(raw: bytes, number: int) -> tuple[str | None, Conversation]:
     try:
         conversation = Conversation.model_validate({"id": line_id, **fields})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "line"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise UserError(f"line {number}: {where}: {first['msg']}{more}") from None
+        raise UserError(f"line {number}: {describe(exc, 'conversation')}") from None
     return line_id, conversation
 
 

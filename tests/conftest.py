@@ -1,4 +1,10 @@
-"""Shared fixtures: the shipped registry, a fresh Guardrail per test, and conversation builders."""
+"""Shared fixtures: the shipped registry, the `guard` family and conversation builders.
+
+A `Guardrail` on a loaded registry is built in microseconds, so each test gets a fresh one
+(`guard`: the default need model; `rules_guard`: the rules alone) and shares no conversation
+state; only `stateless_guard`, for the many parametrised checks without an id, is shared, and
+fails any test that leaves state in it.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +58,13 @@ def registry() -> Registry:
 def guard(registry: Registry) -> Guardrail:
     """A fresh Guardrail (no per-conversation state carried between tests)."""
     return Guardrail(registry)
+
+
+@pytest.fixture
+def rules_guard(registry: Registry) -> Guardrail:
+    """A fresh Guardrail on the rules alone (no need model), so need-states do not hinge on the
+    learned model."""
+    return Guardrail(registry, need_model=None)
 
 
 @pytest.fixture(scope="session")

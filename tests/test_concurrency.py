@@ -24,7 +24,7 @@ from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
 from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.detectors import RuleDetector
-from guardrail.handoff.summary import MemorySink
+from guardrail.handoff import MemorySink
 from guardrail.need import NeedModel, NeedPrediction
 from guardrail.testing import RecordingDetector
 from guardrail.testing.scripted import ScriptedChatModel, Tape

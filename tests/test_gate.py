@@ -18,11 +18,6 @@ from guardrail.reasons import ADAPTER_CODES, ReasonCode
 BILLING = "Can you show me my last invoice please?"
 
 
-@pytest.fixture(scope="module")
-def guard() -> Guardrail:
-    return Guardrail(need_model=None)
-
-
 def decide(guard: Guardrail, *texts: str, **context: Any) -> Decision:
     return guard.check({
         "messages": [{"role": "user", "content": t} for t in texts],
@@ -33,9 +28,10 @@ def decide(guard: Guardrail, *texts: str, **context: Any) -> Decision:
 # -- the gate ----------------------------------------------------------------------------------
 
 
-def test_missing_customer_argument_is_bound_to_the_session(guard: Guardrail) -> None:
-    d = decide(guard, BILLING)
-    check = check_tool_call(guard.registry, d, "lookup_invoice", {"invoice_id": "I-1"}, "cus_1")
+def test_missing_customer_argument_is_bound_to_the_session(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, BILLING)
+    check = check_tool_call(
+        rules_guard.registry, d, "lookup_invoice", {"invoice_id": "I-1"}, "cus_1")
     assert check.action == "allow"
     assert check.args == {"invoice_id": "I-1", "customer_id": "cus_1"}
     assert check.bound == ("customer_id",)
@@ -43,43 +39,45 @@ def test_missing_customer_argument_is_bound_to_the_session(guard: Guardrail) -> 
 
 
 @pytest.mark.parametrize("given", ["", None])
-def test_empty_customer_argument_is_bound_too(guard: Guardrail, given: Any) -> None:
-    d = decide(guard, BILLING)
-    check = check_tool_call(guard.registry, d, "lookup_invoice", {"customer_id": given}, "cus_1")
+def test_empty_customer_argument_is_bound_too(rules_guard: Guardrail, given: Any) -> None:
+    d = decide(rules_guard, BILLING)
+    check = check_tool_call(
+        rules_guard.registry, d, "lookup_invoice", {"customer_id": given}, "cus_1")
     assert check.action == "allow"
     assert check.args["customer_id"] == "cus_1"
 
 
-def test_same_customer_in_another_type_is_the_same_customer(guard: Guardrail) -> None:
-    d = decide(guard, BILLING)
-    check = check_tool_call(guard.registry, d, "lookup_invoice", {"customer_id": 42}, "42")
+def test_same_customer_in_another_type_is_the_same_customer(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, BILLING)
+    check = check_tool_call(rules_guard.registry, d, "lookup_invoice", {"customer_id": 42}, "42")
     assert check.action == "allow"
     assert check.bound == ()
 
 
-def test_another_customer_is_denied_with_redacted_evidence(guard: Guardrail) -> None:
-    d = decide(guard, BILLING)
+def test_another_customer_is_denied_with_redacted_evidence(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, BILLING)
     other = "jane.doe@example.com"
-    check = check_tool_call(guard.registry, d, "lookup_invoice", {"customer_id": other}, "cus_1")
+    check = check_tool_call(
+        rules_guard.registry, d, "lookup_invoice", {"customer_id": other}, "cus_1")
     assert check.action == "deny"
     assert check.code == "policy.customer_mismatch"
     assert other not in check.reasons[0].evidence
     assert "[email]" in check.reasons[0].evidence
 
 
-def test_customer_bound_tool_without_session_customer_is_denied(guard: Guardrail) -> None:
-    d = decide(guard, BILLING)
-    check = check_tool_call(guard.registry, d, "lookup_invoice", {}, None)
+def test_customer_bound_tool_without_session_customer_is_denied(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, BILLING)
+    check = check_tool_call(rules_guard.registry, d, "lookup_invoice", {}, None)
     assert check.code == "policy.customer_unbound"
     # a tool that names no customer does not need one
-    assert check_tool_call(guard.registry, d, "search_docs", {"query": "x"}, None).action == (
+    assert check_tool_call(rules_guard.registry, d, "search_docs", {"query": "x"}, None).action == (
         "allow")
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", ["a"], 7, b"\xff"])
-def test_arguments_that_are_not_an_object_are_denied(guard: Guardrail, raw: Any) -> None:
-    d = decide(guard, BILLING)
-    check = check_tool_call(guard.registry, d, "search_docs", raw, "cus_1")
+def test_arguments_that_are_not_an_object_are_denied(rules_guard: Guardrail, raw: Any) -> None:
+    d = decide(rules_guard, BILLING)
+    check = check_tool_call(rules_guard.registry, d, "search_docs", raw, "cus_1")
     assert check.action == "deny"
     assert check.code == "policy.invalid_arguments"
 
@@ -91,34 +89,34 @@ def test_json_string_arguments_are_parsed() -> None:
     assert parse_arguments("[" * 100_000) is None  # deep nesting: no crash
 
 
-def test_denied_and_unknown_tools(guard: Guardrail) -> None:
-    d = decide(guard, BILLING)
-    denied = check_tool_call(guard.registry, d, "reset_mfa", {}, "cus_1")
+def test_denied_and_unknown_tools(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, BILLING)
+    denied = check_tool_call(rules_guard.registry, d, "reset_mfa", {}, "cus_1")
     assert denied.code == "policy.tool_denied"
     assert any(r.code == "policy.deny" for r in denied.reasons[1:])  # the decision's own reason
-    unknown = check_tool_call(guard.registry, d, "drop_database", {}, "cus_1")
+    unknown = check_tool_call(rules_guard.registry, d, "drop_database", {}, "cus_1")
     assert unknown.code == "policy.unknown_tool"
 
 
-def test_confirm_tools_need_consent_with_arguments_bound(guard: Guardrail) -> None:
-    d = decide(guard, "Please cancel my subscription at the end of this billing period.")
-    check = check_tool_call(guard.registry, d, "cancel_subscription", "{}", "cus_1")
+def test_confirm_tools_need_consent_with_arguments_bound(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, "Please cancel my subscription at the end of this billing period.")
+    check = check_tool_call(rules_guard.registry, d, "cancel_subscription", "{}", "cus_1")
     assert check.action == "confirm"
     assert check.code == "policy.confirmation_required"
     assert check.args == {"customer_id": "cus_1"}
 
 
-def test_nothing_runs_while_a_human_takes_over(guard: Guardrail) -> None:
-    d = decide(guard, "I want to talk to a human")
-    for tool in guard.registry.tools:
-        check = check_tool_call(guard.registry, d, tool, {}, "cus_1")
+def test_nothing_runs_while_a_human_takes_over(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, "I want to talk to a human")
+    for tool in rules_guard.registry.tools:
+        check = check_tool_call(rules_guard.registry, d, tool, {}, "cus_1")
         assert check.action == "deny"
         assert check.code == "policy.handoff_in_progress"
 
 
-def test_record_redacts_argument_values(guard: Guardrail) -> None:
-    d = decide(guard, BILLING)
-    check = check_tool_call(guard.registry, d, "search_docs",
+def test_record_redacts_argument_values(rules_guard: Guardrail) -> None:
+    d = decide(rules_guard, BILLING)
+    check = check_tool_call(rules_guard.registry, d, "search_docs",
                             {"query": "card 4242 4242 4242 4242"}, "cus_1")
     record = check.as_record()
     assert "4242 4242 4242 4242" not in json.dumps(record)
@@ -153,17 +151,18 @@ def test_verdicts_are_built_by_classmethods_with_the_gate_code_first() -> None:
 # -- prompts -----------------------------------------------------------------------------------
 
 
-def test_shipped_prompts_cover_every_directive_and_queue_override(guard: Guardrail) -> None:
+def test_shipped_prompts_cover_every_directive_and_queue_override(rules_guard: Guardrail) -> None:
     prompts = Prompts.default()
-    ids = [d.id for d in guard.registry.settings.directives]
+    ids = [d.id for d in rules_guard.registry.settings.directives]
     assert prompts.missing_directives(ids) == []
-    queues = {s.routing.queue for s in guard.registry.segments if s.routing and s.routing.queue}
+    segments = rules_guard.registry.segments
+    queues = {s.routing.queue for s in segments if s.routing and s.routing.queue}
     assert set(prompts.adapter.handoff_message.queues) <= queues
 
 
-def test_system_text_lists_each_directive(guard: Guardrail) -> None:
+def test_system_text_lists_each_directive(rules_guard: Guardrail) -> None:
     prompts = Prompts.default()
-    d = decide(guard, "Please cancel my subscription at the end of this billing period.")
+    d = decide(rules_guard, "Please cancel my subscription at the end of this billing period.")
     text = prompts.system_text(d)
     assert text.startswith(prompts.adapter.directives_header)
     assert text.count("\n- ") == len(d.directives)
@@ -210,8 +209,8 @@ def _summary(guard: Guardrail) -> HandoffSummary:
                                 "action": "allow", "reason_codes": []}])
 
 
-def test_summary_holds_the_case_without_personal_data(guard: Guardrail) -> None:
-    summary = _summary(guard)
+def test_summary_holds_the_case_without_personal_data(rules_guard: Guardrail) -> None:
+    summary = _summary(rules_guard)
     assert summary.queue == "billing_disputes"
     assert summary.priority == "high"
     assert any(s.id == "billing_dispute" and s.reasons for s in summary.segments)
@@ -226,8 +225,8 @@ def test_summary_holds_the_case_without_personal_data(guard: Guardrail) -> None:
     assert HandoffSummary.model_json_schema()["title"] == "HandoffSummary"
 
 
-def test_sinks_deliver_and_failures_are_reported(guard: Guardrail, tmp_path: Path) -> None:
-    summary = _summary(guard)
+def test_sinks_deliver_and_failures_are_reported(rules_guard: Guardrail, tmp_path: Path) -> None:
+    summary = _summary(rules_guard)
     assert deliver(None, summary) == "no_sink"
     memory = MemorySink()
     assert deliver(memory, summary) == "delivered"
@@ -251,8 +250,8 @@ def test_sinks_deliver_and_failures_are_reported(guard: Guardrail, tmp_path: Pat
     assert deliver(broken, summary) == "failed: TimeoutError"
 
 
-def test_an_async_sink_called_without_await_is_not_delivered(guard: Guardrail) -> None:
+def test_an_async_sink_called_without_await_is_not_delivered(rules_guard: Guardrail) -> None:
     async def send(summary: HandoffSummary) -> None:
         raise AssertionError("never awaited")
 
-    assert deliver(send, _summary(guard)) == "failed: TypeError"
+    assert deliver(send, _summary(rules_guard)) == "failed: TypeError"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
-import guardrail.engine
 from guardrail import Decision, Guardrail, Registry
 from guardrail._resources import default_registry_dir
 from guardrail.detectors.rules import RuleDetector
@@ -19,6 +18,7 @@ from guardrail.history import MemoryStore, StoreUnavailableError
 from guardrail.need.classifier import NeedPrediction
 from guardrail.testing import (
     FailingDetector,
+    FailingPolicy,
     ScriptedClassifier,
     ScriptedDetector,
 )
@@ -196,13 +196,6 @@ EXCEPTIONS = [
 ]
 
 
-def _raiser(exc_type: type[BaseException]) -> Callable[..., Any]:
-    def raise_(*args: Any, **kwargs: Any) -> Any:
-        raise exc_type("injected failure")
-
-    return raise_
-
-
 @pytest.mark.parametrize("exc_type", EXCEPTIONS, ids=lambda e: e.__name__)
 @pytest.mark.parametrize("text", ["how do I export my invoices", "I was charged twice", "hi there"])
 def test_2_detector_failure_fails_closed(
@@ -215,16 +208,13 @@ def test_2_detector_failure_fails_closed(
 
 
 @pytest.mark.parametrize("exc_type", EXCEPTIONS, ids=lambda e: e.__name__)
-@pytest.mark.parametrize("target", ["assign_segments", "decide"])
+@pytest.mark.parametrize("stage", ["assign", "decide"])
 def test_2_policy_failure_fails_closed(
-    stateless_guard: Guardrail,
-    registry: Registry,
-    monkeypatch: pytest.MonkeyPatch,
-    exc_type: type[BaseException],
-    target: str,
+    registry: Registry, exc_type: type[BaseException], stage: Literal["assign", "decide"]
 ) -> None:
-    monkeypatch.setattr(guardrail.engine, target, _raiser(exc_type))
-    decision = stateless_guard.check(make_conversation("how do I export my invoices"))
+    guard = Guardrail(registry, clock=lambda: TODAY,
+                      policy=FailingPolicy(stage, exc_type("injected failure")))
+    decision = guard.check(make_conversation("how do I export my invoices"))
     assert_fail_closed(decision, registry, "failsafe.engine_error")
 
 
@@ -370,12 +360,12 @@ def test_4_human_reachable_in_every_segment(
     assert decision.handoff.reasons
 
 
-@pytest.mark.parametrize("target", ["assign_segments", "decide"])
+@pytest.mark.parametrize("stage", ["assign", "decide"])
 def test_4_human_reachable_when_the_policy_fails(
-    guard: Guardrail, monkeypatch: pytest.MonkeyPatch, target: str
+    registry: Registry, stage: Literal["assign", "decide"]
 ) -> None:
     """'Honoured on every path': the engine_error failsafe must not swallow a human request."""
-    monkeypatch.setattr(guardrail.engine, target, _raiser(RuntimeError))
+    guard = Guardrail(registry, policy=FailingPolicy(stage, RuntimeError("injected failure")))
     decision = guard.check(make_conversation("how do I export my invoices", HUMAN))
     assert decision.failsafe
     assert decision.handoff.required, decision.explain()
@@ -482,10 +472,8 @@ def test_6_policy_version_in_every_decision(
     assert decision.model_dump()["policy_version"] == registry.version
 
 
-def test_6_failsafe_decisions_carry_the_version_too(
-    guard: Guardrail, registry: Registry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(guardrail.engine, "assign_segments", _raiser(RuntimeError))
+def test_6_failsafe_decisions_carry_the_version_too(registry: Registry) -> None:
+    guard = Guardrail(registry, policy=FailingPolicy("assign", RuntimeError("injected failure")))
     assert guard.check(make_conversation("hi")).policy_version == registry.version
 
 

@@ -285,17 +285,12 @@ def test_extra_pass_is_removed_with_none_and_the_previous_one_is_returned() -> N
     assert redact("Alice") == "Alice"
 
 
-@pytest.fixture(scope="module")
-def guard() -> Guardrail:
-    return Guardrail(need_model=None)
-
-
-def test_extra_pass_applies_where_redact_is_used(guard: Guardrail) -> None:
+def test_extra_pass_applies_where_redact_is_used(rules_guard: Guardrail) -> None:
     use_redactor(_names)
     conv = Conversation.model_validate(
         {"messages": [{"role": "user", "content": "I am Alice and I want to talk to a human"}]}
     )
-    summary = HandoffSummary.build(guard.check(conv), conv)
+    summary = HandoffSummary.build(rules_guard.check(conv), conv)
     text = json.dumps(summary.model_dump(mode="json"))
     assert "Alice" not in text
     assert "<PERSON>" in text

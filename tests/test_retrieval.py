@@ -40,13 +40,7 @@ def _check(guard: Guardrail, text: str) -> Decision:
     return guard.check({"messages": [{"role": "user", "content": text}]})
 
 
-@pytest.fixture(scope="module")
-def rules_guard(registry: Registry) -> Guardrail:
-    """The rules alone, so need-states do not hinge on the learned model."""
-    return Guardrail(registry, need_model=None)
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def how_to(rules_guard: Guardrail) -> Decision:
     decision = _check(rules_guard, HOW_TO)
     assert decision.need_state == "how_to"
@@ -56,7 +50,7 @@ def how_to(rules_guard: Guardrail) -> Decision:
     return decision
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def compliance(rules_guard: Guardrail) -> Decision:
     decision = _check(rules_guard, GDPR)
     assert decision.need_state == "policy_compliance"

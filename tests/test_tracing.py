@@ -23,12 +23,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from guardrail import Guardrail
+from guardrail import Guardrail, Registry
 from guardrail.adapters.langchain import GuardrailMiddleware
 from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
-from guardrail.handoff.summary import MemorySink
+from guardrail.handoff import MemorySink
+from guardrail.testing import FailingPolicy
 from guardrail.testing.scripted import ScriptedChatModel, Tape
+from tests._servers.http import Reply, serve
 
 _EXPORTER = InMemorySpanExporter()
 
@@ -45,11 +47,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
     _EXPORTER.clear()
     yield _EXPORTER
     _EXPORTER.clear()
-
-
-@pytest.fixture(scope="module")
-def guard() -> Guardrail:
-    return Guardrail(need_model=None)
 
 
 CARD, EMAIL, PHONE = "4111 1111 1111 1111", "jane.doe@example.com", "+44 20 7946 0958"
@@ -84,13 +81,13 @@ def _dump(exporter: InMemorySpanExporter) -> str:
     return "\n".join(out)
 
 
-def test_a_dispute_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
-    decision = _check(guard, "I was charged twice for the same order, I want my money back",
+def test_a_dispute_turn(rules_guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    decision = _check(rules_guard, "I was charged twice for the same order, I want my money back",
                       id="dispute-1")
     (span,) = _named(spans, "guardrail.check")
     attrs = dict(span.attributes or {})
     assert attrs["gen_ai.conversation.id"] == "dispute-1"
-    assert attrs["guardrail.policy_version"] == guard.registry.version
+    assert attrs["guardrail.policy_version"] == rules_guard.registry.version
     assert attrs["guardrail.need_state"] == "billing"
     assert attrs["guardrail.risk_tier"] == "high"
     assert "billing_dispute" in attrs["guardrail.segments"]
@@ -108,8 +105,8 @@ def test_a_dispute_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
     assert handoff["guardrail.handoff.queue"] == "billing_disputes"
 
 
-def test_a_lockout_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
-    _check(guard, "my account is locked after too many attempts", id="lock-1")
+def test_a_lockout_turn(rules_guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    _check(rules_guard, "my account is locked after too many attempts", id="lock-1")
     (span,) = _named(spans, "guardrail.check")
     attrs = dict(span.attributes or {})
     assert "lockout" in attrs["guardrail.segments"]
@@ -120,8 +117,8 @@ def test_a_lockout_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
     assert _events(span, "guardrail.handoff")
 
 
-def test_a_how_to_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
-    decision = _check(guard, "How do I export my invoices as CSV?", id="howto-1")
+def test_a_how_to_turn(rules_guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    decision = _check(rules_guard, "How do I export my invoices as CSV?", id="howto-1")
     (span,) = _named(spans, "guardrail.check")
     attrs = dict(span.attributes or {})
     assert attrs["guardrail.handoff.required"] is False
@@ -133,8 +130,8 @@ def test_a_how_to_turn(guard: Guardrail, spans: InMemorySpanExporter) -> None:
     assert span.status.status_code is not StatusCode.ERROR
 
 
-def test_no_personal_data_in_any_span(guard: Guardrail, spans: InMemorySpanExporter) -> None:
-    _check(guard, f"I never made this payment with card {CARD}, call me on {PHONE} or "
+def test_no_personal_data_in_any_span(rules_guard: Guardrail, spans: InMemorySpanExporter) -> None:
+    _check(rules_guard, f"I never made this payment with card {CARD}, call me on {PHONE} or "
                    f"email {EMAIL}", id="pii-1")
     dumped = _dump(spans)
     assert "guardrail.check" in dumped
@@ -143,14 +140,10 @@ def test_no_personal_data_in_any_span(guard: Guardrail, spans: InMemorySpanExpor
 
 
 def test_a_fail_closed_decision_is_an_error_span(
-    guard: Guardrail, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+    registry: Registry, spans: InMemorySpanExporter
 ) -> None:
-    failing = Guardrail(guard.registry, need_model=None)
-
-    def boom(*args: Any) -> Any:
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(failing, "_decide", boom)
+    policy = FailingPolicy("decide", RuntimeError("bug"))
+    failing = Guardrail(registry, need_model=None, policy=policy)
     decision = _check(failing, "hello", id="fs-1")
     assert decision.failsafe
     (span,) = _named(spans, "guardrail.check")
@@ -176,9 +169,9 @@ def _call(name: str, args: dict[str, Any], id: str) -> AIMessage:
 
 
 def test_the_middleware_traces_gating_retrieval_and_handoff(
-    guard: Guardrail, spans: InMemorySpanExporter
+    rules_guard: Guardrail, spans: InMemorySpanExporter
 ) -> None:
-    agent, _ = _agent(guard, [
+    agent, _ = _agent(rules_guard, [
         [_call("search_docs", {"query": "export invoices csv"}, "c1"),
          _call("reset_mfa", {}, "c2"), AIMessage("Done.")],
         [AIMessage("...")],
@@ -210,12 +203,12 @@ def test_the_middleware_traces_gating_retrieval_and_handoff(
 
 
 def test_a_failed_delivery_shows_in_the_trace(
-    guard: Guardrail, spans: InMemorySpanExporter
+    rules_guard: Guardrail, spans: InMemorySpanExporter
 ) -> None:
     def broken(summary: Any) -> None:
         raise ConnectionError("down")
 
-    agent, _ = _agent(guard, [[AIMessage("...")]], broken)
+    agent, _ = _agent(rules_guard, [[AIMessage("...")]], broken)
     agent.invoke({"messages": [{"role": "user", "content": "I want a human now"}]},
                  {"configurable": {"thread_id": "agent-2"}})
     (handoff,) = _named(spans, "guardrail.handoff")
@@ -225,9 +218,9 @@ def test_a_failed_delivery_shows_in_the_trace(
 
 
 def test_a_paused_confirmation_is_not_an_error_span(
-    guard: Guardrail, spans: InMemorySpanExporter
+    rules_guard: Guardrail, spans: InMemorySpanExporter
 ) -> None:
-    agent, _ = _agent(guard, [[_call("cancel_subscription", {}, "c9"), AIMessage("ok")]],
+    agent, _ = _agent(rules_guard, [[_call("cancel_subscription", {}, "c9"), AIMessage("ok")]],
                       MemorySink())
     result = agent.invoke(
         {"messages": [{"role": "user", "content": "Please cancel my subscription."}]},
@@ -263,39 +256,16 @@ def test_unknown_exporter_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
 
 def test_demo_trace_otlp_exports_to_the_collector_in_the_environment() -> None:
     """The real OTLP/HTTP exporter, pointed by the standard variables at a local collector."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    received: list[tuple[str, int]] = []
-
-    class Collector(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            received.append((self.path, len(body)))
-            self.send_response(200)
-            self.send_header("content-type", "application/x-protobuf")
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        env = {**os.environ,
-               "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}",
+    accepted = Reply(headers={"content-type": "application/x-protobuf"})
+    with serve(lambda request: accepted) as collector:
+        env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url(),
                "OTEL_TRACES_EXPORTER": "otlp"}
         done = subprocess.run(
             [sys.executable, "-m", "guardrail.cli", "demo", "--scenario", "human_request",
              "--json"],
             capture_output=True, text=True, env=env, timeout=120, check=False,
         )
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    received = [(r.path, len(r.body)) for r in collector.requests if r.method == "POST"]
     assert done.returncode == 0, done.stderr
     assert received
     assert all(path == "/v1/traces" for path, _ in received)

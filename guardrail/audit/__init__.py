@@ -40,7 +40,7 @@ from guardrail.audit.record import (
     ToolCallRecord,
     ToolOutcome,
 )
-from guardrail.audit.writer import AuditLog
+from guardrail.audit.writer import AuditLog, HandedOff
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -52,6 +52,7 @@ __all__ = [
     "AuditTrail",
     "DecisionActions",
     "DecisionRecord",
+    "HandedOff",
     "HandoffRecord",
     "ToolCallRecord",
     "ToolOutcome",

@@ -23,17 +23,17 @@ from guardrail.detectors.injection import InjectionDetector
 from guardrail.detectors.need import NeedDetector
 from guardrail.detectors.rules import RuleDetector
 from guardrail.engine.history import HistoryLink, open_or_broken
+from guardrail.engine.policy import Policy, RegistryPolicy, assign_settled
 from guardrail.engine.state import (
     ConversationState,
     ConversationStates,
-    retire_exited,
     track_user_message,
 )
 from guardrail.errors import RegistryError
 from guardrail.history import EventKind, EventOutcome, HistoryStore
 from guardrail.need.classifier import NeedClassifier
 from guardrail.need.model import NeedModel
-from guardrail.policy import Facts, assign_segments, decide, failsafe_decision
+from guardrail.policy import Facts, failsafe_decision
 from guardrail.reasons import Finding
 from guardrail.registry import Registry
 from guardrail.tracing import check_span, record_decision
@@ -65,6 +65,8 @@ class Guardrail:
         detector: the `Detector` that reads each message; None for the registry's rules
             (rebuilt on `reload_registry`). A user message with injected instructions is read
             again without them either way. `guardrail.testing` has failing ones for tests.
+        policy: the `Policy` that assigns segments and decides; None for the registry's own.
+            `guardrail.testing.FailingPolicy` makes either step fail.
 
     Example:
         >>> guard = Guardrail.from_defaults()
@@ -84,6 +86,7 @@ class Guardrail:
         store: HistoryStore | str | None = None,
         customer_salt: str | None = None,
         detector: Detector | None = None,
+        policy: Policy | None = None,
     ) -> None:
         if isinstance(registry, Registry):
             self.registry = registry
@@ -94,6 +97,7 @@ class Guardrail:
         self.registry_error: RegistryError | None = None
         self._clock = clock
         self._given_detector = detector
+        self._policy: Policy = RegistryPolicy() if policy is None else policy
         if need_model is not None and isinstance(need_model, str | Path):
             need_model = NeedModel.default() if str(need_model) == "default" else (
                 NeedModel.load(need_model))
@@ -275,18 +279,8 @@ class Guardrail:
 
         for finding in new:
             state.findings[finding.rule_id] = finding
-        # A segment exits when its exit criteria hold on messages after the ones that put it
-        # there; its supporting findings are retired (a later repeat brings it back). Judged on
-        # message order, so checking turn by turn and checking the whole conversation at once
-        # agree.
-        current = facts(state.findings)
-        active = assign_segments(registry, current)
-        for _ in range(len(registry.segments)):
-            if not retire_exited(state, registry, active, facts):
-                break
-            current = facts(state.findings)
-            active = assign_segments(registry, current)
-        return decide(registry, current, active)
+        current, active = assign_settled(self._policy, registry, state, facts)
+        return self._policy.decide(registry, current, active)
 
     def _use(self, registry: Registry) -> None:
         """Put `registry` in force, with the detectors built for it."""

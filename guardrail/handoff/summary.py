@@ -19,21 +19,10 @@ from guardrail._base import FrozenModel
 from guardrail.conversation import Context, Conversation
 from guardrail.decision import Decision, Priority
 from guardrail.handoff.details import Details, extract_details
-
-# Kept importable from here for the callers written before the sinks had a module of their own.
-from guardrail.handoff.sinks import CallableSink, HandoffSink, JsonlSink, MemorySink, deliver
 from guardrail.prompts import HandoffTexts, Prompts
 from guardrail.redact import redact
 
-__all__ = [
-    "CallableSink",
-    "HandoffSink",
-    "HandoffSummary",
-    "JsonlSink",
-    "MemorySink",
-    "SegmentNote",
-    "deliver",
-]
+__all__ = ["HandoffSummary", "SegmentNote"]
 
 _EXCERPT_MESSAGES = 6
 _EXCERPT_CHARS = 300

@@ -1,5 +1,5 @@
 """Test helpers users can build on: fakes for the engine's seams (failing and scripted
-detectors and classifiers) and a scripted, tool-calling chat model.
+detectors and classifiers, a failing policy) and a scripted, tool-calling chat model.
 
 The chat model needs ``langchain-core`` and is imported only when asked for, so the fakes work
 without it.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from guardrail.testing.fake import (
     FailingClassifier,
     FailingDetector,
+    FailingPolicy,
     RecordingDetector,
     ScriptedClassifier,
     ScriptedDetector,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FailingClassifier",
     "FailingDetector",
+    "FailingPolicy",
     "ModelCall",
     "RecordingDetector",
     "ScriptedChatModel",

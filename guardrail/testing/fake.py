@@ -1,23 +1,33 @@
-"""Stand-ins for the engine's seams, to test what happens when a detector or a classifier fails.
+"""Stand-ins for the engine's seams, to test what happens when a detector, a classifier or the
+policy fails.
 
 Pass them to `Guardrail` instead of patching its internals::
 
     guard = Guardrail(registry, detector=FailingDetector(RuntimeError("boom")))
     guard = Guardrail(registry, need_model=FailingClassifier(TimeoutError()))
     guard = Guardrail(registry, need_model=ScriptedClassifier(prediction))
+    guard = Guardrail(registry, policy=FailingPolicy("decide", RuntimeError("boom")))
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
+from typing import Literal
 
 from guardrail.conversation import Message
+from guardrail.decision import Decision
 from guardrail.detectors.detector import Detector, Scan
+from guardrail.engine.policy import RegistryPolicy
+from guardrail.errors import UserError
 from guardrail.need.classifier import NeedPrediction
+from guardrail.policy import Facts
+from guardrail.reasons import ReasonCode
+from guardrail.registry import Registry
 
 __all__ = [
     "FailingClassifier",
     "FailingDetector",
+    "FailingPolicy",
     "RecordingDetector",
     "ScriptedClassifier",
     "ScriptedDetector",
@@ -128,3 +138,40 @@ class ScriptedClassifier:
         """The scripted prediction."""
         return self.prediction
 
+
+
+class FailingPolicy:
+    """A `Policy` that raises `error` at one step; the registry's own policy takes the other.
+
+    Args:
+        stage: the step that fails: ``"assign"`` (which segments hold) or ``"decide"``.
+        error: what to raise: an exception, or an exception class (raised with no arguments).
+
+    Raises:
+        UserError: `stage` is neither step.
+    """
+
+    def __init__(
+        self,
+        stage: Literal["assign", "decide"],
+        error: BaseException | type[BaseException] = RuntimeError,
+    ) -> None:
+        if stage not in ("assign", "decide"):
+            raise UserError(f"FailingPolicy: stage must be 'assign' or 'decide', not {stage!r}")
+        self.stage = stage
+        self._error = error
+        self._real = RegistryPolicy()
+
+    def assign(self, registry: Registry, facts: Facts) -> dict[str, list[ReasonCode]]:
+        """Raise at the assign stage; the registry's assignment otherwise."""
+        if self.stage == "assign":
+            raise self._error
+        return self._real.assign(registry, facts)
+
+    def decide(
+        self, registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCode]]
+    ) -> Decision:
+        """Raise at the decide stage; the registry's decision otherwise."""
+        if self.stage == "decide":
+            raise self._error
+        return self._real.decide(registry, facts, active)

@@ -29,11 +29,6 @@ from guardrail.testing.scripted import ScriptedChatModel, Tape
 CUSTOMER = {"customer_id": "cus_1", "plan": "pro", "region": "EU"}
 
 
-@pytest.fixture(scope="module")
-def guard() -> Guardrail:
-    return Guardrail.from_defaults()
-
-
 def call(name: str, args: dict[str, Any] | None = None, id: str = "c1") -> AIMessage:
     return AIMessage(content="", tool_calls=[{"name": name, "args": args or {}, "id": id}])
 
@@ -393,10 +388,12 @@ def test_the_async_hook_awaits_an_async_sink_the_sync_hook_refuses(guard: Guardr
     assert len(received) == 1
 
 
-def test_history_is_converted_incrementally_and_replaced_histories_start_over() -> None:
+def test_history_is_converted_incrementally_and_replaced_histories_start_over(
+    rules_guard: Guardrail,
+) -> None:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    mw = GuardrailMiddleware(Guardrail(need_model=None))
+    mw = GuardrailMiddleware(rules_guard)
     history = [SystemMessage("sys", id="s"), HumanMessage("hi", id="h1"),
                AIMessage("hello", id="a1")]
     first = mw._converted("t", history)

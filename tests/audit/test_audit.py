@@ -30,7 +30,7 @@ from guardrail.audit import (
 from guardrail.cli import main
 from guardrail.conversation import Conversation
 from guardrail.gate import check_tool_call
-from guardrail.handoff.summary import HandoffSummary, MemorySink, deliver
+from guardrail.handoff import HandoffSummary, MemorySink, deliver
 
 DISPUTE = (
     "I was charged twice for order 1234, card 4111 1111 1111 1111, email me at jane@example.com"
@@ -39,12 +39,6 @@ CARD_FORMS = ("4111 1111 1111 1111", "4111111111111111", "4111-1111-1111-1111")
 AT = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def guard() -> Guardrail:
-    """Rules only, one instance for the module; every test uses its own conversation ids."""
-    return Guardrail(need_model=None)
 
 
 def _play(
@@ -88,14 +82,14 @@ def _dispute(log: AuditLog, guard: Guardrail, conversation_id: str = "c-dispute"
 
 
 @pytest.fixture
-def audit_file(tmp_path: Path, guard: Guardrail) -> Path:
+def audit_file(tmp_path: Path, rules_guard: Guardrail) -> Path:
     """An audit file holding a dispute, a two-turn lockout and a how-to, in that order."""
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)
-    _dispute(log, guard)
-    _play(log, guard, "c-lockout", ["I cannot log in, the reset link does not work",
+    _dispute(log, rules_guard)
+    _play(log, rules_guard, "c-lockout", ["I cannot log in, the reset link does not work",
                                     "now it says my account is locked"])
-    _play(log, guard, "c-howto", ["How do I add a teammate to my workspace?"],
+    _play(log, rules_guard, "c-howto", ["How do I add a teammate to my workspace?"],
           {1: [("search_docs", {"query": "add teammate"}, "executed")]})
     return path
 
@@ -131,7 +125,9 @@ def test_the_recorders_never_import_the_gate_or_the_package_face(path: Path) -> 
     assert "guardrail" not in imported  # the face imports the recorders, not the other way
 
 
-def test_records_are_written_and_read_back_in_order(audit_file: Path, guard: Guardrail) -> None:
+def test_records_are_written_and_read_back_in_order(
+    audit_file: Path, rules_guard: Guardrail
+) -> None:
     records = read_audit(audit_file)
     lines = audit_file.read_text(encoding="utf-8").splitlines()
 
@@ -149,7 +145,7 @@ def test_records_are_written_and_read_back_in_order(audit_file: Path, guard: Gua
 
     dispute = records[0]
     assert isinstance(dispute, DecisionRecord)
-    assert dispute.policy_version == guard.registry.version
+    assert dispute.policy_version == rules_guard.registry.version
     assert dispute.risk_tier == "high"
     assert [s.id for s in dispute.segments][:1] == ["billing_dispute"]
     assert dispute.segments[0].reasons[0].code == "risk.billing_dispute"
@@ -166,7 +162,7 @@ def test_records_are_written_and_read_back_in_order(audit_file: Path, guard: Gua
     handoff = records[2]
     assert isinstance(handoff, HandoffRecord)
     assert (handoff.queue, handoff.delivery) == ("billing_disputes", "delivered")
-    assert handoff.policy_version == guard.registry.version
+    assert handoff.policy_version == rules_guard.registry.version
 
     docs = records[7]
     assert isinstance(docs, ToolCallRecord)
@@ -174,11 +170,11 @@ def test_records_are_written_and_read_back_in_order(audit_file: Path, guard: Gua
 
 
 def test_no_raw_message_text_or_personal_data_reaches_the_file(
-    tmp_path: Path, guard: Guardrail
+    tmp_path: Path, rules_guard: Guardrail
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)
-    decision = _dispute(log, guard)
+    decision = _dispute(log, rules_guard)
     # A caller that hands over unredacted evidence and extra fields still leaks nothing.
     leaky = decision.model_copy(update={"segments": [
         seg.model_copy(update={"reasons": [
@@ -233,8 +229,9 @@ def test_bad_records_raise_user_error_and_leave_no_trace(
     assert [r.seq for r in read_audit(tmp_path / "audit.jsonl")] == [1]  # no gap
 
 
-def test_a_handoff_needs_a_conversation_id(tmp_path: Path, guard: Guardrail) -> None:
-    decision = guard.check({"messages": [{"role": "user", "content": "my account is locked"}]})
+def test_a_handoff_needs_a_conversation_id(tmp_path: Path, rules_guard: Guardrail) -> None:
+    decision = rules_guard.check(
+        {"messages": [{"role": "user", "content": "my account is locked"}]})
     summary = HandoffSummary.build(decision, Conversation.model_validate(
         {"messages": [{"role": "user", "content": "my account is locked"}]}), now=AT)
     log = AuditLog(tmp_path / "audit.jsonl")

@@ -117,9 +117,9 @@ def test_cli_demo_rejects_unknown_scenarios_and_live_without_key(
     assert "OPENAI_API_KEY" in capsys.readouterr().err
 
 
-def test_run_demo_rejects_unknown_ids() -> None:
+def test_run_demo_rejects_unknown_ids(rules_guard: Guardrail) -> None:
     with pytest.raises(UserError):
-        run_demo(["nope"], guard=Guardrail(need_model=None))
+        run_demo(["nope"], guard=rules_guard)
 
 
 def test_live_demo_drives_a_real_openai_chat_model(

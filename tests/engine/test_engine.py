@@ -8,9 +8,8 @@ from typing import Any
 import pydantic
 import pytest
 
-import guardrail.engine
 from guardrail import Decision, Guardrail, Registry, UserError
-from guardrail.testing import FailingDetector
+from guardrail.testing import FailingDetector, FailingPolicy
 from tests.conftest import TODAY, ConversationFactory
 
 RESTRICTED_EFFECTS = {"write", "money", "irreversible"}
@@ -547,17 +546,16 @@ def test_detector_error_fails_closed(
 
 
 def test_engine_error_fails_closed(
-    guard: Guardrail,
-    registry: Registry,
-    conversation: ConversationFactory,
-    monkeypatch: pytest.MonkeyPatch,
+    registry: Registry, conversation: ConversationFactory
 ) -> None:
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("policy exploded")
-
-    monkeypatch.setattr(guardrail.engine, "assign_segments", broken)
+    guard = Guardrail(registry, policy=FailingPolicy("assign", RuntimeError("policy exploded")))
     decision = guard.check(conversation("how do I export my invoices"))
     assert_restricted(decision, registry, "failsafe.engine_error")
+
+
+def test_a_failing_policy_names_one_of_the_two_stages() -> None:
+    with pytest.raises(UserError, match="stage"):
+        FailingPolicy("apply")  # type: ignore[arg-type]
 
 
 def test_oversized_input_returns_a_restricted_decision(

@@ -26,7 +26,7 @@ import pytest
 import guardrail.handoff.sinks
 import guardrail.handoff.spool
 import guardrail.handoff.webhook
-from guardrail import Guardrail, Registry
+from guardrail import Guardrail
 from guardrail.conversation import Conversation
 from guardrail.errors import GuardrailError, SinkError, UserError
 from guardrail.handoff import (
@@ -113,11 +113,6 @@ def webhook(server: HookServer) -> Iterator[WebhookSink]:
         yield sink
 
 
-@pytest.fixture(scope="module")
-def guard(registry: Registry) -> Guardrail:
-    return Guardrail(registry, need_model=None)
-
-
 def build(guard: Guardrail, conversation_id: str | None = "conv-1",
           now: datetime | None = None) -> HandoffSummary:
     raw: dict[str, Any] = {"messages": [{"role": "user", "content": f"I want to {SECRET}"}]}
@@ -128,9 +123,9 @@ def build(guard: Guardrail, conversation_id: str | None = "conv-1",
 
 
 @pytest.fixture
-def summary(guard: Guardrail) -> HandoffSummary:
-    built = build(guard)
-    guard.forget_conversation("conv-1")
+def summary(rules_guard: Guardrail) -> HandoffSummary:
+    built = build(rules_guard)
+    rules_guard.forget_conversation("conv-1")
     return built
 
 
@@ -157,14 +152,14 @@ def test_all_is_complete_and_sorted(module: Any) -> None:
 # -- the key -------------------------------------------------------------------------------------
 
 
-def test_the_key_names_the_handoff_not_the_moment(guard: Guardrail, summary: HandoffSummary
+def test_the_key_names_the_handoff_not_the_moment(rules_guard: Guardrail, summary: HandoffSummary
                                                   ) -> None:
     key = handoff_key(summary)
     assert len(key) == 32
     assert int(key, 16) >= 0
     assert "#" in summary.reasons[0]
 
-    later = build(guard, now=datetime(2030, 1, 1, tzinfo=UTC))
+    later = build(rules_guard, now=datetime(2030, 1, 1, tzinfo=UTC))
     assert later.created_at != summary.created_at
     assert handoff_key(later) == key
     # Only the codes count, in any order.
@@ -175,9 +170,9 @@ def test_the_key_names_the_handoff_not_the_moment(guard: Guardrail, summary: Han
     assert handoff_key(summary.model_copy(update={"reasons": ["risk.legal_threat"]})) != key
 
 
-def test_anonymous_handoffs_do_not_collapse_into_one(guard: Guardrail) -> None:
-    first = build(guard, None, now=datetime(2026, 1, 1, tzinfo=UTC))
-    second = build(guard, None, now=datetime(2026, 1, 2, tzinfo=UTC))
+def test_anonymous_handoffs_do_not_collapse_into_one(rules_guard: Guardrail) -> None:
+    first = build(rules_guard, None, now=datetime(2026, 1, 1, tzinfo=UTC))
+    second = build(rules_guard, None, now=datetime(2026, 1, 2, tzinfo=UTC))
     assert handoff_key(first) != handoff_key(second)
     assert handoff_key(first) == handoff_key(first.model_copy())
 
@@ -423,7 +418,7 @@ def test_a_handoff_that_fails_again_stays_in_the_spool(summary: HandoffSummary,
     assert memory.summaries == [summary]
 
 
-def test_replay_keeps_what_is_spooled_while_it_delivers(guard: Guardrail,
+def test_replay_keeps_what_is_spooled_while_it_delivers(rules_guard: Guardrail,
                                                         summary: HandoffSummary,
                                                         tmp_path: Path) -> None:
     spool = tmp_path / "s.spool"

@@ -49,11 +49,6 @@ LOCKOUT = {
 }
 
 
-@pytest.fixture(scope="module")
-def guard() -> Guardrail:
-    return Guardrail.from_defaults()
-
-
 def summary_of(guard: Guardrail, data: dict[str, Any], **kwargs: Any) -> HandoffSummary:
     conversation = Conversation.model_validate(data)
     return HandoffSummary.build(guard.check(conversation), conversation, **kwargs)

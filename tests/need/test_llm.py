@@ -7,12 +7,10 @@ a hang past the client timeout, malformed JSON, and a refusal.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import openai
@@ -29,6 +27,7 @@ from guardrail.need.llm import (
     LLMUnavailableError,
     LLMVerdict,
 )
+from tests._servers.http import Reply, Request, serve
 
 GOOD = {"need_state": "billing", "confidence": 0.93, "risk_kind": "billing_dispute",
         "rationale": "The customer does not recognise a payment."}
@@ -47,6 +46,19 @@ class _Script:
         with self.lock:
             return self.steps.pop(0) if len(self.steps) > 1 else self.steps[0]
 
+    def respond(self, request: Request) -> Reply:
+        """Record the request body and play the next step."""
+        with self.lock:
+            self.requests.append(request.json())
+        kind, payload = self.next()
+        if kind == "hang":  # a good answer, sent only after `payload` seconds
+            return Reply(200, _completion(json.dumps(GOOD)), delay=payload)
+        if kind == "status":
+            return Reply(payload, {"error": {"message": "scripted", "type": "x"}})
+        if kind == "refusal":
+            return Reply(200, _completion(None, payload))
+        return Reply(200, _completion(payload if isinstance(payload, str) else json.dumps(payload)))
+
 
 def _completion(content: str | None, refusal: str | None = None) -> dict[str, Any]:
     return {
@@ -61,45 +73,8 @@ def _completion(content: str | None, refusal: str | None = None) -> dict[str, An
 @pytest.fixture
 def server() -> Iterator[tuple[str, _Script]]:
     script = _Script()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", 0))
-            body = json.loads(self.rfile.read(length))
-            with script.lock:
-                script.requests.append(body)
-            kind, payload = script.next()
-            if kind == "hang":
-                time.sleep(payload)
-                kind, payload = "ok", GOOD
-            if kind == "status":
-                data = json.dumps({"error": {"message": "scripted", "type": "x"}}).encode()
-                self.send_response(payload)
-            elif kind == "refusal":
-                data = json.dumps(_completion(None, payload)).encode()
-                self.send_response(200)
-            else:
-                content = payload if isinstance(payload, str) else json.dumps(payload)
-                data = json.dumps(_completion(content)).encode()
-                self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError):  # the client gave up (timeout test)
-                self.wfile.write(data)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", script
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(script.respond) as http:
+        yield http.url("/v1"), script
 
 
 def _classifier(url: str, registry: Registry, *, timeout: float = 2.0,
