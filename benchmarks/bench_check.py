@@ -3,8 +3,9 @@
 The baseline is the floor every turn pays anyway: validating the conversation with pydantic.
 Prints a table; never asserts on time (shared machines make timed asserts flaky).
 
-    python benchmarks/bench_check.py          # full run
-    python benchmarks/bench_check.py --quick  # CI smoke run
+    python benchmarks/bench_check.py            # full run
+    python benchmarks/bench_check.py --quick    # CI smoke run
+    python benchmarks/bench_check.py --cascade  # also: the LLM cascade's share and overhead
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from guardrail import Conversation, Guardrail, Message
+from guardrail import Conversation, Guardrail, Message, NeedModel, NeedPrediction, Registry
 from guardrail.batch import BatchResult, classify_lines
+from guardrail.detectors.language import LanguageIdentifier
+from guardrail.need import CascadeClassifier, NeedClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = "I was charged twice for my subscription this month and I want it sorted"
@@ -165,9 +168,97 @@ def memory_per_conversation(guard_factory: Callable[[], Guardrail], count: int) 
           f"{grown / count / 1024:.1f} KiB (state bounded by max_conversations)")
 
 
+class InstantLLM:
+    """A stand-in for the LLM classifier that answers at once, in process (no network), so the
+    cascade section measures the cascade's own cost: every message it is asked about reads as
+    a calm ``other``."""
+
+    def __init__(self, need_states: Sequence[str]) -> None:
+        self._answer = NeedPrediction(
+            {state: 1.0 if state == "other" else 0.0 for state in need_states}, 0.0, source="llm"
+        )
+
+    def predict_message(
+        self, text: str, words: Sequence[str], rule_codes: Sequence[str]
+    ) -> NeedPrediction:
+        """The same calm answer for every message."""
+        return self._answer
+
+
+def _user_messages(path: Path, limit: int) -> list[str]:
+    """The user messages of the first `limit` lines, one check each."""
+    out: list[str] = []
+    for raw in path.read_bytes().splitlines()[:limit]:
+        out.extend(m["content"] for m in json.loads(raw)["messages"] if m["role"] == "user")
+    return out
+
+
+def cascade(data: Path, varied: list[str], limit: int) -> None:
+    """The LLM cascade (`CascadeClassifier`: the learned model, and the LLM where it is unsure)
+    with an instant in-process LLM: the share of messages it would send to the LLM, and what
+    the wrapper adds to each check beside the learned model alone (the LLM's own latency comes
+    on top, for the consulted share only). Thresholds: the registry's; novelty 0.25 (the
+    default); with and without the language check (an identifier for English, the shipped
+    model's language). Each message is checked by both guards, alternating which goes first;
+    the columns: messages classified, the share sent to the LLM (by the check that sent them),
+    check p50 alone and with the cascade, the median of the per-message differences, and the
+    classifier call alone (best of five rounds) with the cascade minus without."""
+    registry = Registry.default()
+    local = NeedModel.default()
+    llm = InstantLLM(registry.settings.need_states)
+    sets = [(f"{data.name} messages", _user_messages(data, limit)),
+            ("2,000-char windows", varied)]
+    print(f"\n{'cascade (stub LLM) vs learned model alone':<44}{'msgs':>7}{'share':>8}"
+          f"{'low/novel/lang':>16}{'p50 us':>9}{'p50 us':>9}{'+us':>9}{'+classify us':>14}")
+    for language in (False, True):
+        identifier = LanguageIdentifier(["en"]) if language else None
+        for name, texts in sets:
+            wrapper = CascadeClassifier(
+                local, llm, min_confidence=registry.settings.model.min_confidence,
+                identifier=identifier,
+            )
+            plain, wrapped = Guardrail(registry, need_model=local), Guardrail(
+                registry, need_model=wrapper)
+            for guard in (plain, wrapped):
+                guard.check(_payload("warm up"))
+            seen, asked = wrapper.seen, dict(wrapper.consulted_by)
+            alone: list[float] = []
+            both: list[float] = []
+            for i, text in enumerate(texts):
+                payload = _payload(text)
+                order = ((plain, alone), (wrapped, both))
+                for guard, samples in order if i % 2 else order[::-1]:
+                    start = time.perf_counter_ns()
+                    guard.check(payload)
+                    samples.append((time.perf_counter_ns() - start) / 1000)
+            n = wrapper.seen - seen  # the checks' calls (a message's readings count too)
+            counted = {k: v - asked[k] for k, v in wrapper.consulted_by.items()}
+            # The classifier alone: the engine's call, on the words it would pass.
+            words = [registry.normaliser.canonical(t[: registry.settings.max_scan_chars]).words
+                     for t in texts]
+            classify = [float("inf"), float("inf")]  # best of five rounds, interleaved
+            for _ in range(5):
+                classifiers: tuple[NeedClassifier, ...] = (local, wrapper)
+                for at, classifier in enumerate(classifiers):
+                    start = time.perf_counter_ns()
+                    for text, w in zip(texts, words, strict=True):
+                        classifier.predict_message(text, w, ())
+                    spent = (time.perf_counter_ns() - start) / 1000 / len(texts)
+                    classify[at] = min(classify[at], spent)
+            share = sum(counted.values()) / n if n else 0.0
+            label = f"{name}, {'en language check' if language else 'no language check'}"
+            split = "/".join(str(counted[k]) for k in ("low_confidence", "novel", "language"))
+            paired = [b - a for a, b in zip(alone, both, strict=True)]
+            print(f"{label:<44}{n:>7}{share:>8.1%}{split:>16}"
+                  f"{statistics.median(alone):>9.1f}{statistics.median(both):>9.1f}"
+                  f"{statistics.median(paired):>9.1f}{classify[1] - classify[0]:>14.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sample for a CI smoke run")
+    parser.add_argument("--cascade", action="store_true",
+                        help="also measure the LLM cascade (a stub LLM, no network)")
     args = parser.parse_args()
     data = ROOT.parent / "shared" / "data" / "banking77" / "train.jsonl"
     if not data.exists():
@@ -185,6 +276,8 @@ def main() -> int:
         throughput(guard, data, 500 if args.quick else 10_000)
         memory_per_conversation(lambda m=model: Guardrail(need_model=m),
                                 100 if args.quick else 2000)
+    if args.cascade:
+        cascade(data, varied[: 200 if args.quick else 1000], 200 if args.quick else 3000)
     return 0
 
 

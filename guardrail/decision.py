@@ -82,6 +82,8 @@ class Decision(_Frozen):
         reason_codes: every reason behind the decision, deduplicated, in order of appearance.
         policy_version: content hash of the registry that made the decision.
         failsafe: True when a component failed and the decision was restricted because of it.
+        language: the language of the customer's latest message that had one (BCP 47 primary
+            subtag, ``und`` while undetermined); replies and summaries use it.
     """
 
     need_state: str
@@ -96,6 +98,7 @@ class Decision(_Frozen):
     reason_codes: list[ReasonCode]
     policy_version: str
     failsafe: bool = False
+    language: str = "und"
 
     @property
     def allowed_tools(self) -> list[str]:
@@ -136,6 +139,7 @@ class Decision(_Frozen):
             "reason_codes": [str(r) for r in self.reason_codes],
             "policy_version": self.policy_version,
             "failsafe": self.failsafe,
+            "language": self.language,
         }
 
     def verdict(self, tool: str) -> ToolVerdict:

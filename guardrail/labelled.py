@@ -61,6 +61,9 @@ Domain = Literal[
 _LEGACY_PREFIXES = ("expected_", "source_")
 # The older format ignored every ``meta*`` key; reading it the same way keeps its scores.
 _LEGACY_IGNORED = "meta"
+# Keys an older-format line may carry that are not fields: ``domain`` is the public sets'
+# provenance (their own names, not the `Domain` list), ignored as ``source_*`` is.
+_LEGACY_DROPPED = ("need_state", "domain")
 _MAX_ID = 256
 
 
@@ -123,7 +126,7 @@ def _from_legacy(data: dict[str, Any], number: int) -> dict[str, Any]:
     fields = {
         key: value
         for key, value in data.items()
-        if not key.startswith((*_LEGACY_PREFIXES, _LEGACY_IGNORED)) and key != "need_state"
+        if not key.startswith((*_LEGACY_PREFIXES, _LEGACY_IGNORED)) and key not in _LEGACY_DROPPED
     }
     line_id = data.get("id")
     # Batch ids may be numbers and were cut to the batch limit; lines without one are numbered.

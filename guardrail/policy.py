@@ -54,6 +54,7 @@ class Facts:
     by_ref: Mapping[str, Finding] = field(default_factory=dict)
     reported_failures: int = 0
     signal_sources: Mapping[str, str] = field(default_factory=dict)
+    language: str = "und"
 
     @classmethod
     def build(
@@ -69,15 +70,20 @@ class Facts:
         need_source: str = "rules",
         reported_failures: int = 0,
         signal_sources: Mapping[str, str] | None = None,
+        language: str = "und",
     ) -> Facts:
-        """Index findings by rule code and rule id (the latest finding wins)."""
+        """Index findings by rule code and rule id (the latest finding wins). A language's rule
+        ("es.dispute.duplicate", code "risk.billing_dispute.es") also answers for its code
+        without the language, which is what segments name."""
         ordered = sorted(findings, key=lambda f: f.index)
         by_ref: dict[str, Finding] = {}
         for finding in ordered:
             by_ref[finding.code] = finding
             by_ref[finding.rule_id] = finding
+            by_ref[finding.base_code] = finding
         return cls(ordered, need_state, need_confidence, signals, context, user_turns, today,
-                   other_needs, need_source, by_ref, reported_failures, signal_sources or {})
+                   other_needs, need_source, by_ref, reported_failures, signal_sources or {},
+                   language)
 
     def signal(self, name: str) -> float | None:
         if name == "user_turns":
@@ -470,6 +476,7 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
         reason_codes=reason_codes,
         policy_version=registry.version,
         failsafe=any(seg.tier == "failsafe" for seg in segments),
+        language=facts.language,
     )
 
 

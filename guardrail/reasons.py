@@ -41,6 +41,7 @@ ENGINE_CODES: dict[str, str] = {
         "The LLM classifier's answer was malformed, so the decision was restricted"
     ),
     "failsafe.llm_refused": "The LLM classifier refused, so the decision was restricted",
+    "language.unsupported": "The customer wrote in a language this policy does not support",
     "model.risk_suspected": "The learned model rates the message as one a person must handle",
     "failsafe.oversized_input": (
         "A message was too long to scan whole, so the decision was restricted"
@@ -89,7 +90,9 @@ ADAPTER_CODES: dict[str, str] = {
     "retrieval.no_decision": "No decision was in force, so no document could be allowed",
 }
 
-FindingKind = Literal["risk", "need", "human", "injection", "friction", "exit", "failsafe"]
+FindingKind = Literal[
+    "risk", "need", "human", "injection", "friction", "exit", "failsafe", "language", "topic"
+]
 
 
 class ReasonCode(FrozenModel):
@@ -136,6 +139,17 @@ class Finding:
     weight: float = 1.0
     index: int = -1  # message index, -1 for signals and engine findings
     span: tuple[int, int] | None = None  # where it matched in the message's canonical text
+
+    @property
+    def base_code(self) -> str:
+        """The code without its language: a language's rule ("es.dispute.duplicate", code
+        "risk.billing_dispute.es") is a "risk.billing_dispute" finding, which is what segments
+        name and what the need model learns from."""
+        lang = self.rule_id.partition(".")[0]
+        code = self.code
+        if code.endswith(f".{lang}") and code.count(".") > 1:
+            return code[: -len(lang) - 1]
+        return code
 
     def reason(self) -> ReasonCode:
         """The public reason code for this finding."""

@@ -70,6 +70,7 @@ __all__ = [
     "ATTR_HANDOFF_QUEUE",
     "ATTR_HANDOFF_REASONS",
     "ATTR_HANDOFF_REQUIRED",
+    "ATTR_LANGUAGE",
     "ATTR_NEED_CONFIDENCE",
     "ATTR_NEED_STATE",
     "ATTR_OPERATION_NAME",
@@ -177,6 +178,7 @@ ATTR_RETRIEVAL_SCOPE: Final = "guardrail.retrieval_scope"
 ATTR_DIRECTIVES: Final = "guardrail.directives"
 """The behaviour directive ids."""
 ATTR_FAILSAFE: Final = "guardrail.failsafe"
+ATTR_LANGUAGE: Final = "guardrail.language"  # the customer's language (BCP 47; "und" unknown)
 """Whether the decision is the fail-closed one."""
 ATTR_SEGMENT_ID: Final = "guardrail.segment.id"
 """A segment's id (segment event)."""
@@ -263,6 +265,7 @@ def record_decision(span: Span, decision: Decision) -> None:
         ATTR_RETRIEVAL_SCOPE: list(decision.retrieval_scope),
         ATTR_DIRECTIVES: list(decision.directives),
         ATTR_FAILSAFE: decision.failsafe,
+        ATTR_LANGUAGE: decision.language,
     }
     if handoff.queue:
         attributes[ATTR_HANDOFF_QUEUE] = handoff.queue

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "guardrail"
 RANKS: list[tuple[str, int]] = [
     ("guardrail._version", 0), ("guardrail._base", 0), ("guardrail.errors", 0),
     ("guardrail._yaml", 0), ("guardrail._resources", 0), ("guardrail.text", 0),
+    ("guardrail.translit", 0),
     ("guardrail.redact", 0), ("guardrail.reasons", 0), ("guardrail.conversation", 0),
     ("guardrail.decision", 0), ("guardrail.labelled", 0), ("guardrail.prompts", 0),
     ("guardrail.tracing", 1), ("guardrail.audit", 1),

@@ -301,6 +301,8 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "escalation_prone": {"messages": ["hi there"], "signals": {"prior_escalations": 2}},
     "renewal_window": {"messages": ["hi there"], "context": {"renewal_date": IN_TEN_DAYS}},
     "high_value": {"messages": ["hi there"], "context": {"ltv": 50_000}},
+    # Polish: a language the shipped policy does not support.
+    "language_unsupported": {"messages": ["Dzień dobry, chciałbym zmienić adres dostawy paczki"]},
 }
 
 
@@ -309,7 +311,11 @@ TRIGGERS: dict[str, dict[str, Any]] = {
 MODEL_TRIGGERS: dict[str, NeedPrediction] = {
     "model_risk": NeedPrediction({"billing": 0.9, "other": 0.1}, handoff=0.99),
     "need_unclear": NeedPrediction({"billing": 0.3, "how_to": 0.3, "other": 0.4}, handoff=0.0),
+    "uncertain_sensitive": NeedPrediction({"billing": 0.3, "how_to": 0.3, "other": 0.4},
+                                          handoff=0.0),
 }
+# What the scripted model reads (uncertain_sensitive also needs the message to be about a card).
+MODEL_MESSAGES = {"uncertain_sensitive": "hmm that card thing from yesterday"}
 
 
 # Entered when the history store fails; the trigger is a store that is down.
@@ -343,7 +349,8 @@ def test_4_human_reachable_in_every_segment(
     elif segment in MODEL_TRIGGERS:
         scripted = ScriptedClassifier(MODEL_TRIGGERS[segment])
         stateless_guard = Guardrail(registry, clock=lambda: TODAY, need_model=scripted)
-        trigger = {"messages": ["something the rules do not know about"]}
+        trigger = {"messages": [MODEL_MESSAGES.get(segment,
+                                                   "something the rules do not know about")]}
     else:
         if segment not in TRIGGERS:
             pytest.fail(f"no trigger for segment {segment!r}: add one to TRIGGERS")
@@ -354,7 +361,9 @@ def test_4_human_reachable_in_every_segment(
         f"trigger does not enter {segment}: {entered.explain()}"
     )
     decision = stateless_guard.check(make_conversation(*trigger["messages"], human, **extra))
-    assert segment in decision.segment_ids()
+    # Asking in English is writing in a supported language, which ends language_unsupported.
+    ended = segment == "language_unsupported"
+    assert (segment in decision.segment_ids()) != ended, decision.explain()
     assert "human_requested" in decision.segment_ids(), decision.explain()
     assert decision.handoff.required, decision.explain()
     assert decision.handoff.reasons

@@ -270,3 +270,14 @@ def test_demo_trace_otlp_exports_to_the_collector_in_the_environment() -> None:
     assert received
     assert all(path == "/v1/traces" for path, _ in received)
     assert sum(size for _, size in received) > 0
+
+
+def test_the_check_span_carries_the_customers_language(
+    spans: InMemorySpanExporter, registry: Registry
+) -> None:
+    guard = Guardrail(registry, need_model=None)
+    _check(guard, "Bonjour, je voudrais changer mon adresse de livraison")
+    checks = _named(spans, "guardrail.check")
+    assert checks
+    assert checks[-1].attributes is not None
+    assert checks[-1].attributes["guardrail.language"] == "fr"

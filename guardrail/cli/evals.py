@@ -26,7 +26,11 @@ def register(sub: Subcommands) -> None:
     score.add_argument("inputs", nargs="+", help="labelled JSONL files")
     add_guard_options(score, store=False)
     score.add_argument("--show", type=int, default=0, metavar="N",
-                       help="also list up to N missed handoffs and wrongful escalations")
+                       help="also list up to N missed handoffs and wrongful escalations "
+                            "(not with --part heldout)")
+    score.add_argument("--part", choices=["all", "tune", "heldout"], default="all",
+                       help="score only part of each file, cut by a stable hash of the line id: "
+                            "heldout (30%% of lines, never tuned on) or tune (the rest)")
     score.set_defaults(func=_score)
 
     train = sub.add_parser("train", help="train a need-state model on labelled JSONL")
@@ -37,6 +41,11 @@ def register(sub: Subcommands) -> None:
                        help="share of lines held out (never trained on) for the report")
     train.add_argument("--epochs", type=int, default=300)
     train.add_argument("--l2", type=float, default=3e-6)
+    train.add_argument("--embedding", default="use_static",
+                       help="shipped static sentence embedding to add to the n-gram features "
+                       "('use_static', the multilingual one; '' for none)")
+    train.add_argument("--embedding-scale", type=float, default=1.0,
+                       help="weight of the embedding beside the n-gram features")
     train.add_argument("--registry", help=REGISTRY_HELP)
     train.set_defaults(func=_train)
 
@@ -75,11 +84,15 @@ def register(sub: Subcommands) -> None:
 def _score(args: argparse.Namespace) -> int:
     from guardrail.evals.scoring import score_lines
 
+    if args.show and args.part == "heldout":
+        raise UserError("--show lists failures, and the held-out part's are never read: "
+                        "use --show with --part tune or all")
     guard = build_guard(args)
+    label = "" if args.part == "all" else f" [{args.part}]"
     for path in args.inputs:
         with open(path, "rb") as handle:
-            result = score_lines(guard, handle)
-        print(f"{path}: {result.summary()}")
+            result = score_lines(guard, handle, args.part)
+        print(f"{path}{label}: {result.summary()}")
         shown = [m for m in result.misses if m.kind != "need_state"][: args.show]
         for miss in shown:
             print(f"  {miss.kind:<20} {miss.id}: {miss.text[:100]!r} {list(miss.reasons)}")
@@ -87,7 +100,8 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from guardrail.need.training import evaluate, load_examples, split, train
+    from guardrail.need.features import FeatureConfig
+    from guardrail.need.training import load_examples, split, train_and_report
 
     if not 0 <= args.holdout < 1:
         raise UserError("--holdout must be in [0, 1)")
@@ -97,17 +111,10 @@ def _train(args: argparse.Namespace) -> int:
     kept, held = split(examples, args.holdout)
     print(f"guardrail: {len(examples)} labelled lines; training on {len(kept)}, "
           f"holding out {len(held)}", file=sys.stderr)
-    model = train(kept, classes, registry, epochs=args.epochs, l2=args.l2,
-                  meta={"data": [Path(d).name for d in args.data], "holdout": args.holdout})
-    report = evaluate(model, held, registry)
-    report.train_size = len(kept)
-    report.temperature = model.temperature
-    model.meta["held_out"] = {"lines": report.held_out_size, "accuracy": report.accuracy,
-                              "macro_f1": report.macro_f1, "per_class": report.per_class()}
-    model.save(args.output)
-    text = report.render()
-    Path(args.output, "report.txt").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    config = FeatureConfig(embedding=args.embedding, embedding_scale=args.embedding_scale)
+    print(train_and_report(kept, held, classes, registry, config, args.output, epochs=args.epochs,
+                           l2=args.l2, meta={"data": [Path(d).name for d in args.data],
+                                             "holdout": args.holdout}))
     print(f"\nwrote {args.output}", file=sys.stderr)
     return 0
 

@@ -21,9 +21,11 @@ __all__ = ["RuleDetector", "Scan", "rule_codes"]
 def rule_codes(findings: list[Finding]) -> list[str]:
     """The codes of the rules that matched, as the need model reads them (failsafes aside).
 
-    Training and the engine both call this, so a model sees the same features in both.
+    Training and the engine both call this, so a model sees the same features in both. A
+    language's rule counts as its code without the language, so what the model learns of a
+    trigger in one language carries to the others.
     """
-    return [f.code for f in findings if f.kind != "failsafe"]
+    return [f.base_code for f in findings if f.kind != "failsafe"]
 
 # A rule is indexed branch by branch: each of its patterns is compiled on its own (same anchors)
 # and filed under the strings (up to `_KEY` characters) its matches can start with. At a word,

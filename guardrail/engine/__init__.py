@@ -20,6 +20,7 @@ from guardrail.conversation import Conversation, Message, Signals, to_conversati
 from guardrail.decision import Decision
 from guardrail.detectors.detector import Detector, safe_scan
 from guardrail.detectors.injection import InjectionDetector
+from guardrail.detectors.language import LanguageIdentifier
 from guardrail.detectors.need import NeedDetector
 from guardrail.detectors.rules import RuleDetector
 from guardrail.engine.history import HistoryLink, open_or_broken
@@ -27,6 +28,7 @@ from guardrail.engine.policy import Policy, RegistryPolicy, assign_settled
 from guardrail.engine.state import (
     ConversationState,
     ConversationStates,
+    note_language,
     track_user_message,
 )
 from guardrail.errors import RegistryError
@@ -252,6 +254,8 @@ class Guardrail:
             scan = safe_scan(self._detector, index, message)
             new.extend(scan.findings)
             if message.role == "user":
+                reading = self._language.identify(message.content)
+                note_language(state, index, reading.lang, reading.confidence, self.registry)
                 need = self._need.read(index, message, scan)
                 new.extend(need.findings)
                 track_user_message(state, messages, index, scan, need, self.registry)
@@ -275,7 +279,7 @@ class Guardrail:
             values = list(findings.values()) if isinstance(findings, Mapping) else findings
             return Facts.build(values, need, confidence, signals, conv.context,
                                state.user_turns, today, state.other_needs, state.need_source,
-                               state.reported_failures, sources)
+                               state.reported_failures, sources, state.language)
 
         for finding in new:
             state.findings[finding.rule_id] = finding
@@ -288,4 +292,5 @@ class Guardrail:
         inner = self._given_detector or RuleDetector(registry)
         self._detector: Detector = InjectionDetector(inner)
         self._need = NeedDetector(self._need_model, registry)
+        self._language = LanguageIdentifier(registry.settings.languages.supported)
 

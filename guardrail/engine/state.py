@@ -28,8 +28,10 @@ from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
 
 __all__ = [
+    "LANGUAGE_KEY",
     "ConversationState",
     "ConversationStates",
+    "note_language",
     "retire_exited",
     "track_user_message",
     "update_need",
@@ -69,6 +71,7 @@ class ConversationState:
     rule_need: str | None = None  # the need as the rules alone hold it
     rule_confidence: float = 0.0
     other_needs: frozenset[str] = frozenset()
+    language: str = "und"  # the latest user message's language that could be determined
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def standing_decision(
@@ -176,6 +179,35 @@ def track_user_message(
         # giving the message a need.
         needs = state.other_needs | reading_needs(scan.readings, need.read)
         state.other_needs = frozenset(n for n in needs if n != state.need_state)
+
+
+# The finding a message in a language the policy does not support leaves (one at a time).
+LANGUAGE_KEY = "engine.language"
+
+
+def note_language(
+    state: ConversationState, index: int, lang: str, confidence: float, registry: Registry
+) -> None:
+    """Record the language of user message `index`.
+
+    A message in a language the policy does not support leaves a `language.unsupported`
+    finding, so the conversation is restricted and offered a human instead of being read as a
+    confident ``other``; the next message in a supported language retires it. A message whose
+    language cannot be determined ("ok", "123") changes neither.
+    """
+    languages = registry.settings.languages
+    if lang == "und":
+        return
+    state.language = lang
+    if lang in languages.supported:
+        state.findings.pop(LANGUAGE_KEY, None)
+    elif confidence >= languages.min_confidence:
+        state.findings[LANGUAGE_KEY] = Finding(
+            kind="language", code="language.unsupported", rule_id=LANGUAGE_KEY,
+            source=f"message[{index}]", evidence=lang, risk="medium", index=index,
+            explanation=f"The customer wrote in a language this policy does not support "
+            f"({lang}, confidence {confidence:.2f})",
+        )
 
 
 def update_need(

@@ -1,4 +1,5 @@
-"""The eval config (``evals/config.yaml``): cohort values, the disparity tolerance, and gates.
+"""The eval config (``evals/config.yaml``): cohort values, the disparity tolerance, the fewest
+scenarios a language may have, and gates.
 
 A gate names a metric of one arm, an operator and a threshold; ``guardrail eval`` exits 1 when
 one fails. A gate whose metric has no data (no scenario of that kind, or the baseline arm was
@@ -86,6 +87,12 @@ class EvalConfig(FrozenModel):
         default="human_requested",
         description="The segment that marks an explicit request for a person (the baseline "
         "arm hands off on it).",
+    )
+    min_scenarios_per_language: int = Field(
+        default=40, ge=0,
+        description="A language (lang:<code> tag; en without one) with fewer scenarios than "
+        "this is counted by the languages_under_min_scenarios metric, so a gate on it can "
+        "fail the run; a language with no scenario at all is not counted.",
     )
     gates: list[GateSpec] = Field(default_factory=list)
 

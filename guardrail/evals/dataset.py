@@ -20,6 +20,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 from guardrail.errors import UserError
@@ -27,10 +28,13 @@ from guardrail.labelled import LabelledCase, read_case
 from guardrail.registry import Registry
 from guardrail.text import Normaliser
 
-__all__ = ["HOLDOUT", "SetCheck", "check_sets", "labelled_files", "main"]
+__all__ = ["HOLDOUT", "HOLDOUTS", "SetCheck", "check_sets", "labelled_files", "main"]
 
 HOLDOUT = "evals/dev/holdout.jsonl"
-"""The held-out set, relative to the repository root: nothing else may share a text with it."""
+"""The first held-out set, relative to the repository root."""
+HOLDOUTS = (HOLDOUT, "evals/lang/holdout_*.jsonl")
+"""Every held-out set (glob patterns relative to the root): nothing else may share a text with
+one, and no two share a text either."""
 
 # Evaluation sets sit one folder down in evals/; training sets in data/train/.
 _PATTERNS = ("evals/*/*.jsonl", "data/train/*.jsonl")
@@ -69,7 +73,10 @@ def _text_key(case: LabelledCase) -> str:
 
 
 def check_sets(
-    files: Sequence[Path], root: Path, registry: Registry | None = None, holdout: str = HOLDOUT
+    files: Sequence[Path],
+    root: Path,
+    registry: Registry | None = None,
+    holdout: Sequence[str] = HOLDOUTS,
 ) -> SetCheck:
     """Validate `files` together: each line, each label, ids and texts across all of them.
 
@@ -77,7 +84,7 @@ def check_sets(
         files: the labelled JSONL files.
         root: the folder names are reported relative to (and `holdout` is relative to).
         registry: whose need-states the labels must use (default: the shipped one).
-        holdout: the held-out file, relative to `root`.
+        holdout: the held-out files, as glob patterns relative to `root`.
     """
     needs = set((registry or Registry.default()).settings.need_states)
     result = SetCheck()
@@ -108,7 +115,8 @@ def check_sets(
             key = _text_key(case)
             other = texts.get(key)
             if other is not None and other.rpartition(":")[0] != name:
-                if holdout in (name, other.rpartition(":")[0]):
+                if any(fnmatch(n, pattern) for n in (name, other.rpartition(":")[0])
+                       for pattern in holdout):
                     result.problems.append(f"{where}: leak into the holdout: same text as {other}")
                 else:
                     result.warnings.append(f"{where}: same text as {other}")

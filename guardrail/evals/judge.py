@@ -20,7 +20,7 @@ from typing import Literal
 
 from guardrail.decision import Verdict
 from guardrail.evals.runner import Cohort, RunTrace
-from guardrail.evals.schema import TurnExpect
+from guardrail.evals.schema import TurnExpect, language_of
 from guardrail.reasons import RISK_ORDER
 from guardrail.registry import Registry
 
@@ -110,6 +110,11 @@ class RunOutcome:
     def escalated(self) -> bool:
         """Some turn required a handoff."""
         return self.handoff_turn is not None
+
+    @property
+    def language(self) -> str:
+        """The scenario's language: its ``lang:<code>`` tag, ``en`` when it has none."""
+        return language_of(self.tags)
 
 
 def views(trace: RunTrace, arm: ArmName, registry: Registry, human_segment: str) -> list[TurnView]:

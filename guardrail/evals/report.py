@@ -11,11 +11,18 @@ this one)::
                "handoff_turn", "turns"}],
      "compare": null | COMPARE}
     ARM = {"metrics", "by_segment", "by_need_segment", "by_cohort", "disparities",
-           "value_bias", "need_mix"}
+           "value_bias", "need_mix", "by_language": {CODE: LANGUAGE}}
+    LANGUAGE = {"scenarios", "runs", "min_scenarios", "enough_scenarios", "metrics"}
 
-``runs`` are the policy arm's. ``need_mix`` (share of turns per decided need-state) is kept so
-a later ``--compare`` can show how the mix moved. A gate's ``scenarios`` are the runs that move
-its metric the wrong way (run ids; scenario ids for the cohort gates), whether it passed or not.
+``runs`` are the policy arm's. ``by_language`` (English first, then by code) has one entry per
+language of the scenarios (``lang:<code>`` tag, ``en`` without one): its ``metrics`` are over
+the runs as written (one per scenario: ``scenarios`` of them), ``runs`` counts its cohort runs
+too, and ``enough_scenarios`` says whether it has at least ``min_scenarios`` (the config's
+``min_scenarios_per_language``). It is absent (read as ``{}``) from files written before it.
+``need_mix`` (share of turns per decided need-state) is kept so a later ``--compare`` can show
+how the mix moved. A gate's ``scenarios`` are the runs that move its metric the wrong way (run
+ids; scenario ids for the cohort gates; ``lang:<code>`` for the languages short of scenarios),
+whether it passed or not.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import json
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import JsonValue, ValidationError
+from pydantic import Field, JsonValue, ValidationError
 
 from guardrail._base import FrozenModel
 from guardrail._yaml import describe
@@ -40,6 +47,7 @@ __all__ = [
     "Extreme",
     "FailureReport",
     "GateResult",
+    "LanguageReport",
     "MetricDelta",
     "MetricTable",
     "PreviousRun",
@@ -74,6 +82,16 @@ class DisparityReport(FrozenModel):
     flagged: bool
 
 
+class LanguageReport(FrozenModel):
+    """One language: its scenarios, its runs, and its metrics over the runs as written."""
+
+    scenarios: int
+    runs: int
+    min_scenarios: int
+    enough_scenarios: bool
+    metrics: MetricTable
+
+
 class ArmReport(FrozenModel):
     """One arm's metrics, overall and by group, with its disparities and value-bias list."""
 
@@ -84,6 +102,7 @@ class ArmReport(FrozenModel):
     disparities: list[DisparityReport]
     value_bias: list[str]
     need_mix: dict[str, float]
+    by_language: dict[str, LanguageReport] = Field(default_factory=dict)
 
 
 class GateResult(FrozenModel):

@@ -16,13 +16,16 @@ from guardrail.evals.metrics import (
     BASE_METRICS,
     Metrics,
     by_cohort,
+    by_language,
     by_need_segment,
     by_segment,
     cohort_variants,
     compute,
     contributors,
     disparities,
+    language_metrics,
     need_mix,
+    short_languages,
     value_bias,
 )
 from guardrail.evals.report import (
@@ -32,6 +35,7 @@ from guardrail.evals.report import (
     EvalReport,
     FailureReport,
     GateResult,
+    LanguageReport,
     MetricDelta,
     MetricTable,
     PreviousRun,
@@ -52,10 +56,11 @@ class ArmResult:
     report: ArmReport
     variants: tuple[str, ...]
     biased: tuple[str, ...]
+    short: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, outcomes: Sequence[RunOutcome], config: EvalConfig) -> ArmResult:
-        """Compute the arm's metrics, groups, disparities and value-bias list."""
+        """Compute the arm's metrics, groups, disparities, value-bias list and languages."""
         metrics: Metrics = compute(outcomes)
         cohorts = by_cohort(outcomes, config.cohort_values())
         spread = disparities(cohorts, config.disparity_tolerance)
@@ -63,6 +68,9 @@ class ArmResult:
         metrics["max_cohort_gap"] = max((d.gap for d in spread), default=None)
         has_cohorts = any(o.cohort is not None for o in outcomes)
         metrics["value_bias_count"] = float(len(biased)) if has_cohorts else None
+        languages = by_language(outcomes)
+        minimum = config.min_scenarios_per_language
+        metrics.update(language_metrics(languages, minimum))
         return cls(
             outcomes=tuple(outcomes),
             report=ArmReport(
@@ -73,9 +81,17 @@ class ArmResult:
                 disparities=[d.report() for d in spread],
                 value_bias=biased,
                 need_mix=need_mix(outcomes),
+                by_language={
+                    code: LanguageReport(scenarios=group.scenarios, runs=group.runs,
+                                         min_scenarios=minimum,
+                                         enough_scenarios=group.scenarios >= minimum,
+                                         metrics=group.metrics)
+                    for code, group in languages.items()
+                },
             ),
             variants=tuple(cohort_variants(outcomes)),
             biased=tuple(biased),
+            short=tuple(short_languages(languages, minimum)),
         )
 
 
@@ -91,7 +107,8 @@ def _gate(gate: GateSpec, arms: Mapping[str, ArmResult]) -> GateResult:
     else:
         passed, too_high = abs(value - gate.threshold) <= _EPSILON, value > gate.threshold
     ids = [] if arm is None else contributors(
-        gate.metric, arm.outcomes, too_high=too_high, variants=arm.variants, biased=arm.biased)
+        gate.metric, arm.outcomes, too_high=too_high, variants=arm.variants, biased=arm.biased,
+        short=arm.short)
     return GateResult(name=gate.name, metric=gate.metric, arm=gate.arm, op=gate.op,
                       threshold=float(gate.threshold), value=value, passed=passed,
                       scenarios=ids)

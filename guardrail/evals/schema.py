@@ -7,12 +7,18 @@ segments[0]: unknown segment 'x'``) in one `ScenarioError`:
 1. shape: each scenario is validated on its own against `Scenario` (``extra="forbid"``), so one
    bad scenario does not hide the problems of the next;
 2. meaning: names checked against the registry (segments, need-states, tools, retrieval
-   scopes), contradictions inside a scenario, and ids unique across every file.
+   scopes), contradictions inside a scenario, the ``lang:`` tag, and ids unique across every
+   file.
+
+A scenario's *language* is its ``lang:<code>`` tag (a 2-3 letter lower-case code such as
+``es`` or ``hi``; at most one per scenario), ``en`` when it has none. The eval measures every
+metric per language (`guardrail.evals.metrics.by_language`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -28,8 +34,10 @@ from guardrail.reasons import RISK_ORDER, RiskTier
 from guardrail.registry import Registry
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "DEFAULT_SCENARIOS",
     "EVALS_DIR",
+    "LANGUAGE_TAG",
     "HistoryEntry",
     "Scenario",
     "ScenarioError",
@@ -37,6 +45,7 @@ __all__ = [
     "ToolAttempt",
     "Turn",
     "TurnExpect",
+    "language_of",
     "load_scenarios",
 ]
 
@@ -48,6 +57,23 @@ EVALS_DIR: Final = Path(__file__).resolve().parents[2] / "evals"
 
 DEFAULT_SCENARIOS: Final = EVALS_DIR / "scenarios"
 """Where `load_scenarios` looks when given no path."""
+
+LANGUAGE_TAG: Final = "lang:"
+"""The tag prefix naming a scenario's language: ``lang:<code>``."""
+
+DEFAULT_LANGUAGE: Final = "en"
+"""The language of a scenario with no ``lang:`` tag."""
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def language_of(tags: Iterable[str]) -> str:
+    """The language a scenario's tags name: the first ``lang:<code>`` tag's code, else ``en``.
+
+    (Loading rejects a scenario with more than one such tag or a malformed code.)
+    """
+    return next((t[len(LANGUAGE_TAG):] for t in tags if t.startswith(LANGUAGE_TAG)),
+                DEFAULT_LANGUAGE)
 
 
 class HistoryEntry(FrozenModel):
@@ -130,6 +156,11 @@ class Scenario(FrozenModel):
     def file(self) -> str:
         """The file the scenario was loaded from ("" when built in code)."""
         return self._file
+
+    @property
+    def language(self) -> str:
+        """Its ``lang:<code>`` tag's code; ``en`` when it has none."""
+        return language_of(self.tags)
 
 
 class ScenarioFile(FrozenModel):
@@ -240,6 +271,7 @@ def _check(
                                  f"{turns} turn(s)")
     if scenario.expect_handoff_by is not None and scenario.expect_no_handoff:
         add("expect_no_handoff", "contradicts expect_handoff_by")
+    _check_language(scenario.tags, add)
     if scenario.history and not scenario.context.customer_id:
         add("history", "history needs context.customer_id (events are kept per customer)")
     known("history[{i}].need_state", (h.need_state for h in scenario.history), needs,
@@ -277,3 +309,20 @@ def _check(
         if exp.handoff is False and exp.human_request:
             add(f"{at}.expect.handoff", "false contradicts human_request: true (a request for "
                                         "a person must be honoured at once)")
+
+
+def _check_language(tags: Sequence[str], add: Callable[[str, str], None]) -> None:
+    """At most one ``lang:`` tag, with a 2-3 letter lower-case code."""
+    first: int | None = None
+    for i, tag in enumerate(tags):
+        if not tag.startswith(LANGUAGE_TAG):
+            continue
+        code = tag[len(LANGUAGE_TAG):]
+        if not _LANGUAGE_CODE.fullmatch(code):
+            add(f"tags[{i}]", f"{tag!r} is not a language tag: expected {LANGUAGE_TAG}<code> "
+                              "with a 2-3 letter lower-case code (such as lang:es)")
+        if first is not None:
+            add(f"tags[{i}]", f"a second language tag {tag!r} (tags[{first}] is "
+                              f"{tags[first]!r}): a scenario has one language")
+        else:
+            first = i

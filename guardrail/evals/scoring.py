@@ -8,6 +8,9 @@ The figures the project reports for the rule path come from here:
 
 A label of ``null`` means "reasonable policies differ" and is not scored. Lines in the older
 batch format (``expected_need_state``, ``expected_handoff``) are read too: see `read_case`.
+
+A set can be cut in two by a stable hash of the line id (`PARTS`): ``heldout`` is the
+`HELDOUT_FRACTION` of lines never tuned on, ``tune`` the rest, ``all`` every line.
 """
 
 from __future__ import annotations
@@ -15,11 +18,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from guardrail.engine import Guardrail
 from guardrail.labelled import read_case
+from guardrail.need.training import held_out
 
-__all__ = ["Miss", "Score", "score_lines"]
+__all__ = ["HELDOUT_FRACTION", "PARTS", "Miss", "Part", "Score", "in_part", "score_lines"]
+
+Part = Literal["all", "tune", "heldout"]
+PARTS: tuple[Part, ...] = get_args(Part)
+# Share of a public set's lines (by CRC-32 of the id, per mille: < 300) that is never tuned on.
+HELDOUT_FRACTION = 0.3
+
+
+def in_part(line_id: str, part: Part) -> bool:
+    """Is the line with this id in `part` of its set (`all`, `tune` or `heldout`)?"""
+    if part == "all":
+        return True
+    return held_out(line_id, HELDOUT_FRACTION) == (part == "heldout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +102,8 @@ class Score:
         )
 
 
-def score_lines(guard: Guardrail, lines: Iterable[bytes]) -> Score:
-    """Check every labelled line and count hits and misses.
+def score_lines(guard: Guardrail, lines: Iterable[bytes], part: Part = "all") -> Score:
+    """Check every labelled line of `part` (`in_part`) and count hits and misses.
 
     Raises:
         UserError: a line is not a valid labelled case (labelled sets must be clean).
@@ -96,6 +113,8 @@ def score_lines(guard: Guardrail, lines: Iterable[bytes]) -> Score:
         if not raw.strip():
             continue
         case = read_case(raw, number)
+        if not in_part(case.id, part):
+            continue
         decision = guard.check(case.conversation())
         score.lines += 1
         text = case.messages[-1].content[:300]

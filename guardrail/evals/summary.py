@@ -1,4 +1,5 @@
-"""The terminal view of an `EvalReport`: metrics side by side, gates, what failed."""
+"""The terminal view of an `EvalReport`: metrics side by side, one line per language, gates,
+what failed."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from guardrail.evals.report import Comparison, EvalReport, RunReport
+from guardrail.evals.report import ArmReport, Comparison, EvalReport, RunReport
+from guardrail.evals.schema import DEFAULT_LANGUAGE
 
 __all__ = ["print_summary"]
 
 _SHOWN_IDS = 15
 _SHOWN_RUNS = 20
+# The per-language line: (metric, label).
+_LANGUAGE_COLUMNS = (
+    ("human_escape_success", "human escape"),
+    ("must_handoff_recall", "must-handoff recall"),
+    ("wrongful_escalation_rate", "wrongful escalation"),
+    ("need_accuracy", "need accuracy"),
+)
 
 
 def _num(value: float | None) -> str:
@@ -60,6 +69,8 @@ def print_summary(results: EvalReport, console: Console | None = None) -> None:
             row += [_num(other), "-" if diff is None else f"{diff:+.3f}"]
         table.add_row(*row)
     console.print(table)
+    for line, short in _language_lines(results.policy):
+        console.print(Text(line, style="yellow" if short else ""), soft_wrap=True)
 
     if results.gates:
         gates = Table(title="gates", title_justify="left")
@@ -117,6 +128,27 @@ def print_summary(results: EvalReport, console: Console | None = None) -> None:
         _print_compare(results.compare, console)
     console.print(Text("PASSED" if results.passed else "FAILED",
                        style="bold green" if results.passed else "bold red"))
+
+
+def _language_lines(arm: ArmReport) -> list[tuple[str, bool]]:
+    """One line per language (its figures, and for the others the difference to English), and
+    whether it has fewer scenarios than the config asks for."""
+    english = arm.by_language.get(DEFAULT_LANGUAGE)
+    lines = []
+    for code, language in arm.by_language.items():
+        figures = []
+        for metric, label in _LANGUAGE_COLUMNS:
+            value = language.metrics.get(metric)
+            base = None if english is None or code == DEFAULT_LANGUAGE else (
+                english.metrics.get(metric))
+            versus = (f" ({value - base:+.3f} vs {DEFAULT_LANGUAGE})"
+                      if value is not None and base is not None else "")
+            figures.append(f"{label} {_num(value)}{versus}")
+        short = "" if language.enough_scenarios else f" (fewer than {language.min_scenarios})"
+        lines.append((f"language {code}: {language.scenarios} scenarios{short}, "
+                      f"{language.runs} runs; {', '.join(figures)}",
+                      not language.enough_scenarios))
+    return lines
 
 
 def _print_compare(compare: Comparison, console: Console) -> None:

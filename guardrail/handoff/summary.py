@@ -63,6 +63,8 @@ class HandoffSummary(FrozenModel):
         tool_calls: what the assistant tried to do, with the gate's verdicts.
         denied_tools: tools the assistant may not use now, with reason codes.
         policy_version: the registry version that made the decision.
+        language: the language the customer wrote in (BCP 47; ``und`` when undetermined), so
+            the queue can pick an agent who speaks it.
     """
 
     conversation_id: str | None
@@ -87,6 +89,7 @@ class HandoffSummary(FrozenModel):
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     denied_tools: list[str] = Field(default_factory=list)
     policy_version: str
+    language: str = "und"
 
     @classmethod
     def build(
@@ -141,6 +144,7 @@ class HandoffSummary(FrozenModel):
             at_stake=" ".join(s for s in stakes if s),
             need_state=decision.need_state,
             risk_tier=decision.risk_tier,
+            language=decision.language,
             segments=[
                 SegmentNote(id=s.id, tier=s.tier, reasons=[r.sentence() for r in s.reasons])
                 for s in decision.segments
@@ -173,7 +177,8 @@ class HandoffSummary(FrozenModel):
             "",
             f"**At stake:** {self.at_stake}",
             "",
-            f"- **Need:** {self.need_state} · **Risk:** {self.risk_tier} · **Mode:** {self.mode}",
+            f"- **Need:** {self.need_state} · **Risk:** {self.risk_tier} · **Mode:** {self.mode}"
+            f" · **Language:** {self.language}",
             f"- **Why:** {', '.join(self.reasons) or 'not stated'}",
         ]
         if self.customer:

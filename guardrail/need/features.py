@@ -8,9 +8,11 @@ word bigrams and character 3-5-grams inside words. Hashing uses CRC-32, which, u
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import operator
+import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +22,10 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FeatureConfig", "KnownFeatures", "featurize"]
+from guardrail.need.embedding import StaticEncoder, default_embeddings_dir
+from guardrail.translit import romanise_devanagari
+
+__all__ = ["FeatureConfig", "KnownFeatures", "dense_features", "featurize", "shipped_encoder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +38,16 @@ class FeatureConfig:
     char_max: int = 5
     max_words: int = 400
     rule_features: bool = True
+    # The static sentence embedding (a folder name under guardrail/_data/embeddings, "" for
+    # none) whose vector joins the hashed features, and the weight it gets beside them.
+    embedding: str = ""
+    embedding_scale: float = 1.0
 
-    def to_json(self) -> dict[str, int | bool]:
+    def to_json(self) -> dict[str, int | bool | str | float]:
         """A JSON-ready dict."""
         return {
+            "embedding": self.embedding,
+            "embedding_scale": self.embedding_scale,
             "buckets": self.buckets,
             "word_ngrams": self.word_ngrams,
             "char_min": self.char_min,
@@ -255,3 +266,30 @@ class KnownFeatures:
             if position >= 0:
                 extra.append((position, 1.0))
         return extra, total
+
+
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+
+
+def dense_features(
+    encoder: StaticEncoder, text: str, config: FeatureConfig
+) -> npt.NDArray[np.float32]:
+    """The sentence embedding of raw `text`, scaled for the linear model.
+
+    Devanagari is embedded as romanised Hindi (`guardrail.translit`): the multilingual
+    encoder's vocabulary barely covers the script, but it reads romanised Hindi well.
+    """
+    if _DEVANAGARI.search(text):
+        text = romanise_devanagari(text)
+    vector = encoder.encode(text[: _DENSE_CHARS])
+    return vector * np.float32(config.embedding_scale) if config.embedding_scale != 1.0 else vector
+
+
+# A message's meaning is in its first few thousand characters; the encoder's cost is linear.
+_DENSE_CHARS = 4000
+
+
+@functools.cache
+def shipped_encoder(name: str) -> StaticEncoder:
+    """The shipped static encoder called `name` (loaded once per process and shared)."""
+    return StaticEncoder.load(default_embeddings_dir().parent / name)

@@ -19,18 +19,29 @@ import numpy.typing as npt
 from guardrail._resources import default_need_model_dir
 from guardrail.errors import UserError
 from guardrail.need.classifier import NeedClassifier, NeedPrediction
-from guardrail.need.features import FeatureConfig, KnownFeatures
+from guardrail.need.features import (
+    FeatureConfig,
+    KnownFeatures,
+    _bucket,
+    dense_features,
+    shipped_encoder,
+)
 from guardrail.text import Normaliser
 
 __all__ = ["NeedClassifier", "NeedModel", "NeedPrediction"]
 
 _FORMAT = 1
+_KNOWN_WORDS_LIMIT = 50_000  # bound of the word -> known? memo of `known_share`
 
 
 class NeedModel:
-    """A linear model over hashed word and character n-grams (see `guardrail.need.features`).
+    """A linear model over hashed word and character n-grams (see `guardrail.need.features`)
+    and, when its config names one, a multilingual static sentence embedding of the raw text
+    (`guardrail.need.embedding`): the n-grams carry the phrasings it was trained on, the
+    embedding carries meaning to phrasings and languages it has few examples of.
 
-    A `NeedClassifier`.
+    Rows ``0 .. buckets-1`` of the weights are hashed features; rows ``buckets ..`` are the
+    embedding's dimensions. A `NeedClassifier`.
     """
 
     def __init__(
@@ -54,7 +65,24 @@ class NeedModel:
         self._handoff_weights = handoff_weights
         self._handoff_bias = handoff_bias
         self.meta = meta
-        self._known = KnownFeatures(config, rows)
+        sparse = rows < config.buckets
+        self._encoder = shipped_encoder(config.embedding) if config.embedding else None
+        self._dense: npt.NDArray[np.float32] | None = None
+        self._dense_handoff: npt.NDArray[np.float32] | None = None
+        if self._encoder is not None:
+            dims = self._encoder.dims
+            at = rows[~sparse] - config.buckets
+            if at.size and int(at.max()) >= dims:
+                raise UserError(f"need model rows exceed the {dims} embedding dimensions")
+            self._dense = np.zeros((dims, len(classes)), dtype=np.float32)
+            self._dense[at] = weights[~sparse]
+            if handoff_weights is not None:
+                self._dense_handoff = np.zeros(dims, dtype=np.float32)
+                self._dense_handoff[at] = handoff_weights[~sparse]
+        self._sparse_weights = weights[sparse]
+        self._sparse_handoff = None if handoff_weights is None else handoff_weights[sparse]
+        self._known = KnownFeatures(config, rows[sparse])
+        self._known_words: dict[str, bool] = {}
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -131,6 +159,39 @@ class NeedModel:
         """The calibration temperature applied to the logits."""
         return self._temperature
 
+    @functools.cached_property
+    def _buckets(self) -> frozenset[int]:
+        """The hashed buckets the model has a weight row for (built on first use)."""
+        return frozenset(self._rows[self._rows < self.config.buckets].tolist())
+
+    def known_share(self, words: Sequence[str]) -> float:
+        """The share of canonical `words` (as `predict_words` takes them) the model knows.
+
+        A word is known when its word feature (``w:<word>``, see `featurize`) has a weight row,
+        i.e. it was in the training text. 1.0 for familiar wording, low for text unlike
+        anything the model learned from (another language, a new domain's jargon); 1.0 when
+        there is no word at all (nothing in it is new). Sentence breaks (".") do not count;
+        the words past ``config.max_words``, which the model never reads, neither.
+
+        Errs toward "known": an unseen word whose hashed bucket collides with a known feature
+        counts as known (about one unseen word in five with the shipped model: its rows fill
+        that share of the buckets). Cheap: one set lookup per new word, memoised per model
+        (bounded; safe to share between threads, the memo only gains entries).
+        """
+        kept = [w for w in words if w != "."][: self.config.max_words]
+        if not kept:
+            return 1.0
+        memo = self._known_words
+        known = 0
+        for word in kept:
+            hit = memo.get(word)
+            if hit is None:
+                hit = _bucket(f"w:{word}", self.config.buckets) in self._buckets
+                if len(memo) < _KNOWN_WORDS_LIMIT:
+                    memo[word] = hit
+            known += hit
+        return known / len(kept)
+
     # -- prediction ----------------------------------------------------------------------------
 
     def predict(
@@ -140,27 +201,40 @@ class NeedModel:
 
         `rule_codes` are the codes of the rules that matched the text (see `featurize`).
         """
-        return self.predict_words(normaliser.canonical(text).words, rule_codes)
+        return self.predict_message(text, normaliser.canonical(text).words, rule_codes)
 
     def predict_message(
         self, text: str, words: Sequence[str], rule_codes: Sequence[str]
     ) -> NeedPrediction:
-        """The engine's entry point (shared with the LLM classifier): uses the folded words."""
-        return self.predict_words(words, rule_codes)
+        """The engine's entry point (shared with the LLM classifier): the folded words, and the
+        raw text for the embedding."""
+        dense = None
+        if self._encoder is not None:
+            dense = dense_features(self._encoder, text, self.config)
+        return self.predict_words(words, rule_codes, dense)
 
     def predict_words(
-        self, words: Sequence[str], rule_codes: Sequence[str] = ()
+        self,
+        words: Sequence[str],
+        rule_codes: Sequence[str] = (),
+        dense: npt.NDArray[np.float32] | None = None,
     ) -> NeedPrediction:
-        """`predict` for text already folded into canonical words."""
+        """`predict` for text already folded into canonical words (and, for a model with an
+        embedding, the text's `dense_features`; without them that part counts as zero)."""
         positions, values = self._known.vector(words, rule_codes)
-        logits = values @ self._weights[positions] + self._bias
+        logits = values @ self._sparse_weights[positions] + self._bias
+        if dense is not None and self._dense is not None:
+            logits = logits + dense @ self._dense
         scaled = logits / self._temperature
         scaled -= scaled.max()
         exp = np.exp(scaled)
         probs = exp / exp.sum()
         handoff = None
         if self._handoff_weights is not None:
-            score = float(values @ self._handoff_weights[positions]) + self._handoff_bias
+            assert self._sparse_handoff is not None
+            score = float(values @ self._sparse_handoff[positions]) + self._handoff_bias
+            if dense is not None and self._dense_handoff is not None:
+                score += float(dense @ self._dense_handoff)
             handoff = 1.0 / (1.0 + math.exp(-max(min(score, 50.0), -50.0)))
         return NeedPrediction(
             probabilities={c: float(p) for c, p in zip(self.classes, probs, strict=True)},

@@ -26,11 +26,20 @@ from guardrail.conversation import Message
 from guardrail.detectors.rules import RuleDetector, rule_codes
 from guardrail.errors import UserError
 from guardrail.labelled import read_case
-from guardrail.need.features import FeatureConfig, featurize
+from guardrail.need.features import FeatureConfig, dense_features, featurize, shipped_encoder
 from guardrail.need.model import NeedModel
 from guardrail.registry import Registry
 
-__all__ = ["Example", "TrainReport", "evaluate", "load_examples", "split", "train"]
+__all__ = [
+    "Example",
+    "TrainReport",
+    "evaluate",
+    "held_out",
+    "load_examples",
+    "split",
+    "train",
+    "train_and_report",
+]
 
 Floats = npt.NDArray[np.float32]
 
@@ -69,11 +78,16 @@ def load_examples(paths: Sequence[str | Path], classes: Sequence[str]) -> list[E
     return examples
 
 
+def held_out(line_id: str, fraction: float) -> bool:
+    """Is the line with this id in the held-out share `fraction`? Stable: CRC-32 of the id,
+    per mille (`guardrail score --part` cuts labelled sets the same way)."""
+    return zlib.crc32(line_id.encode()) % 1000 < int(fraction * 1000)
+
+
 def split(examples: Sequence[Example], fraction: float) -> tuple[list[Example], list[Example]]:
-    """(train, held out): a stable split by CRC-32 of the id."""
-    cut = int(fraction * 1000)
-    held = [e for e in examples if zlib.crc32(e.id.encode()) % 1000 < cut]
-    kept = [e for e in examples if zlib.crc32(e.id.encode()) % 1000 >= cut]
+    """(train, held out): a stable split by CRC-32 of the id (`held_out`)."""
+    held = [e for e in examples if held_out(e.id, fraction)]
+    kept = [e for e in examples if not held_out(e.id, fraction)]
     return kept, held
 
 
@@ -105,13 +119,27 @@ def _read(detector: RuleDetector, text: str) -> tuple[tuple[str, ...], list[str]
     return scan.words, rule_codes(scan.findings)
 
 
+def _width(config: FeatureConfig) -> int:
+    """How many weight rows a model of `config` has: the hashed buckets, then the embedding's
+    dimensions."""
+    return config.buckets + (shipped_encoder(config.embedding).dims if config.embedding else 0)
+
+
 def _matrix(texts: Sequence[str], detector: RuleDetector, config: FeatureConfig) -> _Sparse:
     indptr = [0]
     all_indices: list[npt.NDArray[np.int64]] = []
     all_values: list[Floats] = []
+    encoder = shipped_encoder(config.embedding) if config.embedding else None
+    dense_rows = (
+        np.arange(config.buckets, config.buckets + encoder.dims, dtype=np.int64)
+        if encoder is not None else None
+    )
     for text in texts:
         words, codes = _read(detector, text)
         indices, values = featurize(words, config, codes)
+        if encoder is not None and dense_rows is not None:
+            indices = np.concatenate([indices, dense_rows])
+            values = np.concatenate([values, dense_features(encoder, text, config)])
         all_indices.append(indices)
         all_values.append(values)
         indptr.append(indptr[-1] + len(indices))
@@ -237,7 +265,8 @@ def evaluate(model: NeedModel, examples: Iterable[Example], registry: Registry) 
     for example in examples:
         if example.need_state is None:
             continue
-        predicted = model.predict_words(*_read(detector, example.text)).need_state
+        words, codes = _read(detector, example.text)
+        predicted = model.predict_message(example.text, words, codes).need_state
         matrix[index[example.need_state], index[predicted]] += 1
         count += 1
     return TrainReport(model.classes, matrix.tolist(), 0, count, 1.0)
@@ -267,7 +296,8 @@ def train(
     x = _matrix([e.text for e in fit_set], detector, config)
     labels = np.array([index[e.need_state] for e in fit_set], dtype=np.int64)  # type: ignore[index]
     targets = np.eye(len(classes), dtype=np.float32)[labels]
-    weights, bias = _fit(x, targets, _balanced(labels, len(classes)), config.buckets, l2, epochs)
+    width = _width(config)
+    weights, bias = _fit(x, targets, _balanced(labels, len(classes)), width, l2, epochs)
     temperature = 1.0
     if calibration:
         xc = _matrix([e.text for e in calibration], detector, config)
@@ -280,7 +310,7 @@ def train(
     if len({e.handoff for e in handoff_examples}) == 2:
         xh = _matrix([e.text for e in handoff_examples], detector, config)
         yh = np.array([int(bool(e.handoff)) for e in handoff_examples], dtype=np.int64)
-        hw, hb = _fit(xh, yh[:, None].astype(np.float32), _balanced(yh, 2), config.buckets, l2,
+        hw, hb = _fit(xh, yh[:, None].astype(np.float32), _balanced(yh, 2), width, l2,
                       epochs)
         handoff_weights, handoff_bias = hw[:, 0], float(hb[0])
 
@@ -305,3 +335,29 @@ def train(
             "epochs": epochs,
         },
     )
+
+
+def train_and_report(
+    kept: Sequence[Example],
+    held: Sequence[Example],
+    classes: Sequence[str],
+    registry: Registry,
+    config: FeatureConfig,
+    output: str | Path,
+    *,
+    epochs: int = 300,
+    l2: float = 3e-6,
+    meta: dict[str, object] | None = None,
+) -> str:
+    """Train on `kept`, measure on `held`, write the model folder with its ``report.txt``;
+    returns the report (what ``guardrail train`` and the shipped model's builder both do)."""
+    model = train(kept, classes, registry, config, epochs=epochs, l2=l2, meta=meta)
+    report = evaluate(model, held, registry)
+    report.train_size = len(kept)
+    report.temperature = model.temperature
+    model.meta["held_out"] = {"lines": report.held_out_size, "accuracy": report.accuracy,
+                              "macro_f1": report.macro_f1, "per_class": report.per_class()}
+    model.save(output)
+    text = report.render()
+    Path(output, "report.txt").write_text(text + "\n", encoding="utf-8")
+    return text

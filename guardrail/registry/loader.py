@@ -17,7 +17,7 @@ from guardrail._resources import default_registry_dir
 from guardrail._yaml import load_yaml
 from guardrail.errors import RegistryError, RegistryIssue
 from guardrail.registry.pattern import CompiledRule, compile_any_of
-from guardrail.registry.schema import RegistryFile, SegmentSpec, Settings, ToolSpec
+from guardrail.registry.schema import LanguageSpec, RegistryFile, SegmentSpec, Settings, ToolSpec
 from guardrail.registry.validation import link
 from guardrail.text import Normaliser, pattern_vocabulary
 
@@ -34,6 +34,7 @@ class Registry:
         segments: segments in evaluation order (a segment may refer only to earlier ones).
         version: ``sha256:`` content hash of the files; it is in every decision.
         source: where the registry was loaded from.
+        languages: each supported language's lexicon by code (where a file declares one).
     """
 
     def __init__(
@@ -45,6 +46,7 @@ class Registry:
         version: str,
         source: str,
         known_words: Iterable[str] = (),
+        languages: Mapping[str, LanguageSpec] | None = None,
     ) -> None:
         self.settings = settings
         self.tools = dict(tools)
@@ -53,6 +55,7 @@ class Registry:
         self.version = version
         self.source = source
         self.segment_by_id = {s.id: s for s in self.segments}
+        self.languages = dict(languages or {})
         self.negators = frozenset(settings.negators)
         self.clause_breaks = frozenset(settings.clause_breaks)
         self.question_markers = compile_any_of(settings.question_markers, settings.gap_negators)
@@ -124,6 +127,7 @@ class Registry:
             f"sha256:{digest.hexdigest()[:16]}",
             source,
             linked.known_words,
+            linked.languages,
         )
 
     # -- queries -------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ __all__ = [
     "Effect",
     "Escalation",
     "HistorySettings",
+    "LanguageSettings",
+    "LanguageSpec",
     "ModelSettings",
     "RegistryFile",
     "Routing",
@@ -39,10 +41,14 @@ __all__ = [
 
 Effect = Literal["read", "write", "money", "irreversible"]
 _USER_ONLY: list[Role] = ["user"]
-RuleKind = Literal["risk", "need", "human", "injection", "friction", "exit"]
+# A "topic" rule only records what a message is about (money, cards, access): no need, no risk;
+# segments combine it with other facts ("the need is unclear and it is about a card").
+RuleKind = Literal["risk", "need", "human", "injection", "friction", "exit", "topic"]
 Op = Literal["ge", "gt", "le", "lt", "eq"]
 # A word as the normaliser writes it (lower case, letters and digits only).
 _Word = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
+# A language as BCP 47's primary subtag ("es", "hi"): what rules, lexicons and decisions carry.
+LangCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 
 
 class ToolSpec(FrozenModel):
@@ -91,6 +97,12 @@ class RuleSpec(FrozenModel):
         "('I found my lost card').",
     )
     roles: list[Role] = Field(default_factory=lambda: _USER_ONLY.copy(), min_length=1)
+    lang: LangCode | None = Field(
+        default=None,
+        description="The language the patterns are written in, when not the settings' default: "
+        "the id then starts with '<lang>.' and the code ends with '.<lang>' (a segment naming "
+        "the code without it matches every language's rule).",
+    )
 
 
 class Criterion(FrozenModel):
@@ -268,6 +280,34 @@ class HistorySettings(FrozenModel):
     )
 
 
+class LanguageSpec(FrozenModel):
+    """A language's lexicon for the rule engine, beside the rules written in it.
+
+    Its words join the settings' lists (negation, clause breaks, question and hypothetical
+    framings, chat shorthand), so one message may mix languages and still read right.
+    """
+
+    code: LangCode
+    name: str = Field(min_length=2, description="The language's English name, for reasons.")
+    negators: list[str] = Field(default_factory=list)
+    gap_negators: list[_Word] = Field(default_factory=list)
+    clause_breaks: list[str] = Field(default_factory=list)
+    question_markers: list[str] = Field(default_factory=list)
+    hypothetical_markers: list[str] = Field(default_factory=list)
+    slang: dict[str, str] = Field(default_factory=dict)
+
+
+class LanguageSettings(FrozenModel):
+    """Which languages the policy supports; a message in any other one is restricted."""
+
+    default: LangCode = "en"
+    supported: list[LangCode] = Field(default_factory=lambda: ["en"], min_length=1)
+    min_confidence: float = Field(
+        default=0.5, ge=0, le=1,
+        description="A reading of an unsupported language below this confidence is not acted on.",
+    )
+
+
 class Settings(FrozenModel):
     """Registry-wide settings: vocabularies, the baseline policy, and text handling."""
 
@@ -296,6 +336,7 @@ class Settings(FrozenModel):
     typo: TypoSettings = Field(default_factory=TypoSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    languages: LanguageSettings = Field(default_factory=LanguageSettings)
 
 
 class RegistryFile(FrozenModel):
@@ -305,6 +346,7 @@ class RegistryFile(FrozenModel):
     tools: list[ToolSpec] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(default_factory=list)
     segments: list[SegmentSpec] = Field(default_factory=list)
+    language: LanguageSpec | None = None
     known_words: list[str] = Field(
         default_factory=list, description="Real words never corrected as typos (merged)."
     )

@@ -19,6 +19,7 @@ from guardrail.registry.pattern import Branch, CompiledRule, compile_branch, exp
 from guardrail.registry.schema import (
     Criteria,
     Criterion,
+    LanguageSpec,
     RegistryFile,
     RuleSpec,
     SegmentSpec,
@@ -47,6 +48,7 @@ class Linked:
         rules: every rule compiled, in file order.
         segments: every segment, in file order.
         known_words: the files' `known_words`, merged.
+        languages: each language's lexicon by code (the default language's is the settings').
     """
 
     settings: Settings
@@ -54,6 +56,7 @@ class Linked:
     rules: tuple[CompiledRule, ...]
     segments: tuple[SegmentSpec, ...]
     known_words: tuple[str, ...]
+    languages: dict[str, LanguageSpec]
 
 
 @dataclass
@@ -87,6 +90,8 @@ def link(
     # With several, the first is used to go on checking, so no other problem stays hidden.
     settings_file, settings = settings_in[0]
     assert settings is not None
+    languages = _languages(files, settings, settings_file, out)
+    settings = _with_lexicons(settings, languages.values())
 
     tools: dict[str, ToolSpec] = {}
     rules: list[CompiledRule] = []
@@ -108,6 +113,9 @@ def link(
 
     _check_settings(settings_file, settings, tools, out)
     rule_codes = {r.spec.code for r in rules} | set(ENGINE_CODES)
+    # A language's rule answers for its code without the language too ("risk.safety.es" is a
+    # "risk.safety" finding), so segments name a trigger once for every language.
+    rule_codes |= {r.spec.code.removesuffix(f".{r.spec.lang}") for r in rules if r.spec.lang}
     known_refs = rule_codes | rule_ids
     for state in settings.need_states:
         produced = any(r.spec.need_state == state for r in rules) or any(
@@ -129,13 +137,61 @@ def link(
         return None
     known_words = tuple(w for f in files.values() for w in f.known_words)
     ordered = tuple(seg for _, _, seg in segments)
-    return Linked(settings, tools, tuple(rules), ordered, known_words)
+    return Linked(settings, tools, tuple(rules), ordered, known_words, languages)
+
+
+def _languages(
+    files: Mapping[str, RegistryFile], settings: Settings, settings_file: str, out: _Collector
+) -> dict[str, LanguageSpec]:
+    """The files' `language` sections by code, each checked against `settings.languages`."""
+    found: dict[str, LanguageSpec] = {}
+    supported = settings.languages.supported
+    for name, registry_file in files.items():
+        spec = registry_file.language
+        if spec is None:
+            continue
+        if spec.code in found:
+            out.add(name, "language.code", f"duplicate language {spec.code!r}")
+        elif spec.code not in supported:
+            out.add(name, "language.code", f"language {spec.code!r} is not in "
+                    "settings.languages.supported")
+        found[spec.code] = spec
+    if settings.languages.default not in supported:
+        out.add(settings_file, "settings.languages.default",
+                "must be one of settings.languages.supported")
+    return found
+
+
+def _with_lexicons(settings: Settings, languages: Iterable[LanguageSpec]) -> Settings:
+    """`settings` with every language's lexicon joined to its own lists (order kept, no
+    repeats), so rules compile and messages read with all of them."""
+    merged: dict[str, list[str]] = {
+        field: list(getattr(settings, field))
+        for field in ("negators", "gap_negators", "clause_breaks", "question_markers",
+                      "hypothetical_markers")
+    }
+    slang = dict(settings.typo.slang)
+    for spec in languages:
+        for field, words in merged.items():
+            words.extend(w for w in getattr(spec, field) if w not in words)
+        for short, word in spec.slang.items():
+            slang.setdefault(short, word)
+    typo = settings.typo.model_copy(update={"slang": slang})
+    return settings.model_copy(update={**merged, "typo": typo})
 
 
 def _check_rule(
     file: str, i: int, rule: RuleSpec, settings: Settings, out: _Collector
 ) -> CompiledRule | None:
     where = f"rules[{i}]"
+    if rule.lang is not None:
+        if rule.lang not in settings.languages.supported:
+            out.add(file, f"{where}.lang", f"language {rule.lang!r} is not in "
+                    "settings.languages.supported")
+        if not rule.id.startswith(f"{rule.lang}."):
+            out.add(file, f"{where}.id", f"a {rule.lang!r} rule's id starts with '{rule.lang}.'")
+        if not rule.code.endswith(f".{rule.lang}"):
+            out.add(file, f"{where}.code", f"a {rule.lang!r} rule's code ends with '.{rule.lang}'")
     if rule.need_state is not None and rule.need_state not in settings.need_states:
         out.add(file, f"{where}.need_state", f"unknown need-state {rule.need_state!r}")
     if rule.kind == "risk" and rule.risk is None:

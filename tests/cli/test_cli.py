@@ -172,6 +172,28 @@ def test_score_reports_the_headline_figures(
     assert "wrongful escalation 0.000 (0/2)" in out
 
 
+def test_score_part_scores_only_that_part_and_never_lists_heldout_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    # CRC-32 per mille of the ids: r0 807 and r1 793 (tune), r2 259 and r13 208 (heldout).
+    rows = [("r0", "I was charged twice this month", True), ("r2", "my account is locked", True),
+            ("r1", "how do I export my invoices", False), ("r13", "hello there", False)]
+    labelled.write_text("\n".join(
+        json.dumps({"id": i, "messages": [{"role": "user", "content": text}],
+                    "expected_handoff": handoff, "expected_need_state": None})
+        for i, text, handoff in rows
+    ) + "\n", encoding="utf-8")
+    assert main(["score", "--need-model", "none", "--part", "heldout", str(labelled)]) == 0
+    out = capsys.readouterr().out
+    assert "[heldout]: 2 lines: must-handoff recall 1.000 (1/1)" in out
+    assert main(["score", "--need-model", "none", "--part", "tune", "--show", "5",
+                 str(labelled)]) == 0
+    assert "[tune]: 2 lines" in capsys.readouterr().out
+    assert main(["score", "--part", "heldout", "--show", "5", str(labelled)]) == 2
+    assert "never read" in capsys.readouterr().err
+
+
 def test_every_subcommand_is_registered_by_its_module_with_a_handler() -> None:
     from guardrail.cli import _parser
 

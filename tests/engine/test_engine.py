@@ -154,6 +154,83 @@ def test_forgot_password_is_guided(
     assert "guided_checklist" in decision.directives
 
 
+# -- card-services desk phrasings ------------------------------------------------------------------
+
+# How card-desk customers put a lost card, a hold or a disputed bill (terse, non-native), and the
+# near misses that must stay self-serve. None: no risk segment and no forced handoff.
+CARD_DESK = [
+    ("my card was theft please block the card", "fraud_takeover"),
+    ("i want to report my credit card loss", "fraud_takeover"),
+    ("my card lost sir", "fraud_takeover"),
+    ("How do I report my card as lost", "fraud_takeover"),
+    ("I want to report the theft of my card", "fraud_takeover"),
+    ("i loss my card", "fraud_takeover"),
+    ("some one theft my card", "fraud_takeover"),
+    ("i want block my card because it lost", "fraud_takeover"),
+    ("block my card i lost it", "fraud_takeover"),
+    ("card missing please hotlist", "fraud_takeover"),
+    ("I am not able to find my card", "fraud_takeover"),
+    ("my card missing since morning", "fraud_takeover"),
+    ("why is there a hold on my account", "lockout"),
+    ("there are restrictions on my account", "lockout"),
+    ("you guys froze my account", "lockout"),
+    ("why did you freeze my account", "lockout"),
+    ("my funds are frozen", "lockout"),
+    ("why my account hold", "lockout"),
+    ("can you unlock my bank account", "lockout"),
+    ("please unlock my online banking", "lockout"),
+    ("some error on my credit card bill, need the charge removed", "billing_dispute"),
+    ("wrong charge on my credit card bill", "billing_dispute"),
+    ("please remove this charge, it is wrong", "billing_dispute"),
+    ("I saw a purchase I did not intend to make", "billing_dispute"),
+    ("the 200 never arrived in my account", "billing_dispute"),
+    # a how-to or hypothetical about blocking or losing a card is not a report
+    ("how do I block my card", None),
+    ("how do I block my card if I lose it", None),
+    ("what should I do if my card ever gets stolen?", None),
+    ("how do I report a card as lost in the app", None),
+    ("do you offer card theft protection?", None),
+    # negated, found again, or not about the card
+    ("my card is not stolen, I just need the limit raised", None),
+    ("I thought I lost my card but I found it", None),
+    ("my card lost its contactless function", None),
+    ("there is no hold on my account, I just want to move money", None),
+    ("there's a hold on my card from the hotel", None),
+    ("I was on hold for 30 minutes", None),
+    ("how do I unlock my phone screen", None),
+    ("I get an error when paying my bill online", None),
+    ("how do I report a billing error", None),
+    ("when will the pending charge be removed?", None),
+    # an order, parcel or ticket number is not an amount
+    ("My order #4821 never arrived.", None),
+    ("parcel no. 998 still hasn't turned up", None),
+    ("update phone number please", None),
+    ("id like to change the seat ive decided i want a window seat", None),
+]
+
+
+@pytest.mark.parametrize(("text", "segment"), CARD_DESK)
+def test_card_desk_phrasings(
+    stateless_guard: Guardrail, conversation: ConversationFactory, text: str, segment: str | None
+) -> None:
+    decision = stateless_guard.check(conversation(text))
+    if segment is None:
+        assert not decision.handoff.required, decision.explain()
+        assert decision.risk_tier in {"low", "medium"}, decision.explain()
+    else:
+        assert segment in decision.segment_ids(), decision.explain()
+        assert decision.handoff.required, decision.explain()
+
+
+def test_a_missing_order_is_a_delivery_question(
+    rules_guard: Guardrail, conversation: ConversationFactory
+) -> None:
+    decision = rules_guard.check(conversation("My order #4821 never arrived."))
+    assert decision.need_state == "how_to", decision.explain()
+    assert decision.risk_tier == "low"
+    assert "billing_dispute" not in decision.segment_ids()
+
+
 # -- negation --------------------------------------------------------------------------------------
 
 

@@ -84,6 +84,17 @@ def run(
     }
 
 
+def language(scenarios: int, runs: int, **values: float | None) -> dict[str, Any]:
+    """One ``by_language`` entry (40 scenarios asked for)."""
+    return {
+        "scenarios": scenarios,
+        "runs": runs,
+        "min_scenarios": 40,
+        "enough_scenarios": scenarios >= 40,
+        "metrics": metrics(**values),
+    }
+
+
 SEGMENTS = (
     "access_restore",
     "billing",
@@ -169,6 +180,12 @@ def policy_arm() -> dict[str, Any]:
             },
         ],
         "value_bias": ["fraud_takeover.sim_swap.plain"],
+        "by_language": {
+            "en": language(52, 180, must_handoff_recall=0.96, wrongful_escalation_rate=0.07),
+            "es": language(44, 44, must_handoff_recall=0.9, wrongful_escalation_rate=0.04,
+                           human_escape_success=0.95),
+            "hi": language(12, 12, must_handoff_recall=None, need_accuracy=0.8),
+        },
     }
 
 
@@ -194,6 +211,10 @@ def baseline_arm() -> dict[str, Any]:
         {**arm["disparities"][0], "gap": 0.3, "min": {"value": 0.6, "group": "free"}}
     ]
     arm["value_bias"] = []
+    arm["by_language"] = {
+        code: {**entry, "metrics": {**entry["metrics"], "must_handoff_recall": 0.4}}
+        for code, entry in arm["by_language"].items()
+    }
     return arm
 
 
@@ -386,6 +407,7 @@ def hostile_results() -> dict[str, Any]:
     policy["by_segment"][MARKER_SCRIPT] = metrics()
     policy["by_need_segment"][f"{QUOTE_BREAKER}|{HOSTILE}"] = metrics()
     policy["by_cohort"]["plan"][MARKER_IMG] = metrics()
+    policy["by_language"][MARKER_SCRIPT] = language(1, 1)
     results["compare"]["newly_failing"].append(HOSTILE)
     results["compare"]["need_mix"][MARKER_SCRIPT] = {"before": 0.0, "after": 0.01}
     results["policy_version"] = MARKER_SCRIPT
@@ -494,7 +516,9 @@ def row_for(table: Node, first_cell: str) -> list[str]:
 # The HTML text
 # ---------------------------------------------------------------------------------------------
 
-SECTIONS = ("gates", "overall", "segments", "need-segment", "cohorts", "drift", "failing")
+SECTIONS = (
+    "gates", "overall", "segments", "need-segment", "languages", "cohorts", "drift", "failing"
+)
 
 
 def test_a_failing_run_shows_every_section_and_why_it_failed() -> None:
@@ -641,6 +665,48 @@ def test_segments_need_by_segment_and_cohorts() -> None:
     assert "baseline (0): none" in bias
 
 
+def test_languages_show_each_language_with_its_gap_to_english() -> None:
+    results = realistic_results()
+    results["arms"]["policy"]["metrics"].update({
+        "language_human_escape_min": 0.95, "language_recall_gap": 0.06,
+        "language_wrongful_gap": -0.03, "languages_under_min_scenarios": 1.0,
+    })
+    doc = parse(render_html(results))
+    table = doc.by_id("language-table")
+    assert [r[0] for r in rows(table)] == ["en", "es", "hi"]  # the file's order: English first
+    english = row_for(table, "en")
+    assert english[1:3] == ["52", "180"]
+    assert english[3:7] == ["100.0% base 100.0%", "96.0% base 40.0%", "7.0% base 7.0%",
+                            "91.2% base 91.2%"]
+    spanish = row_for(table, "es")
+    assert spanish[1:3] == ["44", "44"]
+    assert spanish[3] == "95.0% \u22125.0 pp vs en base 95.0%"
+    assert spanish[4].startswith("90.0% \u22126.0 pp vs en")
+    assert spanish[5].startswith("4.0% \u22123.0 pp vs en")
+    cells = {tr.attrs["data-language"]: tr.iter("td") for tr in table.iter("tr")
+             if "data-language" in tr.attrs}
+    recall_gap, wrongful_gap = (cells["es"][i].iter("span")[0] for i in (4, 5))
+    assert "worse" in recall_gap.classes()  # recall below English
+    assert "better" in wrongful_gap.classes()  # fewer wrongful escalations than English
+    hindi = row_for(table, "hi")
+    assert hindi[1] == "12 under 40"  # short of scenarios: badged and highlighted
+    assert hindi[4].startswith("n/a")  # no data for the metric: no gap either
+    assert "vs en" not in hindi[4]
+    flagged = [tr.attrs["data-language"] for tr in table.iter("tr") if "flagged" in tr.classes()]
+    assert flagged == ["hi"]
+    gaps = {div.attrs["data-metric"]: div.words() for div in doc.by_id("language-gaps").iter("div")}
+    assert gaps == {
+        "language_human_escape_min": "Lowest human escape 95.0%",
+        "language_recall_gap": "Must-handoff recall gap to en 6.0 pp",
+        "language_wrongful_gap": "Wrongful escalation gap to en -3.0 pp",
+        "languages_under_min_scenarios": "Languages under 40 scenarios 1",
+    }
+    # The overall table lists the language metrics too, as percentages where they are shares.
+    overall = doc.by_id("overall-table")
+    assert row_for(overall, "language_recall_gap")[1] == "6.0%"
+    assert row_for(overall, "language_human_escape_min")[1] == "95.0%"
+
+
 def test_drift_shows_deltas_need_mix_and_newly_failing_runs() -> None:
     doc = parse(render_html(realistic_results()))
     drift = doc.by_id("drift")
@@ -703,8 +769,12 @@ def test_a_passing_run_without_baseline_or_compare() -> None:
         {"version": 1, "arms": {"policy": None, "baseline": "junk"}, "gates": [None, {}],
          "runs": [None, {"passed": False, "failures": [None]}], "compare": {"need_mix": {"x": {}}},
          "duration_s": float("nan"), "started_at": "yesterday"},
+        {"version": 1, "arms": {"policy": {"metrics": {"language_recall_gap": "x"},
+                                           "by_language": {"xx": None, "yy": {"metrics": [1],
+                                                                              "scenarios": "a"}}},
+                                "baseline": {"by_language": []}}},
     ],
-    ids=["empty", "no-runs", "future-version", "junk"],
+    ids=["empty", "no-runs", "future-version", "junk", "junk-languages"],
 )
 def test_missing_or_odd_parts_do_not_crash(results: dict[str, Any]) -> None:
     page = render_html(results)
@@ -841,8 +911,10 @@ def test_chromium_renders_the_report_and_runs_no_injected_script(tmp_path: Path)
     # The script added the filter boxes to the long tables.
     assert len([i for i in doc.iter("input") if "filter" in i.classes()]) >= 2
     for table_id in ("gates-table", "overall-table", "segment-table", "need-segment-table",
-                     "drift-table", "segment-drift-table", "failing-table"):
+                     "language-table", "drift-table", "segment-drift-table", "failing-table"):
         assert doc.by_id(table_id).tag == "table"
+    languages = [r[0] for r in rows(doc.by_id("language-table"))]
+    assert languages == ["en", "es", "hi", MARKER_SCRIPT]  # the hostile code as text
     svgs = {s.attrs.get("id") for s in doc.iter("svg")}
     assert {"overall-chart", "segment-heatmap", "need-mix-chart"} <= svgs
     assert len(doc.by_id("segment-heatmap").iter("rect")) == (len(SEGMENTS) + 1) * len(METRICS)

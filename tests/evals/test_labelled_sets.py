@@ -51,6 +51,20 @@ def test_the_checker_catches_a_leak_into_the_holdout(tmp_path: Path, registry: R
     assert any("leak into the holdout" in p for p in result.problems), result
 
 
+def test_a_language_holdout_is_kept_unseen_too(tmp_path: Path, registry: Registry) -> None:
+    spanish = {**_LINE, "messages": [{"role": "user", "content": "Me cobraron dos veces"}]}
+    held = _write(tmp_path / "evals" / "lang" / "holdout_es.jsonl", spanish)
+    # Accents and case differ: still the same text once folded.
+    copy = {**spanish, "id": "x-2",
+            "messages": [{"role": "user", "content": "ME COBRÁRON dos veces"}]}
+    trained = _write(tmp_path / "data" / "train" / "lang_es.jsonl", copy)
+    result = check_sets([held, trained], tmp_path, registry)
+    assert result.problems == [
+        "data/train/lang_es.jsonl:1: leak into the holdout: same text as "
+        "evals/lang/holdout_es.jsonl:1"
+    ]
+
+
 def test_a_text_shared_by_two_tuning_sets_is_only_a_warning(
     tmp_path: Path, registry: Registry
 ) -> None:

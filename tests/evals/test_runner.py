@@ -433,6 +433,9 @@ def _arm_spec(table: Callable[[Any], bool]) -> dict[str, Any]:
         "value_bias": [str],
         "need_mix": lambda v: isinstance(v, dict) and all(
             isinstance(x, float) for x in v.values()),
+        "by_language": lambda v: isinstance(v, dict) and all(
+            set(entry) == {"scenarios", "runs", "min_scenarios", "enough_scenarios", "metrics"}
+            and table(entry["metrics"]) for entry in v.values()),
     }
 
 

@@ -8,12 +8,14 @@ rules generalise, and gating it would invite tuning on it.
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
 
 from guardrail import Guardrail, Registry
-from guardrail.evals.scoring import score_lines
+from guardrail.evals.scoring import HELDOUT_FRACTION, in_part, score_lines
+from guardrail.need.training import Example, split
 from guardrail.reasons import RISK_ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +101,36 @@ def test_the_older_batch_format_scores_the_same(registry: Registry) -> None:
     assert new_score.must_handoff > 0
     assert new_score.summary() == old_score.summary()
     assert new_score.misses == old_score.misses
+
+
+def test_the_parts_cut_a_set_in_two_by_a_hash_of_the_id(registry: Registry) -> None:
+    """`heldout` is exactly the lines whose id's CRC-32 is below 300 per mille, `tune` the rest,
+    the same cut as the model's training split at that share; together they are `all`."""
+    lines = (ROOT / "evals" / "dev" / "dev.jsonl").read_bytes().splitlines()[:120]
+    ids = [json.loads(raw)["id"] for raw in lines]
+    expected = {i for i in ids if zlib.crc32(i.encode()) % 1000 < 300}
+    assert 0 < len(expected) < len(ids)
+    assert {i for i in ids if in_part(i, "heldout")} == expected
+    assert {i for i in ids if in_part(i, "tune")} == set(ids) - expected
+    assert all(in_part(i, "all") for i in ids)
+    examples = [Example(i, "", None, None, "dev") for i in ids]
+    kept, held = split(examples, HELDOUT_FRACTION)
+    assert {e.id for e in held} == expected
+    assert {e.id for e in kept} == set(ids) - expected
+
+    guard = Guardrail(registry, need_model=None)
+    whole, tune, heldout = (score_lines(guard, lines, part) for part in ("all", "tune", "heldout"))
+    assert heldout.lines == len(expected)
+    assert tune.lines + heldout.lines == whole.lines == len(lines)
+    for count in ("must_handoff", "handed_off", "safe", "wrongly_escalated", "need_correct"):
+        assert getattr(tune, count) + getattr(heldout, count) == getattr(whole, count), count
+    assert {m.id for m in heldout.misses} <= expected
+
+
+def test_the_public_sets_line_shape_is_read(registry: Registry) -> None:
+    """dstc11/multidogo lines are the older format plus a `domain` key (provenance, ignored)."""
+    line = json.dumps({"id": "dstc11-x", "messages": [{"role": "user", "content": "hi there"}],
+                       "source_label": "X", "domain": "fastfood", "expected_need_state": "other",
+                       "expected_handoff": False}).encode()
+    result = score_lines(Guardrail(registry, need_model=None), [line])
+    assert (result.lines, result.safe, result.need_total) == (1, 1, 1)

@@ -24,6 +24,7 @@ from guardrail.evals.html._format import (
     _list,
     _map,
 )
+from guardrail.evals.html._language import language_section
 from guardrail.evals.html._sections import (
     cohort_section,
     drift_section,
@@ -75,6 +76,7 @@ def render_html(results: EvalReport | Mapping[str, Any]) -> str:
             overall_section(policy, baseline),
             segment_section(policy, baseline),
             need_segment_section(policy, baseline),
+            language_section(policy, baseline),
             cohort_section(policy, baseline),
             drift_section(results, links),
             failing_section(runs),

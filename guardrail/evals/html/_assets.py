@@ -124,6 +124,7 @@ NAV = (
     ("overall", "Overall"),
     ("segments", "By segment"),
     ("need-segment", "Need &times; segment"),
+    ("languages", "Languages"),
     ("cohorts", "Cohorts"),
     ("drift", "Drift"),
     ("failing", "Failing runs"),

@@ -32,6 +32,7 @@ HIGHER_IS_BETTER = frozenset(
         "need_macro_f1",
         "must_handoff_recall",
         "human_escape_success",
+        "language_human_escape_min",
     }
 )
 LOWER_IS_BETTER = frozenset(
@@ -43,11 +44,16 @@ LOWER_IS_BETTER = frozenset(
         "time_to_human_turns",
         "max_cohort_gap",
         "value_bias_count",
+        "language_recall_gap",
+        "language_wrongful_gap",
+        "languages_under_min_scenarios",
     }
 )
 
 Kind = Literal["pct", "score", "turns", "number"]
 _PCT_WORDS = ("rate", "recall", "accuracy", "success", "containment")
+# Shares (or gaps between shares) whose names say neither.
+_PCT_METRICS = frozenset({"language_human_escape_min", "language_wrongful_gap"})
 
 POLICY_COLOUR = "#2563eb"
 BASELINE_COLOUR = "#9ca3af"
@@ -86,7 +92,7 @@ def _kind(metric: str) -> Kind:
         return "turns"
     if "f1" in metric:
         return "score"
-    if any(word in metric for word in _PCT_WORDS):
+    if metric in _PCT_METRICS or any(word in metric for word in _PCT_WORDS):
         return "pct"
     return "number"
 

@@ -1,5 +1,5 @@
 """The sections of the page, in reading order: header, gates, overall, by segment, need x
-segment, cohorts, drift, failing runs."""
+segment, (languages: `_language`), cohorts, drift, failing runs."""
 
 from __future__ import annotations
 
