@@ -155,21 +155,29 @@ class Normaliser:
         min_length: int,
         slang: Mapping[str, str] | None = None,
         short_words: Iterable[str] = (),
+        secondary: Iterable[str] = (),
     ) -> None:
         self._slang = dict(slang or {})
-        self._vocabulary = frozenset(vocabulary)
+        # `secondary` words (the other languages' rule vocabulary) are corrected towards only
+        # when no `vocabulary` word is one edit away: "humna" is "human", not Spanish "humana".
+        self._vocabulary = frozenset(vocabulary) | frozenset(secondary)
         self._known = frozenset(known_words) | self._vocabulary
         self._min_length = min_length
-        index: dict[str, set[str]] = {}
-        for word in self._vocabulary:
-            for variant in _deletes(word) | {word}:
-                index.setdefault(variant, set()).add(word)
-        self._index = {k: frozenset(v) for k, v in index.items()}
+        self._index = self._deletes_index(frozenset(vocabulary))
+        self._secondary = self._deletes_index(frozenset(secondary) - frozenset(vocabulary))
         self._memo: dict[str, str] = {}
         self._tokens: dict[str, str] = {}  # raw token -> what it reads as (see `_token`)
         self._chunks: dict[str, tuple[str, ...]] = {}  # text between spaces -> its tokens' reads
         # Words a run of spaced-out letters may be split back into.
         self._splittable = self._known | frozenset(short_words) | frozenset(self._slang)
+
+    @staticmethod
+    def _deletes_index(words: frozenset[str]) -> dict[str, frozenset[str]]:
+        index: dict[str, set[str]] = {}
+        for word in words:
+            for variant in _deletes(word) | {word}:
+                index.setdefault(variant, set()).add(word)
+        return {k: frozenset(v) for k, v in index.items()}
 
     @staticmethod
     def fold(raw: str) -> str:
@@ -207,12 +215,16 @@ class Normaliser:
                     return word
         if len(word) < self._min_length or not word.isalpha():
             return word
+        variants = _deletes(word) | {word}
         candidates: set[str] = set()
-        for variant in _deletes(word) | {word}:
-            candidates.update(self._index.get(variant, ()))
-        # Shared deletes also pair words two edits apart ("witdrawal"/"withdrawl"): keep only
-        # true single edits (one insertion, deletion, substitution or adjacent swap).
-        candidates = {c for c in candidates if _one_edit(word, c)}
+        for index in (self._index, self._secondary):
+            for variant in variants:
+                candidates.update(index.get(variant, ()))
+            # Shared deletes also pair words two edits apart ("witdrawal"/"withdrawl"): keep
+            # only true single edits (one insertion, deletion, substitution or adjacent swap).
+            candidates = {c for c in candidates if _one_edit(word, c)}
+            if candidates:
+                break
         if len(candidates) == 1:
             return next(iter(candidates))
         # Ambiguous corrections are skipped unless exactly one keeps the first letter, or

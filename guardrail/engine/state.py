@@ -168,7 +168,7 @@ def track_user_message(
     """
     state.user_turns += 1
     if index and messages[index - 1].role == "assistant" and any(
-        f.code == _REPORTED_FAILURE for f in scan.findings
+        f.base_code == _REPORTED_FAILURE for f in scan.findings
     ):
         state.reported_failures += 1
     update_need(state, [*request_findings(scan), *need.findings], need.prediction, registry)
@@ -237,7 +237,7 @@ def update_need(
         state.need_state not in (None, default)
         and not risk_scores
         and not rule_scores
-        and any(f.code == _RESOLVED for f in found)
+        and any(f.base_code == _RESOLVED for f in found)
     ):
         # "I'm back in, thanks" / "works now": the need in hand is resolved, so the
         # conversation goes back to no particular need (and its need segment ends) instead
@@ -250,7 +250,7 @@ def update_need(
     rule_held = state.rule_need not in (None, default)
     # "Still not working" continues the need in hand ("did that, still not working" after
     # a guided step is about the login, not a new incident) unless it names a risk.
-    continuing = not risk_scores and any(f.code == _REPORTED_FAILURE for f in found)
+    continuing = not risk_scores and any(f.base_code == _REPORTED_FAILURE for f in found)
     if risk_scores:
         state.rule_need, state.rule_confidence = _strongest(risk_scores)
     elif rule_scores and not (

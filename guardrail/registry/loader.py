@@ -62,8 +62,14 @@ class Registry:
         self.hypothetical_markers = compile_any_of(
             settings.hypothetical_markers, settings.gap_negators
         )
+        default = settings.languages.default
         vocabulary = pattern_vocabulary(
-            (p for rule in self.rules for p in rule.spec.patterns), settings.typo.min_length
+            (p for rule in self.rules if rule.spec.lang in (None, default)
+             for p in rule.spec.patterns), settings.typo.min_length
+        )
+        secondary = pattern_vocabulary(
+            (p for rule in self.rules if rule.spec.lang not in (None, default)
+             for p in rule.spec.patterns), settings.typo.min_length
         )
         self.normaliser = Normaliser(
             vocabulary,
@@ -71,6 +77,7 @@ class Registry:
             settings.typo.min_length,
             settings.typo.slang,
             settings.typo.short_words,
+            secondary,
         )
 
     # -- loading -------------------------------------------------------------------------------

@@ -121,11 +121,17 @@ def compile_rule_pattern(
 
 def compile_branch(pattern: str, gap_negators: Sequence[str] = ()) -> Branch | None:
     """`pattern` compiled as a rule branch, parsed once for the checks and the skip data; None
-    when it repeats a repeat (catastrophic backtracking).
+    when it repeats a repeat (catastrophic backtracking). Memoised: a registry loaded again
+    (a reload, a copy with one file changed) compiles only the patterns it has not seen.
 
     Raises:
         re.error: the pattern does not compile.
     """
+    return _compile_branch(pattern, tuple(gap_negators))
+
+
+@lru_cache(maxsize=1 << 15)
+def _compile_branch(pattern: str, gap_negators: tuple[str, ...]) -> Branch | None:
     items = parse(expand(pattern, gap_negators))
     if _nested_quantifier(items):
         return None

@@ -91,6 +91,11 @@ def link(
     settings_file, settings = settings_in[0]
     assert settings is not None
     languages = _languages(files, settings, settings_file, out)
+    # A rule's word gaps refuse the negators of its own language (and the default one's), not
+    # every language's: fewer, shorter lookaheads, and "mai" (Italian: never) stays a Hindi word.
+    default_gaps = tuple(settings.gap_negators)
+    gaps = {code: (*default_gaps, *(w for w in spec.gap_negators if w not in default_gaps))
+            for code, spec in languages.items()}
     settings = _with_lexicons(settings, languages.values())
 
     tools: dict[str, ToolSpec] = {}
@@ -103,7 +108,8 @@ def link(
                 out.add(name, f"tools[{i}].name", f"duplicate tool {tool.name!r}")
             tools[tool.name] = tool
         for i, rule in enumerate(registry_file.rules):
-            compiled = _check_rule(name, i, rule, settings, out)
+            rule_gaps = gaps.get(rule.lang, default_gaps) if rule.lang else default_gaps
+            compiled = _check_rule(name, i, rule, settings, out, rule_gaps)
             if rule.id in rule_ids:
                 out.add(name, f"rules[{i}].id", f"duplicate rule id {rule.id!r}")
             rule_ids.add(rule.id)
@@ -181,7 +187,8 @@ def _with_lexicons(settings: Settings, languages: Iterable[LanguageSpec]) -> Set
 
 
 def _check_rule(
-    file: str, i: int, rule: RuleSpec, settings: Settings, out: _Collector
+    file: str, i: int, rule: RuleSpec, settings: Settings, out: _Collector,
+    negators: tuple[str, ...],
 ) -> CompiledRule | None:
     where = f"rules[{i}]"
     if rule.lang is not None:
@@ -198,7 +205,6 @@ def _check_rule(
         out.add(file, f"{where}.risk", "a risk rule must set its risk tier")
     if rule.kind == "need" and rule.need_state is None:
         out.add(file, f"{where}.need_state", "a need rule must name its need-state")
-    negators = tuple(settings.gap_negators)
     compiled: dict[str, list[Branch]] = {"patterns": [], "unless": []}
     ok = True
     for field in ("patterns", "unless"):

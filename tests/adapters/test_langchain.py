@@ -125,8 +125,11 @@ def test_operator_system_prompt_is_kept_before_the_directives(guard: Guardrail) 
 # -- the tool gate is the real gate ------------------------------------------------------------
 
 
-def test_a_hidden_tool_called_anyway_is_denied_and_never_runs(guard: Guardrail) -> None:
-    r = rig(guard, [[call("issue_refund", {"amount": 120.0}), AIMessage("Sorry, I can't.")]])
+def test_a_hidden_tool_called_anyway_is_denied_and_never_runs(rules_guard: Guardrail) -> None:
+    # The rules alone: whether the learned model rates this message as one for a person (and so
+    # never calls the model) is not what this test is about.
+    r = rig(rules_guard, [[call("issue_refund", {"amount": 120.0}),
+                           AIMessage("Sorry, I can't.")]])
     result = r.agent.invoke(
         # (the plain request would get issue_refund with confirmation; "refund my last payment"
         # alone is handed to a person, so the model would not be called at all)

@@ -46,7 +46,10 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Mein Account wurde gehackt, was soll ich tun?", True, "fraud_takeover"),
     # lockout
     ("Mein Konto wurde nach zu vielen Fehlversuchen gesperrt.", True, "lockout"),
-    ("Die Bankomatkarte ist blockiert, ich habe den PIN zu oft falsch eingegeben.", True, "lockout"),
+    (
+        "Die Bankomatkarte ist blockiert, ich habe den PIN zu oft falsch eingegeben.",
+        True, "lockout",
+    ),
     ("Bitte entsperren Sie meinen Zugang zum Kundenportal.", True, "lockout"),
     # legal and safety
     ("Ich werde Sie verklagen, wenn das Geld nicht zurückkommt.", True, "legal_threat"),
@@ -68,7 +71,10 @@ CASES: list[tuple[str, bool, str | None]] = [
      False, None),
     ("Die App hängt beim Laden, kommt nur ein weißer Bildschirm.", False, None),
     ("Kann ich die Rechnung in Raten bezahlen?", False, None),
-    ("Ich möchte meinen Vertrag kündigen, das bringt mich sonst noch um den Verstand.", False, None),
+    (
+        "Ich möchte meinen Vertrag kündigen, das bringt mich sonst noch um den Verstand.",
+        False, None,
+    ),
     ("Gemäß DSGVO bitte ich um Löschung meiner Daten.", False, None),
     ("Verdammt, eure App ist echt der letzte Mist.", False, None),
 ]

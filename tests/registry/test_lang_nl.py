@@ -44,7 +44,10 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Mijn account is gehackt, wat moet ik doen?", True, "fraud_takeover"),
     # lockout
     ("Mijn rekening is geblokkeerd na te veel foute pogingen.", True, "lockout"),
-    ("Mijn bankkaart is geblokkeerd, ik heb de pincode te vaak verkeerd ingevoerd.", True, "lockout"),
+    (
+        "Mijn bankkaart is geblokkeerd, ik heb de pincode te vaak verkeerd ingevoerd.",
+        True, "lockout",
+    ),
     ("Kunt u mijn account deblokkeren?", True, "lockout"),
     # legal and safety
     ("Ik ga jullie aanklagen als het geld niet terugkomt.", True, "legal_threat"),
