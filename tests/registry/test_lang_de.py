@@ -35,6 +35,8 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Ich habe nichts bestellt, trotzdem wurden 59 Franken belastet.", True, "billing_dispute"),
     ("Ueberweisung an eine Firma, die ich nicht kenne, wurde einfach so ausgefuehrt?!", True,
      "billing_dispute"),
+    # "Mai" is a negator in the shared lexicon (Italian "mai"): the dispute still counts
+    ("Im Mai wurde mir doppelt abgebucht.", True, "billing_dispute"),
     # takeover, fraud, lost or stolen
     ("Jemand hat sich in mein Kundenkonto eingeloggt und die Lieferadresse geändert.", True,
      "fraud_takeover"),
@@ -77,6 +79,7 @@ CASES: list[tuple[str, bool, str | None]] = [
     ),
     ("Gemäß DSGVO bitte ich um Löschung meiner Daten.", False, None),
     ("Verdammt, eure App ist echt der letzte Mist.", False, None),
+    ("Im Mai wurde mir nicht doppelt abgebucht, ich brauche nur den Kontoauszug.", False, None),
 ]
 
 

@@ -34,6 +34,9 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Ik wacht al zes weken op mijn geld voor de retour.", True, "billing_dispute"),
     ("Ik heb niks besteld en toch is er 59 euro aangerekend.", True, "billing_dispute"),
     ("Er is geld overgemaakt naar een bedrijf dat ik niet ken?!", True, "billing_dispute"),
+    # "pas" (the card) is a negator in the shared lexicon (French "pas"): the dispute still counts
+    ("Met mijn pas is twee keer afgeschreven.", True, "billing_dispute"),
+    ("Op mijn pas staat een betaling die ik niet herken.", True, "billing_dispute"),
     # takeover, fraud, lost or stolen
     ("Iemand heeft ingelogd op mijn account en het bezorgadres gewijzigd.", True, "fraud_takeover"),
     ("Ik denk dat ik gephisht ben, ik heb mijn inloggegevens op een nepsite ingevuld.", True,
@@ -72,6 +75,7 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Ik wil mijn abonnement opzeggen, ik word er gek van.", False, None),
     ("Volgens de AVG wil ik dat jullie mijn gegevens verwijderen.", False, None),
     ("Wat een kutapp is dit zeg.", False, None),
+    ("Met mijn pas is niet dubbel afgeschreven, ik wil alleen een overzicht.", False, None),
 ]
 
 
