@@ -33,6 +33,14 @@ WHOLE = [
 PUBLIC = [SHARED / "dstc11" / "utterances.jsonl", SHARED / "multidogo" / "train.jsonl"]
 
 
+def _shown(path: Path) -> str:
+    """`path` as the model's meta.json lists it: relative to the checkout, "../" for the
+    third-party data beside it."""
+    if path.is_relative_to(ROOT):
+        return path.relative_to(ROOT).as_posix()
+    return "../" + path.relative_to(ROOT.parent).as_posix()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train and write the model; print its held-out report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -50,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(examples)} lines whole + {len(public)} public tune lines; training on "
           f"{len(kept)}, holding out {len(held)}", file=sys.stderr)
     config = FeatureConfig(embedding=args.embedding, embedding_scale=args.embedding_scale)
-    data = [p.relative_to(ROOT.parent).as_posix() for p in WHOLE] + [
-        f"{p.relative_to(ROOT.parent).as_posix()} (tune part)" for p in PUBLIC
-    ]
+    data = [_shown(p) for p in WHOLE] + [f"{_shown(p)} (tune part)" for p in PUBLIC]
     print(train_and_report(kept, held, classes, registry, config, args.output,
                            epochs=args.epochs, l2=args.l2,
                            meta={"data": data, "holdout": 0.2,
