@@ -219,8 +219,15 @@ class NeedModel:
         rule_codes: Sequence[str] = (),
         dense: npt.NDArray[np.float32] | None = None,
     ) -> NeedPrediction:
-        """`predict` for text already folded into canonical words (and, for a model with an
-        embedding, the text's `dense_features`; without them that part counts as zero)."""
+        """`predict` for text already folded into canonical words and, for a model with an
+        embedding, the text's `dense_features` (use `predict_message`, which makes them).
+
+        Raises:
+            ValueError: the model reads an embedding and `dense` was not given (a prediction
+                without it would be quietly wrong).
+        """
+        if dense is None and self._encoder is not None:
+            raise ValueError("this need model reads the text's embedding: use predict_message")
         positions, values = self._known.vector(words, rule_codes)
         logits = values @ self._sparse_weights[positions] + self._bias
         if dense is not None and self._dense is not None:

@@ -233,7 +233,7 @@ class TypoSettings(FrozenModel):
     """Typo tolerance: words at edit distance 1 from a pattern word are read as that word."""
 
     min_length: int = Field(default=5, ge=3)
-    known_words: list[str] = Field(
+    known_words: list[_Word] = Field(
         default_factory=list, description="Real words that must never be 'corrected'."
     )
     slang: dict[str, str] = Field(
@@ -347,6 +347,6 @@ class RegistryFile(FrozenModel):
     rules: list[RuleSpec] = Field(default_factory=list)
     segments: list[SegmentSpec] = Field(default_factory=list)
     language: LanguageSpec | None = None
-    known_words: list[str] = Field(
+    known_words: list[_Word] = Field(
         default_factory=list, description="Real words never corrected as typos (merged)."
     )

@@ -22,18 +22,16 @@ from guardrail.testing.fake import ScriptedClassifier
 from tests._servers.chat import ChatServer, chat_server
 
 CONFIDENT = "how do I reset my password"  # the shipped model: access_restore, all words known
-UNSURE = "what is this 12.99 thing"  # the shipped model: "other", below 0.5
-NOVEL = "the flux capacitor on my quantum widget emits zorblax"  # half its words unseen
+# Chosen for the shipped model (retrained with the embedding on 2026-12-06): a retrain may move
+# them, and the premises each test asserts first say so.
+UNSURE = "erm the thingy from before"  # the shipped model: below 0.5, every word known
+NOVEL = "snorkel vexation plonk on my frobnicator"  # confident, but a third of its words unseen
 SPANISH = "no puedo entrar en mi cuenta desde ayer y necesito ayuda con mi tarjeta"
 
 CALM_BILLING = {"need_state": "billing", "confidence": 0.9, "risk_kind": "none",
                 "rationale": "A question about a charge."}
 DISPUTE = {"need_state": "billing", "confidence": 0.95, "risk_kind": "billing_dispute",
            "rationale": "The customer does not recognise a payment."}
-
-# Written against the n-gram-only model: which messages it is unsure of moved with the retrained
-# multilingual model (issue 14 note). To be rewritten on scripted local predictions.
-pytestmark = pytest.mark.xfail(strict=False, reason="known regression (issue 14 note)")
 
 
 @pytest.fixture
@@ -83,7 +81,7 @@ def test_a_confident_familiar_message_never_reaches_the_llm(
     chat: ChatServer, registry: Registry, local: NeedModel, english: LanguageIdentifier
 ) -> None:
     cascade = _cascade(chat, registry, local, identifier=english)
-    alone = local.predict_words(_words(registry, CONFIDENT))
+    alone = local.predict_message(CONFIDENT, _words(registry, CONFIDENT), ())
     assert alone.confidence >= registry.settings.model.min_confidence  # the premise
     assert local.known_share(_words(registry, CONFIDENT)) == 1.0
 
@@ -102,7 +100,7 @@ def test_an_unsure_message_asks_the_llm_whose_need_wins_but_never_lowers_the_han
     chat: ChatServer, registry: Registry, local: NeedModel, text: str, reason: str
 ) -> None:
     cascade = _cascade(chat, registry, local)
-    alone = local.predict_words(_words(registry, text))
+    alone = local.predict_message(text, _words(registry, text), ())
     assert alone.need_state != "billing"
     assert alone.handoff is not None
     assert alone.handoff > 0.1

@@ -87,8 +87,6 @@ def test_predictions_are_probabilities(registry: Registry) -> None:
     assert 0.0 <= prediction.handoff <= 1.0
 
 
-@pytest.mark.xfail(strict=False, reason="known regression (issue 14 note): written against the "
-                   "n-gram model; the retrained multilingual model is confident on other messages")
 @pytest.mark.parametrize(
     ("text", "need"),
     [
@@ -97,7 +95,11 @@ def test_predictions_are_probabilities(registry: Registry) -> None:
         ("the dashboard throws a 502 every time I open it", "incident"),
         ("do you have a signed DPA and a list of sub-processors?", "policy_compliance"),
         ("please downgrade us to the basic plan from next month", "account_change"),
-        ("how can I schedule a report to run every Monday", "how_to"),
+        pytest.param(
+            "how can I schedule a report to run every Monday", "how_to",
+            marks=pytest.mark.xfail(strict=True, reason="known regression (issue 14 note): the "
+                                    "retrained multilingual model reads it otherwise"),
+        ),
         ("haha cheers mate, have a good one", "other"),
     ],
 )
@@ -185,8 +187,9 @@ def test_rules_only_is_available(registry: Registry) -> None:
     assert decision.need_state == "other"
 
 
-@pytest.mark.xfail(strict=False, reason="known regression (issue 14 note): written against the "
-                   "n-gram model; the retrained multilingual model is confident on other messages")
+@pytest.mark.xfail(strict=True, reason="known regression (issue 14 note): the retrained model's "
+                   "recorded split (its new recipe, tools/train_need_model.py) is not SOURCES, its "
+                   "macro-F1 is 0.881 < 0.90, and rules changed after it was trained")
 @pytest.mark.skipif(not BANKING77.exists(), reason="shared/data/banking77 is not beside the repo")
 def test_the_shipped_held_out_figures_reproduce(registry: Registry) -> None:
     """The figures in the shipped model's meta.json come from lines it never trained on."""
