@@ -51,7 +51,6 @@ _INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) 
 _CONFUSABLE_MAP = {chr(k): v for k, v in _CONFUSABLES.items()}
 _CONFUSABLE_RE = re.compile("[" + "".join(re.escape(c) for c in _CONFUSABLE_MAP) + "]")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
-_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 
 
 def _confusable(match: re.Match[str]) -> str:
@@ -188,8 +187,7 @@ class Normaliser:
             return _CONFUSABLE_RE.sub(_confusable, _CONTROL.sub("", raw).lower())
         text = _CONTROL.sub("", _INVISIBLE_RE.sub("", raw))
         text = _CONFUSABLE_RE.sub(_confusable, unicodedata.normalize("NFKC", text).casefold())
-        if _DEVANAGARI.search(text):  # read as romanised Hindi, which the Hindi rules cover
-            text = romanise_devanagari(text)
+        text = romanise_devanagari(text)  # read as romanised Hindi, which the Hindi rules cover
         if not text.isascii():
             text = _NON_ASCII_RUN.sub(_without_marks, unicodedata.normalize("NFKD", text))
         return text

@@ -111,5 +111,8 @@ def _drop_schwas(units: list[_Unit]) -> None:
 
 
 def romanise_devanagari(text: str) -> str:
-    """`text` with every run of Devanagari written in chat-style Latin letters."""
+    """`text` with every run of Devanagari written in chat-style Latin letters (the text itself,
+    unchanged, when it has none: one regex search)."""
+    if not _RUN.search(text):
+        return text
     return _RUN.sub(lambda m: _word(m.group()), text)

@@ -12,7 +12,6 @@ import functools
 import itertools
 import math
 import operator
-import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -268,7 +267,8 @@ class KnownFeatures:
         return extra, total
 
 
-_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+# A message's meaning is in its first few thousand characters; the encoder's cost is linear.
+_DENSE_CHARS = 4000
 
 
 def dense_features(
@@ -279,14 +279,9 @@ def dense_features(
     Devanagari is embedded as romanised Hindi (`guardrail.translit`): the multilingual
     encoder's vocabulary barely covers the script, but it reads romanised Hindi well.
     """
-    if _DEVANAGARI.search(text):
-        text = romanise_devanagari(text)
-    vector = encoder.encode(text[: _DENSE_CHARS])
+    vector = encoder.encode(romanise_devanagari(text[:_DENSE_CHARS]))
     return vector * np.float32(config.embedding_scale) if config.embedding_scale != 1.0 else vector
 
-
-# A message's meaning is in its first few thousand characters; the encoder's cost is linear.
-_DENSE_CHARS = 4000
 
 
 @functools.cache
