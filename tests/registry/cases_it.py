@@ -7,11 +7,6 @@ questions about blocking a card, delivery questions.
 
 from __future__ import annotations
 
-import pytest
-
-from guardrail import Guardrail
-from tests.conftest import make_conversation
-
 CASES: list[tuple[str, bool, str | None]] = [
     # requests for a person
     ("Vorrei parlare con un operatore, grazie.", True, "human_requested"),
@@ -64,14 +59,3 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Ho pagato cento euro di bolletta, mi mandate la ricevuta?", False, None),
     ("Che schifo di app, è lentissima!", False, None),
 ]
-
-
-@pytest.mark.parametrize(("message", "handoff", "segment"), CASES)
-def test_italian_message(
-    rules_guard: Guardrail, message: str, handoff: bool, segment: str | None
-) -> None:
-    decision = rules_guard.check(make_conversation(message))
-    segments = {s.id for s in decision.segments}
-    assert decision.handoff.required is handoff, (message, sorted(segments))
-    if segment is not None:
-        assert segment in segments, (message, sorted(segments))

@@ -8,11 +8,6 @@ blocking a card, delivery and refund-timeline questions.
 
 from __future__ import annotations
 
-import pytest
-
-from guardrail import Guardrail
-from tests.conftest import make_conversation
-
 CASES: list[tuple[str, bool, str | None]] = [
     # requests for a person
     ("Ich hätte gerne einen Mitarbeiter am Telefon.", True, "human_requested"),
@@ -81,14 +76,3 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Verdammt, eure App ist echt der letzte Mist.", False, None),
     ("Im Mai wurde mir nicht doppelt abgebucht, ich brauche nur den Kontoauszug.", False, None),
 ]
-
-
-@pytest.mark.parametrize(("message", "handoff", "segment"), CASES)
-def test_german_message(
-    rules_guard: Guardrail, message: str, handoff: bool, segment: str | None
-) -> None:
-    decision = rules_guard.check(make_conversation(message))
-    segments = {s.id for s in decision.segments}
-    assert decision.handoff.required is handoff, (message, sorted(segments))
-    if segment is not None:
-        assert segment in segments, (message, sorted(segments))

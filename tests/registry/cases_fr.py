@@ -7,11 +7,6 @@ negations, hypotheticals, how-to questions about blocking a card, delivery quest
 
 from __future__ import annotations
 
-import pytest
-
-from guardrail import Guardrail
-from tests.conftest import make_conversation
-
 CASES: list[tuple[str, bool, str | None]] = [
     # requests for a person
     ("Je voudrais parler à un conseiller, s'il vous plaît.", True, "human_requested"),
@@ -64,14 +59,3 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Conformément au RGPD, je demande l'effacement de mes données.", False, None),
     ("Putain votre appli est nulle, ça rame tout le temps.", False, None),
 ]
-
-
-@pytest.mark.parametrize(("message", "handoff", "segment"), CASES)
-def test_french_message(
-    rules_guard: Guardrail, message: str, handoff: bool, segment: str | None
-) -> None:
-    decision = rules_guard.check(make_conversation(message))
-    segments = {s.id for s in decision.segments}
-    assert decision.handoff.required is handoff, (message, sorted(segments))
-    if segment is not None:
-        assert segment in segments, (message, sorted(segments))

@@ -8,11 +8,6 @@ refund-timeline questions.
 
 from __future__ import annotations
 
-import pytest
-
-from guardrail import Guardrail
-from tests.conftest import make_conversation
-
 CASES: list[tuple[str, bool, str | None]] = [
     # requests for a person
     ("Mag ik een medewerker spreken?", True, "human_requested"),
@@ -77,14 +72,3 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Wat een kutapp is dit zeg.", False, None),
     ("Met mijn pas is niet dubbel afgeschreven, ik wil alleen een overzicht.", False, None),
 ]
-
-
-@pytest.mark.parametrize(("message", "handoff", "segment"), CASES)
-def test_dutch_message(
-    rules_guard: Guardrail, message: str, handoff: bool, segment: str | None
-) -> None:
-    decision = rules_guard.check(make_conversation(message))
-    segments = {s.id for s in decision.segments}
-    assert decision.handoff.required is handoff, (message, sorted(segments))
-    if segment is not None:
-        assert segment in segments, (message, sorted(segments))

@@ -8,11 +8,6 @@ contractions "no" / "na" ("no cartão", "na fatura") must not read as negations.
 
 from __future__ import annotations
 
-import pytest
-
-from guardrail import Guardrail
-from tests.conftest import make_conversation
-
 CASES: list[tuple[str, bool, str | None]] = [
     # --- requests for a person --------------------------------------------------------------
     ("Posso falar com um atendente, por favor?", True, "human_requested"),
@@ -70,13 +65,3 @@ CASES: list[tuple[str, bool, str | None]] = [
      False, None),
     ("Paguei no cartão e quero saber quando chega o pedido", False, None),
 ]
-
-
-@pytest.mark.parametrize(("message", "handoff", "segment"), CASES)
-def test_portuguese_message(
-    rules_guard: Guardrail, message: str, handoff: bool, segment: str | None
-) -> None:
-    decision = rules_guard.check(make_conversation(message))
-    assert decision.handoff.required is handoff, (message, decision.segment_ids())
-    if segment is not None:
-        assert segment in decision.segment_ids(), (message, decision.segment_ids())

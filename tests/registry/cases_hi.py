@@ -8,11 +8,6 @@ same patterns.
 
 from __future__ import annotations
 
-import pytest
-
-from guardrail import Guardrail
-from tests.conftest import make_conversation
-
 # (message, handoff expected, segment expected when it hands off)
 CASES: list[tuple[str, bool, str | None]] = [
     # --- a request for a person -------------------------------------------------------------
@@ -93,28 +88,3 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("इस बार बिल 780 का क्यों आया है? हमेशा 500 के आसपास आता है", False, None),
     ("नमस्ते", False, None),
 ]
-
-
-@pytest.mark.parametrize(("message", "handoff", "segment"), CASES)
-def test_hindi_message(
-    rules_guard: Guardrail, message: str, handoff: bool, segment: str | None
-) -> None:
-    decision = rules_guard.check(make_conversation(message))
-    segments = decision.segment_ids()
-    assert decision.handoff.required is handoff, (message, segments)
-    if segment is not None:
-        assert segment in segments, (message, segments)
-
-
-def test_withdrawn_request_ends_the_handoff(rules_guard: Guardrail) -> None:
-    asked = make_conversation("agent se baat karao", id="hi-withdraw")
-    assert rules_guard.check(asked).handoff.required
-    withdrawn = make_conversation(
-        "agent se baat karao",
-        {"role": "assistant", "content": "Zaroor, jod raha hoon."},
-        "rehne do, khud hi kar liya. ab agent ki zarurat nahi",
-        id="hi-withdraw",
-    )
-    decision = rules_guard.check(withdrawn)
-    assert not decision.handoff.required
-    assert "human_requested" not in decision.segment_ids()
