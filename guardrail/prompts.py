@@ -4,10 +4,16 @@ No prompt text lives in Python code: directive texts are in ``prompts/directives
 adapters' messages in ``prompts/adapter.yaml``, the handoff summary's sentences in
 ``prompts/handoff.yaml``. All are validated when loaded, so a missing key is an error at
 start-up, not a blank message in front of a customer.
+
+What the *customer* reads (the handoff message, the confirmation question) comes back in the
+language of their latest message when ``prompts/customer/<lang>.yaml`` translates it; otherwise
+in the language ``adapter.yaml`` is written in. Texts only the model reads stay in that language,
+and the model is told which language the customer writes in.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -21,7 +27,9 @@ from guardrail._yaml import parse_yaml, validation_issues
 from guardrail.decision import Decision
 from guardrail.errors import UserError
 
-__all__ = ["AdapterPrompts", "HandoffMessages", "HandoffTexts", "Prompts"]
+__all__ = ["AdapterPrompts", "CustomerTexts", "HandoffMessages", "HandoffTexts", "Prompts"]
+
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 class HandoffMessages(FrozenModel):
@@ -49,15 +57,57 @@ class HandoffTexts(FrozenModel):
         return table.get("default", "")
 
 
-class AdapterPrompts(FrozenModel):
+class CustomerTexts(FrozenModel):
+    """What the customer reads, in one language: ``adapter.yaml``'s customer-facing keys, and
+    the schema of a translation in ``prompts/customer/<lang>.yaml``."""
+
+    handoff_message: HandoffMessages
+    confirmation_question: str = Field(min_length=1)
+
+
+class AdapterPrompts(CustomerTexts):
     """The schema of ``prompts/adapter.yaml``."""
 
+    language: str = Field(
+        default="en", pattern=r"^[a-z]{2,3}$", description="The language these texts are in."
+    )
     directives_header: str = Field(min_length=1)
-    handoff_message: HandoffMessages
+    customer_language: str = Field(
+        min_length=1,
+        description="Told to the model when the customer writes in another language than these "
+        "texts; {language} is the BCP 47 code of the customer's language.",
+    )
     tool_denied: str = Field(min_length=1)
-    confirmation_question: str = Field(min_length=1)
     confirmation_declined: str = Field(min_length=1)
     tool_failed: str = Field(min_length=1)
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text))
+
+
+def _translation_issues(lang: str, source: CustomerTexts, texts: CustomerTexts) -> list[str]:
+    """Why translation `texts` cannot stand in for `source`: unknown queues, placeholders that
+    differ (a missing one drops the customer's data, an unknown one raises at format time)."""
+    issues = [
+        f"handoff_message.queues.{queue}: not a queue of adapter.yaml"
+        for queue in texts.handoff_message.queues
+        if queue not in source.handoff_message.queues
+    ]
+    pairs = [
+        ("confirmation_question", source.confirmation_question, texts.confirmation_question),
+        ("handoff_message.default", source.handoff_message.default,
+         texts.handoff_message.default),
+        *((f"handoff_message.queues.{q}", source.handoff_message.queues[q], t)
+          for q, t in texts.handoff_message.queues.items() if q in source.handoff_message.queues),
+    ]
+    for key, original, translated in pairs:
+        if _placeholders(original) != _placeholders(translated):
+            issues.append(
+                f"{key}: placeholders {sorted(_placeholders(translated))} differ from "
+                f"adapter.yaml's {sorted(_placeholders(original))}"
+            )
+    return [f"customer/{lang}.yaml: {issue}" for issue in issues]
 
 
 def _read_yaml(path: Path) -> Any:
@@ -85,22 +135,40 @@ class Prompts:
     Args:
         directives: directive id -> the text added to the model's system message.
         adapter: the adapter messages.
+        handoff: the handoff summary's texts.
+        translations: language code -> the customer-facing texts in that language.
+
+    Raises:
+        UserError: a translation names a queue `adapter` lacks or changes a text's placeholders.
     """
 
     def __init__(
-        self, directives: Mapping[str, str], adapter: AdapterPrompts, handoff: HandoffTexts
+        self,
+        directives: Mapping[str, str],
+        adapter: AdapterPrompts,
+        handoff: HandoffTexts,
+        translations: Mapping[str, CustomerTexts] | None = None,
     ) -> None:
         self.directives = dict(directives)
         self.adapter = adapter
         self.handoff = handoff
-        self._system_cache: dict[tuple[str, ...], str] = {}
+        self.translations: dict[str, CustomerTexts] = dict(translations or {})
+        issues = [
+            issue for lang, texts in sorted(self.translations.items())
+            for issue in _translation_issues(lang, adapter, texts)
+        ]
+        if issues:
+            raise UserError("; ".join(issues))
+        self._system_cache: dict[tuple[str, tuple[str, ...]], str] = {}
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> Prompts:
-        """Load ``directives.yaml`` and ``adapter.yaml`` from `folder` (default: shipped).
+        """Load ``directives.yaml``, ``adapter.yaml``, ``handoff.yaml`` and the translations in
+        ``customer/<lang>.yaml`` (optional) from `folder` (default: shipped).
 
         Raises:
-            UserError: a file is missing, unreadable or does not match its schema.
+            UserError: a file is missing, unreadable or does not match its schema, or a
+                translation does not fit ``adapter.yaml`` (see `Prompts`).
         """
         root = Path(folder) if folder is not None else default_prompts_dir()
         directives = _read_yaml(root / "directives.yaml")
@@ -111,7 +179,13 @@ class Prompts:
             raise UserError(f"{root / 'directives.yaml'}: expected a mapping of id to text")
         adapter = _validated(AdapterPrompts, root / "adapter.yaml")
         handoff = _validated(HandoffTexts, root / "handoff.yaml")
-        return cls(directives, adapter, handoff)
+        translations: dict[str, CustomerTexts] = {}
+        customer = root / "customer"
+        for path in sorted(customer.glob("*.yaml")) if customer.is_dir() else ():
+            if not re.fullmatch(r"[a-z]{2,3}", path.stem):
+                raise UserError(f"{path}: name a translation by its language code (es.yaml)")
+            translations[path.stem] = _validated(CustomerTexts, path)
+        return cls(directives, adapter, handoff, translations)
 
     @classmethod
     def default(cls) -> Prompts:
@@ -123,23 +197,40 @@ class Prompts:
         return [i for i in ids if i not in self.directives]
 
     def system_text(self, decision: Decision) -> str:
-        """The block added to the model's system message: a header and one line per directive.
+        """The block added to the model's system message: a header, one line per directive and,
+        when the customer writes in another language than the texts, a line naming it.
 
         A directive with no text fails loudly at load in tests; at run time it is skipped rather
-        than sent as an empty line. Cached per directive list (decisions repeat them).
+        than sent as an empty line. Cached per language and directive list (decisions repeat).
         """
-        key = tuple(decision.directives)
+        language = decision.language
+        if language in ("und", self.adapter.language):
+            language = ""
+        key = (language, tuple(decision.directives))
         text = self._system_cache.get(key)
         if text is None:
-            items = [f"- {self.directives[d].strip()}" for d in key if d in self.directives]
+            items = [f"- {self.directives[d].strip()}" for d in key[1] if d in self.directives]
+            if language:
+                items.append(f"- {self.adapter.customer_language.format(language=language)}")
             text = "\n".join([self.adapter.directives_header, *items]) if items else ""
             self._system_cache[key] = text
         return text
 
+    def customer_texts(self, language: str) -> CustomerTexts:
+        """The customer-facing texts in `language` when translated, else ``adapter.yaml``'s."""
+        return self.translations.get(language, self.adapter)
+
     def handoff_message(self, decision: Decision) -> str:
-        """What the customer reads when this decision hands them to a person."""
-        queue = decision.handoff.queue or ""
-        return self.adapter.handoff_message.queues.get(queue, self.adapter.handoff_message.default)
+        """What the customer reads when this decision hands them to a person, in their language
+        where a translation exists."""
+        messages = self.customer_texts(decision.language).handoff_message
+        return messages.queues.get(decision.handoff.queue or "", messages.default)
+
+    def confirmation_question(self, language: str, *, tool: str, action: str, args: str) -> str:
+        """The consent question for a tool call, in `language` where a translation exists."""
+        return self.customer_texts(language).confirmation_question.format(
+            tool=tool, action=action, args=args
+        )
 
 
 @cache

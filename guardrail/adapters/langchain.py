@@ -408,7 +408,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             return _with_reason(check, "deny", "policy.confirmation_unavailable")
         # The interrupt below ends this span; the resumed run gates the call again, in a new one.
         self._outcome(span, check, "awaiting_confirmation", conv)
-        return self._confirm(check, call)
+        return self._confirm(check, call, decision.language)
 
     def _audited_decision(self, conv: Conversation, decision: Decision) -> Decision:
         """Record `decision` in the audit log the first time it is seen for a conversation."""
@@ -448,7 +448,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             response_metadata={_META: check.as_record()},
         )
 
-    def _confirm(self, check: CallCheck, call: Mapping[str, Any]) -> CallCheck:
+    def _confirm(self, check: CallCheck, call: Mapping[str, Any], language: str) -> CallCheck:
         """Ask for consent through a LangGraph interrupt; resumes re-run this and return here."""
         spec = self.guard.registry.tools.get(check.tool)
         answer = interrupt({
@@ -456,10 +456,11 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             "tool_call_id": call.get("id"),
             "tool": check.tool,
             "args": check.args,
-            "question": self.prompts.adapter.confirmation_question.format(
-                tool=check.tool, action=spec.description if spec else check.tool,
+            "question": self.prompts.confirmation_question(
+                language, tool=check.tool, action=spec.description if spec else check.tool,
                 args=", ".join(f"{k}={v}" for k, v in check.args.items()),
             ),
+            "language": language,
             "reason_codes": [str(r) for r in check.reasons],
         })
         ok, code = _approved(answer, check)

@@ -276,6 +276,26 @@ def test_confirm_tools_pause_for_consent_and_run_bound_after_approval(guard: Gua
     assert_no_orphans(done)
 
 
+def test_the_customer_reads_consent_and_handoff_in_their_language(guard: Guardrail) -> None:
+    prompts = Prompts.default()
+    r = _cancel_rig(guard)
+    paused = r.agent.invoke(
+        say("Quiero cancelar mi suscripción al final de este periodo de facturación, por favor."),
+        config("t11-es"))
+    (pending,) = paused["__interrupt__"]
+    assert pending.value["language"] == "es"
+    spec = guard.registry.tools["cancel_subscription"]
+    assert pending.value["question"] == prompts.translations["es"].confirmation_question.format(
+        tool="cancel_subscription", action=spec.description, args="customer_id=cus_1")
+    r = rig(guard, [[call("issue_refund", {"amount": 49.0}), AIMessage("Refunded!")]])
+    result = r.agent.invoke(say("Me cobraron dos veces el mismo pedido este mes, 49 EUR cada vez."),
+                            config("t7-es"))
+    assert r.tape.calls == []
+    assert result["guardrail_handoff"]["queue"] == "billing_disputes"
+    final = result["messages"][-1]
+    assert final.text == prompts.translations["es"].handoff_message.queues["billing_disputes"]
+
+
 @pytest.mark.parametrize(
     ("answer", "code"),
     [
