@@ -19,8 +19,16 @@ codes are kept as written (their grammar admits no personal data and redaction w
 "0x80070005" into "0x[number]").
 
 Every pattern is linear (no nested unbounded quantifiers) and each message is cut to its first
-20,000 characters. Names and words (currencies, products, the questions per need-state) are data
-in ``_data/vocab/details.yaml``, loaded once and validated like the registry.
+20,000 characters. Names and words (currencies, reference keywords and markers, month names and
+relative dates, products, the questions per need-state) are data in ``_data/vocab/details.yaml``,
+loaded once and validated like the registry; the grammar around them stays in the code.
+
+Languages: English, Spanish, Portuguese, French, Italian, German, Dutch and Hindi (Devanagari and
+Hinglish). A message in any of them is read with all their words at once (no language detection):
+"pedido nº 48213", "Bestellnummer 48213", "3 de marzo de 2025", "3. März", "49,90 €",
+"499 rupaye". A decimal comma reads as a decimal point ("49,90" -> 49.90) and a group of three
+digits after a comma or a dot as thousands ("1.299,00", "4,999"), as before; space-grouped
+thousands ("2 000 €") are read only right before a currency.
 
 One module per extractor (`references`, `amounts`, `dates`, `cards`, `errors`, `devices`,
 `integrations`), beside the items (`model`), the vocabulary (`vocab`, compiled in `compiled`)
@@ -108,7 +116,7 @@ def _scan(index: int, content: str, compiled: Compiled) -> dict[str, list[Found]
     # date is not an id and "iPhone 15" is not a quantity.
     return {
         "card_last4": cards,
-        "dates": find_dates(scan),
+        "dates": find_dates(scan, compiled.dates),
         "errors": find_errors(scan, compiled),
         "devices": find_devices(scan, compiled.devices),
         "references": find_references(scan, compiled),

@@ -1,4 +1,7 @@
 """Sums of money: with a currency symbol, code or word, or a bare number beside a money word.
+
+The currencies and the money words that make a bare decimal an amount are vocabulary
+(``_data/vocab/details.yaml``); the English verb and noun cues around a bare number are here.
 """
 
 from __future__ import annotations
@@ -9,15 +12,18 @@ from typing import TYPE_CHECKING
 
 from guardrail.handoff.details.model import Amount
 from guardrail.handoff.details.references import next_word
-from guardrail.handoff.details.text import Found, Scan, matches, non_overlapping, window
+from guardrail.handoff.details.text import Found, Scan, fold, matches, non_overlapping, window
 
 if TYPE_CHECKING:  # the compiled vocabulary is built from this module's patterns
     from guardrail.handoff.details.compiled import Compiled
 
-__all__ = ["NUM", "NUM_END", "WEIGHT", "find_amounts", "to_decimal"]
+__all__ = ["NUM", "NUM_END", "SPACED_NUM", "WEIGHT", "find_amounts", "to_decimal"]
 
 NUM = r"(?:\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
 NUM_END = r"(?!\d|[.,]\d)"
+# Thousands grouped by spaces ("2 000 €", "1 250,00 €"; a no-break space reads as a space once
+# the text is normalised), taken only right before a currency.
+SPACED_NUM = r"\d{1,3}(?: \d{3})+(?:,\d{1,2})?"
 _VERB_CUE = (
     r"charged|charge|charging|billed|debited|deducted|paid|pay|paying|payed|sent|send|sending|"
     r"took|taken|take|taking|refund|refunded|refunding|owe|owed|owes|withdrew|withdrawn|withdraw|"
@@ -39,12 +45,6 @@ _BARE_NOUN = re.compile(
     rf"(?P<num>{NUM})(?P<k>[kK]?){NUM_END}"
 )
 _BARE_DECIMAL = re.compile(r"(?<![\w.,/:$€£¥₹-])(?P<num>\d{1,6}[.,]\d{2})(?P<k>)(?!\d|[.,]\d)")
-_MONEY_WORD = re.compile(
-    r"(?i:\b(?:charge[sd]?|charging|paid|pay|paying|payments?|fees?|debit(?:ed)?|refund(?:ed)?|"
-    r"bill(?:ed)?|price|costs?|subscription|card|statement|purchased?|transactions?|invoice|"
-    r"receipt|total|deposit|withdrawal|balance|bought|renewal|top-?up|recharge|delivery|"
-    r"shipping)\b)"
-)
 # After a bare number, only these words keep it an amount: "sent 300 to", "charged me 43 and".
 _FOLLOW_OK = frozenset(
     {
@@ -57,23 +57,19 @@ _FOLLOW_OK = frozenset(
         "his", "her", "their", "me", "us", "total", "upfront", "altogether",
     }
 )
-_NOT_BEFORE_DECIMAL = frozenset(
-    {
-        "version", "ver", "v", "ios", "android", "build", "release", "rated", "rating", "score",
-        "at", "by", "until", "till", "since", "from", "on", "dated", "around", "about", "approx",
-    }
-)
 _UNIT_AFTER = re.compile(
     r"\s*(?i:%|°|x\b|gb|mb|kb|tb|km|kg|mi\b|miles|lbs?\b|hours?|hrs?|mins?|minutes?|seconds?|"
     r"secs?|days?|weeks?|months?|years?|stars?|rating|points?|pts|am\b|pm\b|mbps|ghz|mhz|inch|"
     r"cm\b|mm\b|m\b|ms\b|s\b)"
 )
-_PREV_WORD = re.compile(r"([A-Za-z]+)\W*$")
+_PREV_WORD = re.compile(r"((?:[^\W\d_]|[\u0900-\u0963])+)[^\w\u0900-\u097f]*$")
 WEIGHT = re.compile(r"(?i:\b(?:weigh\w*|lost|gained|heavy|heavier|lighter|kg|lbs?)\b)")
 
 
 def to_decimal(number: str, thousand: bool) -> str | None:
-    """'1,200.50' -> '1200.50', '49,90' -> '49.90', '4,999' -> '4999', '2' with k -> '2000'."""
+    """'1,200.50' -> '1200.50', '49,90' -> '49.90', '4,999' -> '4999', '2' with k -> '2000',
+    '2 000,50' -> '2000.50'."""
+    number = number.replace(" ", "")
     if "," in number and "." in number:
         point = "," if number.rfind(",") > number.rfind(".") else "."
         number = number.replace("." if point == "," else ",", "").replace(point, ".")
@@ -103,9 +99,9 @@ def find_amounts(scan: Scan, compiled: Compiled) -> list[Found]:
         amount = compiled.currency_amount(m, scan.index)
         if amount is not None:
             candidates.append((m.start(), m.end(), amount))
-    for pattern in (_BARE_VERB, _BARE_NOUN, _BARE_DECIMAL):
+    for pattern in (_BARE_VERB, _BARE_NOUN, _BARE_DECIMAL, compiled.after_number):
         for m in matches(pattern, text):
-            if _bare_ok(pattern, m, text):
+            if _bare_ok(pattern, m, text, compiled):
                 value = to_decimal(m["num"], bool(m["k"]))
                 if value is not None:
                     candidates.append((m.start("num"), m.end(), Amount(
@@ -118,7 +114,7 @@ def find_amounts(scan: Scan, compiled: Compiled) -> list[Found]:
     return found
 
 
-def _bare_ok(pattern: re.Pattern[str], m: re.Match[str], text: str) -> bool:
+def _bare_ok(pattern: re.Pattern[str], m: re.Match[str], text: str, compiled: Compiled) -> bool:
     """A number with no currency is an amount only where nothing says it is a count or a time."""
     number = m["num"]
     # One digit is a count far more often than a sum ("charged for 4" passengers); a long run is
@@ -131,11 +127,13 @@ def _bare_ok(pattern: re.Pattern[str], m: re.Match[str], text: str) -> bool:
         return False
     if pattern is _BARE_VERB and m["verb"].lower().startswith("pa") and "for" in m["fill"].lower():
         return False  # "pay for 45" names what is bought (45 seats), not the sum
+    if pattern is compiled.after_number:
+        return True  # the money verb comes after the number ("899 kate")
     if pattern is not _BARE_DECIMAL:
         return _follows_ok(text, m.end())
     prev = _PREV_WORD.search(text, max(0, m.start() - 24), m.start())
-    if prev and prev.group(1).lower() in _NOT_BEFORE_DECIMAL:
+    if prev and fold(prev.group(1)) in compiled.not_before_decimal:
         return False
     if _UNIT_AFTER.match(text, m.end(), m.end() + 12) or text[m.end() : m.end() + 1].isalpha():
         return False
-    return _MONEY_WORD.search(window(text, m.start(), m.end(), 60, 40)) is not None
+    return compiled.money_word.search(window(text, m.start(), m.end(), 60, 40)) is not None

@@ -7,13 +7,23 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from guardrail.handoff.details.amounts import NUM, NUM_END, WEIGHT, to_decimal
+from guardrail.handoff.details.amounts import NUM, NUM_END, SPACED_NUM, WEIGHT, to_decimal
 from guardrail.handoff.details.cards import Brands
+from guardrail.handoff.details.dates import DatePatterns, compile_dates
 from guardrail.handoff.details.devices import Devices, compile_devices
 from guardrail.handoff.details.integrations import Integrations, compile_integrations
 from guardrail.handoff.details.model import Amount
-from guardrail.handoff.details.references import REF_ID, REF_MARKER
-from guardrail.handoff.details.text import Names, alt, fold, window
+from guardrail.handoff.details.references import REF_ID
+from guardrail.handoff.details.text import (
+    LETTER_AHEAD,
+    NOT_AFTER_WORD,
+    NOT_IN_WORD,
+    Names,
+    alt,
+    fold,
+    nfkc,
+    window,
+)
 from guardrail.handoff.details.vocab import ReferenceKind, RefKeyword, load_vocab
 
 __all__ = ["Compiled", "compiled_vocab"]
@@ -24,8 +34,14 @@ class Compiled:
     symbols: dict[str, str]
     words: dict[str, str | None]
     prefix_words: dict[str, str | None]
+    money_word: re.Pattern[str]
+    not_before_decimal: frozenset[str]
+    after_number: re.Pattern[str]
     ref_keyword: re.Pattern[str]
     ref_keywords: dict[str, RefKeyword]
+    explicit_marker: re.Pattern[str]
+    number_word: re.Pattern[str]
+    count_nouns: frozenset[str]
     ref_prefix: re.Pattern[str]
     prefixes: dict[str, ReferenceKind]
     not_prefixes: frozenset[str]
@@ -35,6 +51,7 @@ class Compiled:
     code_words: frozenset[str]
     devices: Devices
     integrations: Integrations
+    dates: DatePatterns
 
     def currency_amount(self, m: re.Match[str], index: int) -> Amount | None:
         """The amount of a match of `money`, or None when "pounds" is a weight."""
@@ -66,14 +83,19 @@ def compiled_vocab() -> Compiled:
     sym, code = alt(list(cur.symbols)), "|".join(sorted(cur.codes, key=len, reverse=True))
     money = re.compile(
         rf"(?:(?P<psym>{sym})|(?<![A-Za-z])(?P<pcode>{code})|(?<![A-Za-z])(?i:(?P<pword>"
-        rf"{alt(list(cur.prefix_words))})))\s?(?P<pnum>{NUM})(?P<pk>[kK])?{NUM_END}(?![A-Za-z])"
-        rf"|(?<![\w.,])(?P<snum>{NUM})(?P<sk>[kK])?\s?(?:(?P<ssym>{sym})(?!\s?\d)|(?P<scode>{code})"
-        rf"(?![A-Za-z])|(?i:(?P<sword>{alt(list(cur.words))}))(?![A-Za-z]))"
+        rf"{_words(list(cur.prefix_words))})))\s?(?P<pnum>{NUM})(?P<pk>[kK])?{NUM_END}(?![A-Za-z])"
+        rf"|(?<![\w.,])(?P<snum>{SPACED_NUM}(?![\d.,])|{NUM})(?P<sk>[kK])?\s?(?:(?P<ssym>{sym})(?!\s?\d)|(?P<scode>{code})"
+        rf"(?![A-Za-z])|(?i:(?P<sword>{_words(list(cur.words))}))(?![A-Za-z\u0900-\u097f]))"
     )
+    amounts = vocab.amounts
     refs = vocab.references
+    markers = _words([*refs.markers.explicit, *refs.markers.weak])
+    # A keyword ending in a letter must end a word (order, not orders); one ending in a dot
+    # ("Bestellnr.") already does.
+    keywords = _words([k.word for k in refs.keywords])
     ref_keyword = re.compile(
-        rf"(?<![\w/-])(?i:(?P<kw>{alt([k.word for k in refs.keywords])}))\b"
-        rf"(?P<marker>(?:\s*(?i:{REF_MARKER})){{0,3}})\s*#?\s*(?P<id>{REF_ID})(?![\w/-])"
+        rf"(?<![\w/-]){NOT_AFTER_WORD}{LETTER_AHEAD}(?i:(?P<kw>{keywords})){NOT_IN_WORD}"
+        rf"(?P<marker>(?:\s*(?i:{markers})){{0,3}})\s*#?\s*(?P<id>{REF_ID})(?![\w/-])"
     )
     ref_prefix = re.compile(
         rf"(?<![\w/-])(?i:(?P<pfx>{alt(list(refs.prefixes))}))-?\d{{3,12}}(?![\w/-]|[.,]\d)"
@@ -90,8 +112,21 @@ def compiled_vocab() -> Compiled:
         symbols=dict(cur.symbols),
         words={fold(w): c for w, c in cur.words.items()},
         prefix_words={fold(w): c for w, c in cur.prefix_words.items()},
+        money_word=re.compile(
+            rf"(?i:{NOT_AFTER_WORD}{LETTER_AHEAD}(?:{_words(amounts.money_words)}){NOT_IN_WORD})"
+        ),
+        not_before_decimal=frozenset(fold(w) for w in amounts.not_before_decimal),
+        after_number=re.compile(
+            rf"(?<![\w.,/:$€£¥₹-])(?P<num>{NUM})(?P<k>[kK]?)\s+"
+            rf"(?i:(?:{_words(amounts.after_number)})){NOT_IN_WORD}"
+        ),
         ref_keyword=ref_keyword,
         ref_keywords={fold(k.word): k for k in refs.keywords},
+        explicit_marker=re.compile(rf"(?i:{_words(refs.markers.explicit)})"),
+        number_word=re.compile(
+            rf"(?i:{NOT_AFTER_WORD}(?:{_words(refs.number_words)})\s*)\Z"
+        ),
+        count_nouns=frozenset(fold(w) for w in refs.count_nouns),
         ref_prefix=ref_prefix,
         prefixes={p.upper(): k for p, k in refs.prefixes.items()},
         not_prefixes=frozenset(refs.not_prefixes),
@@ -103,4 +138,10 @@ def compiled_vocab() -> Compiled:
         code_words=frozenset(errs.code_words),
         devices=compile_devices(vocab.devices),
         integrations=compile_integrations(vocab.integrations),
+        dates=compile_dates(vocab.dates),
     )
+
+
+def _words(words: list[str]) -> str:
+    """An alternation of vocabulary words in the form the prepared text has them."""
+    return alt([nfkc(w) for w in words])

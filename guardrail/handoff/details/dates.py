@@ -5,27 +5,31 @@ unambiguous.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from guardrail.handoff.details.model import DateMention
-from guardrail.handoff.details.text import Found, Scan, alt, fold, matches, non_overlapping
+from guardrail.handoff.details.text import (
+    LETTER_AHEAD,
+    NOT_AFTER_WORD,
+    NOT_IN_WORD,
+    Found,
+    Scan,
+    alt,
+    fold,
+    matches,
+    nfkc,
+    non_overlapping,
+)
+from guardrail.handoff.details.vocab import DatesSpec
 
-__all__ = ["find_dates"]
+__all__ = ["DatePatterns", "compile_dates", "find_dates"]
 
-_MONTH_NUMBERS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12, "jan": 1,
-    "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
-    "nov": 11, "dec": 12,
-}
-_MONTH = "(?P<mon>" + alt(list(_MONTH_NUMBERS)) + r")\.?"
-_DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
-_YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d{2}))?"
 _NUMBER_WORDS = (
     r"\d{1,3}|a\s+few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|few|several|an?|one|two|three|"
     r"four|five|six|seven|eight|nine|ten|eleven|twelve"
 )
-_DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_FIXED_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("iso", re.compile(r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d-])")),
     ("numeric", re.compile(
         r"(?<![\d/.-])(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
@@ -35,42 +39,106 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?i:\b(?:on|dated|since|until|till|by|before|after)\s+)"
         r"(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])(?!\s+of\b)"
     )),
-    ("day_month", re.compile(rf"(?i:(?<![\w.,/:£$€]){_DAY}(?:\s+of)?\s+{_MONTH}{_YEAR}(?!\w))")),
-    ("month_day", re.compile(rf"(?i:(?<!\w){_MONTH}\s+{_DAY}{_YEAR}(?![\w:%]|[.,]\d))")),
-    ("month_year", re.compile(rf"(?i:(?<!\w){_MONTH}\s+(?P<y>(?:19|20)\d{{2}})(?!\w))")),
-    ("month", re.compile(
-        r"(?i:\b(?:in|since|from|until|till|during|(?P<mod>early|late|mid|end\s+of|start\s+of|"
-        r"beginning\s+of|last|this|next))\s+" + _MONTH.replace(r"\.?", "") + r"\b(?!\s*\d))"
-    )),
+)
+_ENGLISH_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ordinal", re.compile(
         r"(?i:\b(?:on|since|from|by|until|till|before|after|now|it'?s)\s+)"
         r"(?P<the>the\s+(?P<d>\d{1,2})(?:st|nd|rd|th))\b(?!\s+(?:floor|time|attempt|try|one|page|"
         r"step|line|item|card|order|charge|payment|call|email|level|round|person|row|seat)s?\b)"
     )),
-    ("weekday", re.compile(
-        # "on a Monday" is any Monday, not a date.
-        r"(?i:(?<!\ba\s)\b(?:(?:last|this|next|every|past)\s+)?"
-        r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-        r"(?:\s+(?:morning|afternoon|evening|night))?\b)"
-    )),
+)
+_LATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ago", re.compile(
         rf"(?i:\b(?:(?:about|around|over|almost|nearly|roughly|like|just|only)\s+)?"
         rf"(?:{_NUMBER_WORDS})\s+(?:minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|years?|"
         rf"yrs?)\s+(?:ago|back)\b)"
     )),
-    ("relative", re.compile(
-        r"(?i:\b(?:the\s+day\s+before\s+yesterday|(?:earlier\s+)?today|tonight|"
-        r"yesterday(?:\s+(?:morning|afternoon|evening|night))?|"
-        r"tomorrow(?:\s+(?:morning|afternoon|evening|night))?|"
-        r"this\s+(?:morning|afternoon|evening|week|month|year|weekend)|"
-        r"last\s+(?:night|week|month|year|weekend)|(?:at|over)\s+the\s+weekend|the\s+other\s+day|"
-        r"overnight)\b)"
-    )),
-    ("since_time", re.compile(
-        r"(?i:\bsince\s+(?:about\s+|around\s+|approx\.?\s+)?"
-        r"(?:\d{1,2}(?::\d{2})?\s?(?:am|pm)|\d{1,2}:\d{2}(?:\s?(?:utc|gmt|[ap]m))?)(?![\w:]))"
-    )),
 )
+_SINCE_TIME = re.compile(
+    r"(?i:\bsince\s+(?:about\s+|around\s+|approx\.?\s+)?"
+    r"(?:\d{1,2}(?::\d{2})?\s?(?:am|pm)|\d{1,2}:\d{2}(?:\s?(?:utc|gmt|[ap]m))?)(?![\w:]))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DatePatterns:
+    """The date patterns in the order they are tried, and the month of every month word."""
+
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    months: dict[str, int]
+
+
+def _words(words: list[str]) -> str:
+    return alt([nfkc(w) for w in words])
+
+
+def compile_dates(spec: DatesSpec) -> DatePatterns:
+    """The date grammar around the vocabulary's month names and date words."""
+    months = {fold(w): n for names in spec.months.values() for w, n in names.items()}
+    every = [w for names in spec.months.values() for w in names]
+    day_only = {fold(w) for w in spec.day_only}
+    not_first = day_only | {fold(w) for w in spec.day_or_lead_only}
+    led = [w for w in every if fold(w) not in day_only]
+    free = [w for w in every if fold(w) not in not_first]
+    first = [w for lang in spec.month_first for w in spec.months[lang]
+             if fold(w) not in not_first]
+    suffixes = _words(spec.day_suffixes)
+    word_suffixes = _words([s for s in spec.day_suffixes if s[-1:].isalnum()])
+
+    def month(words: list[str], dot: bool = True) -> str:
+        return f"(?P<mon>{_words(words)})" + (r"\.?" if dot else "")
+
+    day = rf"(?P<d>\d{{1,2}})(?P<suf>{suffixes})?"
+    day_first = rf"(?P<d>\d{{1,2}})(?:{word_suffixes})?"
+    year = rf"(?:(?:,?\s+|\s+(?:{_words(spec.month_year)})\s+)(?P<y>(?:19|20)\d{{2}}))?"
+    weekday = (
+        rf"(?i:(?<!\ba\s){NOT_AFTER_WORD}{LETTER_AHEAD}(?:(?:{_words(spec.weekday_modifiers)})\s+)?"
+        rf"(?:{_words(spec.weekdays)})(?:\s+(?:{_words(spec.after_weekday)}))?{NOT_IN_WORD})"
+    )
+    count = rf"(?:\d{{1,3}}|{_words(spec.ago_numbers)})"
+    units = _words(spec.ago_units)
+    patterns = (
+        *_FIXED_PATTERNS,
+        ("day_month", re.compile(
+            rf"(?i:(?<![\w.,/:£$€]){day}(?:\s+(?:{_words(spec.day_month)}))?\s+{month(every)}"
+            rf"{year}{NOT_IN_WORD})"
+        )),
+        ("month_day", re.compile(
+            rf"(?i:(?<!\w){LETTER_AHEAD}{month(first)}\s+{day_first}{year}(?![\w:%]|[.,]\d))"
+        )),
+        ("month_year", re.compile(
+            rf"(?i:(?<!\w){LETTER_AHEAD}{month(free)}(?:\s+(?:{_words(spec.month_year)}))?"
+            rf"\s+(?P<y>(?:19|20)\d{{2}})(?!\w))"
+        )),
+        # "en mai 2025", "im Mai 2025": the words only read after a lead, with a year.
+        ("led_month_year", re.compile(
+            rf"(?i:{NOT_AFTER_WORD}{LETTER_AHEAD}(?:{_words(spec.month_leads)}|"
+            rf"(?P<mod>{_words(spec.month_modifiers)}))\s+"
+            rf"(?P<mon>{_words(spec.day_or_lead_only)})(?:\s+(?:{_words(spec.month_year)}))?"
+            rf"\s+(?P<y>(?:19|20)\d{{2}})(?!\w))"
+        )),
+        ("month", re.compile(
+            rf"(?i:{NOT_AFTER_WORD}{LETTER_AHEAD}(?:{_words(spec.month_leads)}|"
+            rf"(?P<mod>{_words(spec.month_modifiers)}))\s+{month(led, dot=False)}{NOT_IN_WORD}"
+            rf"(?!\s*\d))"
+        )),
+        *_ENGLISH_PATTERNS,
+        ("weekday", re.compile(weekday)),
+        *_LATE_PATTERNS,
+        ("ago_before", re.compile(
+            rf"(?i:{NOT_AFTER_WORD}{LETTER_AHEAD}(?:{_words(spec.ago_before)})\s+{count}\s+"
+            rf"(?:{units}){NOT_IN_WORD})"
+        )),
+        ("ago_after", re.compile(
+            rf"(?i:{NOT_AFTER_WORD}{count}\s+(?:{units})\s+(?:{_words(spec.ago_after)})"
+            rf"{NOT_IN_WORD})"
+        )),
+        ("relative", re.compile(
+            rf"(?i:{NOT_AFTER_WORD}{LETTER_AHEAD}(?:{_words(spec.relative)}){NOT_IN_WORD})"
+        )),
+        ("since_time", _SINCE_TIME),
+    )
+    return DatePatterns(patterns=patterns, months=months)
 
 
 def _make_date(year: int, month: int, day: int) -> date | None:
@@ -93,10 +161,16 @@ def _numeric_date(a: int, b: int, year: int | None) -> tuple[bool, date | None]:
     return made is not None, made
 
 
-def _date_item(kind: str, m: re.Match[str], index: int) -> DateMention | None:
+def _date_item(
+    kind: str, m: re.Match[str], index: int, months: dict[str, int]
+) -> DateMention | None:
     text = " ".join(m.group().split()).rstrip(".")
-    if "mon" in m.re.groupindex and m.group("mon") == "may":
-        return None  # the verb, not the month
+    if "mon" in m.re.groupindex and fold(m["mon"]) == "may":
+        # The verb, not the month ("I may 2 things", "I have 2. May I ask ..."), unless a day
+        # and a year hold it ("12 may 2025 ko").
+        dated = kind == "day_month" and m["y"] is not None
+        if not dated and (m["mon"] == "may" or (m.groupdict().get("suf") or "") == "."):
+            return None
     if kind == "iso":
         made = _make_date(int(m["y"]), int(m["m"]), int(m["d"]))
         return DateMention(message=index, value=text, iso=made) if made else None
@@ -109,12 +183,15 @@ def _date_item(kind: str, m: re.Match[str], index: int) -> DateMention | None:
             ok = ok and text != "24/7"
         return DateMention(message=index, value=text, iso=made) if ok else None
     if kind in {"day_month", "month_day"}:
-        day, month = int(m["d"]), _MONTH_NUMBERS[m["mon"].lower()]
+        day, month = int(m["d"]), months[fold(m["mon"])]
         if not 1 <= day <= 31:
             return None
         made = _make_date(int(m["y"]), month, day) if m["y"] else None
         return DateMention(message=index, value=text, iso=made)
-    if kind == "month":
+    if kind == "led_month_year":
+        start = m.start() if m["mod"] else m.start("mon")
+        text = " ".join(m.string[start : m.end()].split())
+    elif kind == "month":
         mod = m["mod"]
         text = f"{' '.join(mod.split())} {m['mon']}" if mod else m["mon"]
     elif kind == "ordinal":
@@ -124,11 +201,11 @@ def _date_item(kind: str, m: re.Match[str], index: int) -> DateMention | None:
     return DateMention(message=index, value=text)
 
 
-def find_dates(scan: Scan) -> list[Found]:
+def find_dates(scan: Scan, dates: DatePatterns) -> list[Found]:
     candidates: list[tuple[int, int, DateMention]] = []
-    for kind, pattern in _DATE_PATTERNS:
+    for kind, pattern in dates.patterns:
         for m in matches(pattern, scan.text):
-            item = _date_item(kind, m, scan.index)
+            item = _date_item(kind, m, scan.index, dates.months)
             if item is not None:
                 candidates.append((m.start(), m.end(), item))
     found = []

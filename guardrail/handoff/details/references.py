@@ -1,5 +1,8 @@
-"""Ids the customer quoted: after a keyword ("order #A-77812") or with a known prefix
-("INV-2041").
+"""Ids the customer quoted: after a keyword ("order #A-77812", "pedido nº 48213",
+"Bestellnummer 48213") or with a known prefix ("INV-2041").
+
+The keywords, the markers between keyword and id and the count nouns are vocabulary
+(``_data/vocab/details.yaml``); the shape of an id is here.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from guardrail.handoff.details.text import Found, Scan, fold, matches, non_overl
 if TYPE_CHECKING:  # the compiled vocabulary is built from this module's patterns
     from guardrail.handoff.details.compiled import Compiled
 
-__all__ = ["REF_ID", "REF_MARKER", "find_references", "next_word"]
+__all__ = ["REF_ID", "find_references", "next_word"]
 
-REF_MARKER = r"(?:number|num|no\.?|nr\.?|#|id|ref(?:erence)?|code|:|is|was|=)"
-_EXPLICIT_MARKER = re.compile(r"(?i:number|num|no|nr|#|id|ref|code|:|=)")
-REF_ID = r"[A-Za-z0-9](?:[A-Za-z0-9]|[-/](?=[A-Za-z0-9])){2,24}"
+# An id holds a digit: a failed "id" such as "localizador" must not swallow the keyword that
+# follows it ("reserva es localizador XK9P2Q").
+REF_ID = r"(?=[A-Za-z/-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-/](?=[A-Za-z0-9])){2,24}"
 _HASH_ID = re.compile(r"(?<![\w&#])#(?P<id>\d{4,12})(?![\w-])")
 _GENERIC_PREFIX = re.compile(r"(?<![\w/-])(?P<pfx>[A-Z]{2,5})-(?P<num>\d{3,12})(?![\w/-]|[.,]\d)")
 _UNIT_SUFFIXED = re.compile(
@@ -25,16 +28,9 @@ _UNIT_SUFFIXED = re.compile(
     r"px|mbps|ghz))"
 )
 _RANGE_OR_DATE = re.compile(r"\d{1,3}[-/]\d{1,3}(?:[-/]\d{2,4})?")
-_COUNT_NOUNS = frozenset(
-    {
-        "units", "items", "pieces", "pcs", "users", "seats", "licences", "licenses", "times",
-        "days", "weeks", "months", "years", "hours", "minutes", "mins", "people", "persons",
-        "orders", "tickets", "copies", "boxes", "packs", "gems", "points", "pts", "credits",
-        "lines", "accounts", "members", "employees", "agents", "calls", "messages", "emails",
-        "texts", "attempts", "tries",
-    }
-)
 _NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
+# Any script's word, Devanagari vowel signs included ("días", "बार").
+_NEXT_ANY_WORD = re.compile(r"\s*((?:[^\W\d_]|[\u0900-\u0963])+)")
 
 
 def next_word(text: str, end: int) -> str:
@@ -42,14 +38,22 @@ def next_word(text: str, end: int) -> str:
     return m.group(1).lower() if m else ""
 
 
-def _id_ok(value: str, *, explicit: bool, needs_marker: bool, text: str, end: int) -> bool:
+def _next_any_word(text: str, end: int) -> str:
+    m = _NEXT_ANY_WORD.match(text, end, end + 24)
+    return fold(m.group(1)) if m else ""
+
+
+def _id_ok(
+    value: str, *, explicit: bool, needs_marker: bool, text: str, end: int,
+    count_nouns: frozenset[str],
+) -> bool:
     """Whether `value`, found after a reference keyword, is shaped like an id and not a count."""
     digits = sum(c.isdigit() for c in value)
     if digits == 0 or _UNIT_SUFFIXED.fullmatch(value) or _RANGE_OR_DATE.fullmatch(value):
         return False
     if not value.isdigit():
         return digits >= 2 or len(value) >= 5
-    if len(value) < 3 or next_word(text, end) in _COUNT_NOUNS:
+    if len(value) < 3 or _next_any_word(text, end) in count_nouns:
         return False
     if explicit:
         return True
@@ -62,8 +66,15 @@ def find_references(scan: Scan, compiled: Compiled) -> list[Found]:
     candidates: list[tuple[int, int, Reference]] = []
     for m in matches(compiled.ref_keyword, text):
         spec = compiled.ref_keywords[fold(m["kw"])]
-        explicit = _EXPLICIT_MARKER.search(m["marker"]) is not None or "#" in m.group()
-        if _id_ok(m["id"], explicit=explicit, needs_marker=spec.marker, text=text, end=m.end()):
+        explicit = (
+            spec.number
+            or compiled.explicit_marker.search(m["marker"]) is not None
+            or "#" in m.group()
+            # "número de pedido 123", "numéro de réservation ..."
+            or compiled.number_word.search(text, max(0, m.start() - 24), m.start()) is not None
+        )
+        if _id_ok(m["id"], explicit=explicit, needs_marker=spec.marker, text=text, end=m.end(),
+                  count_nouns=compiled.count_nouns):
             candidates.append((m.start(), m.end(), Reference(
                 message=scan.index, kind=spec.kind, value=m["id"])))
     for m in matches(compiled.ref_prefix, text):

@@ -17,6 +17,9 @@ from guardrail.handoff.details.vocab import VOCAB_FILE
 __all__ = [
     "CARDISH",
     "CARD_WORD",
+    "LETTER_AHEAD",
+    "NOT_AFTER_WORD",
+    "NOT_IN_WORD",
     "PHONEISH",
     "PHONE_WORD",
     "Found",
@@ -27,6 +30,7 @@ __all__ = [
     "blank_phone",
     "fold",
     "matches",
+    "nfkc",
     "non_overlapping",
     "prepare",
     "window",
@@ -46,6 +50,13 @@ PHONEISH = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]{7,}\d(?!\w)")
 CARD_WORD = re.compile(
     r"(?i:\b(?:card|visa|master\s?card|amex|debit|credit|account|acct|iban|method|paypal)\b)"
 )
+# Word edges for vocabulary that is not only Latin: Devanagari vowel signs are not `\w`, so
+# "कल" (yesterday) must not match the start of "कला" (art).
+NOT_IN_WORD = r"(?![\w\u0900-\u097f])"
+NOT_AFTER_WORD = r"(?<![\w\u0900-\u097f])"
+# Before an alternation of words that all start with a letter: fails at once on spaces and
+# digits, so a long message costs one cheap test per character, not one per word listed.
+LETTER_AHEAD = r"(?=[^\W\d_])"
 PHONE_WORD = re.compile(r"(?i:\b(?:phone|mobile|number|sim|line|cell|whatsapp|tel)\b)")
 
 
@@ -152,8 +163,13 @@ class Found:
     item: Item
 
 
+def nfkc(text: str) -> str:
+    """A vocabulary word in the form `prepare` gives the text ("nº" -> "no", "फ़" decomposed)."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def fold(text: str) -> str:
-    return " ".join(text.casefold().split())
+    return " ".join(nfkc(text).casefold().split())
 
 
 def non_overlapping(candidates: list[tuple[int, int, _T]]) -> list[tuple[int, int, _T]]:

@@ -1,5 +1,6 @@
-"""The details vocabulary: currencies, reference keywords, payment methods, error phrases,
-devices, integrations and the questions per need-state, loaded from ``_data/vocab/details.yaml``
+"""The details vocabulary: currencies, reference keywords and markers, month names and date
+words (in every supported language), payment methods, error phrases, devices, integrations and
+the questions per need-state, loaded from ``_data/vocab/details.yaml``
 once and validated like the registry (every problem names the file and its YAML path).
 """
 
@@ -7,9 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from guardrail._base import FrozenModel
 from guardrail._yaml import load_yaml
@@ -17,10 +18,12 @@ from guardrail.errors import RegistryError
 
 __all__ = [
     "VOCAB_FILE",
+    "DatesSpec",
     "DetailField",
     "DeviceKind",
     "DeviceSpec",
     "IntegrationSpec",
+    "Month",
     "RefKeyword",
     "ReferenceKind",
     "Vocab",
@@ -45,16 +48,67 @@ class _Currencies(FrozenModel):
     prefix_words: dict[str, str | None]
 
 
+class _Amounts(FrozenModel):
+    money_words: list[str] = Field(min_length=1)
+    not_before_decimal: list[str]
+    after_number: list[str]
+
+
 class RefKeyword(FrozenModel):
     word: str = Field(min_length=2)
     kind: ReferenceKind
     marker: bool = False
+    number: bool = False
+
+
+class _Markers(FrozenModel):
+    explicit: list[str] = Field(min_length=1)
+    weak: list[str]
 
 
 class _References(FrozenModel):
     keywords: list[RefKeyword]
+    markers: _Markers
+    number_words: list[str]
+    count_nouns: list[str]
     prefixes: dict[str, ReferenceKind]
     not_prefixes: list[str]
+
+
+Month = Annotated[int, Field(ge=1, le=12)]
+
+
+class DatesSpec(FrozenModel):
+    months: dict[str, dict[str, Month]]
+    month_first: list[str]
+    day_only: list[str]
+    day_or_lead_only: list[str]
+    day_suffixes: list[str]
+    day_month: list[str]
+    month_year: list[str]
+    month_leads: list[str]
+    month_modifiers: list[str]
+    weekdays: list[str]
+    weekday_modifiers: list[str]
+    after_weekday: list[str]
+    ago_before: list[str]
+    ago_after: list[str]
+    ago_numbers: list[str]
+    ago_units: list[str]
+    relative: list[str]
+
+    @model_validator(mode="after")
+    def _one_month_per_word(self) -> DatesSpec:
+        seen: dict[str, int] = {}
+        for language, names in self.months.items():
+            for word, month in names.items():
+                key = word.casefold()
+                if seen.setdefault(key, month) != month:
+                    raise ValueError(f"months.{language}: {word!r} names two months")
+        unknown = sorted(set(self.month_first) - set(self.months))
+        if unknown:
+            raise ValueError(f"month_first: no months for {', '.join(unknown)}")
+        return self
 
 
 class _PaymentMethod(FrozenModel):
@@ -92,7 +146,9 @@ class _Need(FrozenModel):
 
 class Vocab(FrozenModel):
     currencies: _Currencies
+    amounts: _Amounts
     references: _References
+    dates: DatesSpec
     payment_methods: list[_PaymentMethod]
     errors: _Errors
     devices: list[DeviceSpec]
