@@ -12,6 +12,7 @@ Every exception derives from one root, so callers can catch the library's errors
     │   ├── StoreUnavailableError  cannot connect, I/O error, store closed (.store_unavailable)
     │   ├── StoreTimeoutError      past the deadline: lock held, server stalled (.store_timeout)
     │   └── StoreCorruptError      the file or data is not a valid store (.store_corrupt)
+    ├── LanguageModelMissingError  the language identifier's package is missing (an ImportError)
     ├── LLMError                   the LLM classifier gave no usable answer (failsafe.llm_error)
     │   ├── LLMUnavailableError    rate limits, 5xx, connection failures (.llm_unavailable)
     │   ├── LLMTimeoutError        attempts timed out until the deadline (.llm_timeout)
@@ -41,6 +42,7 @@ __all__ = [
     "LLMRefusedError",
     "LLMTimeoutError",
     "LLMUnavailableError",
+    "LanguageModelMissingError",
     "RegistryError",
     "RegistryIssue",
     "ScenarioError",
@@ -180,3 +182,7 @@ class ScenarioError(UserError):
         self.issues = list(issues)
         lines = "\n".join(f"  - {issue}" for issue in self.issues)
         super().__init__(f"invalid {what} ({len(self.issues)} problem(s)):\n{lines}")
+
+
+class LanguageModelMissingError(GuardrailError, ImportError):
+    """The language identifier's package is not installed; the message names the pip requirement."""

@@ -155,8 +155,17 @@ class Normaliser:
         slang: Mapping[str, str] | None = None,
         short_words: Iterable[str] = (),
         secondary: Iterable[str] = (),
+        languages: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self._slang = dict(slang or {})
+        # Which languages each vocabulary word belongs to: a typo that is one edit from words
+        # of several languages ("parlre": Italian "parlare", French "parle"/"parler") is
+        # corrected towards the language most of the message's other words belong to.
+        self._langs: dict[str, frozenset[str]] = {}
+        for lang, words in (languages or {}).items():
+            for word in words:
+                self._langs[word] = self._langs.get(word, frozenset()) | {lang}
+        self._ambiguous: dict[str, tuple[str, ...]] = {}  # typo -> its candidates (bounded)
         # `secondary` words (the other languages' rule vocabulary) are corrected towards only
         # when no `vocabulary` word is one edit away: "humna" is "human", not Spanish "humana".
         self._vocabulary = frozenset(vocabulary) | frozenset(secondary)
@@ -215,6 +224,7 @@ class Normaliser:
             return word
         variants = _deletes(word) | {word}
         candidates: set[str] = set()
+        foreign = False
         for index in (self._index, self._secondary):
             for variant in variants:
                 candidates.update(index.get(variant, ()))
@@ -222,7 +232,14 @@ class Normaliser:
             # only true single edits (one insertion, deletion, substitution or adjacent swap).
             candidates = {c for c in candidates if _one_edit(word, c)}
             if candidates:
+                foreign = index is self._secondary
                 break
+        if foreign and self._langs:
+            # Another language's word: only where the message is in that language (Dutch
+            # "januari" is not Hindi "jankari"), decided per message by `_by_context`.
+            if len(self._ambiguous) < self._MEMO_LIMIT:
+                self._ambiguous[word] = tuple(sorted(candidates))
+            return word
         if len(candidates) == 1:
             return next(iter(candidates))
         # Ambiguous corrections are skipped unless exactly one keeps the first letter, or
@@ -233,7 +250,34 @@ class Normaliser:
         same_ends = [c for c in same_start if c[-1] == word[-1]]
         if len(same_ends) == 1:
             return same_ends[0]
+        if self._langs and len(self._ambiguous) < self._MEMO_LIMIT:
+            self._ambiguous[word] = tuple(sorted(same_ends or same_start or candidates))
         return word
+
+    def _by_context(self, read: list[str]) -> list[str]:
+        """`read` with each typo left open by `_correct` settled by the message's language.
+
+        A typo one edit from another language's words, or from several languages' words, is
+        corrected towards its one candidate in the language most of the message's words
+        belong to; when no language leads (a one-word message, a tie), only a typo with a
+        single candidate is corrected; otherwise it is left as written.
+        """
+        votes: dict[str, int] = {}
+        for word in read:
+            for lang in self._langs.get(word, ()):
+                votes[lang] = votes.get(lang, 0) + 1
+        ranked = sorted(votes.values(), reverse=True)
+        lead = None
+        if ranked and (len(ranked) == 1 or ranked[0] > ranked[1]):
+            lead = max(votes, key=votes.__getitem__)
+        out = list(read)
+        for i, word in enumerate(read):
+            candidates = self._ambiguous.get(word, ())
+            winners = ([c for c in candidates if lead in self._langs.get(c, ())]
+                       if lead is not None else list(candidates))
+            if len(winners) == 1:
+                out[i] = winners[0]
+        return out
 
     def _join_spaced(self, match: re.Match[str]) -> str:
         """Letters spaced out to evade the rules, joined back; then split into words when the
@@ -304,6 +348,8 @@ class Normaliser:
                  for c in text.split(" ")]
             )
         )
+        if self._ambiguous and any(word in self._ambiguous for word in read):
+            read = self._by_context(read)
         joined = " ".join(read)
         if joined.startswith(".") or ". ." in joined:
             # A clause break opens nothing and is never doubled.

@@ -311,8 +311,8 @@ TRIGGERS: dict[str, dict[str, Any]] = {
 MODEL_TRIGGERS: dict[str, NeedPrediction] = {
     "model_risk": NeedPrediction({"billing": 0.9, "other": 0.1}, handoff=0.99),
     "need_unclear": NeedPrediction({"billing": 0.3, "how_to": 0.3, "other": 0.4}, handoff=0.0),
-    "uncertain_sensitive": NeedPrediction({"billing": 0.3, "how_to": 0.3, "other": 0.4},
-                                          handoff=0.0),
+    "uncertain_sensitive": NeedPrediction(
+        {"billing": 0.25, "how_to": 0.25, "other": 0.25, "incident": 0.25}, handoff=0.0),
 }
 # What the scripted model reads (uncertain_sensitive also needs the message to be about a card).
 MODEL_MESSAGES = {"uncertain_sensitive": "hmm that card thing from yesterday"}

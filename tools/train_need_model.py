@@ -3,8 +3,9 @@
     python tools/train_need_model.py [--output DIR] [--epochs N]
 
 The recipe is the data below, nothing else. The public call-centre sets (DSTC11, MultiDoGO)
-are split by a stable hash of the line id (`guardrail score --part`): only their `tune` part is
-trained on, so their `heldout` part measures the model on real text it never saw. Nothing
+and the language tune sets (evals/tune_lang) are split by a stable hash of the line id
+(`guardrail score --part`): only their `tune` part is trained on, so their `heldout` part
+measures the model on text it never saw. Nothing
 under `evals/lang/` or `evals/dev/holdout.jsonl` is read. A fifth of the lines is held out
 again by `guardrail train`'s own split, for the report written beside the model.
 """
@@ -29,8 +30,12 @@ WHOLE = [
     ROOT / "evals" / "dev2" / "dev2.jsonl",
     *sorted((ROOT / "data" / "train").glob("*.jsonl")),
 ]
-# Trained on their `tune` part only.
-PUBLIC = [SHARED / "dstc11" / "utterances.jsonl", SHARED / "multidogo" / "train.jsonl"]
+# Trained on their `tune` part only: the public sets, and the language tune sets (whose
+# held-out part chooses thresholds, see tools/choose_thresholds.py).
+PUBLIC = [
+    SHARED / "dstc11" / "utterances.jsonl", SHARED / "multidogo" / "train.jsonl",
+    *sorted((ROOT / "evals" / "tune_lang").glob("*.jsonl")),
+]
 
 
 def _shown(path: Path) -> str:
@@ -57,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     kept, held = split([*examples, *public], 0.2)
     print(f"{len(examples)} lines whole + {len(public)} public tune lines; training on "
           f"{len(kept)}, holding out {len(held)}", file=sys.stderr)
-    config = FeatureConfig(embedding=args.embedding, embedding_scale=args.embedding_scale)
+    config = FeatureConfig(embedding=args.embedding, embedding_scale=args.embedding_scale,
+                           embed_canonical=True)
     data = [_shown(p) for p in WHOLE] + [f"{_shown(p)} (tune part)" for p in PUBLIC]
     print(train_and_report(kept, held, classes, registry, config, args.output,
                            epochs=args.epochs, l2=args.l2,

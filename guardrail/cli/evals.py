@@ -14,6 +14,7 @@ from guardrail.registry import Registry
 
 if TYPE_CHECKING:
     from guardrail.cli._options import Subcommands
+    from guardrail.need import NeedClassifier
 
 __all__ = ["register"]
 
@@ -69,6 +70,13 @@ def register(sub: Subcommands) -> None:
                           help="worker processes (default: the number of cores; 1: sequential)")
     evaluate.add_argument("--schema", action="store_true",
                           help="print the JSON Schema of scenario files and exit")
+    evaluate.add_argument("--llm-model", metavar="MODEL",
+                          help="also run an LLM cascade: the need model on every message, this "
+                               "OpenAI-compatible chat model where it is unsure; the report "
+                               "says how many turns reached it (needs OPENAI_API_KEY)")
+    evaluate.add_argument("--llm-base-url", metavar="URL",
+                          help="the OpenAI-compatible server of --llm-model (default: the "
+                               "openai client's, OPENAI_BASE_URL)")
     evaluate.set_defaults(func=_eval)
 
     drift = sub.add_parser(
@@ -111,7 +119,8 @@ def _train(args: argparse.Namespace) -> int:
     kept, held = split(examples, args.holdout)
     print(f"guardrail: {len(examples)} labelled lines; training on {len(kept)}, "
           f"holding out {len(held)}", file=sys.stderr)
-    config = FeatureConfig(embedding=args.embedding, embedding_scale=args.embedding_scale)
+    config = FeatureConfig(embedding=args.embedding, embedding_scale=args.embedding_scale,
+                           embed_canonical=True)
     print(train_and_report(kept, held, classes, registry, config, args.output, epochs=args.epochs,
                            l2=args.l2, meta={"data": [Path(d).name for d in args.data],
                                              "holdout": args.holdout}))
@@ -144,8 +153,9 @@ def _eval(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     previous = load_results(args.compare) if args.compare else None
     scenarios = load_scenarios(args.paths or None, registry)
-    results = run_eval(scenarios, registry=registry, config=config, need_model=need_model(args),
-                       baseline=args.baseline, jobs=args.jobs)
+    results = run_eval(scenarios, registry=registry, config=config,
+                       need_model=_eval_classifier(args, registry), baseline=args.baseline,
+                       jobs=args.jobs)
     if previous is not None:
         results = results.model_copy(update={"compare": compare_results(results, previous)})
     if args.output:
@@ -165,6 +175,31 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
     print_summary(results)
     return 0 if results.passed else 1
+
+
+def _eval_classifier(args: argparse.Namespace, registry: Registry) -> NeedClassifier | str | None:
+    """``--need-model`` as given, or with ``--llm-model`` the cascade of it and the LLM."""
+    local = need_model(args)
+    if not args.llm_model:
+        if args.llm_base_url:
+            raise UserError("--llm-base-url needs --llm-model")
+        return local
+    if local is None:
+        raise UserError("--llm-model cascades from the need model: not with --need-model none")
+    try:
+        import openai
+    except ImportError:
+        raise UserError("--llm-model needs: pip install 'guardrail[llm]'") from None
+    from guardrail.need import CascadeClassifier, LLMNeedClassifier, NeedModel
+
+    try:
+        client = openai.OpenAI(base_url=args.llm_base_url, max_retries=0, timeout=10.0)
+    except openai.OpenAIError as exc:  # no key
+        raise UserError(f"--llm-model: {exc}") from None
+    llm = LLMNeedClassifier.from_openai(client, registry.settings.need_states,
+                                        model=args.llm_model)
+    model = NeedModel.default() if local == "default" else NeedModel.load(local)
+    return CascadeClassifier(model, llm, min_confidence=registry.settings.model.min_confidence)
 
 
 def _drift(args: argparse.Namespace) -> int:

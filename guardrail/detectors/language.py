@@ -60,7 +60,9 @@ from pydantic import Field, field_validator
 
 from guardrail._base import FrozenModel
 from guardrail._yaml import load_yaml
-from guardrail.errors import GuardrailError, RegistryError, RegistryIssue
+from guardrail.detectors.detector import Scan
+from guardrail.errors import LanguageModelMissingError, RegistryError, RegistryIssue
+from guardrail.registry import Registry
 
 __all__ = [
     "CUES_FILE",
@@ -68,8 +70,9 @@ __all__ = [
     "PIP_REQUIREMENT",
     "UNDETERMINED",
     "CueFile",
+    "LanguageGate",
     "LanguageIdentifier",
-    "LanguageModelMissing",
+    "LanguageModelMissingError",
     "LanguageReading",
     "load_cues",
 ]
@@ -128,10 +131,6 @@ _UNKNOWN_SCRIPT = "Zzzz"
 
 _LINKS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|[@#]\w+", re.IGNORECASE)
 _APOSTROPHES = frozenset("'’`ʼ")  # noqa: RUF001 - the look-alikes are the point
-
-
-class LanguageModelMissing(GuardrailError, ImportError):
-    """The language model's package is not installed; the message names the pip requirement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +261,7 @@ def _shared_model() -> _Model:
                 langid: Any = importlib.import_module("py3langid.langid")
                 factory = langid.LanguageIdentifier.from_model_file
             except (ImportError, AttributeError) as exc:
-                raise LanguageModelMissing(
+                raise LanguageModelMissingError(
                     "language identification needs the py3langid package (pure Python and "
                     f"numpy, BSD-3-Clause): pip install '{PIP_REQUIREMENT}'",
                     name="py3langid",
@@ -434,7 +433,7 @@ class LanguageIdentifier:
         cues_path: a cue file to use instead of the shipped ``_data/vocab/lang_cues.yaml``.
 
     Raises:
-        LanguageModelMissing: py3langid is not installed (an ImportError naming the package).
+        LanguageModelMissingError: py3langid is not installed (an ImportError naming the package).
         RegistryError: the cue file is invalid.
         ValueError: `supported` is empty or a code is not a primary subtag.
     """
@@ -603,3 +602,38 @@ class LanguageIdentifier:
 def _cue_confidence(hits: _Hits) -> float:
     """A reading from cue words alone: 0.6 for one strong word, up to 0.95."""
     return min(0.95, 0.5 + 0.1 * hits.strong + 0.05 * (hits.weak if hits.strong else 0))
+
+
+class LanguageGate:
+    """Keeps a language's rules to messages in that language (``settings.languages.rule_gate``).
+
+    Every rule reads every message, so a word of one language that means something else in
+    another fires the wrong language's rule (Portuguese "contesto" in Italian "in questo
+    contesto", French "fraude" in Dutch). With a threshold set, the findings of a rule written
+    for language L are dropped from a message read as another supported language, not the
+    default one, with at least that confidence. The default language's rules, and every rule
+    on a message read as undetermined, unsupported or the default language, are kept: a rule is
+    dropped only where the message's language is known and is not the rule's.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        languages = registry.settings.languages
+        self.threshold = languages.rule_gate
+        self._default = languages.default
+        self._supported = frozenset(languages.supported)
+        self._lang_of = {r.spec.id: r.spec.lang for r in registry.rules if r.spec.lang}
+
+    def apply(self, scan: Scan, reading: LanguageReading) -> Scan:
+        """`scan` without the findings of rules written for another language than `reading`."""
+        if (self.threshold is None or reading.confidence < self.threshold
+                or reading.lang == self._default or reading.lang not in self._supported):
+            return scan
+        return self._without(scan, reading.lang)
+
+    def _without(self, scan: Scan, lang: str) -> Scan:
+        lang_of = self._lang_of
+        kept = [f for f in scan.findings if lang_of.get(f.rule_id, lang) == lang]
+        if len(kept) == len(scan.findings) and not scan.readings:
+            return scan
+        readings = tuple(self._without(r, lang) for r in scan.readings)
+        return Scan(kept, scan.canonical, readings)

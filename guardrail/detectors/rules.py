@@ -12,7 +12,7 @@ from guardrail.conversation import Message, Role
 from guardrail.detectors.detector import Scan
 from guardrail.reasons import ENGINE_CODES, Finding
 from guardrail.redact import redact
-from guardrail.registry import BRANCH_KEY, CompiledRule, Registry
+from guardrail.registry import BRANCH_KEY, Registry
 from guardrail.text import Canonical
 
 __all__ = ["RuleDetector", "Scan", "rule_codes"]
@@ -100,7 +100,12 @@ class RuleDetector:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
         self._normaliser = registry.normaliser
-        self._negators = registry.negators
+        # Each rule's negators: its language's and the default language's (`Registry`).
+        default = registry.settings.languages.default
+        self._negators = [
+            registry.negators_by_lang.get(rule.spec.lang or default, registry.negators)
+            for rule in registry.rules
+        ]
         self._breaks = registry.clause_breaks
         self._window = registry.settings.negation_window
         self._questions = registry.question_markers
@@ -203,7 +208,7 @@ class RuleDetector:
                         break
                 else:
                     continue
-                if number < first_unless and self._suppressed(rules[number], canonical, word):
+                if number < first_unless and self._suppressed(number, canonical, word):
                     continue
                 settled.add(number)
                 if number < first_unless:
@@ -213,12 +218,12 @@ class RuleDetector:
             if number + first_unless not in settled
         }
 
-    def _suppressed(self, rule: CompiledRule, canonical: Canonical, word: int) -> bool:
-        """Is a match starting at word number `word` negated, a how-to question or a
-        hypothetical, as far as this rule cares?"""
-        spec = rule.spec
+    def _suppressed(self, number: int, canonical: Canonical, word: int) -> bool:
+        """Is a match of rule `number` starting at word number `word` negated, a how-to
+        question or a hypothetical, as far as this rule cares?"""
+        spec = self._rules[number].spec
         return (
-            (spec.negatable and self._negated(canonical.words, word))
+            (spec.negatable and self._negated(canonical.words, word, number))
             or (spec.suppress_in_question and self._in_question(canonical, word))
             or (
                 spec.kind == "risk"
@@ -247,12 +252,13 @@ class RuleDetector:
         self._rules_at[key] = result
         return result
 
-    def _negated(self, words: tuple[str, ...], start: int) -> bool:
+    def _negated(self, words: tuple[str, ...], start: int, number: int) -> bool:
+        negators = self._negators[number]
         for j in range(start - 1, max(start - 1 - self._window, -1), -1):
             word = words[j]
             if word == "." or word in self._breaks:
                 return False
-            if word in self._negators:
+            if word in negators:
                 return True
         return False
 

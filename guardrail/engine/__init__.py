@@ -20,7 +20,7 @@ from guardrail.conversation import Conversation, Message, Signals, to_conversati
 from guardrail.decision import Decision
 from guardrail.detectors.detector import Detector, safe_scan
 from guardrail.detectors.injection import InjectionDetector
-from guardrail.detectors.language import LanguageIdentifier
+from guardrail.detectors.language import LanguageGate, LanguageIdentifier
 from guardrail.detectors.need import NeedDetector
 from guardrail.detectors.rules import RuleDetector
 from guardrail.engine.history import HistoryLink, open_or_broken
@@ -114,6 +114,11 @@ class Guardrail:
     def from_defaults(cls) -> Guardrail:
         """A Guardrail on the shipped default registry."""
         return cls(Registry.default(), need_model="default")
+
+    @property
+    def need_classifier(self) -> NeedClassifier | None:
+        """The need classifier every user message goes through (None: the rules alone)."""
+        return self._need_model
 
     @property
     def store(self) -> HistoryStore | None:
@@ -252,13 +257,16 @@ class Guardrail:
         for index in state.unread(messages):
             message = messages[index]
             scan = safe_scan(self._detector, index, message)
+            if message.role != "user":
+                new.extend(scan.findings)
+                continue
+            reading = self._language.identify(message.content)
+            scan = self._gate.apply(scan, reading)  # a language's rules on its own messages
+            note_language(state, index, reading.lang, reading.confidence, self.registry)
             new.extend(scan.findings)
-            if message.role == "user":
-                reading = self._language.identify(message.content)
-                note_language(state, index, reading.lang, reading.confidence, self.registry)
-                need = self._need.read(index, message, scan)
-                new.extend(need.findings)
-                track_user_message(state, messages, index, scan, need, self.registry)
+            need = self._need.read(index, message, scan)
+            new.extend(need.findings)
+            track_user_message(state, messages, index, scan, need, self.registry)
         state.mark_read(messages)
         return new
 
@@ -293,4 +301,5 @@ class Guardrail:
         self._detector: Detector = InjectionDetector(inner)
         self._need = NeedDetector(self._need_model, registry)
         self._language = LanguageIdentifier(registry.settings.languages.supported)
+        self._gate = LanguageGate(registry)
 

@@ -40,6 +40,7 @@ from guardrail.errors import UserError
 __all__ = [
     "RESULTS_VERSION",
     "ArmReport",
+    "CascadeReport",
     "CohortRef",
     "Comparison",
     "DisparityReport",
@@ -182,6 +183,18 @@ class Comparison(FrozenModel):
     newly_passing: list[str]
 
 
+class CascadeReport(FrozenModel):
+    """How often an LLM cascade (`guardrail.need.CascadeClassifier`) consulted its LLM: user
+    turns of every run (cohort runs included) at which the local model was not trusted alone."""
+
+    turns: int = Field(ge=0)
+    consulted: int = Field(ge=0)
+    share: float | None = Field(description="consulted / turns (None: no turn)")
+    by_reason: dict[str, int] = Field(
+        description="consulted turns by the first check that held: low_confidence, novel, "
+        "language")
+
+
 class EvalReport(FrozenModel):
     """Everything one ``guardrail eval`` found; `to_json` is the results.json text."""
 
@@ -198,6 +211,7 @@ class EvalReport(FrozenModel):
     gates: list[GateResult]
     runs: list[RunReport]
     compare: Comparison | None = None
+    cascade: CascadeReport | None = None
 
     @property
     def policy(self) -> ArmReport:

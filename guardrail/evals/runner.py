@@ -31,6 +31,7 @@ from guardrail.engine import Guardrail
 from guardrail.evals.schema import Scenario
 from guardrail.gate import check_tool_call
 from guardrail.history import HistoryEvent, MemoryStore, customer_key
+from guardrail.need import CascadeClassifier, NeedClassifier
 from guardrail.reasons import RiskTier
 from guardrail.registry import Registry
 
@@ -50,7 +51,7 @@ PARALLEL_THRESHOLD = 50
 """More runs than this go to a process pool (when more than one core is available)."""
 
 _MIN_GAP = timedelta(minutes=1)
-NeedModelSpec = str | Path | None
+NeedModelSpec = NeedClassifier | str | Path | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class TurnTrace:
     scopes: tuple[str, ...]
     calls: tuple[GateCall, ...]
     failsafe: bool
+    llm: str = ""  # why an LLM cascade consulted its LLM at this turn ("": it did not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,8 @@ def play(guard: Guardrail, spec: RunSpec, now: datetime) -> RunTrace:
                 conversation_id=f"history-{i}", event_id=f"history-{i}",
             ))
     guard.store = store
+    cascade = guard.need_classifier
+    cascade = cascade if isinstance(cascade, CascadeClassifier) else None
     messages: list[Message] = []
     turns: list[TurnTrace] = []
     at = start
@@ -150,15 +154,19 @@ def play(guard: Guardrail, spec: RunSpec, now: datetime) -> RunTrace:
         for turn in scenario.turns:
             at = turn.at or at
             messages.append(Message(role="user", content=turn.user))
+            before = cascade.consulted_by if cascade is not None else {}
             decision = guard.check(Conversation(
                 id=spec.id, at=at, messages=messages, context=context, signals=scenario.signals,
             ))
+            after = cascade.consulted_by if cascade is not None else {}
+            llm = next((why for why, n in after.items() if n > before.get(why, 0)), "")
             calls = tuple(_gate(guard.registry, decision, call.name, call.args, call.expect,
                                 context.customer_id) for call in turn.tool_calls)
             turns.append(TurnTrace(
                 need_state=decision.need_state, risk_tier=decision.risk_tier,
                 segments=tuple(decision.segment_ids()), handoff=decision.handoff.required,
                 scopes=tuple(decision.retrieval_scope), calls=calls, failsafe=decision.failsafe,
+                llm=llm,
             ))
             if turn.assistant is not None:
                 messages.append(Message(role="assistant", content=turn.assistant))
@@ -199,7 +207,10 @@ def play_all(
     """
     now = now or datetime.now(UTC)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-    if len(runs) > parallel_threshold and jobs > 1:
+    # A classifier object (an LLM cascade) reaches pool workers only by fork: spawned workers
+    # would need it pickled, clients and all.
+    shareable = isinstance(need_model, str | Path | None) or _can_fork()
+    if len(runs) > parallel_threshold and jobs > 1 and shareable:
         return _parallel(runs, registry, need_model, now, jobs, progress)
     guard = Guardrail(registry, need_model=need_model)
     traces = []
@@ -261,6 +272,7 @@ def _parallel(
         pool = ProcessPoolExecutor(workers, get_context("fork"), _adopt, (state,))
     else:
         model = str(need_model) if isinstance(need_model, Path) else need_model
+        assert isinstance(model, str | None), "a classifier object needs fork"
         pool = ProcessPoolExecutor(workers, get_context("spawn"), _build,
                                    (registry, model, list(runs), now))
     done: dict[int, list[RunTrace]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,13 +13,14 @@ from pathlib import Path
 from guardrail.errors import UserError
 from guardrail.evals.config import EvalConfig
 from guardrail.evals.judge import ArmName, judge, views
-from guardrail.evals.report import EvalReport
+from guardrail.evals.report import CascadeReport, EvalReport
 from guardrail.evals.results import ArmResult, build_results
-from guardrail.evals.runner import PARALLEL_THRESHOLD, expand_runs, play_all
+from guardrail.evals.runner import PARALLEL_THRESHOLD, RunTrace, expand_runs, play_all
 from guardrail.evals.schema import Scenario
+from guardrail.need import CascadeClassifier, NeedClassifier
 from guardrail.registry import Registry
 
-__all__ = ["run_eval"]
+__all__ = ["cascade_report", "run_eval"]
 
 
 def run_eval(
@@ -26,7 +28,7 @@ def run_eval(
     *,
     registry: Registry | None = None,
     config: EvalConfig | None = None,
-    need_model: str | Path | None = "default",
+    need_model: NeedClassifier | str | Path | None = "default",
     baseline: bool = False,
     jobs: int | None = None,
     parallel_threshold: int = PARALLEL_THRESHOLD,
@@ -39,7 +41,9 @@ def run_eval(
         scenarios: from `load_scenarios` (validated against the same registry).
         registry: the policy under test (default: the shipped one).
         config: cohorts, tolerance and gates (default: `EvalConfig()`, no gates).
-        need_model: ``"default"``, a model folder, or None for the rules alone.
+        need_model: ``"default"``, a model folder, a need classifier, or None for the rules
+            alone. With a `CascadeClassifier` the report says how often it consulted its LLM
+            (`EvalReport.cascade`).
         baseline: also judge the runs under the baseline arm (no segmentation).
         jobs: worker processes (default: the number of cores); 1 runs sequentially.
         parallel_threshold: at most this many runs are played without a process pool.
@@ -70,11 +74,24 @@ def run_eval(
         )
         for arm in names
     }
-    return build_results(
+    report = build_results(
         arms=arms, config=config, policy_version=registry.version, registry=registry.source,
         started_at=started.isoformat(), duration_s=round(time.perf_counter() - clock, 3),
         scenarios_total=len(scenarios),
     )
+    if isinstance(need_model, CascadeClassifier):
+        report = report.model_copy(update={"cascade": cascade_report(traces)})
+    return report
+
+
+def cascade_report(traces: Sequence[RunTrace]) -> CascadeReport:
+    """How many played user turns an LLM cascade sent to its LLM, and why."""
+    turns = [turn for trace in traces for turn in trace.turns]
+    reasons = Counter(turn.llm for turn in turns if turn.llm)
+    consulted = sum(reasons.values())
+    return CascadeReport(turns=len(turns), consulted=consulted,
+                         share=consulted / len(turns) if turns else None,
+                         by_reason=dict(sorted(reasons.items())))
 
 
 @contextmanager

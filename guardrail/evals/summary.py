@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from guardrail.evals.report import ArmReport, Comparison, EvalReport, RunReport
+from guardrail.evals.report import ArmReport, CascadeReport, Comparison, EvalReport, RunReport
 from guardrail.evals.schema import DEFAULT_LANGUAGE
 
-__all__ = ["print_summary"]
+__all__ = ["cascade_line", "print_summary"]
 
 _SHOWN_IDS = 15
 _SHOWN_RUNS = 20
@@ -46,6 +46,14 @@ def _ids(ids: Sequence[str]) -> str:
     return shown + more
 
 
+def cascade_line(cascade: CascadeReport) -> str:
+    """One line: how many user turns the LLM cascade sent to its LLM, and why."""
+    share = "n/a" if cascade.share is None else f"{cascade.share:.1%}"
+    why = ", ".join(f"{reason} {n}" for reason, n in cascade.by_reason.items()) or "none"
+    return (f"LLM cascade: {cascade.consulted} of {cascade.turns} user turns reached the LLM "
+            f"({share}; {why})")
+
+
 def print_summary(results: EvalReport, console: Console | None = None) -> None:
     """Print the overall metrics, the gates, flagged disparities and the failing runs."""
     console = console or Console()
@@ -71,6 +79,8 @@ def print_summary(results: EvalReport, console: Console | None = None) -> None:
     console.print(table)
     for line, short in _language_lines(results.policy):
         console.print(Text(line, style="yellow" if short else ""), soft_wrap=True)
+    if results.cascade is not None:
+        console.print(Text(cascade_line(results.cascade)), soft_wrap=True)
 
     if results.gates:
         gates = Table(title="gates", title_justify="left")

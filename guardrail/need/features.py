@@ -41,12 +41,18 @@ class FeatureConfig:
     # none) whose vector joins the hashed features, and the weight it gets beside them.
     embedding: str = ""
     embedding_scale: float = 1.0
+    # The embedding reads the canonical words (what the rules read: folded, typo-corrected,
+    # Devanagari romanised) instead of the raw text. Then a message read again without its
+    # injected instructions (which exists only as canonical words) is embedded the same way
+    # as a message that never had any, and look-alike letters cannot move the embedding.
+    embed_canonical: bool = False
 
     def to_json(self) -> dict[str, int | bool | str | float]:
         """A JSON-ready dict."""
         return {
             "embedding": self.embedding,
             "embedding_scale": self.embedding_scale,
+            "embed_canonical": self.embed_canonical,
             "buckets": self.buckets,
             "word_ngrams": self.word_ngrams,
             "char_min": self.char_min,
@@ -272,13 +278,16 @@ _DENSE_CHARS = 4000
 
 
 def dense_features(
-    encoder: StaticEncoder, text: str, config: FeatureConfig
+    encoder: StaticEncoder, text: str, config: FeatureConfig, words: Sequence[str] = ()
 ) -> npt.NDArray[np.float32]:
-    """The sentence embedding of raw `text`, scaled for the linear model.
+    """The sentence embedding of raw `text` (or, for a config that embeds canonical text, of
+    its canonical `words`), scaled for the linear model.
 
     Devanagari is embedded as romanised Hindi (`guardrail.translit`): the multilingual
     encoder's vocabulary barely covers the script, but it reads romanised Hindi well.
     """
+    if config.embed_canonical:
+        text = " ".join(words)
     vector = encoder.encode(romanise_devanagari(text[:_DENSE_CHARS]))
     return vector * np.float32(config.embedding_scale) if config.embedding_scale != 1.0 else vector
 

@@ -210,7 +210,7 @@ class NeedModel:
         raw text for the embedding."""
         dense = None
         if self._encoder is not None:
-            dense = dense_features(self._encoder, text, self.config)
+            dense = dense_features(self._encoder, text, self.config, words)
         return self.predict_words(words, rule_codes, dense)
 
     def predict_words(

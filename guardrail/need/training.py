@@ -139,7 +139,7 @@ def _matrix(texts: Sequence[str], detector: RuleDetector, config: FeatureConfig)
         indices, values = featurize(words, config, codes)
         if encoder is not None and dense_rows is not None:
             indices = np.concatenate([indices, dense_rows])
-            values = np.concatenate([values, dense_features(encoder, text, config)])
+            values = np.concatenate([values, dense_features(encoder, text, config, words)])
         all_indices.append(indices)
         all_values.append(values)
         indptr.append(indptr[-1] + len(indices))

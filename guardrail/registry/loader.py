@@ -56,13 +56,33 @@ class Registry:
         self.source = source
         self.segment_by_id = {s.id: s for s in self.segments}
         self.languages = dict(languages or {})
+        # A negator counts before a rule's match in the rule's language and the default one's:
+        # Italian "mai" (never) is Hindi "mai" (I), French "pas" a Dutch word (a card). The
+        # default language's rules also read in code-switched text ("account lock nahi hua"),
+        # so they take every language's negators that no other language's rules use as a word.
         self.negators = frozenset(settings.negators)
+        self.negators_by_lang = {
+            code: self.negators | frozenset(spec.negators)
+            for code, spec in self.languages.items()
+        }
+        default = settings.languages.default
+        words_of: dict[str, set[str]] = {}
+        for rule in self.rules:
+            words_of.setdefault(rule.spec.lang or default, set()).update(
+                pattern_vocabulary([*rule.spec.patterns, *rule.spec.unless], 1))
+        negating = {code: {*spec.negators, *spec.gap_negators}
+                    for code, spec in self.languages.items()}
+        shared = {
+            word for code, spec in self.languages.items() for word in spec.negators
+            if not any(word in words and word not in negating.get(lang, self.negators)
+                       for lang, words in words_of.items() if lang != code)
+        }
+        self.negators_by_lang[default] = self.negators | frozenset(shared)
         self.clause_breaks = frozenset(settings.clause_breaks)
         self.question_markers = compile_any_of(settings.question_markers, settings.gap_negators)
         self.hypothetical_markers = compile_any_of(
             settings.hypothetical_markers, settings.gap_negators
         )
-        default = settings.languages.default
         vocabulary = pattern_vocabulary(
             (p for rule in self.rules if rule.spec.lang in (None, default)
              for p in rule.spec.patterns), settings.typo.min_length
@@ -71,6 +91,10 @@ class Registry:
             (p for rule in self.rules if rule.spec.lang not in (None, default)
              for p in rule.spec.patterns), settings.typo.min_length
         )
+        by_language: dict[str, set[str]] = {}
+        for rule in self.rules:
+            by_language.setdefault(rule.spec.lang or default, set()).update(
+                pattern_vocabulary(rule.spec.patterns, settings.typo.min_length))
         self.normaliser = Normaliser(
             vocabulary,
             [*settings.typo.known_words, *known_words],
@@ -78,6 +102,7 @@ class Registry:
             settings.typo.slang,
             settings.typo.short_words,
             secondary,
+            by_language,
         )
 
     # -- loading -------------------------------------------------------------------------------

@@ -306,6 +306,13 @@ class LanguageSettings(FrozenModel):
         default=0.5, ge=0, le=1,
         description="A reading of an unsupported language below this confidence is not acted on.",
     )
+    rule_gate: float | None = Field(
+        default=None, ge=0, le=1,
+        description="A rule written for one language (`lang`) does not read a message read as "
+        "another supported language, other than the default one, with at least this "
+        "confidence (null: every rule reads every message). The default language's rules "
+        "read every message: code-switched text mixes them in.",
+    )
 
 
 class Settings(FrozenModel):

@@ -9,7 +9,8 @@ context never changes permissions). Every problem is collected, none stops the o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from guardrail.conversation import Context, Signals
@@ -118,6 +119,7 @@ def link(
         segments.extend((name, i, seg) for i, seg in enumerate(registry_file.segments))
 
     _check_settings(settings_file, settings, tools, out)
+    _check_slang(files, rules, settings.languages.default, out)
     rule_codes = {r.spec.code for r in rules} | set(ENGINE_CODES)
     # A language's rule answers for its code without the language too ("risk.safety.es" is a
     # "risk.safety" finding), so segments name a trigger once for every language.
@@ -146,6 +148,46 @@ def link(
     return Linked(settings, tools, tuple(rules), ordered, known_words, languages)
 
 
+# A whole word in a pattern's source: between spaces, "|" and group brackets, so neither the
+# letter of an escape (\s) nor part of a word spelt with a group ("r(?:u|ue)ck", "colou?r").
+_LETTER_RUNS = re.compile(r"(?:^|(?<=[ |(:]))[a-z]+(?=$|[ |)])")
+# A group right after digits is a number's suffix ("[0-9]+(st|nd|rd|th)"), never a word.
+_NUMBER_SUFFIXES = re.compile(r"(?:\[0-9\]|\\d)[+*?]?\([^()]*\)")
+
+
+def _check_slang(
+    files: Mapping[str, RegistryFile], rules: Sequence[CompiledRule], default: str,
+    out: _Collector,
+) -> None:
+    """Slang is expanded in every message, whatever its language: a language's shorthand must
+    not be a word another language's rules read unless they read its expansion too ("koi",
+    French for "quoi", is Hindi "koi")."""
+    words: dict[str, set[str]] = defaultdict(set)
+    for rule in rules:
+        lang = rule.spec.lang or default
+        # Every run of letters in the pattern's source: short words too ("ke", "na").
+        for pattern in (*rule.spec.patterns, *rule.spec.unless):
+            for word in _LETTER_RUNS.findall(_NUMBER_SUFFIXES.sub(" ", pattern)):
+                words[word].add(lang)
+    for name, registry_file in files.items():
+        spec = registry_file.language
+        settings = registry_file.settings
+        if spec is not None:
+            lists = [(spec.code, "language.slang", spec.slang)]
+        elif settings is not None:
+            lists = [(default, "settings.typo.slang", settings.typo.slang)]
+        else:
+            continue
+        for code, where, slang in lists:
+            for short, long in slang.items():
+                # A language that reads both forms ("q" and "que") is not hurt by the expansion.
+                others = sorted(words.get(short, set()) - {code} - words.get(long, set()))
+                if others:
+                    out.add(name, f"{where}.{short}",
+                            f"{short!r} is a word of the {', '.join(others)} rules: expanding "
+                            f"it for {code!r} would rewrite their text")
+
+
 def _languages(
     files: Mapping[str, RegistryFile], settings: Settings, settings_file: str, out: _Collector
 ) -> dict[str, LanguageSpec]:
@@ -170,10 +212,12 @@ def _languages(
 
 def _with_lexicons(settings: Settings, languages: Iterable[LanguageSpec]) -> Settings:
     """`settings` with every language's lexicon joined to its own lists (order kept, no
-    repeats), so rules compile and messages read with all of them."""
+    repeats), so rules compile and messages read with all of them. Negators stay the default
+    language's: the detector applies each language's to that language's rules
+    (`Registry.negators_by_lang`)."""
     merged: dict[str, list[str]] = {
         field: list(getattr(settings, field))
-        for field in ("negators", "gap_negators", "clause_breaks", "question_markers",
+        for field in ("gap_negators", "clause_breaks", "question_markers",
                       "hypothetical_markers")
     }
     slang = dict(settings.typo.slang)

@@ -335,9 +335,6 @@ def test_durable_log_creates_its_folders_and_an_owner_only_file(tmp_path: Path) 
     assert read_audit(path)[0].type == "tool_call"
 
 
-@pytest.mark.xfail(strict=True, reason="known regression (issue 14 note): the multilingual need "
-                   "model reads this conversation differently (extra directives / an offered "
-                   "handoff)")
 def test_explain_tells_the_chain_turn_by_turn(audit_file: Path) -> None:
     dispute = explain_conversation(read_audit(audit_file, "c-dispute"))
     lockout = explain_conversation(read_audit(audit_file, "c-lockout"))

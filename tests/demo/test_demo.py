@@ -79,9 +79,6 @@ def test_cancellation_waits_for_consent(runs: dict[str, ScenarioRun]) -> None:
     assert [e["tool"] for e in run.executed] == ["cancel_subscription"]
 
 
-@pytest.mark.xfail(strict=True, reason="known regression (issue 14 note): the multilingual need "
-                   "model rates the injected refund request as one for a person (model_risk), so "
-                   "the scripted model is never called")
 def test_prompt_injection_changes_nothing(runs: dict[str, ScenarioRun]) -> None:
     run = runs["prompt_injection"]
     (turn,) = run.turns
@@ -125,9 +122,6 @@ def test_run_demo_rejects_unknown_ids(rules_guard: Guardrail) -> None:
         run_demo(["nope"], guard=rules_guard)
 
 
-@pytest.mark.xfail(strict=True, reason="known regression (issue 14 note): the multilingual need "
-                   "model rates the injected refund request as one for a person (model_risk), so "
-                   "the scripted model is never called")
 def test_live_demo_drives_a_real_openai_chat_model(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,7 +18,7 @@ from guardrail.detectors import language
 from guardrail.detectors.language import (
     PIP_REQUIREMENT,
     LanguageIdentifier,
-    LanguageModelMissing,
+    LanguageModelMissingError,
     LanguageReading,
     load_cues,
 )
@@ -202,7 +202,7 @@ def without_the_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("without_the_model")
 def test_a_missing_model_package_is_an_import_error_naming_it() -> None:
-    with pytest.raises(LanguageModelMissing) as caught:
+    with pytest.raises(LanguageModelMissingError) as caught:
         LanguageIdentifier(SUPPORTED)
     assert isinstance(caught.value, ImportError)
     assert caught.value.name == "py3langid"

@@ -456,6 +456,7 @@ RESULTS_SPEC: dict[str, Any] = {
                             "actual": lambda v: True}],
               "handoff_turn": lambda v: v is None or isinstance(v, int), "turns": int}],
     "compare": lambda v: v is None,
+    "cascade": lambda v: v is None,  # no LLM cascade in this run
 }
 
 

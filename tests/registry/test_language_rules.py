@@ -9,11 +9,20 @@ import pytest
 
 from guardrail import Guardrail
 from tests.conftest import make_conversation
-from tests.registry import cases_de, cases_es, cases_fr, cases_hi, cases_it, cases_nl, cases_pt
+from tests.registry import (
+    cases_de,
+    cases_en,
+    cases_es,
+    cases_fr,
+    cases_hi,
+    cases_it,
+    cases_nl,
+    cases_pt,
+)
 
 CASES = [
     pytest.param(message, handoff, segment, id=f"{module.__name__[-2:]}-{i}")
-    for module in (cases_de, cases_es, cases_fr, cases_hi, cases_it, cases_nl, cases_pt)
+    for module in (cases_de, cases_en, cases_es, cases_fr, cases_hi, cases_it, cases_nl, cases_pt)
     for i, (message, handoff, segment) in enumerate(module.CASES)
 ]
 

@@ -63,12 +63,12 @@ def _plain_matches(
     if the rule's unless pattern matches anywhere. Also counts the matches an unless dropped."""
     canonical = registry.normaliser.canonical(text)
     out, dropped = [], 0
-    for rule in registry.rules:
+    for number, rule in enumerate(registry.rules):
         if "user" not in rule.spec.roles or not canonical.text:
             continue
         for word, start in enumerate(canonical.starts):
             match = rule.regex.match(canonical.text, start)
-            if match is not None and not detector._suppressed(rule, canonical, word):
+            if match is not None and not detector._suppressed(number, canonical, word):
                 if rule.unless is not None and rule.unless.search(canonical.text):
                     dropped += 1
                 else:

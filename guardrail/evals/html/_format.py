@@ -144,7 +144,8 @@ def _fmt_gap(metric: str, value: Any) -> str:
     if number is None:
         return "n/a"
     if _kind(metric) == "pct":
-        return f"{number * 100:.1f} pp"
+        # A gap that rounds to zero is shown as 0.0, never "-0.0" (a float's sign of nothing).
+        return f"{round(number * 100, 1) + 0.0:.1f} pp"
     return _fmt(metric, number)
 
 

@@ -89,6 +89,17 @@ def header_section(results: Mapping[str, Any], runs: list[Mapping[str, Any]]) ->
         ("Runs passed", f"{int(runs_passed)} / {int(runs_total)}{share}"),
         ("Scenarios", _e(results.get("scenarios_total", "n/a"))),
     ]
+    cascade = _map(results.get("cascade"))
+    if cascade:
+        consulted = _num(cascade.get("share"))
+        reasons = ", ".join(f"{_e(k)} {_e(v)}" for k, v in _map(cascade.get("by_reason")).items())
+        facts.append((
+            "LLM cascade",
+            f'<span id="cascade-share">{_e(cascade.get("consulted", "n/a"))} / '
+            f'{_e(cascade.get("turns", "n/a"))} user turns'
+            f'{"" if consulted is None else f" ({consulted * 100:.1f}%)"}</span>'
+            f'{f" <small>{reasons}</small>" if reasons else ""}',
+        ))
     facts_html = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in facts)
     version = results.get("version")
     warning = (
