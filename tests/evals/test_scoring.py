@@ -67,9 +67,10 @@ def test_later_tuning_sets_stay_above_their_floor(registry: Registry, name: str)
 
 @pytest.mark.skipif(not BANKING77.exists(), reason="shared/data/banking77 is not beside the repo")
 @pytest.mark.xfail(strict=True, reason="known regression (issue 14 note): the second round's "
-                   "English look-alike rules read 'what do I do if ...' questions as hypotheticals "
-                   "(the project's labelling rules); Banking77's mapping labels several of them "
-                   "must-handoff: rules-only recall 0.969 (1387/1431) < 0.97 (0.983 with the model)")
+                   "English look-alike rules read 'what do I do if ...' questions as "
+                   "hypotheticals (the project's labelling rules); Banking77's mapping labels "
+                   "several of them must-handoff: rules-only recall 0.969 (1387/1431) < 0.97 "
+                   "(0.983 with the model)")
 def test_banking77_meets_the_safety_targets(registry: Registry) -> None:
     recall, wrongful, lines = _score(registry, BANKING77)
     assert lines == 10_003

@@ -22,8 +22,8 @@ from guardrail.testing.fake import ScriptedClassifier
 from tests._servers.chat import ChatServer, chat_server
 
 CONFIDENT = "how do I reset my password"  # the shipped model: access_restore, all words known
-# Chosen for the shipped model (retrained on every supported language on 2026-12-07): a retrain may move
-# them, and the premises each test asserts first say so.
+# Chosen for the shipped model (retrained on every supported language on 2026-12-07): a
+# retrain may move them, and the premises each test asserts first say so.
 UNSURE = "yeah that one thing again"  # the shipped model: below 0.5, every word known
 NOVEL = "snorkel vexation plonk on my frobnicator"  # confident, but a third of its words unseen
 SPANISH = "no puedo entrar en mi cuenta desde ayer y necesito ayuda con mi tarjeta"
