@@ -16,7 +16,7 @@ from pathlib import Path
 from guardrail._resources import default_registry_dir
 from guardrail._yaml import load_yaml
 from guardrail.errors import RegistryError, RegistryIssue
-from guardrail.registry.pattern import CompiledRule, compile_any_of
+from guardrail.registry.pattern import CompiledRule, compile_any_of, words_by_language
 from guardrail.registry.schema import LanguageSpec, RegistryFile, SegmentSpec, Settings, ToolSpec
 from guardrail.registry.validation import link
 from guardrail.text import Normaliser, pattern_vocabulary
@@ -66,10 +66,7 @@ class Registry:
             for code, spec in self.languages.items()
         }
         default = settings.languages.default
-        words_of: dict[str, set[str]] = {}
-        for rule in self.rules:
-            words_of.setdefault(rule.spec.lang or default, set()).update(
-                pattern_vocabulary([*rule.spec.patterns, *rule.spec.unless], 1))
+        words_of = words_by_language(self.rules, default)
         negating = {code: {*spec.negators, *spec.gap_negators}
                     for code, spec in self.languages.items()}
         shared = {
@@ -83,18 +80,14 @@ class Registry:
         self.hypothetical_markers = compile_any_of(
             settings.hypothetical_markers, settings.gap_negators
         )
-        vocabulary = pattern_vocabulary(
-            (p for rule in self.rules if rule.spec.lang in (None, default)
-             for p in rule.spec.patterns), settings.typo.min_length
-        )
-        secondary = pattern_vocabulary(
-            (p for rule in self.rules if rule.spec.lang not in (None, default)
-             for p in rule.spec.patterns), settings.typo.min_length
-        )
+        # The typo vocabulary, per language: the default language's words are corrected
+        # towards first, the others' only where the message reads as theirs (`Normaliser`).
         by_language: dict[str, set[str]] = {}
         for rule in self.rules:
             by_language.setdefault(rule.spec.lang or default, set()).update(
                 pattern_vocabulary(rule.spec.patterns, settings.typo.min_length))
+        vocabulary = by_language.get(default, set())
+        secondary = set().union(*(w for lang, w in by_language.items() if lang != default))
         self.normaliser = Normaliser(
             vocabulary,
             [*settings.typo.known_words, *known_words],

@@ -27,6 +27,7 @@ __all__ = [
     "compile_branch",
     "compile_rule_pattern",
     "expand",
+    "words_by_language",
 ]
 
 # A branch is filed under the strings of up to this many characters its matches can start with.
@@ -40,6 +41,11 @@ _GAP_WORD_OR_BREAK = "(?: [a-z0-9.]+)"
 # outer repeats up to this many are fine ("(?: [a-z]+){0,3}", the word gaps rules use).
 _SAFE_OUTER_REPEAT = 20
 _sre_c: Any = importlib.import_module("re._constants")
+# A whole word in a pattern's source: between spaces, "|" and group brackets, so neither the
+# letter of an escape (\s) nor part of a word spelt with a group ("r(?:u|ue)ck", "colou?r").
+_WHOLE_WORD = re.compile(r"(?:^|(?<=[ |(:]))[a-z]+(?=$|[ |)])")
+# A group right after digits is a number's suffix ("[0-9]+(st|nd|rd|th)"), never a word.
+_NUMBER_SUFFIX = re.compile(r"(?:\[0-9\]|\\d)[+*?]?\([^()]*\)")
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
@@ -173,3 +179,15 @@ def _nested_quantifier(parsed: list[Any]) -> bool:
         return False
 
     return walk(parsed, False)
+
+
+def words_by_language(rules: Iterable[CompiledRule], default: str) -> dict[str, set[str]]:
+    """Language code -> the whole words its rules' patterns (and ``unless`` patterns) spell
+    out, short ones included ("ke", "na"); a rule without ``lang`` is the `default` language's.
+    What one language may not rewrite or treat as a negator in another's text."""
+    words: dict[str, set[str]] = {}
+    for rule in rules:
+        found = words.setdefault(rule.spec.lang or default, set())
+        for pattern in (*rule.spec.patterns, *rule.spec.unless):
+            found.update(_WHOLE_WORD.findall(_NUMBER_SUFFIX.sub(" ", pattern)))
+    return words

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from guardrail.conversation import Context, Signals
 from guardrail.errors import RegistryIssue
 from guardrail.reasons import ENGINE_CODES, RISK_ORDER
-from guardrail.registry.pattern import Branch, CompiledRule, compile_branch, expand
+from guardrail.registry.pattern import (
+    Branch,
+    CompiledRule,
+    compile_branch,
+    expand,
+    words_by_language,
+)
 from guardrail.registry.schema import (
     Criteria,
     Criterion,
@@ -148,13 +154,6 @@ def link(
     return Linked(settings, tools, tuple(rules), ordered, known_words, languages)
 
 
-# A whole word in a pattern's source: between spaces, "|" and group brackets, so neither the
-# letter of an escape (\s) nor part of a word spelt with a group ("r(?:u|ue)ck", "colou?r").
-_LETTER_RUNS = re.compile(r"(?:^|(?<=[ |(:]))[a-z]+(?=$|[ |)])")
-# A group right after digits is a number's suffix ("[0-9]+(st|nd|rd|th)"), never a word.
-_NUMBER_SUFFIXES = re.compile(r"(?:\[0-9\]|\\d)[+*?]?\([^()]*\)")
-
-
 def _check_slang(
     files: Mapping[str, RegistryFile], rules: Sequence[CompiledRule], default: str,
     out: _Collector,
@@ -162,30 +161,25 @@ def _check_slang(
     """Slang is expanded in every message, whatever its language: a language's shorthand must
     not be a word another language's rules read unless they read its expansion too ("koi",
     French for "quoi", is Hindi "koi")."""
-    words: dict[str, set[str]] = defaultdict(set)
-    for rule in rules:
-        lang = rule.spec.lang or default
-        # Every run of letters in the pattern's source: short words too ("ke", "na").
-        for pattern in (*rule.spec.patterns, *rule.spec.unless):
-            for word in _LETTER_RUNS.findall(_NUMBER_SUFFIXES.sub(" ", pattern)):
-                words[word].add(lang)
+    readers: dict[str, set[str]] = defaultdict(set)  # word -> the languages that read it
+    for lang, words in words_by_language(rules, default).items():
+        for word in words:
+            readers[word].add(lang)
     for name, registry_file in files.items():
-        spec = registry_file.language
-        settings = registry_file.settings
+        spec, settings = registry_file.language, registry_file.settings
         if spec is not None:
-            lists = [(spec.code, "language.slang", spec.slang)]
+            code, where, slang = spec.code, "language.slang", spec.slang
         elif settings is not None:
-            lists = [(default, "settings.typo.slang", settings.typo.slang)]
+            code, where, slang = default, "settings.typo.slang", settings.typo.slang
         else:
             continue
-        for code, where, slang in lists:
-            for short, long in slang.items():
-                # A language that reads both forms ("q" and "que") is not hurt by the expansion.
-                others = sorted(words.get(short, set()) - {code} - words.get(long, set()))
-                if others:
-                    out.add(name, f"{where}.{short}",
-                            f"{short!r} is a word of the {', '.join(others)} rules: expanding "
-                            f"it for {code!r} would rewrite their text")
+        for short, long in slang.items():
+            # A language that reads both forms ("q" and "que") is not hurt by the expansion.
+            others = sorted(readers.get(short, set()) - {code} - readers.get(long, set()))
+            if others:
+                out.add(name, f"{where}.{short}",
+                        f"{short!r} is a word of the {', '.join(others)} rules: expanding it "
+                        f"for {code!r} would rewrite their text")
 
 
 def _languages(

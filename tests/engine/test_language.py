@@ -109,17 +109,21 @@ rules:
     assert "rules[0].code: a 'es' rule's code ends with '.es'" in text
 
 
-def test_a_language_outside_the_supported_list_is_refused(registry_copy: Path) -> None:
-    _write(registry_copy, "90-lang-sv.yaml", """
-language: {code: sv, name: Swedish, negators: [inte]}
+# A Swedish language file: its lexicon and one rule (Swedish is not shipped).
+SWEDISH = """
+language: {code: sv, name: Swedish, negators: [inte, aldrig]}
 rules:
   - id: sv.human.request
     code: human.request.sv
     lang: sv
     kind: human
     explanation: Asks for a person.
-    patterns: ["prata med en manniska"]
-""")
+    patterns: ["prata med en (manniska|person)"]
+"""
+
+
+def test_a_language_outside_the_supported_list_is_refused(registry_copy: Path) -> None:
+    _write(registry_copy, "90-lang-sv.yaml", SWEDISH)
     with pytest.raises(RegistryError) as caught:
         Registry.load(registry_copy)
     assert "'sv' is not in settings.languages.supported" in str(caught.value)
@@ -132,16 +136,7 @@ def test_a_language_file_adds_its_lexicon_and_its_rules_answer_for_the_base_code
     _write(registry_copy, "10-settings.yaml",
            settings.replace("supported: [en, es, fr, de, pt, it, nl, hi]",
                             "supported: [en, es, fr, de, pt, it, nl, hi, sv]"))
-    _write(registry_copy, "90-lang-sv.yaml", """
-language: {code: sv, name: Swedish, negators: [inte, aldrig]}
-rules:
-  - id: sv.human.request
-    code: human.request.sv
-    lang: sv
-    kind: human
-    explanation: Asks for a person.
-    patterns: ["prata med en (manniska|person)"]
-""")
+    _write(registry_copy, "90-lang-sv.yaml", SWEDISH)
     custom = Registry.load(registry_copy)
     assert "inte" in custom.negators_by_lang["sv"]  # its rules read its negators
     assert custom.languages["sv"].name == "Swedish"
