@@ -94,6 +94,10 @@ def test_the_wheel_ships_the_registry_and_loads_it(tmp_path: Path) -> None:
         archive.extractall(tmp_path / "site")
     assert "guardrail/_data/segments/10-settings.yaml" in names
     assert "guardrail/_data/prompts/directives.yaml" in names
+    # The customer texts of every other supported language ship too, or a wheel install would
+    # quietly answer every customer in English.
+    supported = set(Registry.default().settings.languages.supported) - {"en"}
+    assert {f"guardrail/_data/prompts/customer/{lang}.yaml" for lang in supported} <= names
     assert "guardrail/_data/models/need_default/model.npz" in names
     assert "guardrail/_data/models/need_default/meta.json" in names
     code = (
