@@ -14,6 +14,7 @@ from guardrail.reasons import ReasonCode, RiskTier
 
 __all__ = [
     "PRIORITY_ORDER",
+    "UNDETERMINED_LANGUAGE",
     "Decision",
     "Handoff",
     "Priority",
@@ -22,6 +23,9 @@ __all__ = [
     "ToolVerdict",
     "Verdict",
 ]
+
+# BCP 47's "undetermined": a message too short or too mixed to tell its language.
+UNDETERMINED_LANGUAGE = "und"
 
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITY_ORDER: dict[str, int] = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
@@ -98,7 +102,7 @@ class Decision(_Frozen):
     reason_codes: list[ReasonCode]
     policy_version: str
     failsafe: bool = False
-    language: str = "und"
+    language: str = UNDETERMINED_LANGUAGE
 
     @property
     def allowed_tools(self) -> list[str]:

@@ -19,7 +19,14 @@ from functools import lru_cache, partial
 from typing import ClassVar
 
 from guardrail.conversation import Context, Signals
-from guardrail.decision import PRIORITY_ORDER, Decision, Handoff, SegmentAssignment, ToolVerdict
+from guardrail.decision import (
+    PRIORITY_ORDER,
+    UNDETERMINED_LANGUAGE,
+    Decision,
+    Handoff,
+    SegmentAssignment,
+    ToolVerdict,
+)
 from guardrail.reasons import RISK_ORDER, Finding, ReasonCode, RiskTier
 from guardrail.registry import Registry
 from guardrail.registry.schema import Criteria, Criterion, SegmentSpec, ToolPolicy, ToolSpec
@@ -54,7 +61,7 @@ class Facts:
     by_ref: Mapping[str, Finding] = field(default_factory=dict)
     reported_failures: int = 0
     signal_sources: Mapping[str, str] = field(default_factory=dict)
-    language: str = "und"
+    language: str = UNDETERMINED_LANGUAGE
 
     @classmethod
     def build(
@@ -70,7 +77,7 @@ class Facts:
         need_source: str = "rules",
         reported_failures: int = 0,
         signal_sources: Mapping[str, str] | None = None,
-        language: str = "und",
+        language: str = UNDETERMINED_LANGUAGE,
     ) -> Facts:
         """Index findings by rule code and rule id (the latest finding wins). A language's rule
         ("es.dispute.duplicate", code "risk.billing_dispute.es") also answers for its code

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from guardrail._base import FrozenModel
 from guardrail._resources import default_prompts_dir
 from guardrail._yaml import parse_yaml, validation_issues
-from guardrail.decision import Decision
+from guardrail.decision import UNDETERMINED_LANGUAGE, Decision
 from guardrail.errors import UserError
 
 __all__ = ["AdapterPrompts", "CustomerTexts", "HandoffMessages", "HandoffTexts", "Prompts"]
@@ -204,7 +204,7 @@ class Prompts:
         than sent as an empty line. Cached per language and directive list (decisions repeat).
         """
         language = decision.language
-        if language in ("und", self.adapter.language):
+        if language in (UNDETERMINED_LANGUAGE, self.adapter.language):
             language = ""
         key = (language, tuple(decision.directives))
         text = self._system_cache.get(key)

@@ -60,6 +60,7 @@ from pydantic import Field, field_validator
 
 from guardrail._base import FrozenModel
 from guardrail._yaml import load_yaml
+from guardrail.decision import UNDETERMINED_LANGUAGE
 from guardrail.detectors.detector import Scan
 from guardrail.errors import LanguageModelMissingError, RegistryError, RegistryIssue
 from guardrail.registry import Registry
@@ -77,7 +78,7 @@ __all__ = [
     "load_cues",
 ]
 
-UNDETERMINED = "und"  # BCP 47's "undetermined"
+UNDETERMINED = UNDETERMINED_LANGUAGE
 CUES_FILE = "vocab/lang_cues.yaml"  # under guardrail/_data
 PIP_REQUIREMENT = "py3langid>=0.4,<0.5"  # the label set the cue file's `labels` names is 0.4's
 MAX_CHARS = 1000  # a message's language shows in its first thousand characters; bounded work

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from guardrail.conversation import Context, Message, Signals
-from guardrail.decision import Decision
+from guardrail.decision import UNDETERMINED_LANGUAGE, Decision
 from guardrail.detectors.detector import Scan
 from guardrail.detectors.injection import reading_needs, request_findings
 from guardrail.detectors.need import NeedReading
@@ -71,7 +71,8 @@ class ConversationState:
     rule_need: str | None = None  # the need as the rules alone hold it
     rule_confidence: float = 0.0
     other_needs: frozenset[str] = frozenset()
-    language: str = "und"  # the latest user message's language that could be determined
+    # The latest user message's language that could be determined.
+    language: str = UNDETERMINED_LANGUAGE
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def standing_decision(
@@ -196,7 +197,7 @@ def note_language(
     language cannot be determined ("ok", "123") changes neither.
     """
     languages = registry.settings.languages
-    if lang == "und":
+    if lang == UNDETERMINED_LANGUAGE:
         return
     state.language = lang
     if lang in languages.supported:

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from guardrail._base import FrozenModel
 from guardrail.conversation import Context, Conversation
-from guardrail.decision import Decision, Priority
+from guardrail.decision import UNDETERMINED_LANGUAGE, Decision, Priority
 from guardrail.handoff.details import Details, extract_details
 from guardrail.prompts import HandoffTexts, Prompts
 from guardrail.redact import redact
@@ -89,7 +89,7 @@ class HandoffSummary(FrozenModel):
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     denied_tools: list[str] = Field(default_factory=list)
     policy_version: str
-    language: str = "und"
+    language: str = UNDETERMINED_LANGUAGE
 
     @classmethod
     def build(

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
+from guardrail.decision import UNDETERMINED_LANGUAGE
 from guardrail.errors import UserError
 from guardrail.need.classifier import NeedClassifier, NeedPrediction
 from guardrail.registry.schema import ModelSettings
@@ -56,7 +57,6 @@ DEFAULT_MAX_UNKNOWN_SHARE = 0.25
 LOW_CONFIDENCE = "low_confidence"
 NOVEL = "novel"
 LANGUAGE = "language"
-_UNDETERMINED = "und"  # the language identifier's "cannot tell" (too little text)
 
 
 @runtime_checkable
@@ -189,7 +189,7 @@ class CascadeClassifier:
             return NOVEL
         if self.identifier is not None:
             lang = self.identifier.identify(text).lang
-            if lang != _UNDETERMINED and lang not in self.languages:
+            if lang != UNDETERMINED_LANGUAGE and lang not in self.languages:
                 return LANGUAGE
         return None
 
