@@ -19,6 +19,7 @@ import numpy.typing as npt
 from guardrail._resources import default_need_model_dir
 from guardrail.errors import UserError
 from guardrail.need.classifier import NeedClassifier, NeedPrediction
+from guardrail.need.embedding import StaticEncoder
 from guardrail.need.features import (
     FeatureConfig,
     KnownFeatures,
@@ -158,6 +159,11 @@ class NeedModel:
     def temperature(self) -> float:
         """The calibration temperature applied to the logits."""
         return self._temperature
+
+    @property
+    def encoder(self) -> StaticEncoder | None:
+        """The static sentence encoder the model reads (None for an n-gram-only model)."""
+        return self._encoder
 
     @functools.cached_property
     def _buckets(self) -> frozenset[int]:
