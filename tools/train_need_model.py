@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--l2", type=float, default=3e-6)
     parser.add_argument("--embedding", default="use_static")
     parser.add_argument("--embedding-scale", type=float, default=1.0)
+    parser.add_argument("--language-balance", type=float, default=0.0,
+                        help="lift languages with fewer lines: (n_max / n) ** this per line")
     args = parser.parse_args(argv)
     registry = Registry.default()
     classes = registry.settings.need_states
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     data = [_shown(p) for p in WHOLE] + [f"{_shown(p)} (tune part)" for p in PUBLIC]
     print(train_and_report(kept, held, classes, registry, config, args.output,
                            epochs=args.epochs, l2=args.l2,
+                           language_balance=args.language_balance,
                            meta={"data": data, "holdout": 0.2,
                                  "builder": "tools/train_need_model.py"}))
     return 0

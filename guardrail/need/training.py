@@ -53,6 +53,8 @@ class Example:
     need_state: str | None
     handoff: bool | None
     source: str
+    # The language the line is written in (its `meta.lang`; lines without one are English).
+    lang: str = "en"
 
 
 def load_examples(paths: Sequence[str | Path], classes: Sequence[str]) -> list[Example]:
@@ -74,7 +76,10 @@ def load_examples(paths: Sequence[str | Path], classes: Sequence[str]) -> list[E
                     raise UserError(f"{name} line {number}: unknown need_state {need!r}")
                 if need is None and case.handoff is None:
                     continue
-                examples.append(Example(case.id, case.user_text(), need, case.handoff, name))
+                lang = (case.meta.lang if case.meta is not None else None) or "en"
+                examples.append(
+                    Example(case.id, case.user_text(), need, case.handoff, name, lang.lower())
+                )
     return examples
 
 
@@ -187,6 +192,14 @@ def _balanced(labels: npt.NDArray[np.int64], classes: int) -> Floats:
     return per_class[labels].astype(np.float32)
 
 
+def _by_language(examples: Sequence[Example], balance: float) -> Floats:
+    """Per-example weights that lift the languages with fewer lines: a language with n lines
+    weighs (n_max / n) ** balance per line (0: as read; 1: every language weighs the same)."""
+    counts = Counter(e.lang for e in examples)
+    most = max(counts.values(), default=1)
+    return np.array([(most / counts[e.lang]) ** balance for e in examples], dtype=np.float32)
+
+
 def _temperature(logits: Floats, labels: npt.NDArray[np.int64]) -> float:
     best, best_nll = 1.0, math.inf
     for t in np.exp(np.linspace(math.log(0.2), math.log(5.0), 61)):
@@ -280,8 +293,13 @@ def train(
     l2: float = 3e-6,
     epochs: int = 300,
     meta: dict[str, object] | None = None,
+    language_balance: float = 0.0,
 ) -> NeedModel:
     """Train a `NeedModel` on `examples` (a tenth is kept aside to calibrate probabilities).
+
+    Both heads weigh each line by its class's rarity and, with `language_balance` > 0, by its
+    language's (see `_by_language`): English banking lines outnumber every other language's
+    many times over.
 
     Raises:
         UserError: fewer than two need-states have examples.
@@ -297,7 +315,8 @@ def train(
     labels = np.array([index[e.need_state] for e in fit_set], dtype=np.int64)  # type: ignore[index]
     targets = np.eye(len(classes), dtype=np.float32)[labels]
     width = _width(config)
-    weights, bias = _fit(x, targets, _balanced(labels, len(classes)), width, l2, epochs)
+    sample = _balanced(labels, len(classes)) * _by_language(fit_set, language_balance)
+    weights, bias = _fit(x, targets, sample, width, l2, epochs)
     temperature = 1.0
     if calibration:
         xc = _matrix([e.text for e in calibration], detector, config)
@@ -310,8 +329,8 @@ def train(
     if len({e.handoff for e in handoff_examples}) == 2:
         xh = _matrix([e.text for e in handoff_examples], detector, config)
         yh = np.array([int(bool(e.handoff)) for e in handoff_examples], dtype=np.int64)
-        hw, hb = _fit(xh, yh[:, None].astype(np.float32), _balanced(yh, 2), width, l2,
-                      epochs)
+        sample = _balanced(yh, 2) * _by_language(handoff_examples, language_balance)
+        hw, hb = _fit(xh, yh[:, None].astype(np.float32), sample, width, l2, epochs)
         handoff_weights, handoff_bias = hw[:, 0], float(hb[0])
 
     used = np.flatnonzero(np.abs(weights).sum(axis=1) > 0)
@@ -333,6 +352,7 @@ def train(
             "examples": {str(k): v for k, v in sorted(counts.items())},
             "l2": l2,
             "epochs": epochs,
+            "language_balance": language_balance,
         },
     )
 
@@ -348,10 +368,12 @@ def train_and_report(
     epochs: int = 300,
     l2: float = 3e-6,
     meta: dict[str, object] | None = None,
+    language_balance: float = 0.0,
 ) -> str:
     """Train on `kept`, measure on `held`, write the model folder with its ``report.txt``;
     returns the report (what ``guardrail train`` and the shipped model's builder both do)."""
-    model = train(kept, classes, registry, config, epochs=epochs, l2=l2, meta=meta)
+    model = train(kept, classes, registry, config, epochs=epochs, l2=l2, meta=meta,
+                  language_balance=language_balance)
     report = evaluate(model, held, registry)
     report.train_size = len(kept)
     report.temperature = model.temperature

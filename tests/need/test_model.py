@@ -265,3 +265,24 @@ def test_prediction_features_equal_training_features_on_real_messages(
                 _fast_scores(model, words, codes), _reference_scores(model, words, codes),
                 rtol=1e-5, atol=1e-6, err_msg=text,
             )
+
+
+def test_language_balance_lifts_the_languages_with_fewer_lines(tmp_path: Path) -> None:
+    from guardrail.need.training import _by_language
+
+    path = tmp_path / "mixed.jsonl"
+    rows = [("en", f"english line {i}") for i in range(8)] + [("es", "hola"), ("es", "adios")]
+    rows.append((None, "a line without a language"))
+    path.write_text("".join(
+        json.dumps({"id": f"m{i}", "messages": [{"role": "user", "content": text}],
+                    "need_state": "other", **({"meta": {"lang": lang}} if lang else {})}) + "\n"
+        for i, (lang, text) in enumerate(rows)), encoding="utf-8")
+    examples = load_examples([path], ["other", "how_to"])
+    assert [e.lang for e in examples] == ["en"] * 8 + ["es", "es", "en"]
+    assert _by_language(examples, 0.0).tolist() == [1.0] * 11
+    even = _by_language(examples, 1.0)
+    english = sum(w for w, e in zip(even, examples, strict=True) if e.lang == "en")
+    spanish = sum(w for w, e in zip(even, examples, strict=True) if e.lang == "es")
+    assert english == pytest.approx(spanish)  # 9 English lines weigh as much as 2 Spanish
+    half = _by_language(examples, 0.5)
+    assert half[8] == pytest.approx((9 / 2) ** 0.5)
