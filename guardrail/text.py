@@ -50,6 +50,9 @@ _CONFUSABLES = str.maketrans(
 _INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]+")
 _CONFUSABLE_MAP = {chr(k): v for k, v in _CONFUSABLES.items()}
 _CONFUSABLE_RE = re.compile("[" + "".join(re.escape(c) for c in _CONFUSABLE_MAP) + "]")
+# A number with a short unit ("3h", "24h", "5gb", "2fa", "10min") is not leetspeak: "3h" must
+# not become "eh".
+_QUANTITY = re.compile(r"[0-9]+[a-z]{1,3}")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -214,7 +217,7 @@ class Normaliser:
     def _correct(self, word: str) -> str:
         if word in self._known:
             return word
-        if not word.isalpha() and not word.isdigit():
+        if not word.isalpha() and not word.isdigit() and not _QUANTITY.fullmatch(word):
             unleet = word.translate(_LEET)
             if unleet.isalpha():
                 word = unleet

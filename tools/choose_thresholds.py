@@ -43,7 +43,7 @@ from guardrail.registry import Registry
 OPEN_WEIGHT = 3.0
 MAX_WRONGFUL = 0.03
 SEGMENT = "uncertain_sensitive"
-PARTED = sorted(Path("evals/tune_lang").glob("tune_*.jsonl"))  # read: their heldout part
+PARTED = sorted(Path("evals/tune_lang").glob("*.jsonl"))  # tune_* and retired_*: their heldout part
 DEFAULT_FILES = [*PARTED, Path("evals/dev3/dev3.jsonl"), Path("evals/dev4/dev4.jsonl")]
 
 

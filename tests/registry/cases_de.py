@@ -166,4 +166,9 @@ CASES: list[tuple[str, bool, str | None]] = [
     ('Danke, ich brauche keinen Rückruf mehr.', False, None),
     ('Die Sperre muss nicht weg, ich hab sie selbst gesetzt.', False, None),
     ('Es wurde nichts auf ein fremdes Konto überwiesen, alles gut.', False, None),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("die Karte wurde vom Automaten eingezogen", True, "lockout"),
+    ("ich lass das über die Bank zurückbuchen", True, "billing_dispute"),
+    ("Gutschrift wurde zugesagt, seit über einem Monat nichts", True, "billing_dispute"),
+    ("ich will euch nicht verklagen, ich will nur wissen warum", False, None),
 ]

@@ -66,4 +66,13 @@ CASES: list[tuple[str, bool, str | None]] = [
      None),
     ("how to unblock my card if it gets blocked", False, None),
     ("recharge failed and money not deducted, ok good", False, None),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("my card was theft yesterday pls block immediately", True, "fraud_takeover"),
+    ("i will tell my bank to reverse the payment and get my money back", True, "billing_dispute"),
+    ("someone did sim swap on my number, no network since morning", True, "fraud_takeover"),
+    ("sometimes i feel my family is better off without me", True, None),
+    ("no bro just give me human", True, "human_requested"),
+    ("what is a chargeback", False, None),
+    ("it was locked yesterday but it's fine now, thanks", False, None),
+    ("suppose someday my card is stolen what do i do", False, None),
 ]

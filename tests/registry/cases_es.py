@@ -95,4 +95,10 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("¿la SIC los regula a ustedes?", False, None),
     ("pagué con PSE, se descontó pero la factura sigue pendiente", True, "billing_dispute"),
     ("pagué la factura ayer, ¿en cuánto se refleja? sigue pendiente en la app", False, None),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("voy a llamar al banco para que me reviertan el cargo", True, "billing_dispute"),
+    ("me prometieron la devolución hace 3 semanas y a día de hoy nada", True, "billing_dispute"),
+    ("se metieron en mi cuenta y cambiaron el correo", True, "fraud_takeover"),
+    ("no es un cargo desconocido, ya sé lo que es, solo quiero la factura", False, None),
+    ("cos'è un chargeback?", False, None),
 ]

@@ -100,4 +100,10 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Je voudrais parler au service réclamations, s'il vous plaît.", True, "human_requested"),
     ("Mon compte Wave est bloqué depuis hier soir.", True, "lockout"),
     ("Ce paiement a échoué, c'est pas moi qui ai fait une erreur, c'est votre site.", False, None),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("je ne suis pas à l'origine de ce paiement", True, "billing_dispute"),
+    ("j'ai tapé mon NIP trop de fois, la carte est bloquée", True, "lockout"),
+    ("je vais transmettre le dossier au médiateur", True, None),
+    ("c'est quoi un chargeback ?", False, None),
+    ("comment on repère un faux conseiller ?", False, None),
 ]

@@ -128,4 +128,9 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("कोई मेरे अकाउंट में घुस गया है", True, "fraud_takeover"),
     ("koi mere account me login kaise kar sakta hai family wala?", False, None),
     ("sim swap fraud se kaise bache?", False, None),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("ye len den maine nahi kiya, mere account se paise kat gaye", True, "billing_dispute"),
+    ("wo login maine nahi kiya tha", True, "fraud_takeover"),
+    ("mere khate par hold kyon laga hai", True, "lockout"),
+    ("kabhi kabhi lagta hai mere bina sab khush rahenge", True, None),
 ]

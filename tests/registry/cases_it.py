@@ -95,4 +95,9 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("Mi può passare il numero della filiale?", False, None),
     ("Faccio un esposto all'Antitrust.", True, "legal_threat"),
     ("Il mio compagno sta diventando violento, ho paura.", True, "safety"),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("non sono stato io a cambiare la password", True, "fraud_takeover"),
+    ("il bancomat non mi ha dato i soldi ma me li ha addebitati", True, "billing_dispute"),
+    ("dovevate rimborsarmi un mese fa e ancora niente", True, "billing_dispute"),
+    ("come riconosco un finto operatore?", False, None),
 ]

@@ -143,4 +143,9 @@ CASES: list[tuple[str, bool, str | None]] = [
     ('Ik wil geen afspraak met een adviseur, alleen informatie.', False, None),
     ('De blokkade hoeft niet weg, die heb ik zelf ingesteld.', False, None),
     ('Er is niks dubbel aangerekend, ik wil alleen de factuur.', False, None),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("geef me je manager", True, "human_requested"),
+    ("mijn pas is ingeslikt door de automaat", True, "lockout"),
+    ("ik ga echt niet naar de rechter, ik wil alleen uitleg", False, None),
+    ("hoe blokkeer ik mijn pas als ik hem ooit kwijtraak?", False, None),
 ]

@@ -89,4 +89,9 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("O que acontece se eu perder o meu cartão?", False, None),
     ("a fatura veio duplicada?? ah não, era só a segunda via", False, None),
     ("Quero acabar com tudo isso de planos, cancela tudo", False, None),
+    # third round (families fixed on the retired held-out lines, 2026-12-07)
+    ("aprovaram o estorno mas o dinheiro nunca caiu", True, "billing_dispute"),
+    ("errei a senha e bloqueou minha conta", True, "lockout"),
+    ("levaram todo o dinheiro da minha conta", True, "fraud_takeover"),
+    ("não é cobrança indevida, eu reconheço, só quero a segunda via", False, None),
 ]
