@@ -180,9 +180,10 @@ class NeedModel:
         the words past ``config.max_words``, which the model never reads, neither.
 
         Errs toward "known": an unseen word whose hashed bucket collides with a known feature
-        counts as known (about one unseen word in five with the shipped model: its rows fill
-        that share of the buckets). Cheap: one set lookup per new word, memoised per model
-        (bounded; safe to share between threads, the memo only gains entries).
+        counts as known (nearly one unseen word in two with the shipped model: its rows fill
+        44% of its 2^18 buckets; see tools/train_need_model.py --buckets). Cheap: one set
+        lookup per new word, memoised per model (bounded; safe to share between threads, the
+        memo only gains entries).
         """
         kept = [w for w in words if w != "."][: self.config.max_words]
         if not kept:

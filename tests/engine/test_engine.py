@@ -188,12 +188,8 @@ CARD_DESK = [
     # a how-to or hypothetical about blocking or losing a card is not a report
     ("how do I block my card", None),
     ("how do I block my card if I lose it", None),
-    pytest.param(
-        "what should I do if my card ever gets stolen?", None,
-        marks=pytest.mark.xfail(strict=True, reason="known regression: the multilingual need "
-                                "model's handoff head rates this hypothetical 0.97 (model_risk); "
-                                "the rules stay quiet"),
-    ),
+    # Once a strict xfail (the model rated this hypothetical 0.97): the retrained model does not.
+    ("what should I do if my card ever gets stolen?", None),
     ("how do I report a card as lost in the app", None),
     ("do you offer card theft protection?", None),
     # negated, found again, or not about the card

@@ -263,7 +263,8 @@ def test_prediction_features_equal_training_features_on_real_messages(
         for codes in ([], ["risk.billing_dispute"]):
             np.testing.assert_allclose(
                 _fast_scores(model, words, codes), _reference_scores(model, words, codes),
-                rtol=1e-5, atol=1e-6, err_msg=text,
+                # float32 sums of ~100 terms of size ~1 in another order differ by ~1e-6
+                rtol=1e-5, atol=1e-5, err_msg=text,
             )
 
 
