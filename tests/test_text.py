@@ -86,7 +86,7 @@ def test_leetspeak(normaliser: Normaliser, raw: str, expected: str) -> None:
     assert text_of(normaliser, raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["depuis 3h rien", "24h later", "only 5gb left", "10min ago"])
+@pytest.mark.parametrize("raw", ["depuis 3h rien", "8h later", "only 5gb left", "10min ago"])
 def test_a_number_with_a_unit_is_not_leetspeak(normaliser: Normaliser, raw: str) -> None:
     # "3h" read as leetspeak became "eh" (and "3h" in French is "three o'clock").
     assert text_of(normaliser, raw) == raw

@@ -171,4 +171,5 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("ich lass das über die Bank zurückbuchen", True, "billing_dispute"),
     ("Gutschrift wurde zugesagt, seit über einem Monat nichts", True, "billing_dispute"),
     ("ich will euch nicht verklagen, ich will nur wissen warum", False, None),
+    ("Was ist ein Chargeback?", False, None),
 ]

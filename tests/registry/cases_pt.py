@@ -94,4 +94,5 @@ CASES: list[tuple[str, bool, str | None]] = [
     ("errei a senha e bloqueou minha conta", True, "lockout"),
     ("levaram todo o dinheiro da minha conta", True, "fraud_takeover"),
     ("não é cobrança indevida, eu reconheço, só quero a segunda via", False, None),
+    ("o que é um chargeback?", False, None),
 ]
