@@ -16,6 +16,7 @@ Output, one JSON object a line, in input order (see `decision_line`); a bad line
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,11 +29,12 @@ from guardrail.decision import Decision
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
 
-__all__ = ["BatchResult", "classify_lines", "decision_line", "parse_line"]
+__all__ = ["BatchResult", "classify_lines", "decision_line", "encode_line", "parse_line"]
 
 _LABEL_PREFIXES = ("expected_", "source_", "meta")
 _LABEL_KEYS = frozenset({"need_state", "handoff"})  # a labelled case (guardrail.labelled)
 _MAX_ID = 256
+_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON may escape one; UTF-8 cannot carry it
 _LINE_KEYS = (
     "need_state", "need_confidence", "risk_tier", "segments", "friction", "handoff",
     "allowed_tools", "confirm_tools", "retrieval_scope", "directives", "reason_codes",
@@ -52,8 +54,9 @@ def parse_line(raw: bytes, number: int) -> tuple[str | None, Conversation]:
         raise UserError(f"line {number}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
         data: Any = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, or an integer too long
+        message = (exc.msg if isinstance(exc, json.JSONDecodeError)
+                   else "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
         raise UserError(f"line {number}: not valid JSON ({message})") from None
     if not isinstance(data, dict):
         raise UserError(f"line {number}: expected a JSON object, got {type(data).__name__}")
@@ -61,6 +64,8 @@ def parse_line(raw: bytes, number: int) -> tuple[str | None, Conversation]:
     if line_id is not None and not isinstance(line_id, str | int):
         raise UserError(f"line {number}: id must be a string")
     line_id = None if line_id is None else str(line_id)[:_MAX_ID]
+    if line_id is not None and _SURROGATE.search(line_id):
+        raise UserError(f"line {number}: id is not valid Unicode (a lone surrogate escape)")
     fields = {
         key: value
         for key, value in data.items()
@@ -107,8 +112,20 @@ def classify_lines(
             result.errors += 1
             yield {"id": line_id if line_id is not None else _salvage_id(raw), "error": str(exc)}
             continue
+        except Exception as exc:  # anything else about one line must not end the batch
+            result.errors += 1
+            yield {"id": line_id if line_id is not None else _salvage_id(raw),
+                   "error": f"line {number}: could not be classified ({type(exc).__name__})"}
+            continue
         result.handoffs += decision.handoff.required
         yield decision_line(line_id, decision)
+
+
+def encode_line(row: dict[str, Any]) -> str:
+    """One output line: JSON as written (non-ASCII kept), or with escapes where the text holds
+    something UTF-8 cannot carry (a lone surrogate the input escaped), so no row is lost."""
+    text = json.dumps(row, ensure_ascii=False)
+    return text if not _SURROGATE.search(text) else json.dumps(row)
 
 
 def _salvage_id(raw: bytes) -> str | None:
@@ -117,4 +134,6 @@ def _salvage_id(raw: bytes) -> str | None:
     except (ValueError, RecursionError):
         return None
     value = data.get("id") if isinstance(data, dict) else None
-    return str(value)[:_MAX_ID] if isinstance(value, str | int) else None
+    if not isinstance(value, str | int) or (isinstance(value, str) and _SURROGATE.search(value)):
+        return None
+    return str(value)[:_MAX_ID]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from guardrail.batch import BatchResult, classify_lines
+from guardrail.batch import BatchResult, classify_lines, encode_line
 from guardrail.cli._options import add_guard_options, build_guard, open_stream
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ def _classify(args: argparse.Namespace) -> int:
         source = open_stream(args.input, "rb", stack)
         sink = open_stream(args.output, "w", stack)
         for row in classify_lines(guard, source, result):
-            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sink.write(encode_line(row) + "\n")
         sink.flush()
     elapsed = time.perf_counter() - started
     rate = result.lines / elapsed if elapsed > 0 else 0.0

@@ -15,13 +15,22 @@ reason:
 (each code is ``failsafe.<name>``).
 
 Retries use tenacity: exponential backoff with jitter on transient errors, stopping at a total
-deadline. `openai`, `tenacity` and `langchain-core` are imported only when used.
+deadline. The deadline is a hard bound on the whole call: each attempt runs in a worker thread and
+is waited for only as long as the deadline leaves (the `openai` backend also passes that remaining
+time to the client as the request's own timeout, so a hung request is aborted rather than
+abandoned), and no back-off sleep runs past it. A client built without a timeout (the SDK's default
+is ten minutes) therefore cannot hold a turn longer than the deadline. `openai`, `tenacity` and
+`langchain-core` are imported only when used.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from string import Template
 from typing import Any, Literal
 
@@ -77,6 +86,15 @@ class _Transient(Exception):
 
 
 Backend = Callable[[str, str], Any]  # (system prompt, user text) -> raw JSON text or a verdict
+
+# The time the current attempt may still take, for backends whose client takes a per-request
+# timeout (the `openai` one); set by `call_with_retries` in the attempt's worker thread.
+_ATTEMPT_BUDGET: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "guardrail_llm_attempt_budget", default=None
+)
+# Attempts run here so a hung one can be abandoned at the deadline. A hung attempt keeps its
+# thread until its client gives up, so the pool is bounded rather than one thread per call.
+_ATTEMPTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="guardrail-llm")
 
 
 class LLMNeedClassifier:
@@ -227,14 +245,39 @@ def call_with_retries(
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("LLM calls need: pip install 'guardrail[llm]'") from exc
 
+    ends = time.monotonic() + deadline
+    last: list[_Transient] = []  # the latest transient failure, which names the outcome
+
+    def attempt(system: str, text: str) -> Any:
+        remaining = ends - time.monotonic()
+        if remaining <= 0:  # the back-off used up the deadline: fail as the last attempt did
+            raise last[-1] if last else _Transient(True, f"the {deadline:g} s deadline passed")
+        context = contextvars.copy_context()
+        context.run(_ATTEMPT_BUDGET.set, remaining)
+        future = _ATTEMPTS.submit(context.run, backend, system, text)
+        try:
+            return future.result(timeout=remaining)
+        except FutureTimeout:
+            future.cancel()
+            last.append(_Transient(True, f"no answer within the {deadline:g} s deadline"))
+        except _Transient as exc:
+            last.append(exc)
+        raise last[-1]
+
+    backoff = tenacity.wait_random_exponential(multiplier=0.1, max=2.0)
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        # never sleep past the deadline: the next attempt then fails at once as timed out
+        return max(0.0, min(backoff(state), ends - time.monotonic()))
+
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_delay(deadline) | tenacity.stop_after_attempt(max_attempts),
-        wait=tenacity.wait_random_exponential(multiplier=0.1, max=2.0),
+        wait=wait,
         retry=tenacity.retry_if_exception_type(_Transient),
         reraise=True,
     )
     try:
-        return retrying(backend, system, text)
+        return retrying(attempt, system, text)
     except _Transient as exc:
         error = LLMTimeoutError if exc.timeout else LLMUnavailableError
         raise error(f"no answer before the deadline: {exc}") from None
@@ -252,7 +295,11 @@ def openai_backend(
     sdk = openai_module
 
     def call(system: str, text: str) -> Any:
-        extra = {} if response_format is None else {"response_format": response_format}
+        extra: dict[str, Any] = {} if response_format is None else {
+            "response_format": response_format}
+        budget = _ATTEMPT_BUDGET.get()
+        if budget is not None:  # the request may take no longer than the deadline leaves
+            extra["timeout"] = budget
         try:
             response = client.chat.completions.create(
                 model=model,

@@ -75,6 +75,34 @@ def test_bad_lines_become_error_lines_and_the_rest_is_processed(tmp_path: Path) 
     assert "line 7" in str(rows[6]["error"])
 
 
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        (b'{"id": "a\\ud800b", "messages": [{"role": "user", "content": "hi"}]}', "surrogate"),
+        (b'{"id": "big", "messages": [{"role": "user", "content": "hi"}], '
+         b'"signals": {"failed_attempts": ' + b"1" * 4400 + b"}}", "JSON"),
+        (b'{"id": "s", "messages": [{"role": "user", "content": "refund \\udc00 please"}]}', ""),
+    ],
+    ids=["lone-surrogate-id", "4400-digit-integer", "lone-surrogate-content"],
+)
+def test_class10_no_line_ends_the_batch(tmp_path: Path, bad: bytes, says: str) -> None:
+    """A line the run cannot classify is an error line (or, when only its text is odd, a
+    decision written with escapes); the lines after it are still classified."""
+    source = tmp_path / "in.jsonl"
+    after = {"id": "after", "messages": [{"role": "user", "content": "I want a human"}]}
+    source.write_bytes(bad + b"\n" + json.dumps(after).encode() + b"\n")
+    out = tmp_path / "out.jsonl"
+    main(["classify", "--input", str(source), "--output", str(out)])
+    rows = _lines(out)
+    assert len(rows) == 2
+    if says:
+        assert says in str(rows[0]["error"])
+    else:
+        assert "error" not in rows[0] or "line 1" in str(rows[0]["error"])
+    assert rows[1]["id"] == "after"
+    assert rows[1]["handoff"] is True
+
+
 def test_classify_reads_stdin_and_writes_stdout(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

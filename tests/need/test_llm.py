@@ -26,6 +26,7 @@ from guardrail.need.llm import (
     LLMTimeoutError,
     LLMUnavailableError,
     LLMVerdict,
+    langchain_backend,
 )
 from tests._servers.http import Reply, Request, serve
 
@@ -258,3 +259,57 @@ def test_acheck_runs_the_llm_off_the_event_loop(
     assert decision.handoff.required
     # Inline, the 0.5 s hang would freeze the loop and at most one tick could come first.
     assert sum(t < finished[0] for t in ticks) >= 3
+
+
+# -- class 10 of the hardening issue: the deadline is a hard total ----------------------------
+# The bounds below are correctness bounds (the deadline plus scheduling slack), not speed targets.
+_SLACK = 0.5
+
+
+@pytest.mark.parametrize("client_timeout", [None, 0.3], ids=["no-client-timeout", "0.3s"])
+def test_class10_the_deadline_is_a_hard_total_with_any_client_timeout(
+    server: tuple[str, _Script], registry: Registry, client_timeout: float | None
+) -> None:
+    url, script = server
+    script.steps = [("hang", 4.0)]
+    client = openai.OpenAI(api_key="test-key", base_url=url, max_retries=0,
+                           timeout=client_timeout)
+    classifier = LLMNeedClassifier.from_openai(client, registry.settings.need_states,
+                                               model="scripted", deadline=0.8)
+    started = time.monotonic()
+    with pytest.raises(LLMTimeoutError):
+        classifier.classify("hello")
+    assert time.monotonic() - started < 0.8 + _SLACK
+
+
+def test_class10_a_hung_langchain_model_is_abandoned_at_the_deadline(registry: Registry) -> None:
+    released = threading.Event()
+
+    def hang(_messages: Any) -> Any:
+        released.wait(4.0)
+        return LLMVerdict(**GOOD)
+
+    classifier = LLMNeedClassifier(
+        langchain_backend(RunnableLambda(hang)), registry.settings.need_states, deadline=0.6
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(LLMTimeoutError):
+            classifier.classify("hello")
+        assert time.monotonic() - started < 0.6 + _SLACK
+    finally:
+        released.set()
+
+
+def test_class10_the_engine_fails_closed_within_the_deadline_when_the_llm_hangs(
+    server: tuple[str, _Script], registry: Registry
+) -> None:
+    url, script = server
+    script.steps = [("hang", 4.0)]
+    client = openai.OpenAI(api_key="test-key", base_url=url, max_retries=0, timeout=None)
+    guard = Guardrail(registry, need_model=LLMNeedClassifier.from_openai(
+        client, registry.settings.need_states, model="scripted", deadline=0.7))
+    started = time.monotonic()
+    decision = guard.check({"messages": [{"role": "user", "content": "how do I export"}]})
+    assert time.monotonic() - started < 0.7 + _SLACK
+    assert "failsafe.llm_timeout" in {r.code for r in decision.reason_codes}
