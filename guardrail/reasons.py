@@ -46,6 +46,9 @@ ENGINE_CODES: dict[str, str] = {
     "failsafe.oversized_input": (
         "A message was too long to scan whole, so the decision was restricted"
     ),
+    "failsafe.unscanned_input": (
+        "Part of a very long message was not read, so the decision was restricted"
+    ),
     "failsafe.store_unavailable": (
         "The history store could not be reached, so the customer is treated as possibly looping"
     ),
@@ -56,6 +59,16 @@ ENGINE_CODES: dict[str, str] = {
         "The history store's data could not be read, so the customer is treated as possibly"
         " looping"
     ),
+    "failsafe.engine_error": (
+        "Part of the engine failed, so the decision was rebuilt from everything found so far"
+        " and restricted"
+    ),
+    "failsafe.unrecoverable": (
+        "The engine failed and what was found could not be rebuilt, so every tool is denied and"
+        " a person takes over now"
+    ),
+    "exit.verified": "The application or an agent verified the customer, which ended the segment",
+    "exit.case_resolved": "The application or an agent resolved the case, which ended the segment",
 }
 
 # Reason codes the adapters emit when they gate a tool call or scope retrieval.
@@ -67,6 +80,10 @@ ADAPTER_CODES: dict[str, str] = {
         "The tool acts on a customer but the session has no customer id to bind it to"
     ),
     "policy.invalid_arguments": "The tool call's arguments are not a JSON object",
+    "policy.identity_mismatch": (
+        "The call names an e-mail, phone, account or order number the session did not verify"
+        " as its customer's"
+    ),
     "policy.tool_unavailable": "The tool is allowed but this application gave no implementation",
     "policy.handoff_in_progress": "A human is taking over, so the assistant may not act",
     "policy.confirmation_required": "The tool needs the customer's explicit confirmation first",
@@ -78,6 +95,15 @@ ADAPTER_CODES: dict[str, str] = {
     ),
     "policy.confirmation_mismatch": (
         "The call differs from what the customer confirmed, so it did not run"
+    ),
+    "policy.duplicate_call_id": (
+        "The model gave more than one call the same tool call id, so none of them ran"
+    ),
+    "policy.already_executed": (
+        "This tool call id already ran in this conversation, so it was not run again"
+    ),
+    "policy.arguments_changed": (
+        "The call's arguments changed after the gate checked them, so it did not run"
     ),
     "retrieval.out_of_scope": "The document's scope is outside the decision's retrieval scope",
     "retrieval.unscoped": "The document carries no scope metadata, so it cannot be checked",

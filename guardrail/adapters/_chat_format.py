@@ -14,11 +14,13 @@ from typing import Any, cast
 from pydantic import BaseModel, ValidationError
 
 from guardrail._yaml import describe
-from guardrail.conversation import Context, Conversation, Signals
+from guardrail.conversation import Context, Conversation, Role, Signals
 from guardrail.errors import UserError
 from guardrail.redact import redact
 
 __all__ = [
+    "OPERATOR_ROLES",
+    "SCANNED_ROLES",
     "as_mapping",
     "call_parts",
     "content_text",
@@ -32,9 +34,9 @@ __all__ = [
 ]
 
 # Operator messages set the assistant up; they are not the customer's turn, so not scanned.
-_OPERATOR_ROLES = frozenset({"system", "developer"})
+OPERATOR_ROLES = frozenset({"system", "developer"})
 # "function" is the legacy name of a tool result.
-_SCANNED_ROLES: dict[str, str] = {
+SCANNED_ROLES: dict[str, Role] = {
     "user": "user",
     "assistant": "assistant",
     "tool": "tool",
@@ -106,13 +108,13 @@ def to_conversation(
     for index, raw in enumerate(messages):
         message = as_mapping(raw, index)
         role = message.get("role")
-        if role in _OPERATOR_ROLES:
+        if role in OPERATOR_ROLES:
             content_text(message.get("content"), index, optional=False)
             continue
-        if not isinstance(role, str) or role not in _SCANNED_ROLES:
+        if not isinstance(role, str) or role not in SCANNED_ROLES:
             raise UserError(f"messages[{index}]: unknown role {role!r}")
         text = content_text(message.get("content"), index, optional=role == "assistant")
-        converted.append({"role": _SCANNED_ROLES[role], "content": text})
+        converted.append({"role": SCANNED_ROLES[role], "content": text})
     if not converted:
         raise UserError("messages has no user, assistant or tool message to check")
     try:
@@ -135,7 +137,7 @@ def with_directives(messages: list[Any], text: str) -> list[Any]:
         return out
     for index, raw in enumerate(out):
         message = as_mapping(raw, index)
-        if message.get("role") not in _OPERATOR_ROLES:
+        if message.get("role") not in OPERATOR_ROLES:
             continue
         content = message.get("content")
         if isinstance(content, list):

@@ -5,16 +5,19 @@ a conversation over (build the summary, deliver it inside a ``guardrail.handoff`
 delivery) are the same steps for LangChain and for the OpenAI client; they live here once, and
 the adapters only translate their framework's messages to and from these steps. The async
 handoff awaits an async sink (`adeliver`); the sync one refuses it (`deliver`).
+
+Recording (spans and audit records) never breaks a turn: a failure there is logged once and
+counted (`AuditLog.failures`), and the turn goes on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
-from opentelemetry.trace import Span
+from opentelemetry.trace import INVALID_SPAN, Span
 
 from guardrail.audit import AuditLog, ToolOutcome, audit_key, customer_turn
 from guardrail.conversation import Conversation
@@ -35,6 +38,8 @@ __all__ = [
     "record_outcome",
 ]
 
+_log = logging.getLogger("guardrail.adapters")
+
 # Outcomes the audit log keeps; a call paused for consent is audited when it is answered.
 _AUDITED_OUTCOMES = frozenset({"executed", "denied", "declined", "failed", "not_run"})
 
@@ -48,23 +53,68 @@ def gate_call(guard: Guardrail, decision: Decision, conv: Conversation, tool: st
 @contextmanager
 def gate_span(tool: str, call_id: str | None, conv: Conversation) -> Iterator[Span]:
     """The span around gating (and running) one tool call of `conv`."""
-    with tool_gate_span(tool, call_id, conv.id) as span:
+    with _quiet_span(lambda: tool_gate_span(tool, call_id, conv.id)) as span:
         yield span
 
 
 def record_outcome(span: Span, check: CallCheck, outcome: str, audit: AuditLog | None,
                    conv: Conversation) -> None:
     """A gated call's verdict and outcome, on its span and (once final) in the audit log."""
-    record_verdict(span, check, outcome)
-    if audit is not None and outcome in _AUDITED_OUTCOMES:
-        audit.tool_call(check.as_record(), conversation_id=audit_key(conv),
-                        turn=customer_turn(conv), outcome=cast(ToolOutcome, outcome))
+    _quietly("tool-gate span", lambda: record_verdict(span, check, outcome))
+    if outcome in _AUDITED_OUTCOMES:
+        _audited(audit, "tool call", lambda log: log.tool_call(
+            check.as_record(), conversation_id=audit_key(conv), turn=customer_turn(conv),
+            outcome=cast(ToolOutcome, outcome)))
 
 
 def audit_decision(audit: AuditLog | None, decision: Decision, conv: Conversation) -> None:
     """Record `decision` for the conversation's current customer turn, if there is a log."""
-    if audit is not None:
-        audit.decision(decision, conversation_id=audit_key(conv), turn=customer_turn(conv))
+    _audited(audit, "decision", lambda log: log.decision(
+        decision, conversation_id=audit_key(conv), turn=customer_turn(conv)))
+
+
+def _audited(audit: AuditLog | None, what: str, write: Callable[[AuditLog], None]) -> None:
+    """Write one audit record; a failure is counted on the log, never raised into the turn."""
+    if audit is None:
+        return
+    try:
+        write(audit)
+    except Exception as exc:  # the writer keeps disk errors; this is a record it could not build
+        try:
+            audit.failed(exc, what)
+        except Exception:  # pragma: no cover - a broken AuditLog subclass
+            _log.exception("audit log failed to count a failure")
+
+
+def _quietly(what: str, step: Callable[[], object]) -> None:
+    """Run a recording step; a failure is logged (by type), never raised into the turn."""
+    try:
+        step()
+    except Exception as exc:
+        _log.warning("%s could not be recorded (%s)", what, type(exc).__name__)
+
+
+@contextmanager
+def _quiet_span(open_span: Callable[[], AbstractContextManager[Span]]) -> Iterator[Span]:
+    """The span `open_span` makes, or a non-recording one when tracing fails: entering and
+    leaving a span never raises into the turn; what the body raises passes through."""
+    try:
+        manager = open_span()
+        span = manager.__enter__()
+    except Exception as exc:
+        _log.warning("a span could not be started (%s)", type(exc).__name__)
+        yield INVALID_SPAN
+        return
+    try:
+        yield span
+    except BaseException as exc:
+        try:
+            manager.__exit__(type(exc), exc, exc.__traceback__)
+        except Exception as closing:
+            _log.warning("a span could not be ended (%s)", type(closing).__name__)
+        raise
+    else:
+        _quietly("span end", lambda: manager.__exit__(None, None, None))
 
 
 def handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool:
@@ -84,37 +134,28 @@ def handoff_news(previous: Mapping[str, Any] | None, decision: Decision) -> bool
     ) <= codes(previous.get("reasons", []))
 
 
-@dataclass(slots=True)
-class _Handoff:
-    summary: HandoffSummary
-    delivery: str = ""
-
-
-@contextmanager
-def _handing_off(decision: Decision, conv: Conversation, tool_calls: Sequence[dict[str, Any]],
-                 audit: AuditLog | None) -> Iterator[_Handoff]:
-    """The steps around delivery: build the summary, open the span; then record and audit
-    the `delivery` the caller set."""
-    handoff = _Handoff(HandoffSummary.build(decision, conv, tool_calls=tool_calls))
-    with handoff_span(conv.id, decision):
-        yield handoff
-        record_delivery(handoff.delivery, decision.handoff.reasons)
-    if audit is not None:
-        audit.handoff(handoff.summary, delivery=handoff.delivery, turn=customer_turn(conv),
-                      conversation_id=audit_key(conv))
+def _delivered(decision: Decision, conv: Conversation, summary: HandoffSummary, delivery: str,
+               audit: AuditLog | None) -> tuple[HandoffSummary, str]:
+    """Record how the delivery went, on the open handoff span and in the audit log."""
+    _quietly("handoff delivery", lambda: record_delivery(delivery, decision.handoff.reasons))
+    _audited(audit, "handoff", lambda log: log.handoff(
+        summary, delivery=delivery, turn=customer_turn(conv), conversation_id=audit_key(conv)))
+    return summary, delivery
 
 
 def hand_off(decision: Decision, conv: Conversation, tool_calls: Sequence[dict[str, Any]],
              sink: SinkLike | None, audit: AuditLog | None) -> tuple[HandoffSummary, str]:
-    """Build the handoff summary, deliver it (never raises) and audit it: (summary, delivery)."""
-    with _handing_off(decision, conv, tool_calls, audit) as handoff:
-        handoff.delivery = deliver(sink, handoff.summary)
-    return handoff.summary, handoff.delivery
+    """Build the handoff summary, deliver it and audit it: (summary, delivery). Never raises:
+    the summary degrades and delivery reports its failure (`guardrail.handoff`), and the span
+    and the audit record are best effort."""
+    summary = HandoffSummary.build(decision, conv, tool_calls=tool_calls)
+    with _quiet_span(lambda: handoff_span(conv.id, decision)):
+        return _delivered(decision, conv, summary, deliver(sink, summary), audit)
 
 
 async def ahand_off(decision: Decision, conv: Conversation, tool_calls: Sequence[dict[str, Any]],
                     sink: SinkLike | None, audit: AuditLog | None) -> tuple[HandoffSummary, str]:
     """Async twin of `hand_off`: an async sink is awaited."""
-    with _handing_off(decision, conv, tool_calls, audit) as handoff:
-        handoff.delivery = await adeliver(sink, handoff.summary)
-    return handoff.summary, handoff.delivery
+    summary = HandoffSummary.build(decision, conv, tool_calls=tool_calls)
+    with _quiet_span(lambda: handoff_span(conv.id, decision)):
+        return _delivered(decision, conv, summary, await adeliver(sink, summary), audit)

@@ -18,6 +18,16 @@ decision and the handoff are kept in the agent state (`guardrail`, `guardrail_ha
 gate's verdict for each call rides on its `ToolMessage` (``response_metadata["guardrail"]``), and
 `tool_verdicts(messages)` lists them.
 
+Every message the model reads is read: a `ChatMessage` is read by its role (any role but
+``system``/``developer`` is the customer's unless it is an assistant or tool role), chunks like
+their messages. A confirmation binds to what the customer was shown: the interrupt carries the
+call's ``args_hash``, and a bare ``True`` approves the arguments shown at the interrupt, never
+others (after a restart, or in another worker, resume with
+``{"approved": True, "args_hash": ...}``). Calls that share an id in one model response are all
+denied (``policy.duplicate_call_id``), and a tool call id runs at most once per thread, claimed
+right before it runs (``policy.already_executed``): retrying a run that crashed never repeats a
+side effect.
+
 Only `wrap_model_call` and `wrap_tool_call` are used: they are the cheapest hooks LangChain
 offers, and both have async twins that share one core with the sync ones.
 """
@@ -32,14 +42,26 @@ from typing import Any, NotRequired, TypeVar, cast
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import ExtendedModelResponse, ModelCallResult
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langgraph.config import get_config
+from langgraph.errors import GraphInterrupt
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
 from guardrail._yaml import describe
+from guardrail.adapters._binding import CallLedger, args_hash, read_resume, repeated
+from guardrail.adapters._chat_format import OPERATOR_ROLES, SCANNED_ROLES
 from guardrail.adapters._turn import (
     ahand_off,
     audit_decision,
@@ -79,7 +101,6 @@ _CONTEXT_FIELDS = frozenset(Context.model_fields)
 _META = "guardrail"  # the ToolMessage.response_metadata key holding the gate's record
 _MAX_THREADS = 10_000  # converted histories kept (least recently used dropped first)
 _M = TypeVar("_M", bound=BaseModel)
-_ROLES: dict[str, Role] = {"human": "user", "ai": "assistant", "tool": "tool"}
 
 
 class GuardrailState(AgentState[Any]):
@@ -131,6 +152,36 @@ def _text(content: Any) -> str:
     return ""
 
 
+def _role(message: BaseMessage) -> Role | None:
+    """Who wrote `message`, as guardrail reads it; None for the operator's system prompt.
+
+    Whatever the model reads as text is read here: a `ChatMessage` by its role, a role nobody
+    defined as the customer's (fail closed: unscanned text is what an attacker would use), a
+    chunk as its message, and any other message class as the customer's.
+    """
+    if isinstance(message, SystemMessage | RemoveMessage):
+        return None
+    if isinstance(message, ChatMessage):  # ChatMessageChunk too
+        if message.role in OPERATOR_ROLES:
+            return None
+        return SCANNED_ROLES.get(message.role, "user")
+    if isinstance(message, AIMessage):
+        return "assistant"
+    if isinstance(message, ToolMessage | FunctionMessage):
+        return "tool"
+    return "user"
+
+
+def _shared_call_id(messages: Sequence[Any], call_id: str | None) -> bool:
+    """Whether the model response holding `call_id` gave that id to more than one call."""
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            ids = [c.get("id") for c in message.tool_calls]
+            if call_id in ids:
+                return call_id in repeated(ids)
+    return False
+
+
 def _tool_name(tool: Any) -> str | None:
     name = getattr(tool, "name", None)
     if isinstance(name, str):
@@ -158,22 +209,6 @@ def _has_checkpointer() -> bool:
         return get_config().get("configurable", {}).get(_CHECKPOINTER_KEY) is not None
     except RuntimeError:
         return False
-
-
-def _approved(answer: Any, check: CallCheck) -> tuple[bool, str]:
-    """Read a resume value: True/"approve"/{"approved": True} or {"type": "approve"}.
-
-    Anything else is a refusal (fail closed). An approval that names arguments must name
-    exactly the arguments the call will run with.
-    """
-    if answer is True or answer in ("approve", "approved", "yes"):
-        return True, ""
-    if isinstance(answer, Mapping):
-        ok = answer.get("approved") is True or answer.get("type") in ("approve", "accept")
-        if ok and "args" in answer and answer["args"] != check.args:
-            return False, "policy.confirmation_mismatch"
-        return ok, ""
-    return False, ""
 
 
 class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
@@ -223,6 +258,9 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
             _validated(Signals, signals, None, "signals") if _fixed(signals) else None)
         self._seen: OrderedDict[str, tuple[list[str | None], list[Message]]] = OrderedDict()
         self._seen_lock = threading.Lock()
+        # The hash of each call shown at an interrupt, until it is answered, per (thread, id).
+        self._shown: OrderedDict[tuple[str | None, str | None], str] = OrderedDict()
+        self._ledger = CallLedger()
         self._last_view: tuple[Decision, dict[str, Any]] | None = None
 
     # -- reading the turn ---------------------------------------------------------------------
@@ -269,7 +307,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
                 start, ids, out = n, list(old_ids), list(old_out)
         for message in messages[start:]:
             ids.append(message.id)
-            role = _ROLES.get(message.type)
+            role = _role(message)
             if role is not None:  # the operator's system prompt is not the customer's turn
                 out.append(Message.model_construct(role=role, content=_text(message.content)))
         if thread is not None:
@@ -402,6 +440,9 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         """The gate's verdict, with consent asked for (and answered) when the call needs it."""
         call = request.tool_call
         check = gate_call(self.guard, decision, conv, call["name"], call.get("args"))
+        state = request.state if isinstance(request.state, Mapping) else {}
+        if check.action != "deny" and _shared_call_id(state.get("messages", []), call.get("id")):
+            return _with_reason(check, "deny", "policy.duplicate_call_id", "tool_call")
         if check.action != "confirm":
             return check
         if not _has_checkpointer():
@@ -451,22 +492,49 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
     def _confirm(self, check: CallCheck, call: Mapping[str, Any], language: str) -> CallCheck:
         """Ask for consent through a LangGraph interrupt; resumes re-run this and return here."""
         spec = self.guard.registry.tools.get(check.tool)
-        answer = interrupt({
+        shown = args_hash(check.tool, check.args)
+        key = (_thread_id(), call.get("id"))
+        question = {
             "type": "guardrail_confirmation",
             "tool_call_id": call.get("id"),
             "tool": check.tool,
             "args": check.args,
+            "args_hash": shown,
             "question": self.prompts.confirmation_question(
                 language, tool=check.tool, action=spec.description if spec else check.tool,
                 args=", ".join(f"{k}={v}" for k, v in check.args.items()),
             ),
             "language": language,
             "reason_codes": [str(r) for r in check.reasons],
-        })
-        ok, code = _approved(answer, check)
+        }
+        try:
+            answer = interrupt(question)
+        except GraphInterrupt:  # paused: remember what the customer is being shown
+            with self._seen_lock:
+                self._shown[key] = shown
+                while len(self._shown) > _MAX_THREADS:
+                    self._shown.popitem(last=False)
+            raise
+        with self._seen_lock:
+            asked = self._shown.pop(key, None)
+        ok, code = read_resume(answer, check, asked)
         if ok:
             return _with_reason(check, "allow", "policy.confirmed")
         return _with_reason(check, "deny", code or "policy.confirmation_declined")
+
+    def _once(self, check: CallCheck, request: ToolCallRequest) -> CallCheck:
+        """`check`, or a denial when this call id already ran (or started to) in this thread.
+
+        Claimed here, right before the tool runs: a run that crashed after the tool and is
+        retried gets a refusal for it, not a second refund. Without a thread there is no run
+        to retry, and nothing to claim.
+        """
+        thread, call_id = _thread_id(), request.tool_call.get("id")
+        if check.action == "deny" or thread is None or not call_id:
+            return check
+        if self._ledger.claim(thread, call_id):
+            return check
+        return _with_reason(check, "deny", "policy.already_executed", "tool_call")
 
     def _run_request(self, request: ToolCallRequest, check: CallCheck) -> ToolCallRequest:
         if not check.bound:
@@ -491,7 +559,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         conv = self._tool_conversation(request)
         with gate_span(request.tool_call["name"], request.tool_call.get("id"), conv) as span:
             decision = self._audited_decision(conv, self.guard.check(conv))
-            check = self._resolve_call(request, decision, conv, span)
+            check = self._once(self._resolve_call(request, decision, conv, span), request)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
             with use_decision(decision, conv.context, self.guard.registry):
@@ -507,7 +575,7 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         conv = self._tool_conversation(request)
         with gate_span(request.tool_call["name"], request.tool_call.get("id"), conv) as span:
             decision = self._audited_decision(conv, await self.guard.acheck(conv))
-            check = self._resolve_call(request, decision, conv, span)
+            check = self._once(self._resolve_call(request, decision, conv, span), request)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
             with use_decision(decision, conv.context, self.guard.registry):
@@ -540,10 +608,12 @@ def _validated(model: type[_M], source: Any, runtime: Any, what: str) -> _M:
         raise UserError(f"GuardrailMiddleware: {describe(exc, what, limit=1)}") from None
 
 
-def _with_reason(check: CallCheck, action: Verdict, code: str) -> CallCheck:
-    """`check` turned into `action`, with `code` as its first reason."""
+def _with_reason(
+    check: CallCheck, action: Verdict, code: str, rule_id: str = "confirmation"
+) -> CallCheck:
+    """`check` turned into `action`, with `code` (from `rule_id`) as its first reason."""
     if action == "allow":
         return CallCheck.allow(check.tool, check.args, reasons=check.reasons, bound=check.bound,
-                               code=code, rule_id="confirmation")
-    return CallCheck.deny(code, check.tool, check.args, rule_id="confirmation",
+                               code=code, rule_id=rule_id)
+    return CallCheck.deny(code, check.tool, check.args, rule_id=rule_id,
                           reasons=check.reasons, bound=check.bound)

@@ -20,6 +20,14 @@ system message, and every tool call it returns is checked again by the shared ga
 `execute_tool_calls` then gives every tool call exactly one tool result, so the history stays
 valid for the next request whatever was denied, declined or failed.
 
+A confirmation approves what the customer was shown: ``approve={call.id: call.args_hash}``
+names each call and the hash of its tool and bound arguments (`GatedToolCall.args_hash`), so a
+second call under a repeated id, or the same call with other arguments, is not approved. Calls
+that share an id in one response are all denied (``policy.duplicate_call_id``). Each tool call
+id runs at most once per conversation (claimed before it runs), so calling
+`execute_tool_calls` again after a crash never repeats a side effect
+(``policy.already_executed``).
+
 Only Chat Completions is wrapped. The Responses API has its own input items, tool shapes and
 output items; it would be a second adapter, not another entry point into this one.
 
@@ -30,16 +38,19 @@ one core too (`_run`), and differ only in how a tool is called.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import logging
+import uuid
 from collections.abc import Callable, Collection, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
 from pydantic import BaseModel
 
+from guardrail.adapters._binding import CallLedger, args_hash, repeated
 from guardrail.adapters._chat_format import (
     call_parts,
     function_name,
@@ -67,6 +78,7 @@ from guardrail.handoff.sinks import SinkLike
 from guardrail.handoff.summary import HandoffSummary
 from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
+from guardrail.redact import redact
 from guardrail.registry import Registry
 from guardrail.retrieval import use_decision
 
@@ -92,8 +104,11 @@ __all__ = [
     "execute_tool_calls",
 ]
 
-Approval = Callable[["GatedToolCall"], bool] | Collection[str]
-"""Which confirm-first calls may run: a callback, or the tool_call ids the customer approved."""
+Approval = Callable[["GatedToolCall"], bool] | Mapping[str, str] | Collection[str]
+"""Which confirm-first calls may run: a callback given each call; a mapping of tool_call id to
+the `GatedToolCall.args_hash` the customer was shown (the bound form); or a bare collection of
+ids, accepted only for an id that is unique in its response and whose arguments are unchanged
+since the gate checked them."""
 
 _log = logging.getLogger("guardrail.adapters.openai")
 
@@ -112,11 +127,18 @@ class GatedToolCall:
         id: the tool_call id (its result must carry the same id).
         name: the tool name as the model called it.
         check: the gate's answer: action, bound arguments and reasons.
+        args_hash: the hash of the tool and its bound arguments when the gate checked them
+            (what a confirmation shows); an approval names it.
     """
 
     id: str
     name: str
     check: CallCheck
+    args_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.args_hash:
+            object.__setattr__(self, "args_hash", args_hash(self.name, self.check.args))
 
     @property
     def action(self) -> Verdict:
@@ -148,6 +170,8 @@ class GuardedTurn:
     delivery: str | None = None
     audit: AuditLog | None = field(default=None, repr=False, compare=False)
     registry: Registry | None = field(default=None, repr=False, compare=False)
+    ledger: CallLedger = field(default_factory=CallLedger, repr=False, compare=False)
+    thread: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False, compare=False)
 
     @property
     def allowed(self) -> list[GatedToolCall]:
@@ -190,6 +214,8 @@ class _GuardedCore:
         self.prompts = prompts if prompts is not None else Prompts.default()
         self.sink = sink
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
+        # The tool call ids run so far, per conversation id; without an id, per turn.
+        self.ledger = CallLedger()
 
     def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
         audit_decision(self.audit, decision, prepared.conversation)
@@ -279,11 +305,18 @@ class _GuardedCore:
             ]
         elif message["content"] is None:
             message["content"] = ""  # an assistant message needs content or tool_calls
+        ids = [str(getattr(call, "id", "")) for call in raw_calls]
+        shared = repeated(ids)
         gated = []
-        for call in raw_calls:
+        for call, call_id in zip(raw_calls, ids, strict=True):
             name, arguments = call_parts(call)
             check = gate_call(self.guard, decision, prepared.conversation, name, arguments)
-            gated.append(GatedToolCall(id=str(getattr(call, "id", "")), name=name, check=check))
+            if call_id in shared:  # which of them would an approval or a result belong to?
+                check = CallCheck.deny("policy.duplicate_call_id", name, check.args,
+                                       detail=f"id {redact(call_id, 40)!r}",
+                                       reasons=check.reasons)
+            gated.append(GatedToolCall(id=call_id, name=name, check=check))
+        thread = prepared.conversation.id
         return GuardedTurn(
             decision=decision,
             conversation=prepared.conversation,
@@ -292,6 +325,8 @@ class _GuardedCore:
             tool_calls=gated,
             audit=self.audit,
             registry=self.guard.registry,
+            ledger=self.ledger,
+            thread=thread if thread is not None else uuid.uuid4().hex,
         )
 
 
@@ -420,6 +455,20 @@ class _Step:
     outcome: ToolOutcome = "executed"  # for a call that does not run: denied, not_run, declined
 
 
+def _approved(call: GatedToolCall, approve: Approval) -> bool:
+    """Whether `approve` approves `call` as it was shown (its arguments already checked to be
+    unchanged since gating, and its id unique in its response)."""
+    if callable(approve):
+        return bool(approve(call))
+    if isinstance(approve, Mapping):
+        return approve.get(call.id) == call.args_hash
+    return call.id in approve
+
+
+def _refusal(call: GatedToolCall, code: str, texts: AdapterPrompts) -> str:
+    return texts.tool_denied.format(tool=call.name, code=code, reason=ADAPTER_CODES[code])
+
+
 def _plan(
     turn: GuardedTurn,
     tools: Mapping[str, Callable[..., Any]],
@@ -429,27 +478,28 @@ def _plan(
     """Decide every call before any runs, so a bad argument raises before a side effect."""
     if isinstance(approve, str) or not (callable(approve) or isinstance(approve, Collection)):
         raise UserError(
-            f"approve must be a callable or a collection of tool_call ids, got {kind(approve)}"
+            "approve must be a callable, a mapping of tool_call id to args_hash or a collection"
+            f" of tool_call ids, got {kind(approve)}"
         )
     texts = (prompts if prompts is not None else Prompts.default()).adapter
     steps = []
     for call in turn.tool_calls:
         check = call.check
         fn = tools.get(call.name)
+        # What runs is a copy taken now, so nothing changes it between this check and the call.
+        args = copy.deepcopy(check.args)
         if check.action == "deny":
             text = texts.tool_denied.format(
                 tool=call.name, code=check.code, reason=check.explanation()
             )
             steps.append(_Step(call, text=text, outcome="denied"))
+        elif args_hash(call.name, args) != call.args_hash:
+            text = _refusal(call, "policy.arguments_changed", texts)
+            steps.append(_Step(call, text=text, outcome="denied"))
         elif fn is None:
-            text = texts.tool_denied.format(
-                tool=call.name, code="policy.tool_unavailable",
-                reason=ADAPTER_CODES["policy.tool_unavailable"],
-            )
+            text = _refusal(call, "policy.tool_unavailable", texts)
             steps.append(_Step(call, text=text, outcome="not_run"))
-        elif check.action == "confirm" and not (
-            approve(call) if callable(approve) else call.id in approve
-        ):
+        elif check.action == "confirm" and not _approved(call, approve):
             text = texts.confirmation_declined.format(
                 tool=call.name,
                 code="policy.confirmation_declined",
@@ -457,7 +507,7 @@ def _plan(
             )
             steps.append(_Step(call, text=text, outcome="declined"))
         else:
-            steps.append(_Step(call, fn=fn, args=dict(check.args)))
+            steps.append(_Step(call, fn=fn, args=args))
     return steps
 
 
@@ -475,8 +525,10 @@ def _result_text(value: object) -> str:
 
 def _failure_text(call: GatedToolCall, exc: BaseException, texts: AdapterPrompts) -> str:
     # The type only: a traceback or message may carry internals or personal data, and the model
-    # needs to know that it failed, not why in detail. Operators get the full story in the log.
-    _log.warning("tool %s (%s) failed", call.name, call.id, exc_info=exc)
+    # needs to know that it failed, not why in detail. Operators get the type and the redacted
+    # message in the log (a traceback would print the message unredacted).
+    _log.warning("tool %s (%s) failed: %s: %s", call.name, redact(call.id, 80),
+                 type(exc).__name__, redact(str(exc), 240))
     return texts.tool_failed.format(tool=call.name, error=type(exc).__name__)
 
 
@@ -492,7 +544,13 @@ def _run(turn: GuardedTurn, steps: list[_Step], prompts: Prompts | None) -> _Run
     texts = (prompts if prompts is not None else Prompts.default()).adapter
     results: _Results = []
     with use_decision(turn.decision, turn.conversation.context, turn.registry):
-        for step in steps:
+        for planned in steps:
+            step = planned
+            if step.fn is not None and not turn.ledger.claim(turn.thread, step.call.id):
+                again = CallCheck.deny("policy.already_executed", step.call.name, step.args,
+                                       reasons=step.call.check.reasons)
+                step = _Step(replace(step.call, check=again), outcome="denied",
+                             text=_refusal(step.call, "policy.already_executed", texts))
             with gate_span(step.call.name, step.call.id, turn.conversation) as span:
                 if step.fn is None:
                     record_outcome(span, step.call.check, step.outcome, turn.audit,
@@ -546,14 +604,19 @@ def execute_tool_calls(
     """Run the turn's tool calls as gated, and return one tool message per call, in order.
 
     Allowed calls run with the gate's bound arguments; confirm-first calls run only when
-    `approve` says so; denied calls, calls with no implementation in `tools` and declined
-    confirmations get a message saying why instead. A tool that raises gets a message naming
-    the exception type. Every tool_call id gets exactly one result, so the history stays valid.
+    `approve` says so; denied calls, calls with no implementation in `tools`, calls whose
+    arguments changed since the gate checked them and declined confirmations get a message
+    saying why instead. A tool that raises gets a message naming the exception type. Every
+    tool_call id gets exactly one result, so the history stays valid, and runs at most once per
+    conversation: calling this again (say, after a crash) answers a call that already ran with
+    ``policy.already_executed`` instead of running it twice. Audit failures never raise here.
 
     Args:
         turn: the turn `GuardedOpenAI.create` returned.
         tools: tool name -> function, called with keyword arguments.
-        approve: a callback given each confirm-first call, or the tool_call ids approved.
+        approve: a callback given each confirm-first call; ``{call.id: call.args_hash}`` for
+            each call the customer approved as shown; or (legacy) the bare ids approved, good
+            only while the arguments are those the gate checked.
         prompts: the texts for the messages; default the shipped ``prompts/``.
 
     Returns:

@@ -1,5 +1,10 @@
 """The audit writer: `AuditLog` appends one redacted JSON line per record, safe across threads.
 
+Recording never breaks a turn: a disk that is full, read-only or gone makes the log count the
+failure (`AuditLog.failures`), say so once per outage in the ``guardrail.audit`` logger, and
+keep the record in a fallback file or, failing that, in a bounded memory backlog written out
+first once the file takes writes again.
+
 No record holds message text: evidence, explanations, tool names and arguments are redacted
 again on the way in (whoever made them should already have), and a handoff record keeps where
 the case went, never the transcript. Identifiers the caller chooses (the conversation id) and the
@@ -9,8 +14,10 @@ policy version are kept verbatim: they are the keys, so they must not be persona
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +56,8 @@ class HandedOff(Protocol):
     def reasons(self) -> Sequence[str]: ...
     @property
     def policy_version(self) -> str: ...
+
+_log = logging.getLogger("guardrail.audit")
 
 _OUTCOMES: Final[frozenset[str]] = frozenset(get_args(ToolOutcome))
 # Longer than anything the engine or the gate writes (they cut their own evidence shorter), so
@@ -104,20 +113,56 @@ class AuditLog:
     file do not either: the operating system appends each write whole). The file and its folders
     are created on first use, readable by their owner only.
 
+    A write that fails (disk full, read-only, a folder that is a file) never raises: the record
+    goes to `fallback` when one is given and writable, else into a memory backlog of `backlog`
+    records (the oldest dropped first) that is written out, in order, before the next record the
+    file takes. Each failed record adds one to `failures`; the first failure of an outage is
+    logged (path and error, never the record), and so is the recovery.
+
     Args:
         path: the JSONL file.
         durable: ``fsync`` after every record, so a power loss cannot drop an acknowledged one
             (slower: one disk flush per record).
+        fallback: a second JSONL file (ideally on another disk) for records `path` refused.
+        backlog: how many refused records to keep in memory when no fallback takes them.
 
-    Raises:
-        OSError: from any method, when the file cannot be written.
+    Attributes:
+        failures: records the file (`path`) could not take, and records given to `failed`.
+        dropped: records lost for good: refused everywhere and pushed out of the backlog.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, durable: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durable: bool = False,
+        fallback: str | os.PathLike[str] | None = None,
+        backlog: int = 1000,
+    ) -> None:
         self.path = Path(path)
         self.durable = durable
+        self.fallback = None if fallback is None else Path(fallback)
+        self.failures = 0
+        self.dropped = 0
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
+        self._backlog: deque[bytes] = deque(maxlen=max(backlog, 0))
+        self._failing = False
+
+    def failed(self, exc: BaseException, what: str = "record") -> None:
+        """Count a record that could not be made at all (the adapters call this when building
+        one raised), logging the first failure of an outage."""
+        with self._lock:
+            self._count_failure(exc, what)
+
+    def _count_failure(self, exc: BaseException, what: str) -> None:
+        self.failures += 1
+        if not self._failing:
+            self._failing = True
+            # The error's type and errno only: its text may quote the record.
+            _log.error("audit log %s: could not write a %s (%s%s); further failures are "
+                       "counted in AuditLog.failures", self.path, what, type(exc).__name__,
+                       f" errno {exc.errno}" if isinstance(exc, OSError) else "")
 
     def decision(
         self, decision: Decision, *, conversation_id: str, turn: int, at: datetime | None = None
@@ -253,20 +298,49 @@ class AuditLog:
         # and a record that failed validation leaves no gap.
         with self._lock:
             record = record.model_copy(update={"seq": next(self._seq)})
-            self._write(record.model_dump_json().encode("utf-8") + b"\n")
+            self._store(record.model_dump_json().encode("utf-8") + b"\n", model.__name__)
 
-    def _write(self, line: bytes) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    def _store(self, line: bytes, what: str) -> None:
+        """Write `line` (the backlog first), or keep it where it can be kept; never raise."""
         try:
-            fd = os.open(self.path, flags, 0o600)
-        except FileNotFoundError:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, flags, 0o600)
-        try:
-            view = memoryview(line)
-            while view:  # a regular file takes it in one write unless the disk is full
-                view = view[os.write(fd, view):]
-            if self.durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
+            while self._backlog:
+                _write(self.path, self._backlog[0], self.durable)
+                self._backlog.popleft()
+            _write(self.path, line, self.durable)
+        except Exception as exc:  # an audit failure must never end the customer's turn
+            self._count_failure(exc, what)
+            self._spool(line)
+            return
+        if self._failing:
+            self._failing = False
+            _log.warning("audit log %s: writable again after %d failed records", self.path,
+                         self.failures)
+
+    def _spool(self, line: bytes) -> None:
+        if self.fallback is not None:
+            try:
+                _write(self.fallback, line, self.durable)
+                return
+            except Exception:  # the backlog below is the next place to keep it
+                pass
+        if len(self._backlog) == self._backlog.maxlen:  # full, or no backlog at all
+            self.dropped += 1
+        self._backlog.append(line)
+
+
+def _write(path: Path, line: bytes, durable: bool) -> None:
+    """Append `line` to `path` in one write (its folders made on first use)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o600)
+    try:
+        view = memoryview(line)
+        while view:  # a regular file takes it in one write unless the disk is full
+            view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)

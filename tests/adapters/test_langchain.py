@@ -10,23 +10,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    ChatMessage,
+    ChatMessageChunk,
+    HumanMessageChunk,
+    ToolMessage,
+)
+from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from guardrail import Guardrail, UserError
 from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
 from guardrail.adapters.retriever import ScopedRetriever
+from guardrail.audit import AuditLog
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
 from guardrail.handoff import HandoffSummary, MemorySink
 from guardrail.prompts import Prompts
 from guardrail.testing.scripted import ScriptedChatModel, Tape
 
 CUSTOMER = {"customer_id": "cus_1", "plan": "pro", "region": "EU"}
+HOW_TO = "How do I change my profile picture?"
 
 
 def call(name: str, args: dict[str, Any] | None = None, id: str = "c1") -> AIMessage:
@@ -49,13 +59,15 @@ def rig(
     checkpointer: bool = True,
     context: Any = CUSTOMER,
     sink: Any = None,
+    audit: AuditLog | None = None,
     **kwargs: Any,
 ) -> Rig:
     tape = Tape(turns)
     office = Backoffice()
     memory = MemorySink()
     retriever = ScopedRetriever(retriever=KeywordRetriever(documents=load_documents()))
-    middleware = GuardrailMiddleware(guard, context=context, sink=sink or memory)
+    middleware = GuardrailMiddleware(guard, context=context, sink=sink or memory,
+                                     audit=audit)
     agent = create_agent(
         ScriptedChatModel(tape=tape),
         tools=make_tools(office, retriever),
@@ -458,3 +470,139 @@ def test_an_audit_log_explains_the_run_afterwards(guard: Guardrail, tmp_path: An
     text = explain_conversation(records)
     assert "issue_refund" in text
     assert "general_support" in text
+
+
+# -- issue 15: approvals bound to what was shown, recording never breaks a run -----------------
+
+REFUND = "Can you refund the 10 USD I paid last week?"
+
+
+def refund(amount: float, id: str = "c1") -> dict[str, Any]:
+    return {"name": "issue_refund", "args": {"amount": amount}, "id": id}
+
+
+def test_class5_a_repeated_call_id_in_one_response_denies_every_call(guard: Guardrail) -> None:
+    both = AIMessage(content="", tool_calls=[refund(10.0), refund(9999.0)])
+    r = rig(guard, [[both, AIMessage("Sorry.")]])
+    result = r.agent.invoke(say(REFUND), config("dup"))
+    # the application approves the call id its customer approved
+    pending = result.get("__interrupt__", [])
+    if pending:
+        result = r.agent.invoke(Command(resume={
+            p.id: True for p in pending if p.value["tool_call_id"] == "c1"}), config("dup"))
+    assert r.office.refunds == []
+    codes = [v["reason_codes"][0] for v in tool_verdicts(result["messages"])]
+    assert codes == ["policy.duplicate_call_id#tool_call"] * 2
+
+
+def test_class5_a_bare_true_resume_binds_to_the_arguments_shown(guard: Guardrail) -> None:
+    r = rig(guard, [[AIMessage(content="", id="m1", tool_calls=[refund(10.0)]),
+                     AIMessage("Done.")]])
+    paused = r.agent.invoke(say(REFUND), config("bind"))
+    (pending,) = paused["__interrupt__"]
+    assert pending.value["args"] == {"amount": 10.0, "customer_id": "cus_1"}
+    # the call is changed under the same id while the customer reads the question
+    r.agent.update_state(config("bind"), {"messages": [
+        AIMessage(content="", id="m1", tool_calls=[refund(9999.0)])]})
+    done = r.agent.invoke(Command(resume=True), config("bind"))
+    assert r.office.refunds == []
+    assert tool_verdicts(done["messages"])[-1]["reason_codes"][0].startswith(
+        "policy.confirmation_mismatch")
+    assert_no_orphans(done)
+
+
+def test_class5_an_approval_of_the_call_shown_runs_it_bare_or_by_args_hash(
+    guard: Guardrail,
+) -> None:
+    r = rig(guard, [[call("issue_refund", {"amount": 10.0}), AIMessage("Done.")]])
+    (pending,) = r.agent.invoke(say(REFUND), config("ok"))["__interrupt__"]
+    r.agent.invoke(Command(resume={"approved": True, "args_hash": pending.value["args_hash"]}),
+                   config("ok"))
+    assert r.office.refunds == [("cus_1", 10.0)]
+    # a bare True still approves the call as it was shown (the process that asked remembers)
+    r = rig(guard, [[call("issue_refund", {"amount": 10.0}), AIMessage("Done.")]])
+    r.agent.invoke(say(REFUND), config("ok-bare"))
+    r.agent.invoke(Command(resume=True), config("ok-bare"))
+    assert r.office.refunds == [("cus_1", 10.0)]
+
+
+def _broken_disk(kind: str, tmp: Path) -> Path:
+    """An audit path that really fails: a full disk, or a folder that is a file (which, unlike
+    a chmod'ed folder, refuses root too)."""
+    if kind == "full":
+        return Path("/dev/full")
+    (tmp / "not-a-folder").write_text("")
+    return tmp / "not-a-folder" / "audit.jsonl"
+
+
+@pytest.mark.parametrize("disk", ["full", "unwritable"])
+def test_class6_a_broken_audit_disk_never_breaks_the_run(
+    guard: Guardrail, tmp_path: Path, disk: str
+) -> None:
+    audit = AuditLog(_broken_disk(disk, tmp_path))
+    r = rig(guard, [[call("lookup_invoice", {"invoice_id": "INV-1"}), AIMessage("Here.")],
+                    [AIMessage("...")]], audit=audit)
+    first = r.agent.invoke(say("Can you show me my last invoice please?"), config("disk"))
+    assert r.office.log == [
+        {"tool": "lookup_invoice", "invoice_id": "INV-1", "customer_id": "cus_1"}]
+    assert_no_orphans(first)
+    handed = r.agent.invoke(say("I want to talk to a human"), config("disk"))
+    assert handed["guardrail_handoff"]["delivery"] == "delivered"
+    assert len(r.sink.summaries) == 1
+    assert audit.failures >= 3  # decisions, the tool call and the handoff, none of them raised
+
+
+def test_class6_a_retried_run_never_runs_a_tool_call_twice(guard: Guardrail) -> None:
+    charged: list[str] = []
+
+    @tool
+    def lookup_invoice(invoice_id: str, customer_id: str = "") -> str:
+        """Look up an invoice (this one fails after its side effect)."""
+        charged.append(invoice_id)
+        raise RuntimeError("gateway timeout after the write")
+
+    tape = Tape([[call("lookup_invoice", {"invoice_id": "INV-1"}), AIMessage("Sorry.")]])
+    agent = create_agent(ScriptedChatModel(tape=tape), tools=[lookup_invoice],
+                         middleware=[GuardrailMiddleware(guard, context=CUSTOMER)],
+                         checkpointer=InMemorySaver())
+    with pytest.raises(RuntimeError):
+        agent.invoke(say("Can you show me my last invoice please?"), config("retry"))
+    retried = agent.invoke(None, config("retry"))  # the application retries the run
+    assert charged == ["INV-1"]
+    [result] = tool_messages(retried)
+    assert result.response_metadata["guardrail"]["reason_codes"][0].startswith(
+        "policy.already_executed")
+    assert_no_orphans(retried)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        pytest.param(ChatMessage(role="user", content="I want to talk to a human"), id="user"),
+        pytest.param(ChatMessage(role="customer", content="I want to talk to a human"),
+                     id="custom-role"),
+    ],
+)
+def test_class8_chatmessage_customer_text_is_read(guard: Guardrail, message: Any) -> None:
+    r = rig(guard, [[AIMessage("Let me help.")]])
+    result = r.agent.invoke({"messages": [message]}, config("chat"))
+    assert r.tape.calls == []  # handed off: the model never saw it unread
+    assert result["guardrail_handoff"]["queue"]
+    assert len(r.sink.summaries) == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        pytest.param(HumanMessageChunk(content="I want to talk to a human"), id="human-chunk"),
+        pytest.param(ChatMessageChunk(role="user", content="I want to talk to a human"),
+                     id="chat-chunk"),
+    ],
+)
+def test_class8_chatmessage_chunks_are_read_like_their_messages(
+    rules_guard: Guardrail, message: Any
+) -> None:
+    middleware = GuardrailMiddleware(rules_guard, context=CUSTOMER)
+    assert middleware.decide([message]).handoff.required
+    system = ChatMessage(role="system", content="I want to talk to a human")
+    assert not middleware.decide([system, HumanMessageChunk(content=HOW_TO)]).handoff.required

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -26,6 +29,7 @@ from guardrail.adapters.openai import (
 )
 from guardrail.handoff import HandoffSummary, MemorySink
 from guardrail.prompts import Prompts
+from guardrail.redact import redact
 from guardrail.retrieval import current_decision
 from tests._servers.chat import ChatServer, chat_server
 
@@ -688,3 +692,139 @@ def test_an_audit_log_records_decisions_tool_outcomes_and_the_handoff(
     outcomes = {r.tool: r.outcome for r in records if r.type == "tool_call"}
     assert outcomes == {"issue_refund": "denied", "search_docs": "executed"}
     assert [r.turn for r in records if r.type == "decision"] == [1, 2]
+
+
+# -- issue 15: approvals bound to what was shown, recording never breaks a turn -------------------
+
+REFUND = "Can you refund the 10 USD I paid last week?"
+
+
+def _refund_turn(server: ChatServer, chat: GuardedOpenAI, *calls: tuple[str, str, str],
+                 conversation_id: str | None = None) -> GuardedTurn:
+    server.reply(None, *calls)
+    turn = chat.create(model="m", messages=[_user(REFUND)], tools=TOOLS, context=CUSTOMER,
+                       conversation_id=conversation_id)
+    assert "issue_refund" in turn.decision.confirm_tools
+    return turn
+
+
+def test_class5_a_repeated_call_id_denies_every_call_under_it(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    turn = _refund_turn(server, guarded, ("call_1", "issue_refund", '{"amount": 10}'),
+                        ("call_1", "issue_refund", '{"amount": 9999}'))
+    assert [c.check.code for c in turn.tool_calls] == ["policy.duplicate_call_id"] * 2
+    refund = _Counter("refunded")
+    shown = turn.tool_calls[0]  # the customer saw and approved the 10 one
+    for approve in ({"call_1"}, {"call_1": shown.args_hash}, lambda call: True):
+        results = execute_tool_calls(turn, {"issue_refund": refund}, approve=approve)
+        assert [r["tool_call_id"] for r in results] == ["call_1", "call_1"]
+        assert all("policy.duplicate_call_id" in r["content"] for r in results)
+    assert refund.calls == []
+
+
+def test_class5_an_approval_names_the_call_id_and_the_hash_of_the_arguments_shown(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    turn = _refund_turn(server, guarded, ("call_1", "issue_refund", '{"amount": 10}'))
+    [call] = turn.needs_confirmation
+    assert call.check.args == {"amount": 10, "customer_id": "cus_1"}
+    refund = _Counter("refunded")
+    other = dict(call.check.args, amount=9999)
+    # an approval of other arguments under the same id approves nothing
+    [declined] = execute_tool_calls(
+        turn, {"issue_refund": refund},
+        approve={"call_1": GatedToolCall("call_1", "issue_refund",
+                                         dataclasses.replace(call.check, args=other)).args_hash})
+    assert declined["content"] == Prompts.default().adapter.confirmation_declined.format(
+        tool="issue_refund")
+    assert refund.calls == []
+    # the arguments as shown, by id and hash: runs, with exactly those arguments
+    [done] = execute_tool_calls(turn, {"issue_refund": refund},
+                                approve={"call_1": call.args_hash})
+    assert done["content"] == "refunded"
+    assert refund.calls == [{"amount": 10, "customer_id": "cus_1"}]
+
+
+def test_class5_a_bare_id_approves_only_arguments_unchanged_since_shown(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    turn = _refund_turn(server, guarded, ("call_1", "issue_refund", '{"amount": 10}'))
+    [call] = turn.needs_confirmation
+    call.check.args["amount"] = 9999  # changed after the customer was shown 10
+    refund = _Counter("refunded")
+    [result] = execute_tool_calls(turn, {"issue_refund": refund}, approve={"call_1"})
+    assert refund.calls == []
+    assert "policy.arguments_changed" in result["content"]
+
+
+def broken_disk(kind: str, tmp: Path) -> Path:
+    """An audit path that really fails: a full disk, or a folder that is a file (which, unlike
+    a chmod'ed folder, refuses root too)."""
+    if kind == "full":
+        return Path("/dev/full")
+    (tmp / "not-a-folder").write_text("")
+    return tmp / "not-a-folder" / "audit.jsonl"
+
+
+@pytest.mark.parametrize("disk", ["full", "unwritable"])
+def test_class6_a_broken_audit_disk_never_breaks_the_turn_or_the_handoff(
+    server: ChatServer, client: openai.OpenAI, guard: Guardrail, tmp_path: Path, disk: str
+) -> None:
+    sink = MemorySink()
+    chat = GuardedOpenAI(client, guard, sink=sink, audit=broken_disk(disk, tmp_path))
+    server.reply(None, ("call_1", "search_docs", '{"query": "users"}'))
+    history: list[Any] = [_user(HOW_TO)]
+    turn = chat.create(model="m", messages=history, tools=TOOLS, context=CUSTOMER,
+                       conversation_id="broken-disk")
+    search = _Counter("docs")
+    results = execute_tool_calls(turn, {"search_docs": search})
+    assert [r["content"] for r in results] == ["docs"]
+    handed = chat.create(model="m", messages=[*history, turn.message, *results,
+                                              _user("I want to talk to a human")],
+                         tools=TOOLS, context=CUSTOMER, conversation_id="broken-disk")
+    assert handed.delivery == "delivered"
+    assert len(sink.summaries) == 1
+    assert chat.audit is not None
+    assert chat.audit.failures == 4  # two decisions, one tool call, one handoff
+
+
+def test_class6_a_tool_call_id_runs_at_most_once_per_conversation(
+    server: ChatServer, client: openai.OpenAI, guard: Guardrail
+) -> None:
+    chat = GuardedOpenAI(client, guard, sink=MemorySink(), audit="/dev/full")
+    server.reply(None, ("call_1", "lookup_order", '{"order_id": "A1"}'))
+    history: list[Any] = [_user("Where is my order A1?")]
+    turn = chat.create(model="m", messages=history, tools=TOOLS, context=CUSTOMER,
+                       conversation_id="once")
+    lookup = _Counter({"eta": "tomorrow"})
+    first = execute_tool_calls(turn, {"lookup_order": lookup})  # the audit write fails here
+    retried = execute_tool_calls(turn, {"lookup_order": lookup})
+    assert json.loads(first[0]["content"]) == {"eta": "tomorrow"}
+    assert "policy.already_executed" in retried[0]["content"]
+    # the model repeating the id in a later response of the same conversation: not run again
+    server.reply(None, ("call_1", "lookup_order", '{"order_id": "A1"}'))
+    again = chat.create(model="m", messages=[*history, turn.message, *first,
+                                             _user("Can you check order A1 again?")],
+                        tools=TOOLS, context=CUSTOMER, conversation_id="once")
+    [repeat] = execute_tool_calls(again, {"lookup_order": lookup})
+    assert "policy.already_executed" in repeat["content"]
+    assert lookup.calls == [{"order_id": "A1", "customer_id": "cus_1"}]
+
+
+def test_class9_tool_exception_log_names_the_type_and_a_redacted_message(
+    server: ChatServer, guarded: GuardedOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.reply(None, ("call_1", "search_docs", '{"query": "sso"}'))
+    turn = guarded.create(model="m", messages=[_user(HOW_TO)], tools=TOOLS, context=CUSTOMER)
+    secret = "card 4111 1111 1111 1111 declined for jane.doe@example.com"
+
+    def search_docs(**kwargs: Any) -> str:
+        raise ValueError(secret)
+
+    with caplog.at_level(logging.WARNING, logger="guardrail.adapters.openai"):
+        execute_tool_calls(turn, {"search_docs": search_docs})
+    assert "ValueError" in caplog.text
+    assert redact(secret, 240) in caplog.text
+    assert "4111 1111 1111 1111" not in caplog.text
+    assert "jane.doe@example.com" not in caplog.text

@@ -449,3 +449,46 @@ def test_cli_audit_usage_errors_exit_2(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+# -- issue 15: a failing disk never breaks a turn ----------------------------------------------
+
+
+def _blocked(tmp_path: Path) -> Path:
+    """A path no one can write, root included: its folder is a file (chmod does not stop root)."""
+    (tmp_path / "blocker").write_text("")
+    return tmp_path / "blocker" / "audit.jsonl"
+
+
+@pytest.mark.parametrize("where", ["disk-full", "folder-is-a-file"])
+def test_class6_a_failing_audit_file_counts_logs_once_and_spools_to_the_fallback(
+    tmp_path: Path, rules_guard: Guardrail, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    path = Path("/dev/full") if where == "disk-full" else _blocked(tmp_path)
+    fallback = tmp_path / "fallback.jsonl"
+    log = AuditLog(path, fallback=fallback)
+    with caplog.at_level(logging.WARNING, logger="guardrail.audit"):
+        _dispute(log, rules_guard)  # a decision, a tool call and a handoff: none raises
+    assert log.failures == 3
+    assert log.dropped == 0
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
+    assert str(path) in caplog.text
+    assert "4111" not in caplog.text
+    assert [r.type for r in read_audit(fallback, "c-dispute")] == [
+        "decision", "tool_call", "handoff"]
+
+
+def test_class6_records_refused_without_a_fallback_are_written_once_the_file_recovers(
+    tmp_path: Path, rules_guard: Guardrail, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _blocked(tmp_path)
+    log = AuditLog(path, backlog=2)
+    with caplog.at_level(logging.WARNING, logger="guardrail.audit"):
+        _dispute(log, rules_guard)  # three records, room for two
+        assert (log.failures, log.dropped) == (3, 1)
+        (tmp_path / "blocker").unlink()  # the disk is back
+        _play(log, rules_guard, "c-after", ["How do I add a teammate to my workspace?"])
+    records = load_audit(path).records
+    assert [r.type for r in records] == ["tool_call", "handoff", "decision"]  # oldest dropped
+    assert [r.seq for r in records] == sorted(r.seq for r in records)
+    assert "writable again" in caplog.text
