@@ -1,12 +1,14 @@
 """Handoff: the summary a human agent acts on, and the sinks that deliver it.
 
-`summary` builds the `HandoffSummary`; `details` pulls ids, amounts and dates out of the
-conversation; `sinks` holds the sink protocol, the simple sinks and `deliver`/`adeliver`;
+`summary` builds the `HandoffSummary` (never raising: a minimal one when the full one fails);
+`details` pulls ids, amounts and dates out of the conversation; `sinks` holds the sink protocol,
+the simple sinks, `BackgroundSink` and `deliver`/`adeliver` (background delivery, bounded wait);
 `webhook` the HTTP sinks; `spool` the spool and `replay`; `narrative` the optional LLM opening
 paragraph.
 """
 
 from guardrail.handoff.sinks import (
+    BackgroundSink,
     CallableSink,
     HandoffSink,
     JsonlSink,
@@ -21,6 +23,7 @@ from guardrail.handoff.webhook import AsyncWebhookSink, WebhookSink
 
 __all__ = [
     "AsyncWebhookSink",
+    "BackgroundSink",
     "CallableSink",
     "HandoffSink",
     "HandoffSummary",

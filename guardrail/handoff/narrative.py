@@ -66,10 +66,10 @@ class LLMNarrator:
 
     def narrate(self, summary: HandoffSummary) -> HandoffSummary:
         """`summary` with an LLM-written narrative, or unchanged if the LLM fails."""
-        facts = summary.model_dump(
-            mode="json", exclude={"narrative", "narrative_source", "created_at"}
-        )
         try:
+            facts = summary.model_dump(
+                mode="json", exclude={"narrative", "narrative_source", "created_at"}
+            )
             raw = call_with_retries(
                 self._backend, self.system_prompt, json.dumps(facts, ensure_ascii=False),
                 deadline=self._deadline, max_attempts=self._max_attempts,

@@ -8,6 +8,11 @@ once, by its `handoff_key`::
     deliver(sink, summary)             # "delivered", or "failed: SinkError" (and spooled)
     replay("var/handoffs.spool", sink.sink)   # from a timer or a cron job
 
+`deliver` also replays a `SpoolingSink`'s spool (through its `replay` method) before each new
+handoff it sends there, so a spooled handoff goes out with the next one even without a timer.
+Appends are whole lines: a write cut short (a full disk) is undone, and a torn last line left
+by a crash is closed before the next append, so it can never swallow the handoff after it.
+
 Beside the spool live ``<spool>.delivered`` (keys replay has delivered, one a line),
 ``<spool>.corrupt`` (lines replay could not read, kept for a human) and two lock files. The spool
 holds redacted transcripts, so its files are created readable by their owner only; logs and error
@@ -16,6 +21,7 @@ messages name the handoff key and the conversation id, never the transcript.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -54,20 +60,19 @@ _log = logging.getLogger("guardrail.handoff.sinks")
 
 
 def handoff_key(summary: HandoffSummary) -> str:
-    """A stable key for one handoff: 32 hex characters of a sha256.
+    """The key of one incident handed over: 32 hex characters of a sha256.
 
-    It covers the conversation id, the queue and the set of reason codes (the part of each
-    reason before ``#``), and not `created_at`, so the same handoff built again or replayed
-    from a spool keeps its key and the receiver can drop the copy.
-
-    A summary without a conversation id has nothing that ties its copies together, so its key
-    also covers `created_at` and the transcript: two anonymous customers asking for a human
-    must not collapse into one handoff.
+    It covers the conversation id, the queue, the set of reason codes (the part of each reason
+    before ``#``), when the summary was made (`created_at`) and its redacted transcript. So a
+    summary sent again, spooled twice or replayed keeps its key and the receiver (or `replay`)
+    drops the copy, while a new incident is never taken for an old one: not when a chatbot
+    reuses a conversation id, and not when two anonymous customers ask for a human. The same
+    conversation summarised again later is a new summary with a new key; the adapters send a
+    new one only when the queue or the reasons change.
     """
     codes = sorted({reason.split("#", 1)[0] for reason in summary.reasons})
-    parts: list[Any] = ["handoff/1", summary.conversation_id, summary.queue, codes]
-    if summary.conversation_id is None:
-        parts += [summary.created_at, summary.transcript]
+    parts: list[Any] = ["handoff/2", summary.conversation_id, summary.queue, codes,
+                        summary.created_at, summary.transcript]
     raw = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
@@ -137,12 +142,32 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _append(path: Path, data: bytes) -> None:
-    """Append `data` durably (flush and fsync) to `path`, created owner-only with its folder."""
+    """Append whole lines `data` durably (fsync) to `path`, created owner-only with its folder.
+
+    Whole lines or nothing: a write that fails part-way (a full disk) is cut back to where it
+    started, and a torn last line left by anything else (a crash, an older version) is closed
+    with a newline first, so it can never swallow the line appended after it. The torn line
+    stays, on its own, for `replay` to set aside as corrupt. Callers serialise appends.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size:
+            os.lseek(fd, size - 1, os.SEEK_SET)
+            if os.read(fd, 1) != b"\n":
+                data = b"\n" + data
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
 
 
 def _line(entry: Mapping[str, Any]) -> bytes:
@@ -179,6 +204,24 @@ class SpoolingSink:
         self.sink = sink
         self.spool_path = Path(spool_path)
         self._files = _SpoolFiles(self.spool_path)
+
+    def has_spooled(self) -> bool:
+        """Whether the spool file holds anything (for `replay`) at all; never raises."""
+        try:
+            return self.spool_path.stat().st_size > 0
+        except OSError:
+            return False
+
+    def replay(self) -> ReplayResult:
+        """Deliver what the spool holds through the sink this one wraps: `replay` for this spool.
+
+        `deliver` calls it before each new handoff through this sink, so a failed handoff is
+        retried on the next one without a cron job.
+
+        Raises:
+            OSError: the spool or its side files could not be read or written.
+        """
+        return replay(self.spool_path, self.sink)
 
     def send(self, summary: HandoffSummary) -> None:
         """Deliver `summary` through the inner sink, spooling it if that fails.

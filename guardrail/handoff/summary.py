@@ -5,10 +5,18 @@
 (redacted), what the AI tried, and where and how urgently the case goes. Sinks
 (`guardrail.handoff.sinks`) deliver it; a sink that fails never raises into the chatbot:
 `deliver` reports the failure, and the adapter records it in the agent state.
+
+The handoff path never raises (DESIGN principle 2): the customer asking for a human is the one
+moment a crash would hurt most, and a crash caused by the conversation's text would recur on
+every later turn. So `build` turns any failure into `HandoffSummary.minimal` (reasons, queue,
+priority and a redacted excerpt, plus the ``failsafe.summary_error`` reason), and `to_markdown`
+falls back to a plain rendering of the same fields.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -22,11 +30,19 @@ from guardrail.handoff.details import Details, extract_details
 from guardrail.prompts import HandoffTexts, Prompts
 from guardrail.redact import redact
 
-__all__ = ["HandoffSummary", "SegmentNote"]
+__all__ = ["SUMMARY_ERROR", "HandoffSummary", "SegmentNote"]
 
+SUMMARY_ERROR = "failsafe.summary_error"
+"""The reason code a minimal summary carries: the full one could not be built."""
+
+_log = logging.getLogger("guardrail.handoff")
+_SUMMARY_ERROR_REASON = f"{SUMMARY_ERROR}#handoff.summary"
+# What stands in for a message the redactor failed on: never the raw text.
+_UNREDACTABLE = "[redaction failed]"
 _EXCERPT_MESSAGES = 6
 _EXCERPT_CHARS = 300
 _GUIDED_STEPS = 3
+_PREFERENCE_CHARS = 120
 
 
 class SegmentNote(FrozenModel):
@@ -104,14 +120,73 @@ class HandoffSummary(FrozenModel):
         """Summarise `conversation` for the human taking it over under `decision`.
 
         Deterministic: the same decision, conversation, tool calls and `now` give the same
-        summary. Texts come from ``prompts/handoff.yaml``.
+        summary. Texts come from ``prompts/handoff.yaml``. Never raises: if any part fails
+        (extraction, texts, redaction, a field's schema, JSON serialisation), the result is
+        `minimal` instead, so the handoff still reaches a human.
         """
+        try:
+            summary = cls._build(decision, conversation, tool_calls, now, prompts)
+            # Every sink, the spool and the audit log serialise it: fail here, not there.
+            summary.model_dump_json()
+        except Exception as exc:
+            return cls.minimal(decision, conversation, exc, now=now)
+        return summary
+
+    @classmethod
+    def minimal(
+        cls,
+        decision: Decision,
+        conversation: Conversation,
+        error: BaseException | str | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> HandoffSummary:
+        """The summary that is always possible: reasons, routing and a redacted excerpt.
+
+        What `build` gives when the full summary fails. It keeps what routes the case and
+        what the human reads first (the decision's reasons plus ``failsafe.summary_error``,
+        queue, priority, mode, need, risk, language, policy version, the last messages
+        redacted) and nothing extracted from them. Never raises; `error` is logged by type
+        only (its message may quote the conversation).
+        """
+        try:
+            _log.error("handoff summary for conversation %s fell back to the minimal one (%s)",
+                       conversation.id, _error_name(error))
+            handoff = decision.handoff
+            return cls(
+                conversation_id=conversation.id,
+                created_at=_stamp(now),
+                queue=handoff.queue,
+                priority=handoff.priority,
+                mode=handoff.mode,
+                reasons=[*handoff.reasons, _SUMMARY_ERROR_REASON],
+                goal=_minimal_text("goals"),
+                at_stake=_minimal_text("stakes"),
+                need_state=decision.need_state,
+                risk_tier=decision.risk_tier,
+                language=decision.language,
+                segments=[],
+                missing=_minimal_missing(decision.need_state),
+                transcript=_excerpt(conversation),
+                policy_version=decision.policy_version,
+            )
+        except Exception:  # a decision or conversation that is not what its type says
+            _log.exception("minimal handoff summary failed; sending the bare one")
+            return cls(conversation_id=None, created_at=_stamp(None), queue=None,
+                       priority="urgent", mode="immediate", reasons=[_SUMMARY_ERROR_REASON],
+                       need_state="other", risk_tier="high", segments=[], policy_version="")
+
+    @classmethod
+    def _build(
+        cls,
+        decision: Decision,
+        conversation: Conversation,
+        tool_calls: Sequence[dict[str, Any]],
+        now: datetime | None,
+        prompts: Prompts | None,
+    ) -> HandoffSummary:
         texts = (prompts or Prompts.default()).handoff
-        excerpt = [
-            {"role": m.role, "content": redact(m.content, _EXCERPT_CHARS)}
-            for m in conversation.messages
-            if m.role in ("user", "assistant") and m.content.strip()
-        ][-_EXCERPT_MESSAGES:]
+        excerpt = _excerpt(conversation)
         details = extract_details(conversation.messages)
         # What the customer is trying to do: the riskiest substantive segment first; "talk to a
         # person" and an unclear need only when nothing says more.
@@ -134,7 +209,7 @@ class HandoffSummary(FrozenModel):
         )
         return cls(
             conversation_id=conversation.id,
-            created_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+            created_at=_stamp(now),
             queue=decision.handoff.queue,
             priority=decision.handoff.priority,
             mode=decision.handoff.mode,
@@ -168,7 +243,19 @@ class HandoffSummary(FrozenModel):
         return self.model_copy(update={"narrative": text, "narrative_source": "llm"})
 
     def to_markdown(self) -> str:
-        """The summary as Markdown for a human agent's screen."""
+        """The summary as Markdown for a human agent's screen.
+
+        Never raises: a summary whose fields do not render (one read back from a spool or a
+        webhook body, say) is rendered plainly from the fields that routing needs.
+        """
+        try:
+            return self._markdown()
+        except Exception as exc:
+            _log.error("handoff summary for conversation %s rendered plainly (%s)",
+                       self.conversation_id, type(exc).__name__)
+            return _plain_markdown(self)
+
+    def _markdown(self) -> str:
         sla = f", SLA {self.sla}" if self.sla else ""
         lines = [
             f"## Handoff to {self.queue or 'support'} ({self.priority} priority{sla})",
@@ -200,9 +287,69 @@ class HandoffSummary(FrozenModel):
             lines.extend(f"  - {reason}" for reason in seg.reasons)
         if self.transcript:
             lines += ["", "### Last messages (redacted)"]
-            lines.extend(f"- **{m['role']}:** {m['content']}" for m in self.transcript)
+            lines.extend(f"- **{m.get('role', '?')}:** {m.get('content', '')}"
+                         for m in self.transcript)
         lines += ["", f"_Policy {self.policy_version}_"]
         return "\n".join(lines)
+
+
+def _stamp(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
+
+
+def _error_name(error: BaseException | str | None) -> str:
+    if isinstance(error, BaseException):
+        return type(error).__name__
+    return error or "unknown error"
+
+
+def _redacted(text: str, limit: int) -> str:
+    """`redact`, or a tag when the redactor itself fails: raw text never leaves unredacted."""
+    try:
+        return redact(text, limit)
+    except Exception as exc:
+        _log.error("redaction failed in a handoff summary (%s)", type(exc).__name__)
+        return _UNREDACTABLE
+
+
+def _excerpt(conversation: Conversation) -> list[dict[str, str]]:
+    """The last user and assistant messages, each redacted and cut."""
+    return [
+        {"role": m.role, "content": _redacted(m.content, _EXCERPT_CHARS)}
+        for m in conversation.messages
+        if m.role in ("user", "assistant") and m.content.strip()
+    ][-_EXCERPT_MESSAGES:]
+
+
+def _minimal_text(table: Literal["goals", "stakes"]) -> str:
+    """The minimal summary's goal or stakes from ``prompts/handoff.yaml``; "" if unavailable."""
+    try:
+        texts = Prompts.default().handoff
+        return (texts.goals if table == "goals" else texts.stakes).get(SUMMARY_ERROR, "")
+    except Exception:
+        return ""
+
+
+def _minimal_missing(need_state: str) -> list[str]:
+    """Every question the need-state asks: nothing was extracted, so nothing is known."""
+    try:
+        return Details().missing(need_state)
+    except Exception:
+        return []
+
+
+def _plain_markdown(summary: HandoffSummary) -> str:
+    """The fields routing needs, each turned to text on its own; never raises."""
+    lines = []
+    for name in ("queue", "priority", "reasons", "goal", "need_state", "risk_tier",
+                 "conversation_id", "policy_version"):
+        try:
+            lines.append(f"- **{name}:** {getattr(summary, name)}")
+        except Exception:
+            continue
+    with contextlib.suppress(Exception):
+        lines.extend(f"- {m}" for m in summary.transcript)
+    return "\n".join(["## Handoff", "", *lines])
 
 
 def _said(decision: Decision, keys: Sequence[str], texts: HandoffTexts) -> str:
@@ -214,7 +361,7 @@ def _said(decision: Decision, keys: Sequence[str], texts: HandoffTexts) -> str:
             continue
         for reason in segment.reasons:
             if reason.evidence:
-                return texts.said.format(evidence=redact(reason.evidence, 80))
+                return texts.said.format(evidence=_redacted(reason.evidence, 80))
     return ""
 
 
@@ -241,7 +388,7 @@ def _tried(
             and messages[i - 1].content.strip()
         ][-_GUIDED_STEPS:]
         lines.extend(
-            texts.tried["guided_step"].format(step=redact(a, 100), reply=redact(u, 100))
+            texts.tried["guided_step"].format(step=_redacted(a, 100), reply=_redacted(u, 100))
             for a, u in steps
         )
     for call in tool_calls:
@@ -274,5 +421,6 @@ def _customer(context: Context) -> dict[str, Any]:
     fields = ("customer_id", "plan", "sla", "region", "locale", "channel", "role")
     out: dict[str, Any] = {f: getattr(context, f) for f in fields if getattr(context, f)}
     if context.preferences:
-        out["preferences"] = list(context.preferences)
+        # Free text the chatbot passes on the customer's behalf: redacted like any message.
+        out["preferences"] = [_redacted(p, _PREFERENCE_CHARS) for p in context.preferences]
     return out

@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -144,25 +146,23 @@ def test_all_is_complete_and_sorted(module: Any) -> None:
     public = {n for n, v in vars(module).items()
               if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
     assert public <= set(module.__all__)
-    # What __all__ adds beyond the classes and functions defined here is a type alias.
-    assert all(n in public or n == "SinkLike" for n in module.__all__)
-    assert list(module.__all__) == sorted(module.__all__)
+    # What __all__ adds beyond the classes and functions defined here is a type alias or a
+    # constant.
+    assert all(n in public or n == "SinkLike" or n.isupper() for n in module.__all__)
+    # Sorted as ruff sorts it: constants first.
+    assert list(module.__all__) == sorted(module.__all__, key=lambda n: (not n.isupper(), n))
 
 
 # -- the key -------------------------------------------------------------------------------------
 
 
-def test_the_key_names_the_handoff_not_the_moment(rules_guard: Guardrail, summary: HandoffSummary
-                                                  ) -> None:
+def test_the_key_names_the_incident(summary: HandoffSummary) -> None:
     key = handoff_key(summary)
     assert len(key) == 32
     assert int(key, 16) >= 0
     assert "#" in summary.reasons[0]
-
-    later = build(rules_guard, now=datetime(2030, 1, 1, tzinfo=UTC))
-    assert later.created_at != summary.created_at
-    assert handoff_key(later) == key
-    # Only the codes count, in any order.
+    # The same summary sent again keeps its key; only the codes of the reasons count.
+    assert handoff_key(summary.model_copy()) == key
     variant = [r.split("#")[0] + "#another.rule" for r in reversed(summary.reasons)]
     assert handoff_key(summary.model_copy(update={"reasons": variant})) == key
     assert handoff_key(summary.model_copy(update={"conversation_id": "conv-2"})) != key
@@ -511,6 +511,105 @@ def test_concurrent_sends_never_interleave_lines(summary: HandoffSummary,
     memory = MemorySink()
     assert replay(spool, memory) == ReplayResult(delivered=400, failed=0, skipped_duplicates=0)
     assert len(memory.summaries) == 400
+
+
+# -- issue 15, class 7: no handoff lost in the spool ----------------------------------------------
+
+
+def test_class7_a_reused_conversation_id_with_a_new_incident_is_delivered(
+    rules_guard: Guardrail, tmp_path: Path
+) -> None:
+    first = build(rules_guard, "reused", now=datetime(2026, 1, 1, tzinfo=UTC))
+    rules_guard.forget_conversation("reused")
+    later = build(rules_guard, "reused", now=datetime(2026, 3, 1, tzinfo=UTC))
+    rules_guard.forget_conversation("reused")
+    assert (first.queue, first.reasons) == (later.queue, later.reasons)
+    spool = tmp_path / "s.spool"
+    for spooled in (first, first):  # the same incident sent twice: one copy is dropped
+        with pytest.raises(SinkError):
+            SpoolingSink(fail, spool).send(spooled)
+    memory = MemorySink()
+    assert replay(spool, memory) == ReplayResult(delivered=1, failed=0, skipped_duplicates=1)
+    with pytest.raises(SinkError):  # the new incident, after the first was delivered
+        SpoolingSink(fail, spool).send(later)
+    assert replay(spool, memory) == ReplayResult(delivered=1, failed=0, skipped_duplicates=0)
+    assert memory.summaries == [first, later]
+
+
+def test_class7_a_torn_spool_line_does_not_swallow_the_next_handoff(
+    summary: HandoffSummary, tmp_path: Path
+) -> None:
+    spool = tmp_path / "s.spool"
+    with pytest.raises(SinkError):
+        SpoolingSink(fail, spool).send(summary)
+    whole = spool.read_bytes()
+    spool.write_bytes(whole + whole[: len(whole) // 2])  # half a line, as a full disk leaves it
+    newcomer = summary.model_copy(update={"conversation_id": "conv-next"})
+    with pytest.raises(SinkError) as info:
+        SpoolingSink(fail, spool).send(newcomer)
+    assert info.value.spooled
+    memory = MemorySink()
+    assert replay(spool, memory) == ReplayResult(delivered=2, failed=0, skipped_duplicates=0,
+                                                 corrupt=1)
+    assert [s.conversation_id for s in memory.summaries] == ["conv-1", "conv-next"]
+    assert (tmp_path / "s.spool.corrupt").read_bytes() == whole[: len(whole) // 2] + b"\n"
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from guardrail.errors import SinkError
+from guardrail.handoff import HandoffSummary, SpoolingSink
+
+summary = HandoffSummary.model_validate_json(Path(sys.argv[1]).read_text("utf-8"))
+
+def fail(_):
+    raise ConnectionError("desk down")
+
+# The disk fills up part-way through the line: writes past the limit fail with EFBIG.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), int(sys.argv[3])))
+try:
+    SpoolingSink(fail, sys.argv[2]).send(summary)
+except SinkError as exc:
+    print("spooled" if exc.spooled else "not spooled")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_class7_a_spool_write_cut_short_by_a_full_disk_loses_nothing_after_it(
+    summary: HandoffSummary, tmp_path: Path
+) -> None:
+    spool = tmp_path / "s.spool"
+    with pytest.raises(SinkError):
+        SpoolingSink(fail, spool).send(summary)
+    big = summary.model_copy(update={"conversation_id": "conv-big", "narrative": "x" * 4096})
+    payload = tmp_path / "big.json"
+    payload.write_text(big.model_dump_json(), "utf-8")
+    limit = spool.stat().st_size + 1000
+    child = subprocess.run([sys.executable, "-c", _FULL_DISK, str(payload), str(spool),
+                            str(limit)], capture_output=True, text=True, timeout=120, check=False)
+    assert child.stdout.strip() == "not spooled", child.stderr[-2000:]
+    newcomer = summary.model_copy(update={"conversation_id": "conv-next"})
+    with pytest.raises(SinkError) as info:
+        SpoolingSink(fail, spool).send(newcomer)
+    assert info.value.spooled
+    memory = MemorySink()
+    replay(spool, memory)
+    assert [s.conversation_id for s in memory.summaries] == ["conv-1", "conv-next"]
+
+
+def test_class7_deliver_replays_the_spool_before_the_next_handoff(
+    summary: HandoffSummary, tmp_path: Path
+) -> None:
+    memory = MemorySink()
+    spool = tmp_path / "s.spool"
+    with pytest.raises(SinkError):
+        SpoolingSink(fail, spool).send(summary)
+    newcomer = summary.model_copy(update={"conversation_id": "conv-next"})
+    assert deliver(SpoolingSink(memory, spool), newcomer) == "delivered"
+    assert [s.conversation_id for s in memory.summaries] == ["conv-1", "conv-next"]
+    assert spool.read_bytes() == b""
 
 
 # -- adeliver ------------------------------------------------------------------------------------
