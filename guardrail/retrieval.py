@@ -40,7 +40,7 @@ from guardrail.decision import Decision
 from guardrail.errors import UserError
 from guardrail.reasons import ADAPTER_CODES, ReasonCode
 from guardrail.registry import Registry
-from guardrail.tracing import record_retrieval
+from guardrail.tracing import Verbatim, record_retrieval
 
 __all__ = ["ScopeResult", "current_decision", "scope_documents", "use_decision"]
 
@@ -376,7 +376,7 @@ def _log(result: ScopeResult[T], decision: Decision | None) -> None:
     logger.info(
         "retrieval scoped for need-state %s (policy %s): allowed %d [%s]; dropped %d [%s]",
         decision.need_state if decision is not None else "(no decision)",
-        decision.policy_version if decision is not None else "-",
+        Verbatim(decision.policy_version) if decision is not None else "-",
         len(result.allowed),
         allowed,
         len(result.dropped),

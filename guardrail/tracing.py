@@ -35,13 +35,25 @@ Event on the current span: ``guardrail.retrieval_scoped`` (allowed and dropped d
 and the reason codes of the drops).
 
 Nothing else goes into a span: no message text, and evidence only as the redacted excerpt the
-reason code already carries.
+reason code already carries. Text that may quote the customer (evidence, document sources, a
+tool's outcome, a delivery failure, and the message and stack trace of an exception escaping a
+``guardrail.check`` or ``guardrail.handoff`` span) goes through `guardrail.redact.redact`, the
+same pass as summaries, sinks, the spool and the audit log. Identifiers the caller chooses (the
+conversation id, the tool call id) are kept verbatim: they are the keys, so they must not be
+personal data.
+
+Logs: `RedactingFilter` redacts a log record's message, arguments, exception and stack text in
+place. Importing this module installs it for the whole ``guardrail`` logger tree (see
+`install_log_redaction`), so no guardrail log line carries a card number or an e-mail address
+quoted in an exception.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator, Sequence
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Final, Protocol
@@ -99,9 +111,12 @@ __all__ = [
     "SPAN_HANDOFF",
     "SPAN_TOOL_GATE",
     "GatedCall",
+    "RedactingFilter",
+    "Verbatim",
     "check_span",
     "configure",
     "handoff_span",
+    "install_log_redaction",
     "record_decision",
     "record_delivery",
     "record_retrieval",
@@ -201,6 +216,9 @@ _SCOPE: Final = "guardrail"
 _OPERATION_EXECUTE_TOOL: Final = "execute_tool"
 # Span text is cut to this length after redaction: enough to recognise, too short to leak.
 _EXCERPT: Final = 80
+# An exception's message and a log line are cut longer: they are read to debug, not to skim.
+_MESSAGE: Final = 1_000
+_STACK: Final = 16_000
 AttributeValue = str | bool | int | float | Sequence[str]
 
 
@@ -234,10 +252,39 @@ def _tracer() -> Tracer:
     return trace.get_tracer(_SCOPE, __version__)
 
 
+def _record_error(span: Span, exc: BaseException) -> None:
+    """Record `exc` on `span` as the SDK would, but with its message and stack trace redacted.
+
+    The SDK's own recording (``record_exception=True``) copies ``str(exc)`` verbatim into the
+    event and the span status, and an exception raised on customer data quotes it.
+    """
+    if not span.is_recording():
+        return
+    message = redact(str(exc), _MESSAGE)
+    span.record_exception(exc, escaped=True, attributes={
+        "exception.message": message,
+        "exception.stacktrace": redact("".join(traceback.format_exception(exc)), _STACK),
+    })
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {message}"))
+
+
+@contextmanager
+def _redacted_span(name: str) -> Iterator[Span]:
+    with _tracer().start_as_current_span(
+        name, record_exception=False, set_status_on_exception=False
+    ) as span:
+        try:
+            yield span
+        except BaseException as exc:
+            _record_error(span, exc)
+            raise
+
+
 @contextmanager
 def check_span(conversation_id: str | None) -> Iterator[Span]:
-    """The ``guardrail.check`` span around one check."""
-    with _tracer().start_as_current_span(SPAN_CHECK) as span:
+    """The ``guardrail.check`` span around one check (an escaping exception is recorded
+    redacted)."""
+    with _redacted_span(SPAN_CHECK) as span:
         if conversation_id is not None and span.is_recording():
             span.set_attribute(ATTR_CONVERSATION_ID, conversation_id)
         yield span
@@ -334,7 +381,7 @@ def record_verdict(span: Span, check: GatedCall, outcome: str | None = None) -> 
         ATTR_TOOL_BOUND_ARGS: list(check.bound),
     })
     if outcome is not None:
-        span.set_attribute(ATTR_TOOL_OUTCOME, outcome)
+        span.set_attribute(ATTR_TOOL_OUTCOME, redact(outcome, _EXCERPT))
     span.add_event(EVENT_TOOL_VERDICT, {
         ATTR_TOOL_NAME: check.tool,
         ATTR_TOOL_VERDICT: check.action,
@@ -356,8 +403,9 @@ def record_retrieval(allowed: Sequence[str], dropped: Sequence[tuple[str, str]])
 
 @contextmanager
 def handoff_span(conversation_id: str | None, decision: Decision) -> Iterator[Span]:
-    """The ``guardrail.handoff`` span around building and delivering a handoff summary."""
-    with _tracer().start_as_current_span(SPAN_HANDOFF) as span:
+    """The ``guardrail.handoff`` span around building and delivering a handoff summary (an
+    escaping exception is recorded redacted)."""
+    with _redacted_span(SPAN_HANDOFF) as span:
         if span.is_recording():
             if conversation_id is not None:
                 span.set_attribute(ATTR_CONVERSATION_ID, conversation_id)
@@ -376,6 +424,7 @@ def record_delivery(delivery: str, reasons: Sequence[str]) -> None:
     span = trace.get_current_span()
     if not span.is_recording():
         return
+    delivery = redact(delivery, _EXCERPT)
     span.set_attribute(ATTR_HANDOFF_DELIVERY, delivery)
     span.add_event(EVENT_HANDOFF_DELIVERY, {
         ATTR_HANDOFF_DELIVERY: delivery,
@@ -383,6 +432,137 @@ def record_delivery(delivery: str, reasons: Sequence[str]) -> None:
     })
     if delivery.startswith("failed"):
         span.set_status(Status(StatusCode.ERROR, f"handoff delivery {delivery}"))
+
+
+# -- logs ------------------------------------------------------------------------------------------
+
+_LOGGER: Final = "guardrail"
+_DONE: Final = "_guardrail_redacted"  # set on a record once it is redacted
+
+
+class Verbatim(str):
+    """A log argument `RedactingFilter` keeps as it is: an identifier guardrail made itself.
+
+    A handoff key (32 hex characters) or a policy version (``sha256:381ab892...``) reads to the
+    redactor like a secret or a long number, yet it is what an operator searches the logs for.
+    Wrap it where it is logged, ``_log.info("handoff %s failed", Verbatim(key))``, and every
+    occurrence of it in the line (also inside an exception's text) survives redaction. Never
+    wrap anything a customer, a tool or a model wrote.
+    """
+
+    __slots__ = ()
+
+
+class RedactingFilter(logging.Filter):
+    """A `logging.Filter` that redacts a record in place and always lets it through.
+
+    The message is rendered (``msg % args``) and redacted, so ``args`` are dropped; an
+    exception is rendered to text and redacted into ``exc_text`` (``exc_info`` is cleared, so no
+    handler formats the raw exception again), and so is ``stack_info``. A record that cannot be
+    rendered is replaced by a line saying so rather than logged raw. Add it to any handler or
+    logger that may see guardrail's records; `install_log_redaction` does so for guardrail's
+    own loggers.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact `record` (once) and keep it."""
+        if getattr(record, _DONE, False):
+            return True
+        try:
+            kept = _verbatim(record.args)
+            record.msg = _protected(record.getMessage(), kept)
+            record.args = None
+            if record.exc_info:
+                record.exc_text = _protected(
+                    "".join(traceback.format_exception(*record.exc_info)).rstrip(), kept
+                )
+                record.exc_info = None
+            elif record.exc_text:
+                record.exc_text = _protected(record.exc_text, kept)
+            if record.stack_info:
+                record.stack_info = redact(record.stack_info, _STACK)
+        # A log call must never raise, and a record that cannot be redacted must not go out raw.
+        except Exception as exc:
+            record.msg = f"[log record withheld: redaction failed ({type(exc).__name__})]"
+            record.args = record.exc_info = None
+            record.exc_text = record.stack_info = None
+        setattr(record, _DONE, True)
+        return True
+
+
+def _verbatim(args: object) -> list[str]:
+    values = args.values() if isinstance(args, Mapping) else args if isinstance(args, tuple) else ()
+    # Longest first, so a key that contains a shorter one is protected whole.
+    return sorted({v for v in values if isinstance(v, Verbatim) and v}, key=len, reverse=True)
+
+
+def _protected(text: str, kept: Sequence[str]) -> str:
+    """`text` redacted, except the `kept` identifiers, which come back exactly as they were."""
+    if not kept:
+        return redact(text, _STACK)
+    # Each kept value is swapped for a marker the redactor leaves alone (a control character
+    # and a letter), then swapped back.
+    for i, value in enumerate(kept):
+        text = text.replace(value, f"\x00{chr(0x41 + i % 26)}{i // 26 or ''}\x00")
+    text = redact(text, _STACK)
+    for i, value in enumerate(kept):
+        text = text.replace(f"\x00{chr(0x41 + i % 26)}{i // 26 or ''}\x00", value)
+    return text
+
+
+class _RedactingHandler(logging.Handler):
+    """Redacts, in place, every record that propagates through the ``guardrail`` logger.
+
+    A logger's filters only see records logged on that very logger, never those of its
+    children (``guardrail.adapters.openai``); a handler sees both, and the record it is given is
+    the object the root logger's handlers receive next. It writes nothing itself, except what
+    Python's last-resort handler would have written when no other handler is configured.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self._redactor = RedactingFilter()
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        self._redactor.filter(record)
+        if not self._others_handle(record):
+            last = logging.lastResort
+            if last is not None and record.levelno >= last.level:
+                last.handle(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Nothing to write: `handle` redacts."""
+
+    def _others_handle(self, record: logging.LogRecord) -> bool:
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None:
+            if any(h is not self for h in logger.handlers):
+                return True
+            if not logger.propagate:
+                return False
+            logger = logger.parent
+        return False
+
+
+def install_log_redaction(name: str = _LOGGER) -> None:
+    """Redact every record logged under `name` (default the ``guardrail`` tree); idempotent.
+
+    Puts `RedactingFilter` on the logger itself and a redacting handler on it that catches the
+    records of its child loggers on their way up, before the root logger's handlers (where an
+    application's handlers usually are) format them. Handlers an application attaches to a
+    *child* logger see a record before it reaches this one: put a `RedactingFilter` on those.
+    Called when this module is imported, for the ``guardrail`` tree; like the ``NullHandler``
+    libraries usually add, it changes nothing else about how guardrail's logs are routed.
+    """
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    if not any(isinstance(h, _RedactingHandler) for h in logger.handlers):
+        logger.addHandler(_RedactingHandler())
+
+
+install_log_redaction()
 
 
 def configure(

@@ -10,6 +10,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import guardrail.redact
 from guardrail import Guardrail, Registry
@@ -461,6 +463,287 @@ def test_personal_data_after_100kb_of_filler_is_still_found(filler: str) -> None
 def test_public_names_are_exported() -> None:
     public = {n for n in vars(guardrail.redact) if not n.startswith("_") and n.isidentifier()}
     public -= {"annotations", "logging", "re", "threading", "Callable", "Final", "Mapping"}
-    public -= {"Protocol"}
+    public -= {"Protocol", "Iterable", "unicodedata", "cache", "resources", "Field", "FrozenModel"}
+    public -= {"load_yaml", "RegistryError", "Annotated", "StringConstraints"}
     assert set(guardrail.redact.__all__) == public
     assert list(guardrail.redact.__all__) == sorted(guardrail.redact.__all__)
+
+
+# -- class 9: personal data that used to get through -----------------------------------------------
+
+# Each leak: a text and the part of it that must not survive (in any case).
+CLASS9_LEAKS = [
+    # obfuscated e-mail addresses
+    ("write to jane dot doe at example dot com please", "doe"),
+    ("jane(at)example(dot)com", "example"),
+    ("jane (at) example (dot) com", "example"),
+    ("mail: jane [at] example [dot] de", "example"),
+    ("jane{at}example{dot}org", "example"),
+    ("jane @ example.com", "example"),
+    ("jane.doe at example.com", "example"),
+    ("my email is jane at gmail.com", "jane"),
+    ("jane at the rate gmail dot com", "gmail"),
+    ("mi correo es juan punto perez arroba gmail punto com", "perez"),
+    ("o meu email é ana arroba exemplo ponto pt", "exemplo"),
+    ("écrivez à jean point dupont arobase exemple point fr", "dupont"),
+    ("scrivimi a mario chiocciola esempio punto it", "esempio"),
+    ("schreib an max(at)beispiel(punkt)de", "beispiel"),
+    ("mail jan(at)voorbeeld(punt)nl", "voorbeeld"),
+    ("jane@example dot com", "example"),
+    # one-time codes and PINs (4-8 digits near a code word)
+    ("your verification code is 482913", "482913"),
+    ("the code I got is 4829", "4829"),
+    ("OTP: 48291", "48291"),
+    ("482913 is your login code", "482913"),
+    ("security code 482 913", "482 913"),
+    ("2FA code 7391", "7391"),
+    ("my pin is 1987", "1987"),
+    ("mi código de verificación es 4829", "4829"),
+    ("o código é 58213", "58213"),
+    ("le code de vérification est 739104", "739104"),
+    ("il codice è 4829", "4829"),
+    ("der Code lautet 4829", "4829"),
+    ("Ihr Bestätigungscode: 482913", "482913"),
+    ("de verificatiecode is 4829", "4829"),
+    ("आपका कोड 4829 है", "4829"),
+    ("mera OTP 4829 hai", "4829"),
+    ("codigo de verificacion . 4829", "4829"),  # canonical evidence
+    # passwords after a label
+    ("pass: hunter2", "hunter2"),
+    ("pw=hunter2", "hunter2"),
+    ("pwd hunter2x is wrong? no: pwd: Tr0ub4dor", "tr0ub4dor"),
+    ("the password I used was Summer2024!", "summer2024"),
+    ("the password that I set is Xk9#mq", "xk9#mq"),
+    ("my password was hunter2", "hunter2"),
+    ("contraseña: Sol2024", "sol2024"),
+    ("mi contraseña es Sol2024", "sol2024"),
+    ("la contraseña que usé fue perro99", "perro99"),
+    ("mein Passwort ist Sommer2024", "sommer2024"),
+    ("Passwort: geheim123", "geheim123"),
+    ("mon mot de passe est Soleil2024", "soleil2024"),
+    ("mot de passe : soleil", "soleil"),
+    ("minha senha é abc123", "abc123"),
+    ("senha: abc123", "abc123"),
+    ("la password è Ciao2024", "ciao2024"),
+    ("mijn wachtwoord is Zomer2024", "zomer2024"),
+    ("wachtwoord: geheim", "geheim"),
+    ("mera password abc123 hai", "abc123"),
+    ("मेरा पासवर्ड abc123 है", "abc123"),
+    ("mi contrasena es sol2024", "sol2024"),  # canonical evidence
+    # local and national phone formats
+    ("call me on 555-0142", "0142"),
+    ("call me on 555 0142", "0142"),
+    ("mi número es 912 345 678", "345 678"),
+    ("ligue 912 345 678", "345 678"),
+    ("bel me op 612 34 56 78", "34 56 78"),
+    # postcodes
+    ("I live in SW1A 1AA", "1aa"),
+    ("postcode M1 1AE", "1ae"),
+    ("ship to 90210-1234", "90210"),
+    ("Springfield, IL 62704", "62704"),
+    ("1012 AB Amsterdam", "1012"),
+    ("PLZ 10115", "10115"),
+    ("Postleitzahl: 10115", "10115"),
+    ("código postal 28001", "28001"),
+    ("code postal 75001", "75001"),
+    ("CAP 00184 Roma", "00184"),
+    ("CEP 01310-100", "01310"),
+    ("zip code is 90210", "90210"),
+    ("my postcode is sw1a 1aa", "1aa"),
+    ("Hauptstraße 5, 10115 Berlin", "10115"),
+    ("12 rue de la Paix, 75002 Paris", "75002"),
+    ("Calle Mayor 5, 28013 Madrid", "28013"),
+    ("Via Roma 10, 00184 Roma", "00184"),
+    ("Avenida Paulista 1000, 01310-100 São Paulo", "01310"),
+    # PO boxes
+    ("PO Box 123, Springfield", "123"),
+    ("P.O. Box 4567", "4567"),
+    ("Post Office Box 99", "99"),
+    ("Apartado de Correos 45", "45"),
+    ("Postfach 10 11 12", "10 11 12"),
+    ("Caixa Postal 1234", "1234"),
+    ("B.P. 12 Dakar", "12"),
+    ("Casella Postale 77", "77"),
+    ("Postbus 1000", "1000"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), CLASS9_LEAKS)
+def test_class9_leaks_are_masked(text: str, secret: str) -> None:
+    out = redact(text, BIG)
+    assert secret.lower() not in out.lower(), out
+    assert "[" in out
+
+
+# Near misses: text a summary needs, which must come out unchanged.
+CLASS9_NEAR_MISSES = [
+    "I paid $89.99 on 12/03/2026 at 10:30",
+    "the total was 1.299,00 € and 15% off",
+    "I was charged twice for order #4821",
+    "order 4821 and invoice 2041",
+    "my order number is 555-0142",
+    "ticket 1012 AB is still open",
+    "pedido nº 1012 AB",
+    "error code 1603 during install",
+    "HTTP status code 404",
+    "código de error 1603",
+    "code d'erreur 1603",
+    "the promo code 2024 did not apply",
+    "my PIN was blocked in 2019",
+    "PIN blocked since 2019",
+    "I tried 3 times and the code expired",
+    "my password is not working",
+    "my password was changed yesterday",
+    "the password reset link is broken",
+    "the password you sent me is wrong",
+    "mi contraseña es incorrecta",
+    "mein Passwort ist abgelaufen",
+    "mon mot de passe est incorrect",
+    "a minha senha é inválida",
+    "mijn wachtwoord is verlopen",
+    "mera password galat hai",
+    "the boarding pass is valid",
+    "I looked at example.com",
+    "look at the dot com bubble",
+    "meet me at home dot now",
+    "bought it for 49 at amazon.com",
+    "in 1066 AD and 1024 MB",
+    "my M2 2TB SSD died",
+    "the 2nd time, b2 2nd floor",
+    "between 100-200 items",
+    "it costs 300 2000 times less",
+    "10 days, 5 stars, 3 items",
+    "version 2.14 released 2026-03-03",
+    "12345 customers in 2025",
+    "I moved 5 boxes via email 12345 times",
+    "send it via email",
+    "zip file 2 MB",
+    # real messages from the training data that an earlier draft of these passes damaged
+    "heb mijn codes gegeven. Er is 1200 euro weg",
+    "maine OTP bata diya aur 25000 nikal gaye",
+    "pin bata diya, ab 15000 gayab hai",
+    "kya aapka bank kabhi call karke pin poochta hai?",
+    "Kya aapne haal hi mein password badla tha?",
+    "ho messo utente, password e pure il codice",
+    "Qualcuno mi ha cambiato password e mail dell'account",
+    "compliance: ISO 27001, code-switched",
+]
+
+
+@pytest.mark.parametrize("text", CLASS9_NEAR_MISSES)
+def test_class9_near_misses_survive(text: str) -> None:
+    assert redact(text, BIG) == text
+
+
+def _plant(draw: st.DrawFn) -> tuple[str, str]:
+    """One secret of a random kind, in a random shipped-language wording: (text, secret)."""
+    kind = draw(st.sampled_from(
+        ["email", "otp", "password", "phone", "uk", "zip4", "nl", "labelled", "po_box"]))
+    name = draw(st.from_regex(r"[a-z]{3,8}", fullmatch=True))
+    domain = draw(st.from_regex(r"[a-z]{4,9}", fullmatch=True))
+    if kind == "email":
+        at = draw(st.sampled_from([" at ", "(at)", " [at] ", "{at}", " arroba ", " @ "]))
+        dot = draw(st.sampled_from([" dot ", "(dot)", " [dot] ", " punto ", " punkt "]))
+        tld = draw(st.sampled_from(["com", "de", "es", "fr", "it", "nl", "org"]))
+        return f"{name}{at}{domain}{dot}{tld}", domain
+    if kind == "otp":
+        code = str(draw(st.integers(10_000, 99_999_999)))
+        label = draw(st.sampled_from([
+            "verification code", "OTP", "PIN", "code", "one-time code", "código", "Code",
+            "codice", "कोड", "verificatiecode", "Bestätigungscode", "code de vérification"]))
+        glue = draw(st.sampled_from([" ", ": ", " is ", " es ", " ist ", " est ", " è "]))
+        return (f"{label}{glue}{code}", code) if draw(st.booleans()) else (
+            f"{code} is your {label}", code)
+    if kind == "password":
+        secret = name + str(draw(st.integers(10, 9999))) + draw(st.sampled_from(["", "!", "#"]))
+        label = draw(st.sampled_from([
+            "password: ", "pass: ", "pw=", "pwd: ", "my password is ", "the password I used was ",
+            "contraseña: ", "mi contraseña es ", "Passwort: ", "mein Passwort ist ",
+            "mot de passe : ", "senha: ", "minha senha é ", "wachtwoord: ", "la password è "]))
+        return label + secret, secret
+    if kind == "phone":
+        a, b = draw(st.integers(200, 999)), draw(st.integers(0, 9999))
+        sep = draw(st.sampled_from(["-", " "]))
+        if sep == " " and 1900 <= b <= 2099:
+            b += 200
+        return f"{a}{sep}{b:04d}", f"{b:04d}"
+    if kind == "uk":
+        code = draw(st.sampled_from(["SW1A 1AA", "M1 1AE", "B33 8TH", "CR2 6XH", "EC1A 1BB",
+                                     "DN55 1PT", "LS1 4AP"]))
+        return code, code
+    if kind == "zip4":
+        code = f"{draw(st.integers(10_000, 99_999))}-{draw(st.integers(1000, 9999))}"
+        return code, code
+    if kind == "nl":
+        code = f"{draw(st.integers(1000, 9999))} {draw(st.sampled_from(['AB', 'JS', 'LG', 'XZ']))}"
+        return code, code
+    if kind == "labelled":
+        code = str(draw(st.integers(10_000, 99_999)))
+        label = draw(st.sampled_from(["PLZ", "código postal", "code postal", "CAP", "zip code",
+                                      "postcode", "Postleitzahl:"]))
+        return f"{label} {code}", code
+    number = str(draw(st.integers(1, 99_999)))
+    label = draw(st.sampled_from(["PO Box", "P.O. Box", "Apartado de Correos", "Postfach",
+                                  "Caixa Postal", "Casella Postale", "Postbus"]))
+    return f"{label} {number}", f"{label} {number}"
+
+
+# Filler the secrets are planted in: ordinary words, amounts, dates, times, an order number
+# (none of them a reference, code or password word, which would rightly change the reading).
+_FILLER = ["hello", "thanks", "please", "today", "I", "need", "help", "with", "the", "app",
+           "it", "broke", "again", "yesterday", "and", "then", "refund", "of", "$89.99", "on",
+           "12/03/2026", "at", "10:30", "20%", "1.299,00 €", "can", "you", "check", "my", "is",
+           "order #4821,", "hola", "gracias", "merci", "danke", "bedankt", "grazie", "obrigado"]
+
+
+@st.composite
+def _planted(draw: st.DrawFn) -> tuple[str, str]:
+    before = draw(st.lists(st.sampled_from(_FILLER), max_size=6))
+    after = draw(st.lists(st.sampled_from(_FILLER), max_size=6))
+    text, secret = _plant(draw)
+    return " ".join([*before, text, *after]), secret
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(_planted())
+def test_class9_a_planted_secret_never_survives(case: tuple[str, str]) -> None:
+    text, secret = case
+    out = redact(text, BIG)
+    assert secret.lower() not in out.lower(), (text, out)
+    assert redact(out, BIG) == out
+
+
+def test_class9_vocabulary_ships_in_the_package_and_is_validated() -> None:
+    from importlib import resources
+
+    from guardrail.errors import RegistryError
+
+    shipped = resources.files("guardrail") / "_data" / "vocab" / "redact.yaml"
+    assert shipped.is_file()
+    with pytest.raises(RegistryError, match=r"redact\.yaml.*email"):
+        guardrail.redact._parse_vocab("email: {at_words: [at]}\nunknown: 1\n")
+
+
+CLASS9_HOSTILE = [
+    ("a dot " * (N // 6), "a dot " * (N // 6)),
+    ("x(at)" * (N // 5), "x(at)" * (N // 5)),
+    ("at the rate " * (N // 12), "at the rate " * (N // 12)),
+    ("code " * (N // 5), "code " * (N // 5)),
+    ("PO Box " * (N // 7), "PO Box " * (N // 7)),
+    ("SW1A " * (N // 5), "SW1A " * (N // 5)),
+    ("calle A " * (N // 8), "calle A " * (N // 8)),
+    ("1234 AB " * (N // 8), "[address] " * (N // 8)),
+    ("pw=" * (N // 3), "pw=[secret]"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), CLASS9_HOSTILE, ids=[f"hostile-{i}" for i in range(len(CLASS9_HOSTILE))]
+)
+def test_class9_hostile_100kb_inputs_for_the_new_passes(text: str, expected: str) -> None:
+    assert redact(text, BIG) == expected
+
+
+def test_class9_a_100kb_run_of_local_phones_keeps_no_digit() -> None:
+    out = redact("555 0142 " * (N // 9), BIG)
+    assert not any(ch.isdigit() for ch in out)

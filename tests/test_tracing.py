@@ -7,6 +7,7 @@ global provider once); each test clears the exporter and reads what its own code
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -281,3 +282,113 @@ def test_the_check_span_carries_the_customers_language(
     assert checks
     assert checks[-1].attributes is not None
     assert checks[-1].attributes["guardrail.language"] == "fr"
+
+
+# -- class 9: customer text on spans and in logs goes through the redactor -------------------------
+
+# Personal data the built-in redaction used to let through: an obfuscated e-mail address, a
+# one-time code, a password after a short label and a local phone number.
+LEAKY = ("write to jane(at)example(dot)com, code 482913, pw=hunter2, call 555-0142, "
+         f"card {CARD}")
+LEAKED = ("example", "482913", "hunter2", "0142", "4111 1111")
+
+
+def test_class9_span_evidence_is_redacted(
+    rules_guard: Guardrail, spans: InMemorySpanExporter
+) -> None:
+    from guardrail.tracing import check_span, record_decision
+
+    decision = _check(rules_guard, "I was charged twice for the same order", id="leak-1")
+    # Evidence a classifier or an overlay rule produced from customer text, not yet redacted.
+    leaky = decision.model_copy(update={"segments": [
+        s.model_copy(update={"reasons": [r.model_copy(update={"evidence": LEAKY})
+                                         for r in s.reasons]})
+        for s in decision.segments
+    ]})
+    spans.clear()
+    with check_span("leak-1") as span:
+        record_decision(span, leaky)
+    dumped = _dump(spans)
+    assert "guardrail.evidence" in dumped
+    for secret in LEAKED:
+        assert secret not in dumped
+
+
+@pytest.mark.parametrize("which", ["check", "handoff"])
+def test_class9_an_exception_escaping_a_span_is_recorded_redacted(
+    rules_guard: Guardrail, spans: InMemorySpanExporter, which: str
+) -> None:
+    from guardrail.tracing import check_span, handoff_span
+
+    decision = _check(rules_guard, "talk to a human please", id="leak-2")
+    spans.clear()
+    span_of = check_span("leak-2") if which == "check" else handoff_span("leak-2", decision)
+    # the caller still gets the real error; only what the span records is redacted
+    with pytest.raises(ValueError, match="hunter2"), span_of:
+        raise ValueError(f"tool failed on {LEAKY}")
+    (span,) = spans.get_finished_spans()
+    (event,) = [e for e in span.events if e.name == "exception"]
+    attrs = dict(event.attributes or {})
+    assert attrs["exception.type"] == "ValueError"
+    assert "[email]" in str(attrs["exception.message"])
+    assert "ValueError" in str(attrs["exception.stacktrace"])
+    assert span.status.status_code is StatusCode.ERROR
+    recorded = json.dumps(attrs, default=list) + str(span.status.description)
+    for secret in LEAKED:
+        assert secret not in recorded
+
+
+@pytest.mark.parametrize(
+    "name", ["guardrail", "guardrail.adapters.openai", "guardrail.handoff.sinks",
+             "guardrail.a_logger_made_after_import"],
+)
+def test_class9_guardrail_log_records_are_redacted(
+    caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    logger = logging.getLogger(name)
+    try:
+        raise RuntimeError(f"upstream said: {LEAKY}")
+    except RuntimeError as exc:
+        with caplog.at_level(logging.INFO, logger=name):
+            logger.warning("tool %s (%s) failed: %s", "refund", "call_1", exc, exc_info=exc)
+            logger.info("customer wrote %r", {"note": LEAKY})
+    records = [r for r in caplog.records if r.name == name]
+    assert len(records) == 2
+    assert "RuntimeError" in caplog.text  # the type and the stack survive, redacted
+    assert "[email]" in caplog.text
+    for secret in LEAKED:
+        assert secret not in caplog.text
+        assert all(secret not in r.getMessage() for r in records)
+
+
+def test_class9_the_redacting_filter_serves_any_handler() -> None:
+    from guardrail.tracing import RedactingFilter
+
+    record = logging.LogRecord("app", logging.ERROR, __file__, 1, "payload %s", (LEAKY,), None)
+    assert RedactingFilter().filter(record) is True
+    assert record.args is None
+    for secret in LEAKED:
+        assert secret not in record.getMessage()
+    # a record whose message cannot be rendered is withheld, never logged raw
+    broken = logging.LogRecord("app", logging.ERROR, __file__, 1, "%d", (LEAKY,), None)
+    assert RedactingFilter().filter(broken) is True
+    assert broken.getMessage().startswith("[log record withheld")
+
+
+def test_class9_identifiers_marked_verbatim_survive_log_redaction(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from guardrail.tracing import Verbatim
+
+    key, version = "ea57df055ef6d88ecfafc00d9133226a", "sha256:381ab8929422c1e9"
+    logger = logging.getLogger("guardrail.handoff.sinks")
+    with caplog.at_level(logging.INFO, logger="guardrail.handoff.sinks"):
+        logger.error("handoff %s (policy %s) not delivered: %s", Verbatim(key),
+                     Verbatim(version), f"receiver said: handoff {key} for {LEAKY}")
+        logger.error("handoff %s not delivered", key)  # not marked: read like any text
+    marked, unmarked = (r.getMessage() for r in caplog.records if r.name == logger.name)
+    assert marked.count(key) == 2
+    assert version in marked
+    assert key not in unmarked
+    for secret in LEAKED:
+        assert secret not in caplog.text

@@ -42,6 +42,7 @@ from pydantic import ValidationError
 from guardrail.errors import SinkError
 from guardrail.handoff.sinks import HandoffSink, SinkLike
 from guardrail.handoff.summary import HandoffSummary
+from guardrail.tracing import Verbatim
 
 if sys.platform != "win32":
     import fcntl
@@ -251,11 +252,11 @@ class SpoolingSink:
                 _append(self._files.spool, _line(entry))
         except OSError as exc:
             _log.error("handoff %s (conversation %s) failed (%s) and was not spooled (%s)",
-                       key, summary.conversation_id, cause, type(exc).__name__)
+                       Verbatim(key), summary.conversation_id, cause, type(exc).__name__)
             return SinkError(f"handoff {key} failed ({cause}) and could not be spooled "
                              f"({type(exc).__name__})", retryable=retryable, status=status)
         _log.warning("handoff %s (conversation %s) failed (%s); spooled for replay",
-                     key, summary.conversation_id, cause)
+                     Verbatim(key), summary.conversation_id, cause)
         return SinkError(f"handoff {key} failed ({cause}); spooled for replay",
                          retryable=retryable, spooled=True, status=status)
 
@@ -298,7 +299,7 @@ def replay(spool_path: str | Path, sink: SinkLike) -> ReplayResult:
                 _send(sink, summary)
             except Exception as exc:
                 _log.warning("replay: handoff %s (conversation %s) failed again (%s)",
-                             key, summary.conversation_id, type(exc).__name__)
+                             Verbatim(key), summary.conversation_id, type(exc).__name__)
                 failed += 1
                 keep.append(_line({**entry, "key": key, "error": type(exc).__name__}))
                 continue

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from guardrail.errors import SinkError, UserError
 from guardrail.handoff.spool import handoff_key
 from guardrail.handoff.summary import HandoffSummary
+from guardrail.tracing import Verbatim
 
 if TYPE_CHECKING:
     import httpx
@@ -160,7 +161,7 @@ class _WebhookCore(Generic[_C]):
     def _log_retry(self, delivery: _Delivery, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         _log.info("handoff %s (conversation %s): attempt %d failed (%s); retrying in %.2fs",
-                  delivery.key, delivery.conversation_id, state.attempt_number, exc,
+                  Verbatim(delivery.key), delivery.conversation_id, state.attempt_number, exc,
                   state.upcoming_sleep)
 
     def _request_timeout(self, delivery: _Delivery) -> float:
@@ -188,7 +189,7 @@ class _WebhookCore(Generic[_C]):
         status = response.status_code
         if 200 <= status < 300 or status == _ALREADY_DELIVERED:
             _log.debug("handoff %s (conversation %s) delivered: HTTP %d",
-                       delivery.key, delivery.conversation_id, status)
+                       Verbatim(delivery.key), delivery.conversation_id, status)
             return
         if status in _RETRY_STATUSES or status >= 500:
             raise _Transient(f"HTTP {status}", status=status,
@@ -208,7 +209,7 @@ class _WebhookCore(Generic[_C]):
         else:  # a client or transport that raised something httpx does not
             error = SinkError(f"webhook sink failed ({type(exc).__name__})", retryable=False)
         _log.error("handoff %s (conversation %s) not delivered: %s",
-                   delivery.key, delivery.conversation_id, error)
+                   Verbatim(delivery.key), delivery.conversation_id, error)
         return error
 
 
