@@ -10,54 +10,64 @@ Clause punctuation becomes the token ``.`` so patterns do not match across sente
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from itertools import accumulate, chain
 
 from guardrail.translit import romanise_devanagari
 
 __all__ = ["Canonical", "Normaliser", "pattern_vocabulary"]
 
-# Characters that render as nothing but split a word for a regex.
-_INVISIBLE = dict.fromkeys(
-    [
-        0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0,
-        *range(0x200B, 0x2010),
-        *range(0x202A, 0x202F),
-        *range(0x2060, 0x2070),
-        *range(0xFE00, 0xFE10),
-    ],
-    None,
-)
-# Letters from other scripts that look like Latin ones (after casefolding). Mapping them is how
-# "сhаrgеd" written with Cyrillic letters still reads as "charged".
-_CONFUSABLES = str.maketrans(
-    {
-        "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i",
-        "ј": "j", "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "ѕ": "s",
-        "т": "t", "у": "y", "х": "x", "ԝ": "w", "ь": "b", "г": "r", "п": "n",
-        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-        "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "c", "σ": "o",
-        "ı": "i", "ȷ": "j", "ɡ": "g", "ɑ": "a", "ℓ": "l",
-        "’": "", "'": "", "`": "", "´": "", "ʼ": "",
-    }
-)
-# The same rewrites as regular expressions over character classes: one C-level pass each that
-# calls back only where there is something to change (str.translate with a dict looks up every
-# character of non-ASCII text one by one).
-_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]+")
-_CONFUSABLE_MAP = {chr(k): v for k, v in _CONFUSABLES.items()}
-_CONFUSABLE_RE = re.compile("[" + "".join(re.escape(c) for c in _CONFUSABLE_MAP) + "]")
+CONFUSABLES_FILE = "vocab/confusables.json"  # under guardrail/_data; tools/build_confusables.py
+
+
+def _tables() -> tuple[re.Pattern[str], dict[int, str], re.Pattern[str]]:
+    """The invisible characters (as one regex), and the look-alike letters (a translate table,
+    and a regex that finds any of them), from the Unicode data the package ships."""
+    path = resources.files("guardrail") / "_data" / CONFUSABLES_FILE
+    table = json.loads(path.read_text("utf-8"))
+    ranges = "".join(
+        re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+        for lo, hi in table["invisible"]
+    )
+    letters: dict[str, str] = table["letters"]
+    lookalike = re.compile("[" + "".join(re.escape(c) for c in letters) + "]")
+    return re.compile(f"[{ranges}]+"), {ord(k): v for k, v in letters.items()}, lookalike
+
+
+# Characters that render as nothing (every format character: zero-width spaces and joiners,
+# bidi controls, the TAG block; variation selectors; fillers) but split a word for a regex; and
+# letters of other scripts that look like Latin ones (Unicode's confusables, UTS #39). Folding
+# them is how "сhаrgеd" with Cyrillic letters, or "օ" Armenian and "ꮪ" Cherokee ones, still read
+# as "charged".
+_INVISIBLE_RE, _LOOKALIKES, _LOOKALIKE_RE = _tables()
+# Apostrophes are dropped ("don't" -> "dont"), so a rule's word is one token.
+_APOSTROPHE_RE = re.compile("['`\u00b4\u2019\u02bc]")
+_WORD_RE = re.compile(r"\w+")
+_LATIN_LETTER = re.compile("[a-z]")
 # A number with a short unit ("3h", "24h", "5gb", "2fa", "10min") is not leetspeak: "3h" must
 # not become "eh".
 _QUANTITY = re.compile(r"[0-9]+[a-z]{1,3}")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
-def _confusable(match: re.Match[str]) -> str:
-    return _CONFUSABLE_MAP[match.group()] or ""
+def _lookalike_word(match: re.Match[str]) -> str:
+    """A word with its look-alike letters read as Latin ones, where it is a disguise.
+
+    A word that mixes Latin letters with look-alikes ("locked" with an Armenian "o"), or that
+    is made only of look-alikes ("pay" in Cyrillic letters), is a disguised Latin word (UTS #39
+    mixed-script and whole-script confusables). A genuine word of another script ("счёт",
+    "λογαριασμός") has letters with no Latin look-alike and is left as written.
+    """
+    word = match.group()
+    folded = word.translate(_LOOKALIKES)
+    if folded.isascii() or _LATIN_LETTER.search(word):
+        return folded
+    return word
 
 
 def _without_marks(match: re.Match[str]) -> str:
@@ -70,7 +80,7 @@ _SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[@$!](?=[a-z])")
 _SYMBOL_LETTER = {"@": "a", "$": "s", "!": "i"}
 _MAX_SPLIT = 60  # longer runs of spaced letters are joined but not split (bounded work)
 _LONGEST_WORD = 20
-_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*/]){2,}[a-z](?![a-z0-9])")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*/])+[a-z](?![a-z0-9])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 # Separators inside an amount are not clause breaks: "1,200.50" reads as the one token "1200"
 # (thousands separators dropped, then the decimal part), so a rule's word gap steps over it.
@@ -80,7 +90,11 @@ _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:,\n]+")
 # Cheap necessary conditions, searched first so the full rewrites run only on text they can
 # change: a single letter between separators and followed by another one (spaced-out letters),
 # and a digit, a separator and a digit (amounts).
-_MAYBE_SPACED = re.compile(r"[ .\-_*/][a-z][ .\-_*/][a-z](?![a-z0-9])")
+_MAYBE_SPACED = re.compile(r"(?<![a-z0-9])[a-z][ .\-_*/][a-z](?![a-z0-9])")
+# A word split in the middle ("char ged", "acc ount"): pieces rejoined into a known word.
+_MAX_PIECES = 3
+_MIN_JOINED = 4
+_TRAILING = ".,!?;:"
 _MAYBE_AMOUNT = re.compile(r"\d[.,]\d")
 _SYMBOLS = ("@", "$", "!")
 _WORDS_IN_PATTERN = re.compile(r"[a-z]{3,}")
@@ -181,6 +195,9 @@ class Normaliser:
         self._chunks: dict[str, tuple[str, ...]] = {}  # text between spaces -> its tokens' reads
         # Words a run of spaced-out letters may be split back into.
         self._splittable = self._known | frozenset(short_words) | frozenset(self._slang)
+        # What a word split in the middle may be rejoined into, and the starts of those words.
+        self._whole = frozenset(w for w in self._known if len(w) >= _MIN_JOINED and w.isalpha())
+        self._starts = frozenset(w[:i] for w in self._whole for i in range(2, len(w)))
 
     @staticmethod
     def _deletes_index(words: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -192,16 +209,20 @@ class Normaliser:
 
     @staticmethod
     def fold(raw: str) -> str:
-        """Unicode-fold `raw`: NFKC, no invisible/control characters, casefolded, ASCII letters."""
+        """Unicode-fold `raw` into what a reader sees: NFKC, no invisible or control characters,
+        casefolded, accents stripped, look-alike letters of disguised words read as Latin."""
         # Control characters are dropped, not turned into spaces: "ch\x00arged" renders as
         # "charged" to a reader, so it must read as "charged" to the rules too.
         if raw.isascii():  # NFKC leaves ASCII alone, casefold is lower, nothing is invisible
-            return _CONFUSABLE_RE.sub(_confusable, _CONTROL.sub("", raw).lower())
+            return _APOSTROPHE_RE.sub("", _CONTROL.sub("", raw).lower())
         text = _CONTROL.sub("", _INVISIBLE_RE.sub("", raw))
-        text = _CONFUSABLE_RE.sub(_confusable, unicodedata.normalize("NFKC", text).casefold())
+        text = _APOSTROPHE_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
         text = romanise_devanagari(text)  # read as romanised Hindi, which the Hindi rules cover
         if not text.isascii():
             text = _NON_ASCII_RUN.sub(_without_marks, unicodedata.normalize("NFKD", text))
+            # After the marks: "ḥạᴄḳẹḍ" is "haᴄked" by now, a disguised Latin word.
+            if _LOOKALIKE_RE.search(text):
+                text = _WORD_RE.sub(_lookalike_word, text)
         return text
 
     def correct(self, word: str) -> str:
@@ -284,8 +305,18 @@ class Normaliser:
 
     def _join_spaced(self, match: re.Match[str]) -> str:
         """Letters spaced out to evade the rules, joined back; then split into words when the
-        run holds several ("c h a r g e d t w i c e" -> "charged twice")."""
+        run holds several ("c h a r g e d t w i c e" -> "charged twice").
+
+        Two letters ("m y") are joined only into a word the normaliser knows, or where the
+        words around are set apart by wider gaps ("m y   c a r d"): "plan a b" stays.
+        """
         joined = re.sub(r"[ .\-_*/]", "", match.group())
+        if len(joined) == 2 and joined not in self._splittable:
+            text, start, end = match.string, match.start(), match.end()
+            apart = (start == 0 or text[start - 2 : start] == "  ") and (
+                end == len(text) or text[end : end + 2] == "  "
+            )
+            return joined if apart else match.group()
         if joined in self._known or len(joined) > _MAX_SPLIT:
             return joined
         return self._split(joined) or joined
@@ -308,6 +339,49 @@ class Normaliser:
         if not found or max(len(word) for word in found) < 4:
             return None
         return " ".join(found)
+
+    def _rejoin(self, chunks: list[str]) -> list[str]:
+        """`chunks` (the text between spaces) with words split in the middle rejoined.
+
+        Up to `_MAX_PIECES` pieces ("cha rged", "acc ount", "reco gnise,") are joined when
+        together they spell a word the normaliser knows and the last piece is no word on its
+        own ("log in" and "can not" stay two words; "pay ment" is "payment").
+        """
+        starts, words = self._starts, self._splittable
+        out: list[str] = []
+        i, count = 0, len(chunks)
+        while i < count:
+            chunk = chunks[i]
+            # Cheap tests first: a piece that starts a word, followed by one that is no word.
+            end = (
+                self._rejoined(chunks, i)
+                if chunk in starts and i + 1 < count and (
+                    chunks[i + 1] not in words or (i + 2 < count and chunks[i + 2] not in words)
+                )
+                else None
+            )
+            if end is None:
+                out.append(chunk)
+                i += 1
+            else:
+                out.append("".join(chunks[i:end]))
+                i = end
+        return out
+
+    def _rejoined(self, chunks: list[str], first: int) -> int | None:
+        """The end of the pieces from `first` that rejoin into one known word, or None."""
+        joined = chunks[first]
+        for j in range(first + 1, min(first + _MAX_PIECES, len(chunks))):
+            part = chunks[j]
+            word = part.rstrip(_TRAILING)
+            if not word.isalpha() or not word.isascii():
+                return None
+            joined += word
+            if joined in self._whole and word not in self._splittable:
+                return j + 1
+            if word != part or joined not in self._starts:
+                return None
+        return None
 
     def _token(self, token: str) -> str:
         """What one token of folded text reads as: a clause break, or the word corrected.
@@ -342,13 +416,15 @@ class Normaliser:
             text = _SPACED_LETTERS.sub(self._join_spaced, text)
         if _MAYBE_AMOUNT.search(text):
             text = _DECIMALS.sub("", _THOUSANDS.sub("", text))
+        chunks = text.split(" ")
+        if not self._starts.isdisjoint(chunks):
+            chunks = self._rejoin(chunks)
         # Space-separated chunks ("happened.", "r3fund") repeat even more than tokens do: each
         # is read once (tokens never span a space, so this equals reading the whole text).
         memo = self._chunks
         read = list(
             chain.from_iterable(
-                [part if (part := memo.get(c)) is not None else self._chunk(c)
-                 for c in text.split(" ")]
+                [part if (part := memo.get(c)) is not None else self._chunk(c) for c in chunks]
             )
         )
         if self._ambiguous and any(word in self._ambiguous for word in read):

@@ -40,6 +40,14 @@ _VIRAMA = "्"
 _NUKTA = "़"
 _OTHER = {"।": " . ", "॥": " . ", "ऽ": "", "॰": "."} | {chr(0x0966 + d): str(d) for d in range(10)}
 _RUN = re.compile(r"[\u0900-\u097f]+")
+# Letters spaced out ("म े र ा   ख ा त ा"): a vowel sign never starts a word, so a space before
+# one is the mark of spacing. Where there are some, the spaces before signs go, and then each
+# run of one-syllable pieces between single spaces is one word (words are apart by two or more).
+_SIGN = "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+_SPACED_SIGN = re.compile(f" (?=[{_SIGN}])")
+_SYLLABLE = f"[\u0904-\u0939\u0958-\u0961\u0972-\u097f][{_SIGN}]*"
+_SPACED_RUN = re.compile(f"(?<![^ ] )(?<!\\S){_SYLLABLE}(?: {_SYLLABLE})+(?!\\S)(?! [^ ])")
+_MIN_SPACED_SIGNS = 2
 
 
 class _Unit:
@@ -115,4 +123,7 @@ def romanise_devanagari(text: str) -> str:
     unchanged, when it has none: one regex search)."""
     if not _RUN.search(text):
         return text
+    if len(_SPACED_SIGN.findall(text)) >= _MIN_SPACED_SIGNS:
+        text = _SPACED_SIGN.sub("", text)
+        text = _SPACED_RUN.sub(lambda m: m.group().replace(" ", ""), text)
     return _RUN.sub(lambda m: _word(m.group()), text)

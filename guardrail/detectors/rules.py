@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from guardrail.conversation import Message, Role
+from guardrail.detectors.decoding import asks_to_decode, payloads
 from guardrail.detectors.detector import Scan
 from guardrail.reasons import ENGINE_CODES, Finding
 from guardrail.redact import redact
@@ -34,6 +35,12 @@ def rule_codes(findings: list[Finding]) -> list[str]:
 # A rule's ``unless`` patterns are indexed the same way, as pseudo-rule number
 # ``rule number + number of rules``: one pass over the words serves both.
 _KEY = BRANCH_KEY
+_OVERLAP = 2_000  # characters shared by consecutive windows of a long message
+# Distinct characters of one message read at most: rules on hostile text (every sentence new)
+# cost about 1 s per 100,000 characters on a shared CPU core.
+_SCAN_BUDGET = 100_000
+_PIECE_WORDS = 8
+_PIECE = re.compile(rf"\s*\S+(?:\s+\S+){{0,{_PIECE_WORDS - 1}}}")
 _KEY_CACHE = 50_000
 
 # A branch: its number (unique in the index), its regex and the word sets a match must draw on
@@ -126,29 +133,72 @@ class RuleDetector:
         self._hypothetical_memo: dict[str, bool] = {}
 
     def scan(self, index: int, message: Message) -> Scan:
-        """Findings for message number `index`, and the canonical words they were read from."""
+        """Findings for message number `index`, and the canonical words they were read from.
+
+        Every part of the message is read, in linear time: a message longer than
+        ``max_scan_chars`` is read window by window (overlapping, so no phrase is cut in two),
+        and says so (``failsafe.oversized_input``); the canonical words returned, which the need
+        model reads, are the first window's. Text repeated in a long message is read once
+        (`_scannable`); past `_SCAN_BUDGET` distinct characters the rest is not read, and
+        ``failsafe.unscanned_input`` says so. Text the message carries
+        encoded (base64, hex,
+        percent-encoding, rot13 where it asks for decoding) is decoded and read too.
+        """
         rules = self._by_role.get(message.role)
         if not rules:
             return Scan([], None)
-        findings: list[Finding] = []
         content = message.content
+        source = f"message[{index}]"
+        findings: list[Finding] = []
         if len(content) > self._max_chars:
-            # Bounded time on hostile input: scan the head and the tail, and say so.
-            half = self._max_chars // 2
-            content = content[:half] + "\n" + content[-half:]
             findings.append(
                 Finding(
                     kind="failsafe",
                     code="failsafe.oversized_input",
                     rule_id="engine.max_scan_chars",
-                    source=f"message[{index}]",
+                    source=source,
                     explanation=ENGINE_CODES["failsafe.oversized_input"],
                     index=index,
                 )
             )
-        canonical = self._normaliser.canonical(content)
+        canonical: Canonical | None = None
+        seen: set[str] = set()
+        cued = False
+        text, unscanned = _scannable(content, self._max_chars)
+        for window in _windows(text, self._max_chars):
+            read, found = self._read(index, window, rules, source, spans=canonical is None)
+            canonical = read if canonical is None else canonical
+            # Folded for the cue words ("décoder"); plain ASCII folds to its lower case.
+            folded = window.lower() if window.isascii() else self._normaliser.fold(window)
+            cued = cued or asks_to_decode(folded)
+            _extend(findings, found, seen)
+        for payload in payloads(text, cued, self._max_chars):
+            _, found = self._read(
+                index, payload.text, rules, f"{source}:decoded:{payload.encoding}", spans=False
+            )
+            _extend(findings, found, seen)
+        if unscanned:
+            findings.append(
+                Finding(
+                    kind="failsafe",
+                    code="failsafe.unscanned_input",
+                    rule_id="engine.scan_budget",
+                    source=source,
+                    explanation=ENGINE_CODES["failsafe.unscanned_input"],
+                    index=index,
+                )
+            )
+        return Scan(findings, canonical)
+
+    def _read(
+        self, index: int, text: str, rules: frozenset[int], source: str, spans: bool
+    ) -> tuple[Canonical, list[Finding]]:
+        """The canonical words of `text` and the findings of `rules` in them, each from
+        `source`; with their spans in those words when `spans` (the words the scan returns)."""
+        canonical = self._normaliser.canonical(text)
         if not canonical.text:
-            return Scan(findings, canonical)
+            return canonical, []
+        findings = []
         matches = self._matches(canonical, rules)
         for number in sorted(matches):
             spec = self._rules[number].spec
@@ -158,17 +208,17 @@ class RuleDetector:
                     kind=spec.kind,
                     code=spec.code,
                     rule_id=spec.id,
-                    source=f"message[{index}]",
+                    source=source,
                     explanation=spec.explanation,
                     evidence=redact(match.group()),
-                    span=match.span(),
+                    span=match.span() if spans else None,
                     need_state=spec.need_state,
                     risk=spec.risk,
                     weight=spec.weight,
                     index=index,
                 )
             )
-        return Scan(findings, canonical)
+        return canonical, findings
 
     def _matches(self, canonical: Canonical, allowed: frozenset[int]) -> dict[int, re.Match[str]]:
         """Rule number -> its first match that is not negated, a how-to question or a
@@ -283,6 +333,37 @@ class RuleDetector:
             return False
         begin, _ = _sentence(canonical.words, start)
         return self._questions.match(" ".join(canonical.words[begin : start + 1])) is not None
+
+
+def _scannable(content: str, size: int) -> tuple[str, bool]:
+    """What of `content` is read, and whether some of it is left unread.
+
+    A message within `size` is read as written. A longer one (a pasted log, a flood of filler)
+    is read as its runs of `_PIECE_WORDS` words, each distinct run once, in order of first
+    appearance, up to `_SCAN_BUDGET` characters: linear time on any input. Runs never seen
+    before stay next to each other, so a request amid repeated filler is read whole.
+    """
+    if len(content) <= size:
+        return content, False
+    distinct = "".join(dict.fromkeys(_PIECE.findall(content)))
+    return distinct[:_SCAN_BUDGET], len(distinct) > _SCAN_BUDGET
+
+
+def _windows(text: str, size: int) -> list[str]:
+    """`text` in windows of `size` characters, each overlapping the next by a quarter of one
+    (at most `_OVERLAP`), so a phrase shorter than the overlap is whole in some window."""
+    if len(text) <= size:
+        return [text]
+    step = size - min(_OVERLAP, size // 4)
+    return [text[start : start + size] for start in range(0, len(text) - size + step, step)]
+
+
+def _extend(findings: list[Finding], found: list[Finding], seen: set[str]) -> None:
+    """Add the findings of rules not found yet (the first place a rule matched is kept)."""
+    for finding in found:
+        if finding.rule_id not in seen:
+            seen.add(finding.rule_id)
+            findings.append(finding)
 
 
 def _has_words(needs: tuple[frozenset[str], ...], present: frozenset[str]) -> bool:
