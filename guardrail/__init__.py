@@ -9,7 +9,7 @@ from guardrail.audit import AuditLog
 from guardrail.conversation import Context, Conversation, Message, Signals
 from guardrail.decision import Decision, Handoff, SegmentAssignment, ToolVerdict
 from guardrail.detectors import Detector
-from guardrail.engine import Guardrail
+from guardrail.engine import ExitEvent, Guardrail
 from guardrail.engine.policy import Policy
 from guardrail.errors import (
     GuardrailError,
@@ -31,6 +31,7 @@ __all__ = [
     "Conversation",
     "Decision",
     "Detector",
+    "ExitEvent",
     "Finding",
     "Guardrail",
     "GuardrailError",

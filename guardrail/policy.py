@@ -27,7 +27,7 @@ from guardrail.decision import (
     SegmentAssignment,
     ToolVerdict,
 )
-from guardrail.reasons import RISK_ORDER, Finding, ReasonCode, RiskTier
+from guardrail.reasons import ENGINE_CODES, RISK_ORDER, Finding, ReasonCode, RiskTier
 from guardrail.registry import Registry
 from guardrail.registry.schema import Criteria, Criterion, SegmentSpec, ToolPolicy, ToolSpec
 
@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 _RESTRICTED_EFFECTS = ("write", "money", "irreversible")
+# A failsafe decision's risk is at least this high, whatever was found.
+_FAILSAFE_RISK = RISK_ORDER["high"]
 _OPS = {
     "ge": lambda a, b: a >= b,
     "gt": lambda a, b: a > b,
@@ -537,40 +539,109 @@ def _handoff(
 
 
 def failsafe_decision(
-    registry: Registry, code: str, detail: str, human: Sequence[Finding] = ()
+    registry: Registry,
+    code: str,
+    detail: str,
+    found: Callable[[], Facts] | None = None,
+    *,
+    known: Sequence[Finding] = (),
 ) -> Decision:
-    """The restricted decision used when the policy itself cannot run.
+    """The decision when a turn could not be decided: never looser than what was found.
 
-    No write, money or irreversible tool; a human offered, and required when the customer
-    already asked for one (`human` holds those findings); the reason says what failed.
+    Principle 2 asks for a decision at least as strict as everything already found, with a
+    reason saying why. Two steps, each failing closed into the next:
+
+    1. `found` gathers everything the conversation holds (the findings kept and those read
+       again, every need it was read as, the signals). The registry's own policy decides on
+       it, the failure added as a finding and the registry's failsafe-tier segments forced in,
+       and the result is floored: no write, money or irreversible tool, a human offered, risk
+       at least high. Policy only grows stricter with more findings, needs and segments, so
+       this is at least as strict as the decision the turn would have made: a forced handoff
+       stays forced and a risk tier is kept.
+    2. When `found` is None or anything in step 1 fails, the maximal restriction: every tool
+       denied (any segment may narrow the allowed tools to any set, so only none is surely
+       no looser; a person takes over anyway), a handoff required now, risk critical, the
+       `known` findings' reasons kept and ``failsafe.unrecoverable`` saying why.
+
+    Args:
+        registry: the registry in force.
+        code: the ``failsafe.*`` code of what failed (an `ENGINE_CODES` entry).
+        detail: what failed, for the reason's sentence (an exception's type name).
+        found: gathers the facts of everything found so far; may raise.
+        known: findings already held, kept in the maximal restriction's reasons.
     """
-    reason = ReasonCode(code=code, rule_id="engine", source="engine",
-                        explanation=f"guardrail could not evaluate the policy: {detail}")
-    verdicts = []
-    for name, tool in registry.tools.items():
-        if set(tool.effects) & set(_RESTRICTED_EFFECTS):
-            verdicts.append(ToolVerdict(tool=name, verdict="deny", reasons=[reason]))
-        else:
-            verdicts.append(ToolVerdict(tool=name, verdict="allow"))
-    asked = [finding.reason() for finding in human]
+    explanation = f"{ENGINE_CODES.get(code, ENGINE_CODES['failsafe.engine_error'])} ({detail})"
+    failure = Finding(kind="failsafe", code=code, rule_id="engine", source="engine",
+                      explanation=explanation)
+    if found is not None:
+        try:
+            return _rebuilt(registry, found(), failure)
+        except Exception as exc:  # the rebuild must not fail open: fall to the maximal one
+            detail = f"{detail}, then {type(exc).__name__} while rebuilding"
+    return _maximal(registry, failure, detail, known)
+
+
+def _rebuilt(registry: Registry, facts: Facts, failure: Finding) -> Decision:
+    """Decide on `facts` with `failure` among the findings and every failsafe-tier segment in
+    force, then floor the result (see `failsafe_decision`)."""
+    facts = Facts.build(
+        [*facts.findings, failure], facts.need_state, 0.0, facts.signals, facts.context,
+        facts.user_turns, facts.today, facts.other_needs, facts.need_source,
+        facts.reported_failures, facts.signal_sources, facts.language,
+    )
+    reason = failure.reason()
+    active = assign_segments(registry, facts)
+    for seg in registry.segments:  # the registry's restrictive default, whatever its entry says
+        if seg.tier == "failsafe" and seg.id not in active:
+            active[seg.id] = [reason]
+    decision = decide(registry, facts, active)
+    tools = [
+        verdict if verdict.verdict == "deny"
+        or not set(registry.tools[verdict.tool].effects) & set(_RESTRICTED_EFFECTS)
+        else ToolVerdict(tool=verdict.tool, verdict="deny", reasons=[reason])
+        for verdict in decision.tools
+    ]
+    directives = list(decision.directives)
+    if not decision.handoff.required and "offer_human" not in directives:
+        directives.append("offer_human")
+    reasons = list(decision.reason_codes)
+    if not any(r.code == reason.code for r in reasons):
+        reasons.insert(0, reason)
+    return decision.model_copy(update={
+        "risk_tier": _tier(max(RISK_ORDER[decision.risk_tier], _FAILSAFE_RISK)),
+        "tools": tools,
+        "directives": directives,
+        "handoff": decision.handoff.model_copy(update={"offered": True}),
+        "reason_codes": reasons,
+        "failsafe": True,
+    })
+
+
+def _maximal(
+    registry: Registry, failure: Finding, detail: str, known: Sequence[Finding]
+) -> Decision:
+    """Every tool denied, a person required now, risk critical (see `failsafe_decision`)."""
+    reason = ReasonCode(code="failsafe.unrecoverable", rule_id="engine", source="engine",
+                        explanation=f"{ENGINE_CODES['failsafe.unrecoverable']} ({detail})")
+    reasons = _dedupe([*(finding.reason() for finding in known), failure.reason(), reason])
     return Decision(
         need_state=registry.settings.default_need_state,
         need_confidence=0.0,
-        risk_tier="high",
+        risk_tier="critical",
         segments=[],
         friction=[],
-        tools=verdicts,
+        tools=[ToolVerdict(tool=name, verdict="deny", reasons=[reason]) for name in registry.tools],
         retrieval_scope=[],
-        directives=["handoff_now" if asked else "offer_human"],
+        directives=["handoff_now"],
         handoff=Handoff(
-            required=bool(asked),
+            required=True,
             offered=True,
-            mode="immediate" if asked else "none",
-            reasons=[str(r) for r in [*asked, reason]],
+            mode="immediate",
+            reasons=[str(r) for r in reasons],
             queue=registry.settings.default_queue,
             priority="high",
         ),
-        reason_codes=[*asked, reason],
+        reason_codes=reasons,
         policy_version=registry.version,
         failsafe=True,
     )

@@ -44,7 +44,7 @@ ENGINE_CODES: dict[str, str] = {
     "language.unsupported": "The customer wrote in a language this policy does not support",
     "model.risk_suspected": "The learned model rates the message as one a person must handle",
     "failsafe.oversized_input": (
-        "A message was too long to scan whole, so the decision was restricted"
+        "A message was longer than the scan budget, so the decision was restricted"
     ),
     "failsafe.unscanned_input": (
         "Part of a very long message was not read, so the decision was restricted"
@@ -114,6 +114,9 @@ ADAPTER_CODES: dict[str, str] = {
         "Only authoritative documents may answer here, and this one is not marked so"
     ),
     "retrieval.no_decision": "No decision was in force, so no document could be allowed",
+    "failsafe.summary_error": (
+        "The handoff summary could not be built in full, so a minimal one was sent"
+    ),
 }
 
 FindingKind = Literal[

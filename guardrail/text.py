@@ -344,8 +344,9 @@ class Normaliser:
         """`chunks` (the text between spaces) with words split in the middle rejoined.
 
         Up to `_MAX_PIECES` pieces ("cha rged", "acc ount", "reco gnise,") are joined when
-        together they spell a word the normaliser knows and the last piece is no word on its
-        own ("log in" and "can not" stay two words; "pay ment" is "payment").
+        together they spell a word the normaliser knows and neither the first nor the last
+        piece is a word on its own: "log in", "can not" and real words of other languages that
+        happen to spell a word together ("me dio", "bloccate la", "ho gaya") stay apart.
         """
         starts, words = self._starts, self._splittable
         out: list[str] = []
@@ -355,7 +356,7 @@ class Normaliser:
             # Cheap tests first: a piece that starts a word, followed by one that is no word.
             end = (
                 self._rejoined(chunks, i)
-                if chunk in starts and i + 1 < count and (
+                if chunk in starts and chunk not in words and i + 1 < count and (
                     chunks[i + 1] not in words or (i + 2 < count and chunks[i + 2] not in words)
                 )
                 else None

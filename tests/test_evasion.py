@@ -256,11 +256,6 @@ def test_class8_a_request_split_around_an_injection_reads_whole(
         assert all(f.source.startswith(f"message[{last}]") for f in scan.findings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the engine to read `bridged` text in Guardrail._detect (guardrail/engine, "
-    "not this change): see the class 8 report",
-)
 def test_class8_the_engine_reads_a_request_split_around_an_injection(registry: Registry) -> None:
     guard = Guardrail(registry)
     looser = []

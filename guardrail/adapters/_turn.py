@@ -47,7 +47,9 @@ _AUDITED_OUTCOMES = frozenset({"executed", "denied", "declined", "failed", "not_
 def gate_call(guard: Guardrail, decision: Decision, conv: Conversation, tool: str,
               arguments: Any) -> CallCheck:
     """The gate's verdict on calling `tool` with `arguments`, for the conversation's customer."""
-    return check_tool_call(guard.registry, decision, tool, arguments, conv.context.customer_id)
+    verified = {str(kind): values for kind, values in conv.context.verified_identity.items()}
+    return check_tool_call(guard.registry, decision, tool, arguments, conv.context.customer_id,
+                           verified)
 
 
 @contextmanager

@@ -72,15 +72,16 @@ from guardrail.adapters._turn import (
     record_outcome,
 )
 from guardrail.adapters.retriever import ScopedRetriever
-from guardrail.audit import AuditLog, audit_key
+from guardrail.audit import AuditLog, audit_key, audited_exit
 from guardrail.conversation import Context, Conversation, Message, Role, Signals
 from guardrail.decision import Decision, Verdict
-from guardrail.engine import Guardrail
+from guardrail.engine import ExitEvent, Guardrail
 from guardrail.errors import UserError
 from guardrail.gate import CallCheck
 from guardrail.handoff.sinks import SinkLike
 from guardrail.handoff.summary import HandoffSummary
 from guardrail.prompts import Prompts
+from guardrail.registry.schema import Verifier
 from guardrail.retrieval import use_decision
 
 __all__ = [
@@ -328,6 +329,20 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         """What the gate says about calling `tool` with `args` after `messages`."""
         conv = self._conversation(messages, runtime)
         return gate_call(self.guard, self.guard.check(conv), conv, tool, args)
+
+    def verify(
+        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
+    ) -> ExitEvent:
+        """`Guardrail.verify`, with the event written to `audit` (DESIGN principle 9)."""
+        return audited_exit(self.audit, self.guard.verify(conversation_id, segment, by=by,
+                                                          who=who, why=why))
+
+    def resolve(
+        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
+    ) -> ExitEvent:
+        """`Guardrail.resolve`, with the event written to `audit` (DESIGN principle 9)."""
+        return audited_exit(self.audit, self.guard.resolve(conversation_id, segment, by=by,
+                                                           who=who, why=why))
 
     # -- the model call -----------------------------------------------------------------------
 

@@ -68,10 +68,10 @@ from guardrail.adapters._turn import (
     hand_off,
     record_outcome,
 )
-from guardrail.audit import AuditLog, ToolOutcome
+from guardrail.audit import AuditLog, ToolOutcome, audited_exit
 from guardrail.conversation import Context, Conversation, Signals
 from guardrail.decision import Decision, Verdict
-from guardrail.engine import Guardrail
+from guardrail.engine import ExitEvent, Guardrail
 from guardrail.errors import UserError
 from guardrail.gate import CallCheck
 from guardrail.handoff.sinks import SinkLike
@@ -80,6 +80,7 @@ from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
 from guardrail.redact import redact
 from guardrail.registry import Registry
+from guardrail.registry.schema import Verifier
 from guardrail.retrieval import use_decision
 
 try:
@@ -216,6 +217,20 @@ class _GuardedCore:
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
         # The tool call ids run so far, per conversation id; without an id, per turn.
         self.ledger = CallLedger()
+
+    def verify(
+        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
+    ) -> ExitEvent:
+        """`Guardrail.verify`, with the event written to `audit` (DESIGN principle 9)."""
+        return audited_exit(self.audit, self.guard.verify(conversation_id, segment, by=by,
+                                                          who=who, why=why))
+
+    def resolve(
+        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
+    ) -> ExitEvent:
+        """`Guardrail.resolve`, with the event written to `audit` (DESIGN principle 9)."""
+        return audited_exit(self.audit, self.guard.resolve(conversation_id, segment, by=by,
+                                                           who=who, why=why))
 
     def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
         audit_decision(self.audit, decision, prepared.conversation)

@@ -2,8 +2,9 @@
 
 Each turn leaves a chain of JSON lines keyed by conversation and turn: the **decision** (segments
 and their reasons, the policy they produced, the handoff it required), each **tool call** the gate
-checked (its action and what then happened) and the **handoff** (where it went and whether it
-arrived), every line stamped with the policy version or tied to the decision that carries it::
+checked (its action and what then happened), the **handoff** (where it went and whether it
+arrived) and each **exit event** that ended a critical segment (who, how, why), every line
+stamped with the policy version or tied to the decision that carries it::
 
     log = AuditLog("var/audit.jsonl")
     decision = guard.check(conversation)
@@ -11,6 +12,8 @@ arrived), every line stamped with the policy version or tied to the decision tha
     check = check_tool_call(guard.registry, decision, "issue_refund", args, customer_id)
     log.tool_call(check.as_record(), conversation_id="c-42", turn=3, outcome="denied")
     log.handoff(summary, delivery=deliver(sink, summary), turn=3)
+    log.exit_event(guard.verify("c-42", "fraud_takeover", by="agent", who="agent-417",
+                                why="passed the ID check on a call"))
 
     print(explain_conversation(read_audit("var/audit.jsonl", "c-42")))
 
@@ -36,11 +39,12 @@ from guardrail.audit.record import (
     AuditRecord,
     DecisionActions,
     DecisionRecord,
+    ExitEventRecord,
     HandoffRecord,
     ToolCallRecord,
     ToolOutcome,
 )
-from guardrail.audit.writer import AuditLog, HandedOff
+from guardrail.audit.writer import AuditLog, Exited, HandedOff, audited_exit
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -52,11 +56,14 @@ __all__ = [
     "AuditTrail",
     "DecisionActions",
     "DecisionRecord",
+    "ExitEventRecord",
+    "Exited",
     "HandedOff",
     "HandoffRecord",
     "ToolCallRecord",
     "ToolOutcome",
     "audit_key",
+    "audited_exit",
     "conversations",
     "customer_turn",
     "explain_conversation",

@@ -6,7 +6,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from guardrail.audit.record import AuditRecord, DecisionRecord, HandoffRecord, ToolCallRecord
+from guardrail.audit.record import (
+    AuditRecord,
+    DecisionRecord,
+    ExitEventRecord,
+    HandoffRecord,
+    ToolCallRecord,
+)
 from guardrail.conversation import Conversation
 from guardrail.reasons import RiskTier
 
@@ -37,7 +43,7 @@ def conversations(records: Sequence[AuditRecord]) -> list[AuditConversation]:
         risks = [r.risk_tier for r in own if isinstance(r, DecisionRecord)]
         out.append(AuditConversation(
             conversation_id=conversation_id,
-            turns=len({r.turn for r in own}),
+            turns=len({r.turn for r in own if not isinstance(r, ExitEventRecord)}),
             last_risk_tier=risks[-1] if risks else None,
             records=len(own),
         ))
@@ -74,8 +80,11 @@ def explain_conversation(records: Sequence[AuditRecord]) -> str:
 
 def _explain_one(conversation_id: str, records: list[AuditRecord]) -> str:
     turns: dict[int, list[AuditRecord]] = {}
+    # Exit events belong to the conversation, not to a turn: they are listed after the turns.
+    exits = [r for r in records if isinstance(r, ExitEventRecord)]
     for record in records:
-        turns.setdefault(record.turn, []).append(record)
+        if not isinstance(record, ExitEventRecord):
+            turns.setdefault(record.turn, []).append(record)
     lines = [f"Conversation {conversation_id}: {len(turns)} turn(s), {len(records)} record(s)"]
     versions: list[tuple[str, int]] = []
     for turn in sorted(turns):
@@ -99,7 +108,16 @@ def _explain_one(conversation_id: str, records: list[AuditRecord]) -> str:
     if len(versions) > 1:
         steps = " -> ".join(f"{version} (from turn {turn})" for version, turn in versions)
         lines.append(f"Policy version changed mid-conversation: {steps}")
+    if exits:
+        lines.append("Ended by explicit events:")
+        lines.extend(_explain_exit(record) for record in exits)
     return "\n".join(lines)
+
+
+def _explain_exit(record: ExitEventRecord) -> str:
+    retired = ", ".join(record.retired) or "nothing was open"
+    return (f"  - {record.segment} {record.kind} by {record.by} {record.who} at {record.at} "
+            f"(policy {record.policy_version}): {record.why}; retired {retired}")
 
 
 def _same_decision(record: DecisionRecord, other: DecisionRecord | None) -> bool:

@@ -2,7 +2,9 @@
 
 A turn leaves a **decision** record (segments and their reasons, the policy they produced, the
 handoff it required), one **tool call** record per call the gate checked (its verdict and what
-then happened) and a **handoff** record (where it went and whether it arrived).
+then happened) and a **handoff** record (where it went and whether it arrived). An **exit event**
+record says who ended a critical segment, how and why (DESIGN principle 9): it belongs to the
+conversation, not to a turn.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "AuditRecord",
     "DecisionActions",
     "DecisionRecord",
+    "ExitEventRecord",
     "HandoffRecord",
     "ToolCallRecord",
     "ToolOutcome",
@@ -107,7 +110,25 @@ class HandoffRecord(_Record):
     policy_version: str
 
 
+class ExitEventRecord(_Record):
+    """An explicit event that ended a critical segment: who, how, why (redacted) and what it
+    retired (``code#rule_id``, never evidence). `at` is when the event happened; `turn` is the
+    customer's turn when the caller knew it, else 0 (an agent desk or the CLI acts between
+    turns)."""
+
+    type: Literal["exit_event"] = "exit_event"
+    segment: str = Field(min_length=1)
+    # Kept as the engine named them (the recorder sits below the engine and the registry, whose
+    # vocabularies these are): a record is never refused for a name the registry added.
+    kind: str = Field(min_length=1, description='"verified" or "resolved".')
+    by: str = Field(min_length=1, description='"application" or "agent".')
+    who: str = Field(min_length=1)
+    why: str = Field(description="The reason given, redacted.")
+    retired: list[str] = Field(default_factory=list)
+    policy_version: str
+
+
 AuditRecord: TypeAlias = Annotated[
-    DecisionRecord | ToolCallRecord | HandoffRecord, Field(discriminator="type")
+    DecisionRecord | ToolCallRecord | HandoffRecord | ExitEventRecord, Field(discriminator="type")
 ]
 """Any audit record; the ``type`` field says which."""

@@ -6,9 +6,10 @@ keep the record in a fallback file or, failing that, in a bounded memory backlog
 first once the file takes writes again.
 
 No record holds message text: evidence, explanations, tool names and arguments are redacted
-again on the way in (whoever made them should already have), and a handoff record keeps where
-the case went, never the transcript. Identifiers the caller chooses (the conversation id) and the
-policy version are kept verbatim: they are the keys, so they must not be personal data.
+again on the way in (whoever made them should already have), a handoff record keeps where the
+case went, never the transcript, and an exit event keeps its ``why`` redacted. Identifiers the
+caller chooses (the conversation id, the id of the agent or component that ended a segment) and
+the policy version are kept verbatim: they are the keys, so they must not be personal data.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Protocol, get_args
+from typing import Any, Final, Protocol, TypeVar, get_args
 
 from pydantic import JsonValue, ValidationError
 
@@ -30,6 +31,7 @@ from guardrail.audit.record import (
     AuditPolicy,
     DecisionActions,
     DecisionRecord,
+    ExitEventRecord,
     HandoffRecord,
     ToolCallRecord,
     ToolOutcome,
@@ -39,7 +41,7 @@ from guardrail.errors import UserError
 from guardrail.reasons import ReasonCode
 from guardrail.redact import redact
 
-__all__ = ["AuditLog", "HandedOff"]
+__all__ = ["AuditLog", "Exited", "HandedOff", "audited_exit"]
 
 
 class HandedOff(Protocol):
@@ -57,12 +59,40 @@ class HandedOff(Protocol):
     @property
     def policy_version(self) -> str: ...
 
+
+class Exited(Protocol):
+    """What the audit log reads from an event that ended a critical segment (the engine's
+    `ExitEvent` has it)."""
+
+    @property
+    def conversation_id(self) -> str: ...
+    @property
+    def segment(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def by(self) -> str: ...
+    @property
+    def who(self) -> str: ...
+    @property
+    def why(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def retired(self) -> Sequence[ReasonCode]: ...
+    @property
+    def policy_version(self) -> str: ...
+
+
 _log = logging.getLogger("guardrail.audit")
+_E = TypeVar("_E", bound=Exited)
 
 _OUTCOMES: Final[frozenset[str]] = frozenset(get_args(ToolOutcome))
 # Longer than anything the engine or the gate writes (they cut their own evidence shorter), so
 # redacting again masks but never trims what was already there.
 _TEXT_LIMIT: Final = 240
+# As long as the engine lets an exit event's `why` be, so the reason is masked, never trimmed.
+_WHY_LIMIT: Final = 1000
 
 
 def _timestamp(at: datetime | None) -> str:
@@ -284,9 +314,38 @@ class AuditLog:
         }
         self._append(HandoffRecord, fields)
 
+    def exit_event(self, event: Exited, *, turn: int = 0) -> None:
+        """Record an explicit event that ended a critical segment (`Guardrail.verify` /
+        `Guardrail.resolve`): who, how, why and what it retired. Never raises.
+
+        The event has already taken effect in the engine when it reaches the log, so a record
+        that cannot be made or written is counted in `failures` (and kept as `_store` keeps
+        any record), never raised: the caller must not read a failed audit as a failed event.
+
+        Args:
+            event: the event `Guardrail.verify` or `Guardrail.resolve` returned.
+            turn: the customer's turn when it happened, if known (0: between turns).
+        """
+        try:
+            fields = {
+                "conversation_id": event.conversation_id,
+                "turn": turn,
+                "at": _timestamp(event.at),
+                "segment": event.segment,
+                "kind": event.kind,
+                "by": event.by,
+                "who": event.who,
+                "why": redact(event.why, _WHY_LIMIT),
+                "retired": [str(reason) for reason in event.retired],
+                "policy_version": event.policy_version,
+            }
+            self._append(ExitEventRecord, fields)
+        except Exception as exc:  # an unusable event: counted, like a disk that refused it
+            self.failed(exc, ExitEventRecord.__name__)
+
     def _append(
         self,
-        model: type[DecisionRecord | ToolCallRecord | HandoffRecord],
+        model: type[DecisionRecord | ToolCallRecord | HandoffRecord | ExitEventRecord],
         fields: dict[str, Any],
     ) -> None:
         try:
@@ -326,6 +385,14 @@ class AuditLog:
         if len(self._backlog) == self._backlog.maxlen:  # full, or no backlog at all
             self.dropped += 1
         self._backlog.append(line)
+
+
+def audited_exit(audit: AuditLog | None, event: _E) -> _E:
+    """`event`, written to `audit` first when there is a log (the adapters' `verify` and
+    `resolve`: one call ends the segment and audits it; a failed write is counted, not raised)."""
+    if audit is not None:
+        audit.exit_event(event)
+    return event
 
 
 def _write(path: Path, line: bytes, durable: bool) -> None:

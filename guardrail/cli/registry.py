@@ -20,6 +20,9 @@ def register(sub: Subcommands) -> None:
     """Add the ``validate`` and ``schema`` subcommands."""
     validate = sub.add_parser("validate", help="validate a registry folder and list problems")
     validate.add_argument("path", nargs="?", help="registry folder (default: the shipped one)")
+    validate.add_argument(
+        "--strict", action="store_true",
+        help="also run every rule on its own examples and counterexamples (about a second)")
     validate.set_defaults(func=_validate)
 
     schema = sub.add_parser("schema", help="write the JSON Schema of registry files")
@@ -29,6 +32,8 @@ def register(sub: Subcommands) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     registry = Registry.load(Path(args.path) if args.path else None)
+    if args.strict:
+        registry.check_examples()  # a RegistryError names each miss; `main` prints it, exit 1
     print(
         f"OK {registry.source}: {len(registry.rules)} rules, {len(registry.segments)} segments, "
         f"{len(registry.tools)} tools; version {registry.version}"

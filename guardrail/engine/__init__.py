@@ -2,7 +2,10 @@
 
 `Guardrail.check` is the product. It keeps a small, bounded state per conversation id
 (`guardrail.engine.state`) so that turn 500 costs what turn 5 costs. A risk found in turn 2
-stays until its segment's exit criteria are met by a later message. Any failure inside gives a
+stays until its segment's exit criteria are met by a later message; a takeover, fraud or
+dispute (a segment whose exit is ``verified_by`` someone) stays until the application or an
+agent ends it with `Guardrail.verify` / `resolve`, and is remembered by conversation id when
+the history is trimmed (`guardrail.engine.risk`). Any failure inside gives a
 restricted, fail-closed decision with a ``failsafe.*`` reason, never a permissive one and never
 an exception in the caller's face (bad *input* is the caller's and raises `UserError`).
 """
@@ -10,39 +13,49 @@ an exception in the caller's face (bad *input* is the caller's and raises `UserE
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from guardrail._yaml import describe
 from guardrail.conversation import Conversation, Message, Signals, to_conversation
 from guardrail.decision import Decision
 from guardrail.detectors.detector import Detector, safe_scan
-from guardrail.detectors.injection import InjectionDetector
+from guardrail.detectors.injection import InjectionDetector, bridged, with_bridge
 from guardrail.detectors.language import LanguageGate, LanguageIdentifier
 from guardrail.detectors.need import NeedDetector
 from guardrail.detectors.rules import RuleDetector
 from guardrail.engine.history import HistoryLink, open_or_broken
 from guardrail.engine.policy import Policy, RegistryPolicy, assign_settled
+from guardrail.engine.risk import ExitEvent, ExitKind, RiskMemories, RiskMemory, disarm
 from guardrail.engine.state import (
     ConversationState,
     ConversationStates,
     note_language,
+    note_sources,
     track_user_message,
 )
-from guardrail.errors import RegistryError
+from guardrail.errors import RegistryError, UserError
 from guardrail.history import EventKind, EventOutcome, HistoryStore
 from guardrail.need.classifier import NeedClassifier
 from guardrail.need.model import NeedModel
 from guardrail.policy import Facts, failsafe_decision
-from guardrail.reasons import Finding
+from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
+from guardrail.registry.schema import Verifier
 from guardrail.tracing import check_span, record_decision
 
-__all__ = ["Guardrail"]
+__all__ = ["ExitEvent", "Guardrail"]
 
 _UNSEEN_CONFIDENCE = 0.3
+# Conversations with a critical risk are few: their memory outlives many times the states kept.
+_RISK_MEMORY_PER_STATE = 10
 _log = logging.getLogger("guardrail.engine")
 
 
@@ -58,7 +71,8 @@ class Guardrail:
         clock: today's date, for date-based context (renewal windows); defaults to `date.today`.
             A conversation's `at` overrides it.
         max_conversations: how many conversations' incremental state to keep (least recently
-            used are evicted; an evicted conversation is simply rescanned in full).
+            used are evicted; an evicted conversation is simply rescanned in full). The critical
+            risks of conversations are kept apart, for ten times as many (and in the store).
         store: the history store friction reads across conversations: a `HistoryStore` or a
             URL (``memory://``, ``sqlite:///path.db``, ``redis://host:port/0``); None for
             none. Each conversation with a customer id reads it once, and its contact
@@ -109,6 +123,7 @@ class Guardrail:
             store = open_or_broken(store, self.registry.settings.history)
         self._history = HistoryLink(store, customer_salt)
         self._states = ConversationStates(max_conversations)
+        self._memory = RiskMemories(max(1, max_conversations) * _RISK_MEMORY_PER_STATE)
 
     @classmethod
     def from_defaults(cls) -> Guardrail:
@@ -134,8 +149,14 @@ class Guardrail:
     def check(self, conversation: Conversation | Mapping[str, Any]) -> Decision:
         """Decide the current turn of `conversation` (pass the whole conversation every turn).
 
+        An internal failure never reaches the caller and never loosens the decision: it is
+        rebuilt from everything found so far under the registry's failsafe segments
+        (``failsafe.engine_error``), or, when even that fails, every tool is denied and a
+        person takes over now (``failsafe.unrecoverable``); see `failsafe_decision`.
+
         Raises:
-            UserError: `conversation` is not a valid conversation.
+            UserError: `conversation` is not a valid conversation (out-of-range signals or
+                `at`, invalid text...); the message names the field.
         """
         conv = to_conversation(conversation)
         with check_span(conv.id) as span:
@@ -143,13 +164,36 @@ class Guardrail:
             try:
                 decision = self._check(conv, state)
             except Exception as exc:  # the one broad except: any internal failure fails closed
-                # Principle 4 holds on this path too: a request for a human found is honoured.
-                human = [f for f in state.findings.values() if f.kind == "human"]
                 if conv.id is not None:
                     self.forget_conversation(conv.id)  # its state may be half-updated
-                decision = failsafe_decision(
-                    self.registry, "failsafe.engine_error", type(exc).__name__, human=human
-                )
+
+                def found() -> Facts:
+                    # Everything the conversation holds, whichever step failed: the findings
+                    # kept, every message read again on a fresh state (this turn's may be lost
+                    # or half-tracked), every need it was read as, the signals last merged.
+                    fresh = ConversationState()
+                    new = self._detect(conv.messages, fresh)
+                    merged = state.merged
+                    signals, sources = ((merged[1], merged[2]) if merged is not None
+                                        and merged[0][2] == conv.signals else (conv.signals, {}))
+                    needs = {fresh.need_state, state.need_state, *fresh.other_needs,
+                             *state.other_needs}
+                    return Facts.build(
+                        [*state.findings.values(), *new, *self._remembered(conv.id)],
+                        fresh.need_state or state.need_state
+                        or self.registry.settings.default_need_state,
+                        0.0, signals, conv.context, max(fresh.user_turns, state.user_turns),
+                        conv.at.date() if conv.at else self._clock(),
+                        frozenset(need for need in needs if need), fresh.need_source,
+                        max(fresh.reported_failures, state.reported_failures), sources,
+                        fresh.language,
+                    )
+
+                with state.lock:  # no other check of this conversation moves it meanwhile
+                    decision = failsafe_decision(
+                        self.registry, "failsafe.engine_error", type(exc).__name__, found,
+                        known=(*state.findings.values(), *self._remembered(conv.id)),
+                    )
             record_decision(span, decision)
             return decision
 
@@ -190,8 +234,65 @@ class Guardrail:
         return True
 
     def forget_conversation(self, conversation_id: str) -> None:
-        """Drop the incremental state kept for a conversation."""
+        """Drop the incremental state kept for a conversation.
+
+        Its critical risks are not forgotten with it (they end through `verify` / `resolve`,
+        or with the customer, `forget_customer`).
+        """
         self._states.forget(conversation_id)
+
+    def verify(
+        self,
+        conversation_id: str,
+        segment: str,
+        *,
+        by: Verifier,
+        who: str,
+        why: str,
+        at: datetime | None = None,
+    ) -> ExitEvent:
+        """End a critical segment because the customer was verified (or the change confirmed
+        theirs) by the application or an agent.
+
+        Takeover, fraud and dispute segments (exit ``verified_by`` in the registry) end only
+        this way, never on the customer's own words. The findings that held the segment open are
+        retired for this conversation (a new report in a later message brings it back); the
+        next decision no longer has the segment and carries the event's reason. Write the
+        returned event to the audit log.
+
+        Args:
+            conversation_id: the conversation's id, as passed to `check`.
+            segment: the segment to end, e.g. ``fraud_takeover``.
+            by: ``application`` or ``agent``; must be in the segment's ``exit.verified_by``.
+            who: the agent's id, or the application component's.
+            why: the reason, in plain words ("passed step-up verification").
+            at: when (timezone-aware); defaults to now.
+
+        Returns:
+            The event, with what it retired (empty when the segment was not active).
+
+        Raises:
+            UserError: unknown segment, a segment `by` may not end, or bad who/why/at.
+        """
+        return self._end("verified", conversation_id, segment, by, who, why, at)
+
+    def resolve(
+        self,
+        conversation_id: str,
+        segment: str,
+        *,
+        by: Verifier,
+        who: str,
+        why: str,
+        at: datetime | None = None,
+    ) -> ExitEvent:
+        """End a critical segment because its case was resolved by the application or an agent
+        (the dispute was settled, the fraud case closed). Same contract as `verify`.
+
+        Raises:
+            UserError: unknown segment, a segment `by` may not end, or bad who/why/at.
+        """
+        return self._end("resolved", conversation_id, segment, by, who, why, at)
 
     def record_event(
         self,
@@ -217,11 +318,15 @@ class Guardrail:
     def forget_customer(self, customer_id: str) -> int:
         """Delete everything the history store holds about a customer; returns the count.
 
+        The risk memory of their conversations in this process goes too.
+
         Raises:
             UserError: no store configured.
             StoreError: the store failed (nothing is assumed deleted).
         """
-        return self._history.forget_customer(customer_id)
+        count = self._history.forget_customer(customer_id)
+        self._memory.forget_customer(self._history.key(customer_id))
+        return count
 
     def close(self) -> None:
         """Close the history store's connections."""
@@ -234,29 +339,47 @@ class Guardrail:
         segments and decide, record the contact."""
         with state.lock:
             turns_before = state.user_turns
-            new = self._detect(conv.messages, state)
+            memory = self._memory.get(conv.id)
+            new = self._detect(conv.messages, state, memory)
             now = conv.at or datetime.now(UTC)
             signals, sources, failed = self._history.signals(
                 conv, state, now, self.registry.settings.history,
                 self.registry.settings.default_need_state,
             )
             new.extend(failed)
+            memory = self._restore(conv, state, memory)
+            if memory is not None:
+                # Critical findings a rescan (trimmed history, eviction) did not read again.
+                new.extend(memory.reinstate(state.findings.keys() | {f.rule_id for f in new}))
             inputs = (signals, conv.context, conv.at.date() if conv.at else self._clock())
             standing = state.standing_decision(new, turns_before, inputs)
             if standing is not None:
                 return standing
-            state.decision = self._decide(conv, state, new, inputs[2], signals, sources)
+            state.decision = self._decide(conv, state, new, inputs[2], signals, sources, now)
             state.decided_on = inputs
             self._history.record_contact(conv, state, state.decision, now)
             return state.decision
 
-    def _detect(self, messages: list[Message], state: ConversationState) -> list[Finding]:
+    def _detect(
+        self, messages: list[Message], state: ConversationState, memory: RiskMemory | None = None
+    ) -> list[Finding]:
         """Read the messages not read yet into findings; each user message also goes through
-        the need classifier and moves the conversation's need (`track_user_message`)."""
+        the need classifier and moves the conversation's need (`track_user_message`).
+
+        Nothing in a message with an injection ends anything (`disarm`), and the findings a
+        verified event retired are not revived by reading their messages again (`screen`).
+        """
         new: list[Finding] = []
         for index in state.unread(messages):
             message = messages[index]
             scan = safe_scan(self._detector, index, message)
+            if message.role == "user" and _injected(scan.findings, new, state):
+                # a request split around an injection counts whole (`bridged`)
+                joined = bridged(messages, index)
+                if joined is not None:
+                    scan = with_bridge(scan, safe_scan(self._detector, index, joined), index)
+            scan = disarm(scan)
+            note_sources(state, message, scan.findings)
             if message.role != "user":
                 new.extend(scan.findings)
                 continue
@@ -268,7 +391,7 @@ class Guardrail:
             new.extend(need.findings)
             track_user_message(state, messages, index, scan, need, self.registry)
         state.mark_read(messages)
-        return new
+        return new if memory is None else memory.screen(new, messages)
 
     def _decide(
         self,
@@ -278,6 +401,7 @@ class Guardrail:
         today: date,
         signals: Signals,
         sources: Mapping[str, str],
+        now: datetime,
     ) -> Decision:
         registry = self.registry
         need = state.need_state or registry.settings.default_need_state
@@ -292,7 +416,101 @@ class Guardrail:
         for finding in new:
             state.findings[finding.rule_id] = finding
         current, active = assign_settled(self._policy, registry, state, facts)
-        return self._policy.decide(registry, current, active)
+        events = self._remember(conv, state, active, now)
+        decision = self._policy.decide(registry, current, active)
+        if not events:
+            return decision
+        reasons = [*decision.reason_codes, *(e.reason() for e in events)]
+        return decision.model_copy(update={"reason_codes": reasons})
+
+    # -- risk memory ---------------------------------------------------------------------------
+
+    def _remembered(self, conversation_id: str | None) -> list[Finding]:
+        """The critical findings remembered for a conversation and not yet ended by an event
+        (for a decision rebuilt after a failure: it must stay at least this strict)."""
+        memory = self._memory.get(conversation_id)
+        return [] if memory is None else memory.reinstate(())
+
+    def _restore(
+        self, conv: Conversation, state: ConversationState, memory: RiskMemory | None
+    ) -> RiskMemory | None:
+        """Take the conversation's stored risk events into its memory, once per state (the
+        store was read this check for a fresh, trimmed or evicted state)."""
+        if state.history is None or state.risk_restored:
+            return memory
+        state.risk_restored = True
+        stored = [e for e in state.history if e.kind == "risk" and e.conversation_id == conv.id]
+        if not stored:
+            return memory
+        memory = self._memory.get(conv.id, create=True)
+        if memory is not None:
+            memory.restore(stored, self.registry)
+        return memory
+
+    def _remember(
+        self,
+        conv: Conversation,
+        state: ConversationState,
+        active: Mapping[str, list[ReasonCode]],
+        now: datetime,
+    ) -> list[ExitEvent]:
+        """Remember the findings holding a verified-exit segment open (and store the new ones);
+        the events that ended segments of this conversation, for the decision's reasons."""
+        critical = any(self.registry.segment_by_id[s].exit.verified_by for s in active)
+        memory = self._memory.get(conv.id, create=critical)
+        if memory is None:
+            return []
+        customer = conv.context.customer_id
+        if customer:
+            memory.customer = self._history.key(customer)
+        added = memory.remember(self.registry, active, state.findings, state.sources,
+                                state.scanned, now)
+        if added:
+            self._history.record_risks(memory.customer, conv.id, added, "open", now)
+        return list(memory.events)
+
+    def _end(
+        self,
+        kind: ExitKind,
+        conversation_id: str,
+        segment: str,
+        by: Verifier,
+        who: str,
+        why: str,
+        at: datetime | None,
+    ) -> ExitEvent:
+        """`verify` and `resolve`: retire what holds `segment` open in the conversation."""
+        spec = self.registry.segment_by_id.get(segment)
+        if spec is None:
+            raise UserError(f"unknown segment {segment!r}")
+        if by not in spec.exit.verified_by:
+            allowed = ", ".join(spec.exit.verified_by) or "nobody (it ends by its exit criteria)"
+            raise UserError(f"segment {segment!r} is ended by {allowed}, not by {by!r}")
+        when = at or datetime.now(UTC)
+        try:
+            event = ExitEvent(conversation_id=conversation_id, segment=segment, kind=kind,
+                              by=by, who=who, why=why, at=when, retired=[],
+                              policy_version=self.registry.version)
+        except ValidationError as exc:
+            raise UserError(describe(exc, f"{kind} event")) from None
+        memory = self._memory.get(conversation_id)
+        state = self._states.peek(conversation_id)
+        if memory is None:
+            return event
+        with state.lock if state is not None else contextlib.nullcontext():
+            sources = state.sources if state is not None else {}
+            scanned = state.scanned if state is not None else 0
+            gone = memory.retire(segment, sources, scanned)
+            if not gone:
+                return event
+            event = event.model_copy(update={"retired": [m.finding.reason() for m in gone]})
+            memory.events.append(event)
+            if state is not None:
+                for mark in gone:
+                    state.findings.pop(mark.finding.rule_id, None)
+                state.decided_on = None  # the next check decides afresh
+        self._history.record_risks(memory.customer, conversation_id, gone, "resolved", when)
+        return event
 
     def _use(self, registry: Registry) -> None:
         """Put `registry` in force, with the detectors built for it."""
@@ -303,3 +521,7 @@ class Guardrail:
         self._language = LanguageIdentifier(registry.settings.languages.supported)
         self._gate = LanguageGate(registry)
 
+
+def _injected(found: Sequence[Finding], new: Sequence[Finding], state: ConversationState) -> bool:
+    """Whether this conversation holds an injection so far (this message, this turn, before)."""
+    return any(f.kind == "injection" for f in chain(found, new, state.findings.values()))

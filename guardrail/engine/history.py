@@ -1,7 +1,8 @@
 """The engine's link to the history store: friction read across conversations, contacts written.
 
 Each conversation with a customer id reads the store once; its contact (need-state and outcome,
-no text) is written back when it changes. A store that fails never takes the chatbot down: a
+no text) is written back when it changes, and so are its critical risks (``risk`` events: rule
+id, code, time; `guardrail.engine.risk`). A store that fails never takes the chatbot down: a
 read failure adds a ``failsafe.store_*`` finding (the customer is treated as possibly looping),
 a write failure is logged and retried on the next check, and a store that cannot be opened at
 start-up is kept as one that fails every call the same way.
@@ -9,8 +10,9 @@ start-up is kept as one that fails every call the same way.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -20,9 +22,11 @@ from guardrail._yaml import describe
 from guardrail.conversation import Conversation, Signals
 from guardrail.decision import Decision
 from guardrail.detectors.friction import history_signals, lookback, merge_signals
+from guardrail.engine.risk import RiskMark
 from guardrail.engine.state import ConversationState
 from guardrail.errors import UserError
 from guardrail.history import (
+    EventOutcome,
     HistoryEvent,
     HistoryStore,
     StoreError,
@@ -127,13 +131,45 @@ class HistoryLink:
             return
         state.recorded = (decision.need_state, outcome)
 
+    def record_risks(
+        self,
+        customer: str | None,
+        conversation_id: str | None,
+        marks: Iterable[RiskMark],
+        outcome: EventOutcome,
+        at: datetime,
+    ) -> None:
+        """Write remembered risks (``open``) or their retirement (``resolved``) as ``risk``
+        events: rule id, code, time, conversation id. A failed write is logged; the memory in
+        this process still holds them."""
+        if self.store is None or customer is None or conversation_id is None:
+            return
+        for mark in marks:
+            rule_id, code = mark.finding.rule_id, mark.finding.code
+            # One event per (conversation, rule), so "resolved" replaces "open".
+            digest = hashlib.sha256(f"{conversation_id}\0{rule_id}".encode()).hexdigest()[:32]
+            try:
+                self.store.record(HistoryEvent(
+                    kind="risk", customer=customer, at=at, outcome=outcome, code=code,
+                    rule_id=rule_id, conversation_id=conversation_id, event_id=f"risk:{digest}",
+                ))
+            except Exception as exc:  # the decision stands on the memory in this process
+                _log.warning("history store: risk not recorded (%s)", type(exc).__name__)
+
     def record_event(self, customer_id: str, fields: Mapping[str, object]) -> None:
         """Record an event from outside a conversation (see `Guardrail.record_event`).
 
         Args:
             customer_id: whose event it is (stored under `key`).
             fields: the event's other fields (``kind``, ``at``, ``need_state``...).
+
+        Raises:
+            UserError: an invalid event, or a ``risk`` event (those end only through
+                `Guardrail.verify` / `resolve`, which are audited).
         """
+        if fields.get("kind") == "risk":
+            raise UserError("risk events are written by the engine; end a critical segment with "
+                            "Guardrail.verify or Guardrail.resolve")
         store = self._configured()
         try:
             event = HistoryEvent.model_validate({**fields, "customer": self.key(customer_id)})

@@ -5,7 +5,10 @@ the need in hand) lets turn 500 cost what turn 5 costs. No message text is kept.
 tracked message by message: the rules' view exactly as the rules alone would hold it, the
 classifier's view beside it (it can add restrictions, never drop them), a carried need decaying
 while later messages say nothing new. A segment's supporting findings are retired once its exit
-criteria hold on later messages.
+criteria hold on later messages, unless its `unless` conditions hold anywhere in the
+conversation. Segments whose exit is ``verified_by`` an application or agent never end here:
+their findings are also kept apart from this state (`guardrail.engine.risk`), which a changed
+message 0 resets.
 """
 
 from __future__ import annotations
@@ -21,17 +24,20 @@ from guardrail.decision import UNDETERMINED_LANGUAGE, Decision
 from guardrail.detectors.detector import Scan
 from guardrail.detectors.injection import reading_needs, request_findings
 from guardrail.detectors.need import NeedReading
+from guardrail.engine.risk import fingerprint
 from guardrail.history import HistoryEvent
 from guardrail.need.classifier import NeedPrediction
 from guardrail.policy import Facts, exit_holds
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
+from guardrail.registry.schema import ExitCriteria, SegmentSpec
 
 __all__ = [
     "LANGUAGE_KEY",
     "ConversationState",
     "ConversationStates",
     "note_language",
+    "note_sources",
     "retire_exited",
     "track_user_message",
     "update_need",
@@ -57,6 +63,7 @@ class ConversationState:
     history: tuple[HistoryEvent, ...] | None = None
     history_started: datetime | None = None
     history_failed: bool = False
+    risk_restored: bool = False  # the history's risk events were taken into the risk memory
     recorded: tuple[str, str] | None = None  # the contact last written: (need-state, outcome)
     # The last merge of history and caller signals, by (need-state, minute, caller signals).
     merged: tuple[tuple[object, ...], Signals, Mapping[str, str]] | None = None
@@ -65,6 +72,9 @@ class ConversationState:
     decision: Decision | None = None
     decided_on: tuple[Signals, Context, date] | None = None
     findings: dict[str, Finding] = field(default_factory=dict)
+    # Fingerprints of the messages each risk rule matched in (no text): what a verified event
+    # retires stays retired when those messages are read again.
+    sources: dict[str, set[int]] = field(default_factory=dict)
     need_state: str | None = None
     need_confidence: float = 0.0
     need_source: str = "rules"
@@ -89,8 +99,8 @@ class ConversationState:
         id (edited or replaced) starts over from message 0."""
         if (
             self.scanned > len(messages)
-            or (self.scanned and _fingerprint(messages[0]) != self.first)
-            or (self.scanned and _fingerprint(messages[self.scanned - 1]) != self.last)
+            or (self.scanned and fingerprint(messages[0]) != self.first)
+            or (self.scanned and fingerprint(messages[self.scanned - 1]) != self.last)
         ):
             self.__init__()  # type: ignore[misc]
         return range(self.scanned, len(messages))
@@ -98,8 +108,8 @@ class ConversationState:
     def mark_read(self, messages: Sequence[Message]) -> None:
         """Remember that all of `messages` have been scanned."""
         if messages:
-            self.first = _fingerprint(messages[0])
-            self.last = _fingerprint(messages[-1])
+            self.first = fingerprint(messages[0])
+            self.last = fingerprint(messages[-1])
         self.scanned = len(messages)
 
 
@@ -128,6 +138,11 @@ class ConversationStates:
             else:
                 self._states.move_to_end(conversation_id)
             return state
+
+    def peek(self, conversation_id: str) -> ConversationState | None:
+        """The state of a conversation in flight, without making one or touching its age."""
+        with self._lock:
+            return self._states.get(conversation_id)
 
     def forget(self, conversation_id: str) -> None:
         """Drop one conversation's state (nothing happens for an unknown id)."""
@@ -180,6 +195,15 @@ def track_user_message(
         # giving the message a need.
         needs = state.other_needs | reading_needs(scan.readings, need.read)
         state.other_needs = frozenset(n for n in needs if n != state.need_state)
+
+
+def note_sources(state: ConversationState, message: Message, findings: list[Finding]) -> None:
+    """Remember which message each risk finding came from (by fingerprint, no text)."""
+    risky = [f.rule_id for f in findings if f.risk is not None]
+    if risky:
+        mark = fingerprint(message)
+        for rule_id in risky:
+            state.sources.setdefault(rule_id, set()).add(mark)
 
 
 # The finding a message in a language the policy does not support leaves (one at a time).
@@ -290,7 +314,12 @@ def retire_exited(
     facts: Callable[[list[Finding]], Facts],
 ) -> bool:
     """Retire the findings that put each `active` segment there once its exit criteria hold on
-    later messages (a later repeat brings it back); True when any were retired."""
+    later messages (a later repeat brings it back) and none of its `unless` conditions holds
+    in the conversation; True when any were retired.
+
+    A segment whose exit is ``verified_by`` someone has no text criteria: only
+    `Guardrail.verify` / `resolve` end it.
+    """
     retired = False
     for seg_id, reasons in active.items():
         support = _exit_candidates(state, reasons)
@@ -299,11 +328,27 @@ def retire_exited(
         last = max(f.index for f in support)
         later = [f for f in state.findings.values() if f.index > last]
         segment = registry.segment_by_id[seg_id]
-        if later and exit_holds(registry, segment, facts(later)):
+        if (
+            later
+            and exit_holds(registry, segment, facts(later))
+            and not _kept(registry, segment, facts(list(state.findings.values())))
+        ):
             for finding in support:
                 state.findings.pop(finding.rule_id, None)
             retired = True
     return retired
+
+
+def _kept(registry: Registry, segment: SegmentSpec, whole: Facts) -> bool:
+    """True when one of `segment`'s exit `unless` conditions holds on the whole conversation
+    ("I'm back in" while someone else may be in the account)."""
+    unless = segment.exit.unless
+    if not unless:
+        return False
+    probe = segment.model_copy(
+        update={"exit": ExitCriteria(description=segment.exit.description, any=list(unless))}
+    )
+    return exit_holds(registry, probe, whole)
 
 
 def _exit_candidates(state: ConversationState, reasons: list[ReasonCode]) -> list[Finding]:
@@ -312,10 +357,6 @@ def _exit_candidates(state: ConversationState, reasons: list[ReasonCode]) -> lis
         for r in reasons
         if r.source.startswith("message[") and r.rule_id in state.findings
     ]
-
-
-def _fingerprint(message: Message) -> int:
-    return hash((message.role, message.content))
 
 
 def _strongest(scores: Mapping[str, float]) -> tuple[str, float]:

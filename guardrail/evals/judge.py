@@ -60,6 +60,7 @@ class TurnView:
     human_requested: bool
     scopes: tuple[str, ...]
     actions: tuple[Verdict, ...]  # the gate's answer to each scripted call, in order
+    reasons: tuple[str, ...] = ()  # the decision's reason codes (none in the baseline arm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,8 @@ def views(trace: RunTrace, arm: ArmName, registry: Registry, human_segment: str)
         human = human_segment in turn.segments
         if arm == "policy":
             out.append(TurnView(turn.need_state, turn.risk_tier, turn.segments, turn.handoff,
-                                human, turn.scopes, tuple(c.action for c in turn.calls)))
+                                human, turn.scopes, tuple(c.action for c in turn.calls),
+                                turn.reasons))
         else:
             out.append(TurnView(turn.need_state, turn.risk_tier, (), human, human, all_scopes,
                                 tuple("allow" for _ in turn.calls)))
@@ -226,4 +228,13 @@ def _turn_failures(
         fail("allowed_scopes", list(expect.allowed_scopes), list(view.scopes))
     if any(s in view.scopes for s in expect.denied_scopes):
         fail("denied_scopes", list(expect.denied_scopes), list(view.scopes))
+    if any(not _has_reason(view.reasons, c) for c in expect.reasons):
+        fail("reasons", list(expect.reasons), list(view.reasons))
+    if any(_has_reason(view.reasons, c) for c in expect.not_reasons):
+        fail("not_reasons", list(expect.not_reasons), list(view.reasons))
     return out
+
+
+def _has_reason(codes: Sequence[str], code: str) -> bool:
+    """`code` is among `codes`, itself or as a language's variant (``risk.safety.es``)."""
+    return any(c == code or c.startswith(f"{code}.") for c in codes)

@@ -2,8 +2,12 @@
 
 One *run* is a scenario under one context: the scenario as written, and, for ``cohorts: true``,
 once more for each value of each cohort dimension of the eval config (that one context field
-replaced). A run is a fresh conversation (id: the run id) on a fresh `MemoryStore` seeded with
-the scenario's history, so nothing carries from one run to the next. After each turn's decision
+replaced). A run is a fresh conversation on a fresh `MemoryStore` seeded with the scenario's
+history, so nothing carries from one run to the next. Its conversation id is the run id and a
+serial number: the engine keeps a conversation's critical risks past `forget_conversation`
+(DESIGN principle 9), so a run played again on the same engine must be a new conversation.
+A turn's ``event`` (an exit event from the application or an agent) is applied through
+`Guardrail.verify` / `Guardrail.resolve` before the turn is checked. After each turn's decision
 the scripted tool calls are gated with `check_tool_call`, then the assistant reply is appended.
 
 The runner records observations only (`RunTrace`); expectations are judged afterwards, once per
@@ -13,6 +17,7 @@ in run order, so a parallel and a sequential run give the same traces.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -28,7 +33,7 @@ from typing import Any
 from guardrail.conversation import Conversation, Message
 from guardrail.decision import Decision, Verdict
 from guardrail.engine import Guardrail
-from guardrail.evals.schema import Scenario
+from guardrail.evals.schema import Scenario, TurnEvent
 from guardrail.gate import check_tool_call
 from guardrail.history import HistoryEvent, MemoryStore, customer_key
 from guardrail.need import CascadeClassifier, NeedClassifier
@@ -51,6 +56,7 @@ PARALLEL_THRESHOLD = 50
 """More runs than this go to a process pool (when more than one core is available)."""
 
 _MIN_GAP = timedelta(minutes=1)
+_PLAYS = itertools.count(1)  # serial numbers of played conversations, in this process
 NeedModelSpec = NeedClassifier | str | Path | None
 
 
@@ -93,6 +99,7 @@ class TurnTrace:
     calls: tuple[GateCall, ...]
     failsafe: bool
     llm: str = ""  # why an LLM cascade consulted its LLM at this turn ("": it did not)
+    reasons: tuple[str, ...] = ()  # the decision's reason codes, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +152,7 @@ def play(guard: Guardrail, spec: RunSpec, now: datetime) -> RunTrace:
                 conversation_id=f"history-{i}", event_id=f"history-{i}",
             ))
     guard.store = store
+    conversation_id = f"{spec.id}#{next(_PLAYS)}"
     cascade = guard.need_classifier
     cascade = cascade if isinstance(cascade, CascadeClassifier) else None
     messages: list[Message] = []
@@ -153,10 +161,13 @@ def play(guard: Guardrail, spec: RunSpec, now: datetime) -> RunTrace:
     try:
         for turn in scenario.turns:
             at = turn.at or at
+            if turn.event is not None:
+                _apply(guard, conversation_id, turn.event, at)
             messages.append(Message(role="user", content=turn.user))
             before = cascade.consulted_by if cascade is not None else {}
             decision = guard.check(Conversation(
-                id=spec.id, at=at, messages=messages, context=context, signals=scenario.signals,
+                id=conversation_id, at=at, messages=messages, context=context,
+                signals=scenario.signals,
             ))
             after = cascade.consulted_by if cascade is not None else {}
             llm = next((why for why, n in after.items() if n > before.get(why, 0)), "")
@@ -166,14 +177,20 @@ def play(guard: Guardrail, spec: RunSpec, now: datetime) -> RunTrace:
                 need_state=decision.need_state, risk_tier=decision.risk_tier,
                 segments=tuple(decision.segment_ids()), handoff=decision.handoff.required,
                 scopes=tuple(decision.retrieval_scope), calls=calls, failsafe=decision.failsafe,
-                llm=llm,
+                llm=llm, reasons=tuple(r.code for r in decision.reason_codes),
             ))
             if turn.assistant is not None:
                 messages.append(Message(role="assistant", content=turn.assistant))
     finally:
-        guard.forget_conversation(spec.id)
+        guard.forget_conversation(conversation_id)
         guard.store = None
     return RunTrace(spec, tuple(turns))
+
+
+def _apply(guard: Guardrail, conversation_id: str, event: TurnEvent, at: datetime) -> None:
+    """Send a turn's exit event to the engine, as the application or agent desk would."""
+    end = guard.verify if event.verify is not None else guard.resolve
+    end(conversation_id, event.segment, by=event.by, who=event.who, why=event.why, at=at)
 
 
 def _gate(

@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Annotated, Final
 
-from pydantic import AwareDatetime, Field, JsonValue, PrivateAttr, ValidationError
+from pydantic import AwareDatetime, Field, JsonValue, PrivateAttr, ValidationError, model_validator
 
 from guardrail._base import FrozenModel
 from guardrail._yaml import parse_yaml, validation_issues
@@ -32,6 +32,7 @@ from guardrail.errors import RegistryIssue, ScenarioError
 from guardrail.history import EventKind, EventOutcome
 from guardrail.reasons import RISK_ORDER, RiskTier
 from guardrail.registry import Registry
+from guardrail.registry.schema import Verifier
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -44,6 +45,7 @@ __all__ = [
     "ScenarioFile",
     "ToolAttempt",
     "Turn",
+    "TurnEvent",
     "TurnExpect",
     "language_of",
     "load_scenarios",
@@ -99,6 +101,46 @@ class ToolAttempt(FrozenModel):
     )
 
 
+class TurnEvent(FrozenModel):
+    """An explicit exit event the application or an agent sends before the turn is checked.
+
+    DESIGN principle 9: takeover, fraud and dispute segments end only this way, never on the
+    customer's words, so a scenario needs the event to measure the verified path. The runner
+    applies it through `Guardrail.verify` (``verify:``) or `Guardrail.resolve` (``resolve:``)
+    on the run's conversation, at the turn's time; loading checks that the segment exists and
+    that `by` may end it (its ``exit.verified_by``), so a run never fails half-way.
+    """
+
+    verify: str | None = Field(
+        default=None, description="The segment ended because the customer was verified."
+    )
+    resolve: str | None = Field(
+        default=None, description="The segment ended because its case was resolved."
+    )
+    by: Verifier = Field(description="application or agent.")
+    who: str = Field(min_length=1, max_length=256, description="The agent's or component's id.")
+    why: str = Field(min_length=1, max_length=1000, description="The plain reason given.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TurnEvent:
+        if (self.verify is None) == (self.resolve is None):
+            raise ValueError("give exactly one of verify: <segment> or resolve: <segment>")
+        return self
+
+    @property
+    def segment(self) -> str:
+        """The segment the event ends."""
+        return self.verify if self.verify is not None else str(self.resolve)
+
+    @property
+    def field(self) -> str:
+        """``verify`` or ``resolve``: the field naming the segment (and the engine call)."""
+        return "verify" if self.verify is not None else "resolve"
+
+
+_REASON_CODE = r"^[a-z0-9_]+(\.[a-z0-9_]+)+$"
+
+
 class TurnExpect(FrozenModel):
     """What must hold for the decision at this turn (every field optional)."""
 
@@ -115,12 +157,23 @@ class TurnExpect(FrozenModel):
     )
     allowed_scopes: list[str] = Field(default_factory=list)
     denied_scopes: list[str] = Field(default_factory=list)
+    reasons: list[Annotated[str, Field(pattern=_REASON_CODE)]] = Field(
+        default_factory=list,
+        description="Reason codes (e.g. exit.verified) the decision must all carry.",
+    )
+    not_reasons: list[Annotated[str, Field(pattern=_REASON_CODE)]] = Field(
+        default_factory=list, description="Reason codes the decision must not carry."
+    )
 
 
 class Turn(FrozenModel):
     """One customer message, what the assistant then tries, and what must hold."""
 
     user: str = Field(min_length=1)
+    event: TurnEvent | None = Field(
+        default=None,
+        description="An exit event (verify / resolve) applied before this turn is checked.",
+    )
     at: AwareDatetime | None = Field(
         default=None, description="When the message was sent (default: the previous turn's)."
     )
@@ -285,6 +338,8 @@ def _check(
             last_at = turn.at
         known(f"{at}.tool_calls[{{i}}].name", (c.name for c in turn.tool_calls),
               registry.tools, "tool")
+        if turn.event is not None:
+            _check_event(turn.event, registry, scenario.id, f"{at}.event", add)
         exp = turn.expect
         known(f"{at}.expect.need_state", [exp.need_state], needs, "need-state")
         known(f"{at}.expect.segments[{{i}}]", exp.segments, segments, "segment")
@@ -296,6 +351,7 @@ def _check(
             (set(exp.segments) & set(exp.not_segments), "segments", "not_segments"),
             (set(exp.allowed_scopes) & set(exp.denied_scopes), "allowed_scopes",
              "denied_scopes"),
+            (set(exp.reasons) & set(exp.not_reasons), "reasons", "not_reasons"),
         ):
             if both:
                 add(f"{at}.expect.{second}", f"{sorted(both)} also in {first}")
@@ -309,6 +365,22 @@ def _check(
         if exp.handoff is False and exp.human_request:
             add(f"{at}.expect.handoff", "false contradicts human_request: true (a request for "
                                         "a person must be honoured at once)")
+
+
+def _check_event(
+    event: TurnEvent, registry: Registry, scenario: str, at: str,
+    add: Callable[[str, str], None],
+) -> None:
+    """The event names a known segment that `event.by` may end (else the engine would refuse
+    it in the middle of the run)."""
+    spec = registry.segment_by_id.get(event.segment)
+    if spec is None:
+        add(f"{at}.{event.field}", f"unknown segment {event.segment!r} in the "
+                                   f"{event.field} event of scenario {scenario!r}")
+    elif event.by not in spec.exit.verified_by:
+        allowed = ", ".join(spec.exit.verified_by) or "no event (it ends by its exit criteria)"
+        add(f"{at}.by", f"segment {event.segment!r} is ended by {allowed}, not by "
+                        f"{event.by!r} (scenario {scenario!r})")
 
 
 def _check_language(tags: Sequence[str], add: Callable[[str, str], None]) -> None:

@@ -5,6 +5,12 @@ they needed and how it ended, never what they wrote. So an event holds the custo
 need-state, the event kind, an outcome and a time. There is no free-text field to fill, and
 ``extra="forbid"`` refuses one smuggled in under another name.
 
+A ``risk`` event is the conversation's risk memory (principle 9): a critical finding (its rule
+id and reason code, never the words that matched) kept under the conversation id, ``open``
+until the application or an agent verifies or resolves it (then ``resolved``), so that trimmed
+history or a restarted process does not forget a takeover reported earlier. It is deleted with
+the customer and expires with the retention like every other event.
+
 Customer ids can be pseudonymised before they reach a store: `customer_key` turns an id into a
 salted SHA-256 key, so the store (and anyone who reads it) holds no directly identifying id.
 """
@@ -31,7 +37,7 @@ from guardrail.errors import UserError
 
 __all__ = ["EventKind", "EventOutcome", "HistoryEvent", "customer_key"]
 
-EventKind = Literal["contact", "reopen", "article_view", "guided_attempt", "escalation"]
+EventKind = Literal["contact", "reopen", "article_view", "guided_attempt", "escalation", "risk"]
 EventOutcome = Literal["open", "resolved", "handed_off", "abandoned", "success", "failure"]
 
 _MAX_ID = 256
@@ -57,6 +63,8 @@ class HistoryEvent(BaseModel):
         event_id: unique per customer; recording an event with an existing (customer,
             event_id) replaces it. A ``contact`` passes its conversation id, so recording the
             contact again as it progresses updates one event instead of adding another.
+        code: for a ``risk`` event, the reason code of the remembered finding.
+        rule_id: for a ``risk`` event, the id of the rule that found it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -68,6 +76,22 @@ class HistoryEvent(BaseModel):
     outcome: EventOutcome | None = None
     conversation_id: str | None = Field(default=None, max_length=_MAX_ID)
     event_id: str = Field(default_factory=_new_event_id, min_length=1, max_length=_MAX_ID)
+    code: str | None = Field(
+        default=None, max_length=128, pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+    )
+    rule_id: str | None = Field(default=None, max_length=128, pattern=r"^[a-z][a-z0-9_.-]*$")
+
+    @model_validator(mode="after")
+    def _risk_fields(self) -> HistoryEvent:
+        # A risk event names what was found and whether it still stands; no other kind does.
+        if self.kind == "risk":
+            if self.code is None or self.rule_id is None or self.conversation_id is None:
+                raise ValueError("a risk event needs code, rule_id and conversation_id")
+            if self.outcome not in ("open", "resolved"):
+                raise ValueError("a risk event's outcome is open or resolved")
+        elif self.code is not None or self.rule_id is not None:
+            raise ValueError("code and rule_id belong to risk events only")
+        return self
 
     @model_validator(mode="wrap")
     @classmethod

@@ -11,7 +11,8 @@ so an interrupted one leaves nothing half-written.
 
 The file is created readable by its owner only (it holds customer keys); SQLite gives its
 ``-wal`` and ``-shm`` files the same permissions. The schema version lives in
-``PRAGMA user_version``.
+``PRAGMA user_version``; a version 1 file (before risk events) gains the two risk columns in
+place when opened.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from guardrail.history.store import (
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = (
     """CREATE TABLE events (
@@ -58,18 +59,29 @@ _SCHEMA = (
         need_state TEXT,
         outcome TEXT,
         conversation_id TEXT,
+        code TEXT,
+        rule_id TEXT,
         PRIMARY KEY (customer, event_id)
     )""",
     "CREATE INDEX events_customer_at ON events (customer, at)",
     "CREATE INDEX events_at ON events (at)",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
-_UPSERT = """INSERT INTO events (customer, event_id, kind, at, need_state, outcome, conversation_id)
-    VALUES (?, ?, ?, ?, ?, ?, ?)
+# Version 1 -> 2: risk events (the conversation's risk memory) carry their code and rule id.
+_MIGRATE_1 = (
+    "ALTER TABLE events ADD COLUMN code TEXT",
+    "ALTER TABLE events ADD COLUMN rule_id TEXT",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+_UPSERT = """INSERT INTO events
+        (customer, event_id, kind, at, need_state, outcome, conversation_id, code, rule_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (customer, event_id) DO UPDATE SET kind = excluded.kind, at = excluded.at,
         need_state = excluded.need_state, outcome = excluded.outcome,
-        conversation_id = excluded.conversation_id"""
-_SELECT = """SELECT kind, customer, at, need_state, outcome, conversation_id, event_id
+        conversation_id = excluded.conversation_id, code = excluded.code,
+        rule_id = excluded.rule_id"""
+_SELECT = """SELECT kind, customer, at, need_state, outcome, conversation_id, event_id, code,
+        rule_id
     FROM events WHERE customer = ? AND at >= ? AND at < ? ORDER BY at, event_id"""
 # Purges delete in batches, each its own short transaction, so writers get the lock between them
 # and every statement stays inside the deadline however much there is to delete.
@@ -149,7 +161,7 @@ class SQLiteStore(ClosingStore):
             return
         row = (
             event.customer, event.event_id, event.kind, event.at.timestamp(), event.need_state,
-            event.outcome, event.conversation_id,
+            event.outcome, event.conversation_id, event.code, event.rule_id,
         )
         with self._connection() as conn:
             conn.db.execute(_UPSERT, row)
@@ -170,9 +182,10 @@ class SQLiteStore(ClosingStore):
                 HistoryEvent(
                     kind=kind, customer=key, at=datetime.fromtimestamp(at, UTC),
                     need_state=need_state, outcome=outcome, conversation_id=conversation_id,
-                    event_id=event_id,
+                    event_id=event_id, code=code, rule_id=rule_id,
                 )
-                for kind, key, at, need_state, outcome, conversation_id, event_id in rows
+                for kind, key, at, need_state, outcome, conversation_id, event_id, code, rule_id
+                in rows
             ]
         except (UserError, TypeError, ValueError, OverflowError) as exc:
             raise StoreCorruptError(f"{self.path}: an event row is not valid ({exc})") from None
@@ -234,8 +247,12 @@ class SQLiteStore(ClosingStore):
             # Several processes may open a new file at once: decide under the write lock.
             db.execute("BEGIN IMMEDIATE")
             try:
-                if self._version(db) == 0:
+                version = self._version(db)
+                if version == 0:
                     for statement in _SCHEMA:
+                        db.execute(statement)
+                elif version == 1:
+                    for statement in _MIGRATE_1:
                         db.execute(statement)
                 db.execute("COMMIT")
             finally:

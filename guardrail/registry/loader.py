@@ -18,7 +18,7 @@ from guardrail._yaml import load_yaml
 from guardrail.errors import RegistryError, RegistryIssue
 from guardrail.registry.pattern import CompiledRule, compile_any_of, words_by_language
 from guardrail.registry.schema import LanguageSpec, RegistryFile, SegmentSpec, Settings, ToolSpec
-from guardrail.registry.validation import link
+from guardrail.registry.validation import check_examples, link
 from guardrail.text import Normaliser, pattern_vocabulary
 
 __all__ = ["Registry"]
@@ -35,6 +35,7 @@ class Registry:
         version: ``sha256:`` content hash of the files; it is in every decision.
         source: where the registry was loaded from.
         languages: each supported language's lexicon by code (where a file declares one).
+        rule_origins: each rule id's file and its index in that file's ``rules``.
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class Registry:
         source: str,
         known_words: Iterable[str] = (),
         languages: Mapping[str, LanguageSpec] | None = None,
+        rule_origins: Mapping[str, tuple[str, int]] | None = None,
     ) -> None:
         self.settings = settings
         self.tools = dict(tools)
@@ -56,6 +58,8 @@ class Registry:
         self.source = source
         self.segment_by_id = {s.id: s for s in self.segments}
         self.languages = dict(languages or {})
+        # Each rule id's file and position (``rules[i]``), for problems found after loading.
+        self.rule_origins = dict(rule_origins or {})
         # A negator counts before a rule's match in the rule's language and the default one's:
         # Italian "mai" (never) is Hindi "mai" (I), French "pas" a Dutch word (a card). The
         # default language's rules also read in code-switched text ("account lock nahi hua"),
@@ -153,7 +157,20 @@ class Registry:
             source,
             linked.known_words,
             linked.languages,
+            linked.origins,
         )
+
+    def check_examples(self) -> None:
+        """Run every rule on its own ``examples`` and ``counterexamples`` (about a second on
+        the shipped registry, so not at every load: ``guardrail validate --strict`` and the
+        tests run it).
+
+        Raises:
+            RegistryError: naming each example that misses, with file, YAML path and rule id.
+        """
+        issues = check_examples(self)
+        if issues:
+            raise RegistryError(issues)
 
     # -- queries -------------------------------------------------------------------------------
 

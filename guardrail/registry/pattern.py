@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from guardrail.registry.regex import leading_strings_of, parse, required_words_of
+from guardrail.registry.regex import leading_strings_of, parse, required_words_of, space_edges_of
 from guardrail.registry.schema import RuleSpec
 
 __all__ = [
@@ -53,11 +53,14 @@ _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 class Branch:
     """One pattern of a rule, compiled on its own (anchored like the rule), with what lets a
     detector skip it: the strings its matches can start with (None: unknown, try it anywhere)
-    and the word sets a match must draw on (see `regex.required_words`)."""
+    and the word sets a match must draw on (see `regex.required_words`). `space_edges`: whether
+    some way through the pattern starts, and ends, with a space (see `regex.space_edges_of`);
+    the registry refuses such a pattern, which its word boundaries make (almost) dead."""
 
     regex: re.Pattern[str]
     starts: frozenset[str] | None
     needs: tuple[frozenset[str], ...]
+    space_edges: tuple[bool, bool] = (False, False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +150,7 @@ def _compile_branch(pattern: str, gap_negators: tuple[str, ...]) -> Branch | Non
         starts = leading_strings_of(items, length)
         if starts is not None:
             break
-    return Branch(regex, starts, required_words_of(items))
+    return Branch(regex, starts, required_words_of(items), space_edges_of(items))
 
 
 def _nested_quantifier(parsed: list[Any]) -> bool:

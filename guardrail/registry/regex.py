@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 C: Any = importlib.import_module("re._constants")
 _parser: Any = importlib.import_module("re._parser")
 
-__all__ = ["leading_strings", "leading_strings_of", "parse", "required_words", "required_words_of"]
+__all__ = [
+    "leading_strings",
+    "leading_strings_of",
+    "parse",
+    "required_words",
+    "required_words_of",
+    "space_edges_of",
+]
 
 _LIMIT = 600
 
@@ -242,3 +249,54 @@ def required_words_of(items: list[Any], most: int = 2) -> tuple[frozenset[str], 
             found.append(words)
     found.sort(key=lambda words: (-min(map(len, words)), len(words)))
     return tuple(found[:most])
+
+
+def space_edges_of(items: list[Any]) -> tuple[bool, bool]:
+    """Whether some way through a parsed pattern starts (first) or ends (second) with a space.
+
+    A rule's match is anchored on word boundaries and canonical text has single spaces between
+    words, a clause break never doubled nor first: a match that ends with a space can only be
+    followed by a clause break (``"(a |the )?"`` left empty at the end of a pattern), one that
+    ends with ``". "`` never. So such a way through is dead or nearly so, and always a slip:
+    the word boundary already ends the match at a word. Zero-width assertions are looked
+    through; ``$`` and ``^`` end the way (nothing can follow them).
+    """
+    return _space_edge(items, reverse=False)[0], _space_edge(items, reverse=True)[0]
+
+
+def _space_edge(items: list[Any], reverse: bool) -> tuple[bool, bool]:
+    """(some way through `items` has a space at its start, or its end when `reverse`; the
+    items can match the empty string, so the item before (or after) is at the edge too)."""
+    for op, value in reversed(items) if reverse else items:
+        if op in (C.ASSERT, C.ASSERT_NOT):
+            continue
+        if op is C.LITERAL:
+            return value == ord(" "), False
+        if op is C.IN:
+            return any(
+                (kind is C.LITERAL and item == ord(" "))
+                or (kind is C.RANGE and item[0] <= ord(" ") <= item[1])
+                for kind, item in value
+            ), False
+        if op is C.BRANCH:
+            ways = [_space_edge(branch, reverse) for branch in value[1]]
+            if any(space for space, _ in ways):
+                return True, False
+            if not any(empty for _, empty in ways):
+                return False, False
+            continue
+        if op is C.SUBPATTERN:
+            space, empty = _space_edge(value[3], reverse)
+            if space or not empty:
+                return space, False
+            continue
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            low, _high, body = value
+            space, empty = _space_edge(body, reverse)
+            if space:
+                return True, False
+            if low > 0 and not empty:
+                return False, False
+            continue
+        return False, False  # "^", "$", any character, a back-reference: no space forced here
+    return False, True

@@ -7,10 +7,11 @@ unreachable or contradictory segments) live in `guardrail.registry.validation`.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from guardrail._base import FrozenModel
 from guardrail.conversation import Role
@@ -19,12 +20,17 @@ from guardrail.reasons import RiskTier
 
 __all__ = [
     "Behaviour",
+    "ContactKind",
     "Criteria",
     "Criterion",
     "DirectiveSpec",
     "Effect",
     "Escalation",
+    "ExitCriteria",
     "HistorySettings",
+    "IdentityKind",
+    "IdentityKindSpec",
+    "IdentitySettings",
     "LanguageSettings",
     "LanguageSpec",
     "ModelSettings",
@@ -37,6 +43,7 @@ __all__ = [
     "ToolPolicy",
     "ToolSpec",
     "TypoSettings",
+    "Verifier",
 ]
 
 Effect = Literal["read", "write", "money", "irreversible"]
@@ -45,10 +52,18 @@ _USER_ONLY: list[Role] = ["user"]
 # segments combine it with other facts ("the need is unclear and it is about a card").
 RuleKind = Literal["risk", "need", "human", "injection", "friction", "exit", "topic"]
 Op = Literal["ge", "gt", "le", "lt", "eq"]
+# Who may end a critical segment with an explicit event (`ExitCriteria.verified_by`).
+Verifier = Literal["application", "agent"]
 # A word as the normaliser writes it (lower case, letters and digits only).
 _Word = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
 # A language as BCP 47's primary subtag ("es", "hi"): what rules, lexicons and decisions carry.
 LangCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+
+
+# What an identifier argument identifies. Customer ids are bound to the session (filled in when
+# absent); the other kinds must be one of the values the session verified as its customer's.
+IdentityKind = Literal["customer_id", "email", "phone", "account_number", "order_number"]
+ContactKind = Literal["email", "phone", "account_number", "order_number"]
 
 
 class ToolSpec(FrozenModel):
@@ -61,13 +76,43 @@ class ToolSpec(FrozenModel):
         default_factory=list,
         description="Arguments that must identify the session's own customer (bound at call time).",
     )
+    identity_args: dict[str, ContactKind] = Field(
+        default_factory=dict,
+        description="Other arguments that say whom or what the call is about, by kind "
+        "(send_password_reset's `email`): each must be a value the session verified as its "
+        "customer's. Not filled in when absent: the tool's own default (the address on file) "
+        "is the customer's.",
+    )
+    new_value_args: dict[str, ContactKind] = Field(
+        default_factory=dict,
+        description="Arguments that carry a new contact detail for the session's own customer "
+        "(update_account_details' new `email`): an identifier of that kind there is a value to "
+        "store, not someone to act on. Anything else found in them is still checked.",
+    )
+
+    @model_validator(mode="after")
+    def _one_role_per_argument(self) -> ToolSpec:
+        named = [*self.customer_args, *self.identity_args, *self.new_value_args]
+        twice = sorted({arg for arg in named if named.count(arg) > 1})
+        if twice:
+            raise ValueError(f"argument(s) {twice} listed under more than one of customer_args, "
+                             "identity_args and new_value_args")
+        return self
+
+    @property
+    def binds_identity(self) -> bool:
+        """Whether the call is about a customer: its arguments are checked against the session."""
+        return bool(self.customer_args or self.identity_args or self.new_value_args)
 
 
 class RuleSpec(FrozenModel):
     """A deterministic detection rule: regular expressions over the normalised text.
 
     Patterns run over lower-case, accent- and confusable-folded words joined by single spaces,
-    with ``.`` standing for a clause break. ``~`` is a gap of up to three words.
+    with ``.`` standing for a clause break. ``~`` is a gap of up to three words. A match is
+    anchored on word boundaries, so a pattern never starts or ends with a space: a word the
+    boundary has to follow (``"(to|with) (a |the )?"``) is written with the space inside the
+    group before it (``"(to|with)( a| the)?"``).
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
@@ -102,6 +147,17 @@ class RuleSpec(FrozenModel):
         description="The language the patterns are written in, when not the settings' default: "
         "the id then starts with '<lang>.' and the code ends with '.<lang>' (a segment naming "
         "the code without it matches every language's rule).",
+    )
+    examples: list[str] = Field(
+        default_factory=list,
+        description="Messages, written the way customers write, that must make this rule fire "
+        "(through the same normalisation and matching the engine uses). A pattern that can "
+        "never match fails them, so a dead rule cannot ship.",
+    )
+    counterexamples: list[str] = Field(
+        default_factory=list,
+        description="Near-misses (negations, hypotheticals, look-alike benign requests) that "
+        "must not make this rule fire.",
     )
 
 
@@ -159,6 +215,44 @@ class Criteria(FrozenModel):
     all: list[Criterion] = Field(default_factory=list)
 
 
+class ExitCriteria(Criteria):
+    """Exit criteria: how a segment ends.
+
+    A segment ends either on the customer's text (`any` / `all`, on messages after the ones
+    that put it there), or, for critical risks (takeover, fraud, disputes), only through an
+    explicit event from someone allowed to end it (`verified_by`, see `Guardrail.verify`):
+    in a takeover the person typing may be the attacker, so their words ("never mind, it was
+    me") must not end it. The two are exclusive. `unless` keeps a text exit from holding while
+    any of its conditions holds anywhere in the conversation ("I'm back in" does not end a
+    lockout while a takeover sign stands).
+    """
+
+    verified_by: list[Verifier] = Field(
+        default_factory=list,
+        description="Who may end this segment with an explicit, audited event (application, "
+        "agent). When set, no text ends it: `any` and `all` must be empty.",
+    )
+    unless: list[Criterion] = Field(
+        default_factory=list,
+        description="Conditions that, holding anywhere in the conversation, keep the text exit "
+        "from holding.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_out(self) -> ExitCriteria:
+        if len(set(self.verified_by)) != len(self.verified_by):
+            raise ValueError("verified_by lists a verifier twice")
+        texts = bool(self.any or self.all)
+        if self.verified_by and texts:
+            raise ValueError(
+                "an exit verified_by an application or agent cannot also end on the "
+                "customer's text: leave any and all empty"
+            )
+        if self.unless and not texts:
+            raise ValueError("unless only qualifies a text exit: set any or all")
+        return self
+
+
 class Routing(FrozenModel):
     """Where a handoff from this segment goes and how urgently."""
 
@@ -209,7 +303,7 @@ class SegmentSpec(FrozenModel):
     need_state: str | None = Field(default=None, description="The need this segment implies.")
     risk: RiskTier = "low"
     entry: Criteria
-    exit: Criteria
+    exit: ExitCriteria
     routing: Routing = Field(default_factory=Routing)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     tools: ToolPolicy = Field(default_factory=ToolPolicy)
@@ -315,6 +409,80 @@ class LanguageSettings(FrozenModel):
     )
 
 
+def _compiles(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from None
+    return patterns
+
+
+_Patterns = Annotated[list[str], AfterValidator(_compiles)]
+
+
+class IdentityKindSpec(FrozenModel):
+    """How the tool-call gate recognises one kind of identifier in tool arguments.
+
+    Argument names are compared folded (NFKC, case, look-alike letters, no separators, each word
+    singular: ``customerIds``, ``CUSTOMER-ID``, ``customer_id`` with a Cyrillic i all read as
+    ``customerid``); values are matched in folded text, anywhere in the arguments.
+    """
+
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Argument names that hold this kind of identifier, matched whole.",
+    )
+    key_parts: list[str] = Field(
+        default_factory=list,
+        description="Argument names that hold it wherever they appear inside a longer name "
+        "(`customerid` in `victim_customer_id_override`). Only unambiguous ones: `customerno` "
+        "would also be inside `customer_notes`.",
+    )
+    patterns: _Patterns = Field(
+        default_factory=list,
+        description="Regular expressions over folded (lower-case) text for values of this kind, "
+        "found under any argument name.",
+    )
+    exclude: _Patterns = Field(
+        default_factory=list,
+        description="Shapes that are never this kind (an ISO date is not a phone number): "
+        "blanked out before `patterns` run.",
+    )
+    compare: Literal["exact", "casefold", "digits"] = Field(
+        default="exact",
+        description="How a value is compared with the session's: as written, without case "
+        "(e-mail), or by its digits with the country prefix optional (phone).",
+    )
+    unverified: Literal["deny", "allow"] = Field(
+        default="deny",
+        description="When the session verified no value of this kind: `deny` any value of it, "
+        "`allow` values the tool itself scopes to the bound customer (order numbers).",
+    )
+
+
+class IdentitySettings(FrozenModel):
+    """What the tool-call gate reads as an identifier, and how much argument it will walk."""
+
+    kinds: dict[IdentityKind, IdentityKindSpec] = Field(default_factory=dict)
+    generic_keys: list[str] = Field(
+        default_factory=list,
+        description="Names that hold the identifier of the object they are in "
+        '(`{"customer": {"id": ...}}`).',
+    )
+    max_depth: int = Field(default=8, ge=1, le=64, description="Deepest nesting walked.")
+    max_items: int = Field(
+        default=2_000, ge=1, description="Most keys, elements and values walked in one call."
+    )
+    max_chars: int = Field(
+        default=100_000, ge=100, description="Most characters of text walked in one call."
+    )
+    max_json_layers: int = Field(
+        default=3, ge=0, le=8,
+        description="JSON inside a string inside ...: how many layers are parsed and walked.",
+    )
+
+
 class Settings(FrozenModel):
     """Registry-wide settings: vocabularies, the baseline policy, and text handling."""
 
@@ -344,6 +512,7 @@ class Settings(FrozenModel):
     model: ModelSettings = Field(default_factory=ModelSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     languages: LanguageSettings = Field(default_factory=LanguageSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
 
 
 class RegistryFile(FrozenModel):

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 import guardrail.audit
-from guardrail import Decision, Guardrail, UserError
+from guardrail import Decision, ExitEvent, Guardrail, UserError
 from guardrail.audit import (
     AuditLog,
     DecisionRecord,
+    ExitEventRecord,
     HandoffRecord,
     ToolCallRecord,
     conversations,
@@ -31,6 +32,7 @@ from guardrail.cli import main
 from guardrail.conversation import Conversation
 from guardrail.gate import check_tool_call
 from guardrail.handoff import HandoffSummary, MemorySink, deliver
+from tests.conftest import make_conversation
 
 DISPUTE = (
     "I was charged twice for order 1234, card 4111 1111 1111 1111, email me at jane@example.com"
@@ -492,3 +494,127 @@ def test_class6_records_refused_without_a_fallback_are_written_once_the_file_rec
     assert [r.type for r in records] == ["tool_call", "handoff", "decision"]  # oldest dropped
     assert [r.seq for r in records] == sorted(r.seq for r in records)
     assert "writable again" in caplog.text
+
+
+# -- exit events: who ended a critical segment, how and why (DESIGN principle 9) ----------------
+
+TAKEOVER: list[str | dict[str, str]] = ["someone hacked my account and changed my email",
+            {"role": "assistant", "content": "I'm passing you to a colleague."}, "ok"]
+
+
+def _verified(
+    guard: Guardrail, conversation_id: str = "c-takeover", why: str = "ID checked"
+) -> ExitEvent:
+    decision = guard.check(make_conversation(*TAKEOVER, id=conversation_id))
+    assert "fraud_takeover" in decision.segment_ids(), decision.explain()
+    return guard.verify(conversation_id, "fraud_takeover", by="agent", who="agent-417", why=why,
+                        at=AT)
+
+
+def test_class2_an_exit_event_round_trips_through_the_file_and_the_reader(
+    tmp_path: Path, rules_guard: Guardrail, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    decision = rules_guard.check(make_conversation(*TAKEOVER, id="c-takeover"))
+    log.decision(decision, conversation_id="c-takeover", turn=2, at=AT)
+    event = rules_guard.verify("c-takeover", "fraud_takeover", by="agent", who="agent-417",
+                               why="passed the ID check on a call", at=AT + timedelta(minutes=5))
+    assert event.retired, "the takeover was open: the event must retire what held it"
+    log.exit_event(event)
+    assert log.failures == 0
+
+    trail = load_audit(path)
+    assert trail.problems == []
+    [exit_record] = [r for r in trail.records if isinstance(r, ExitEventRecord)]
+    assert exit_record.type == "exit_event"
+    assert (exit_record.conversation_id, exit_record.segment, exit_record.kind, exit_record.by,
+            exit_record.who, exit_record.why, exit_record.policy_version) == (
+        event.conversation_id, event.segment, event.kind, event.by, event.who, event.why,
+        event.policy_version)
+    assert datetime.fromisoformat(exit_record.at) == event.at
+    assert exit_record.retired == [str(r) for r in event.retired]
+    assert exit_record.seq == 2
+
+    # Listed and explained with the conversation, not counted as a turn.
+    [listed] = conversations(trail.records)
+    assert (listed.turns, listed.records) == (1, 2)
+    text = explain_conversation(trail.records)
+    assert "Ended by explicit events:" in text
+    assert "fraud_takeover verified by agent agent-417" in text
+    assert "passed the ID check on a call" in text
+    assert str(event.retired[0]) in text
+    assert main(["explain", "--audit", str(path), "--conversation", "c-takeover"]) == 0
+    assert "fraud_takeover verified by agent agent-417" in capsys.readouterr().out
+
+
+def test_class2_an_exit_event_s_reason_is_redacted(tmp_path: Path, rules_guard: Guardrail) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.exit_event(_verified(rules_guard, why="called back on jane@example.com, card "
+                                              "4111 1111 1111 1111 confirmed"))
+    raw = path.read_text(encoding="utf-8")
+    assert "jane@example.com" not in raw
+    assert not any(form in raw for form in CARD_FORMS)
+    [record] = read_audit(path)
+    assert isinstance(record, ExitEventRecord)
+    assert record.who == "agent-417"  # an identifier the caller chose: kept, it is the key
+    assert record.why.startswith("called back on ")
+    assert "confirmed" in record.why
+
+
+def test_class2_a_failing_audit_file_never_raises_on_an_exit_event(
+    tmp_path: Path, rules_guard: Guardrail, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = _verified(rules_guard)
+    fallback = tmp_path / "fallback.jsonl"
+    log = AuditLog(_blocked(tmp_path), fallback=fallback)
+    with caplog.at_level(logging.WARNING, logger="guardrail.audit"):
+        log.exit_event(event)  # the disk refuses it: counted and spooled, not raised
+    assert log.failures == 1
+    assert [r.type for r in read_audit(fallback)] == ["exit_event"]
+    assert "ID checked" not in caplog.text  # the log names the failure, never the record
+
+    # A record that cannot even be built (a turn below 0) is counted too, never raised.
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.exit_event(event, turn=-1)
+    assert log.failures == 1
+    assert not (tmp_path / "audit.jsonl").exists()
+
+
+@pytest.mark.parametrize("adapter", ["openai", "langchain"])
+def test_class2_the_adapters_verify_and_resolve_in_one_call_and_audit_it(
+    tmp_path: Path, rules_guard: Guardrail, adapter: str
+) -> None:
+    import openai
+
+    from guardrail.adapters.langchain import GuardrailMiddleware
+    from guardrail.adapters.openai import GuardedOpenAI
+
+    path = tmp_path / "audit.jsonl"
+    wrapped: GuardedOpenAI | GuardrailMiddleware
+    if adapter == "openai":  # a real client; verifying never calls the model
+        client = openai.OpenAI(api_key="test", base_url="http://127.0.0.1:9/v1")
+        wrapped = GuardedOpenAI(client, rules_guard, audit=path)
+    else:
+        wrapped = GuardrailMiddleware(rules_guard, audit=path)
+    rules_guard.check(make_conversation(*TAKEOVER, id="c1"))
+    rules_guard.check(make_conversation("I was charged twice for my subscription", id="c2"))
+
+    verified = wrapped.verify("c1", "fraud_takeover", by="agent", who="agent-9",
+                              why="ID checked, jane@example.com")
+    resolved = wrapped.resolve("c2", "billing_dispute", by="application", who="billing-svc",
+                               why="duplicate charge refunded")
+    assert verified.retired
+    assert resolved.retired
+    after = rules_guard.check(make_conversation(*TAKEOVER, "thanks", id="c1"))
+    assert "fraud_takeover" not in after.segment_ids(), after.explain()
+    records = read_audit(path)
+    assert [(r.type, r.conversation_id) for r in records] == [
+        ("exit_event", "c1"), ("exit_event", "c2")]
+    assert [r.kind for r in records if isinstance(r, ExitEventRecord)] == ["verified", "resolved"]
+    assert "jane@example.com" not in path.read_text(encoding="utf-8")
+    # Refused events raise as `Guardrail.verify` does, and leave no record.
+    with pytest.raises(UserError):
+        wrapped.verify("c1", "lockout", by="agent", who="agent-9", why="because")
+    assert len(read_audit(path)) == 2

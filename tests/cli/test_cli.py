@@ -233,3 +233,28 @@ def test_every_subcommand_is_registered_by_its_module_with_a_handler() -> None:
         handler = command.get_default("func")
         assert callable(handler), name
         assert handler.__module__.startswith("guardrail.cli."), name
+
+
+def test_class8_validate_strict_fails_on_a_rule_that_misses_its_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    folder = tmp_path / "segments"
+    shutil.copytree(ROOT / "segments", folder)
+    (folder / "90-extra.yaml").write_text(
+        "rules:\n"
+        "  - id: test.never\n"
+        "    code: need.how_to\n"
+        "    kind: need\n"
+        "    need_state: how_to\n"
+        "    explanation: A rule whose example does not match it.\n"
+        "    patterns: ['export (my )?invoices']\n"
+        "    examples: ['how do I print my receipts']\n"
+        "    counterexamples: ['hello']\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(folder)]) == 0  # examples are not checked at every load
+    assert main(["validate", "--strict", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "90-extra.yaml" in err and "test.never" in err

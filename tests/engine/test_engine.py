@@ -361,16 +361,23 @@ def test_dispute_sticks_across_turns(guard: Guardrail, conversation: Conversatio
         assert decision.handoff.required, end
 
 
-def test_dispute_exits_when_resolved(guard: Guardrail, conversation: ConversationFactory) -> None:
+def test_dispute_ends_when_resolved_not_when_the_customer_says_so(
+    guard: Guardrail, conversation: ConversationFactory
+) -> None:
     for end in range(1, len(DISPUTE_THEN_EXIT)):
         guard.check(conversation(*DISPUTE_THEN_EXIT[:end], id="c1"))
     decision = guard.check(conversation(*DISPUTE_THEN_EXIT, id="c1"))
+    assert "billing_dispute" in decision.segment_ids(), decision.explain()
+    assert decision.handoff.required
+    guard.resolve("c1", "billing_dispute", by="agent", who="agent-1", why="wife's purchase")
+    decision = guard.check(conversation(*DISPUTE_THEN_EXIT, _assistant("Resolved."), "thanks",
+                                        id="c1"))
     assert "billing_dispute" not in decision.segment_ids(), decision.explain()
     assert not decision.handoff.required
 
 
 SCRIPTS = {
-    "dispute-then-resolved": DISPUTE_THEN_EXIT,
+    "dispute-then-retracted": DISPUTE_THEN_EXIT,
     "how-to-then-lockout": [
         "how do I export my data?",
         _assistant("Go to Settings, then Export."),
@@ -414,10 +421,15 @@ def test_incremental_equals_whole_conversation(
 def test_edited_history_under_the_same_id_starts_over(
     guard: Guardrail, conversation: ConversationFactory
 ) -> None:
-    guard.check(conversation("I was charged twice", "ok", id="c1"))
+    """Everything but the critical risks, which belong to the conversation id (principle 9:
+    trimming the history must not forget them; see test_critical_exit)."""
+    guard.check(conversation("I want to talk to a human", "ok", id="c1"))
     decision = guard.check(conversation("hi there", "ok", id="c1"))
-    assert "billing_dispute" not in decision.segment_ids()
+    assert "human_requested" not in decision.segment_ids()
     assert not decision.handoff.required
+    guard.check(conversation("I was charged twice", "ok", id="c2"))
+    decision = guard.check(conversation("hi there", "ok", id="c2"))
+    assert "billing_dispute" in decision.segment_ids()
 
 
 # -- access restore --------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_eval_schema_prints_the_scenario_json_schema(capsys: pytest.CaptureFixtu
     schema = json.loads(capsys.readouterr().out)
     assert schema["required"] == ["scenarios"]
     turn = schema["$defs"]["Turn"]
-    assert {"user", "at", "tool_calls", "assistant", "expect"} == set(turn["properties"])
+    assert {"user", "event", "at", "tool_calls", "assistant", "expect"} == set(turn["properties"])
     assert turn["additionalProperties"] is False
 
 

@@ -288,8 +288,78 @@ def test_threads_share_one_store(store: HistoryStore) -> None:
 
 def test_an_event_has_no_field_for_text() -> None:
     assert set(HistoryEvent.model_fields) == {
-        "kind", "customer", "at", "need_state", "outcome", "conversation_id", "event_id"
+        "kind", "customer", "at", "need_state", "outcome", "conversation_id", "event_id",
+        "code", "rule_id",
     }
+
+
+# -- risk events: the conversation's risk memory (principle 9) -----------------------------------
+
+
+def risk(outcome: str = "open", conversation: str = "conv-1", **fields: Any) -> HistoryEvent:
+    return event("risk", outcome=outcome, conversation_id=conversation,
+                 code="risk.account_takeover", rule_id="takeover.registers",
+                 event_id=f"risk:{conversation}", **fields)
+
+
+def test_class2_risk_events_round_trip_resolve_in_place_and_are_forgotten(
+    store: HistoryStore,
+) -> None:
+    store.record(risk())
+    store.record(event("contact", conversation_id="conv-1"))
+    found = [e for e in store.events("cust-1", NOW - DAY) if e.kind == "risk"]
+    assert found == [risk()]
+    store.record(risk("resolved"))  # the same (customer, event_id): replaced, not added
+    found = [e for e in store.events("cust-1", NOW - DAY) if e.kind == "risk"]
+    assert [(e.outcome, e.code, e.rule_id) for e in found] == [
+        ("resolved", "risk.account_takeover", "takeover.registers")]
+    assert store.forget("cust-1") == 2
+    assert store.events("cust-1", NOW - DAY) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"kind": "risk"}, "code, rule_id and conversation_id"),
+        ({"kind": "risk", "code": "risk.x", "rule_id": "r", "outcome": "success",
+          "conversation_id": "c"}, "open or resolved"),
+        ({"kind": "contact", "code": "risk.x"}, "risk events only"),
+    ],
+)
+def test_class2_risk_events_need_their_fields(fields: dict[str, Any], problem: str) -> None:
+    with pytest.raises(UserError, match=problem):
+        HistoryEvent(**{"customer": "c", "at": NOW, **fields})
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"code": "someone hacked my account", "rule_id": "r"}, "code"),
+        ({"code": "risk.x", "rule_id": "Someone hacked me"}, "rule_id"),
+    ],
+)
+def test_risk_events_hold_codes_not_text(fields: dict[str, Any], problem: str) -> None:
+    """No text under another name: codes and rule ids have the registry's shape."""
+    with pytest.raises(UserError, match=problem):
+        HistoryEvent(**{"kind": "risk", "customer": "c", "at": NOW, "outcome": "open",
+                        "conversation_id": "c", **fields})
+
+
+def test_class2_a_version_1_sqlite_file_gains_the_risk_columns(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    db = sqlite3.connect(path)
+    db.execute("""CREATE TABLE events (customer TEXT NOT NULL, event_id TEXT NOT NULL,
+        kind TEXT NOT NULL, at REAL NOT NULL, need_state TEXT, outcome TEXT,
+        conversation_id TEXT, PRIMARY KEY (customer, event_id))""")
+    db.execute("INSERT INTO events VALUES ('cust-1', 'e1', 'contact', ?, 'billing', 'open', 'c')",
+               (NOW.timestamp(),))
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:
+        store.record(risk())
+        kinds = [(e.kind, e.code) for e in store.events("cust-1", NOW - DAY)]
+    assert kinds == [("contact", None), ("risk", "risk.account_takeover")]
 
 
 @pytest.mark.parametrize(
