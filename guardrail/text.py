@@ -408,6 +408,20 @@ class Normaliser:
             self._chunks[chunk] = result
         return result
 
+    def rejoined(self, raw: str) -> str | None:
+        """`raw` folded, with words split in the middle rejoined ("cha rged" -> "charged"), or
+        None when nothing is.
+
+        A second reading, never the first: two real words may spell a third ("met een" is
+        Dutch "meteen", "set up" is "setup", "me dio" is "medio"), so the rule detector reads
+        this text beside the message as written and keeps only what it adds to the risk.
+        """
+        chunks = self.fold(raw).split(" ")
+        if self._starts.isdisjoint(chunks):
+            return None
+        joined = self._rejoin(chunks)
+        return None if len(joined) == len(chunks) else " ".join(joined)
+
     def canonical(self, raw: str) -> Canonical:
         """Fold `raw` and split it into corrected words and ``.`` clause breaks."""
         text = self.fold(raw)
@@ -418,8 +432,6 @@ class Normaliser:
         if _MAYBE_AMOUNT.search(text):
             text = _DECIMALS.sub("", _THOUSANDS.sub("", text))
         chunks = text.split(" ")
-        if not self._starts.isdisjoint(chunks):
-            chunks = self._rejoin(chunks)
         # Space-separated chunks ("happened.", "r3fund") repeat even more than tokens do: each
         # is read once (tokens never span a space, so this equals reading the whole text).
         memo = self._chunks

@@ -208,7 +208,6 @@ def _reference_canonical(normaliser: Normaliser, raw: str) -> tuple[str, tuple[s
     folded = normaliser.fold(raw)
     folded = t._SYMBOL_IN_WORD.sub(lambda m: t._SYMBOL_LETTER[m.group()], folded)
     folded = t._SPACED_LETTERS.sub(normaliser._join_spaced, folded)
-    folded = " ".join(normaliser._rejoin(folded.split(" ")))
     folded = t._REPEATS.sub(r"\1\1", folded)
     folded = t._DECIMALS.sub("", t._THOUSANDS.sub("", folded))
     words: list[str] = []
@@ -319,3 +318,27 @@ def test_class8_every_invisible_character_is_removed() -> None:
     assert len(invisible) > 400  # the TAG block alone is 97
     word = "lo" + "".join(invisible) + "cked"
     assert Normaliser.fold(word) == "locked"
+
+
+@pytest.mark.parametrize(
+    ("raw", "pair"),
+    [("kan ik ff met een echt persoon praten?", ("met", "een")),
+     ("How can I set up a standing order?", ("set", "up")),
+     ("saqué 200 euros y solo me dio 100 el cajero", ("me", "dio")),
+     ("mi avete bloccate la carta", ("bloccate", "la"))],
+)
+def test_class8_two_real_words_are_never_read_as_one(
+    normaliser: Normaliser, raw: str, pair: tuple[str, str]
+) -> None:
+    """Rejoining split words is a second reading (`rejoined`), never the first: "met een" stays
+    Dutch "met een", not "meteen"."""
+    words = normaliser.canonical(raw).words
+    at = words.index(pair[0])
+    assert words[at + 1] == pair[1]
+
+
+def test_class8_a_word_split_in_the_middle_is_rejoined_in_the_second_reading(
+    normaliser: Normaliser,
+) -> None:
+    assert normaliser.rejoined("i was cha rged tw ice") == "i was charged twice"
+    assert normaliser.rejoined("i was charged twice") is None

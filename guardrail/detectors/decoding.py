@@ -42,6 +42,10 @@ _HEX_LONG = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{2}[ :]?){8,}(?![0-9A-Za-
 _HEX_SHORT = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{2}[ :]?){4,}(?![0-9A-Za-z])")
 _HEX_SEPARATORS = re.compile(r"[ :]")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# Text written in Unicode TAG characters (U+E0020-E007E mirror printable ASCII): invisible on
+# screen, read by a model. A run of four or more is a hidden message; single tags between
+# letters are only noise, which folding strips.
+_TAG_RUN = re.compile("[\U000e0020-\U000e007e]{4,}")
 _MIN_PERCENT = 3
 _LETTER = re.compile(r"[^\W\d_]{2}")
 
@@ -105,9 +109,14 @@ def _from_hex(token: str) -> str | None:
         return None
 
 
+_FROM_TAGS = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
+
+
 def payloads(text: str, cued: bool, limit: int) -> list[Payload]:
     """The readable texts `text` carries encoded (at most `_MAX_PAYLOADS`, `limit` characters
     each), searched again inside each decoded text down to `_MAX_DEPTH`.
+
+    Text hidden in Unicode TAG characters is decoded too (``tag``), cue or not.
 
     Args:
         text: the message as written.
@@ -141,6 +150,8 @@ def _collect(text: str, cued: bool, limit: int, path: str, depth: int,
         add("url", unquote(text, errors="replace"))
     if cued:
         add("rot13", codecs.decode(text, "rot13"))
+    if _TAG_RUN.search(text):  # the message as a model reads it: tags as the letters they mirror
+        add("tag", text.translate(_FROM_TAGS))
     found.extend(here)
     if depth + 1 < _MAX_DEPTH:
         for payload in here:

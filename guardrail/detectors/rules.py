@@ -19,6 +19,11 @@ from guardrail.text import Canonical
 __all__ = ["RuleDetector", "Scan", "rule_codes"]
 
 
+# What a second reading of a message (words rejoined) may add: what raises risk or asks for a
+# person, never a need, an exit or a friction finding.
+_RAISING = frozenset({"risk", "human", "injection"})
+
+
 def rule_codes(findings: list[Finding]) -> list[str]:
     """The codes of the rules that matched, as the need model reads them (failsafes aside).
 
@@ -172,6 +177,10 @@ class RuleDetector:
             folded = window.lower() if window.isascii() else self._normaliser.fold(window)
             cued = cued or asks_to_decode(folded)
             _extend(findings, found, seen)
+            rejoined = self._normaliser.rejoined(window)
+            if rejoined is not None:  # words split in the middle: what they add to the risk
+                _, more = self._read(index, rejoined, rules, f"{source}:rejoined", spans=False)
+                _extend(findings, [f for f in more if f.kind in _RAISING], seen)
         for payload in payloads(text, cued, self._max_chars):
             _, found = self._read(
                 index, payload.text, rules, f"{source}:decoded:{payload.encoding}", spans=False
