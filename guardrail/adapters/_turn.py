@@ -19,16 +19,18 @@ from typing import Any, cast
 
 from opentelemetry.trace import INVALID_SPAN, Span
 
-from guardrail.audit import AuditLog, ToolOutcome, audit_key, customer_turn
+from guardrail.audit import AuditLog, ToolOutcome, audit_key, audited_exit, customer_turn
 from guardrail.conversation import Conversation
 from guardrail.decision import Decision
-from guardrail.engine import Guardrail
+from guardrail.engine import ExitEvent, Guardrail
 from guardrail.gate import CallCheck, check_tool_call
 from guardrail.handoff.sinks import SinkLike, adeliver, deliver
 from guardrail.handoff.summary import HandoffSummary
+from guardrail.registry.schema import Verifier
 from guardrail.tracing import handoff_span, record_delivery, record_verdict, tool_gate_span
 
 __all__ = [
+    "AuditedExits",
     "ahand_off",
     "audit_decision",
     "gate_call",
@@ -161,3 +163,25 @@ async def ahand_off(decision: Decision, conv: Conversation, tool_calls: Sequence
     summary = HandoffSummary.build(decision, conv, tool_calls=tool_calls)
     with _quiet_span(lambda: handoff_span(conv.id, decision)):
         return _delivered(decision, conv, summary, await adeliver(sink, summary), audit)
+
+
+class AuditedExits:
+    """`verify` and `resolve` for an adapter holding a `guard` and an `audit` log: the exit
+    event (DESIGN principle 9) is made by the guard and written to the audit log in one call."""
+
+    guard: Guardrail
+    audit: AuditLog | None
+
+    def verify(
+        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
+    ) -> ExitEvent:
+        """`Guardrail.verify`, with the event written to `audit`."""
+        return audited_exit(self.audit, self.guard.verify(conversation_id, segment, by=by,
+                                                          who=who, why=why))
+
+    def resolve(
+        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
+    ) -> ExitEvent:
+        """`Guardrail.resolve`, with the event written to `audit`."""
+        return audited_exit(self.audit, self.guard.resolve(conversation_id, segment, by=by,
+                                                           who=who, why=why))

@@ -63,6 +63,7 @@ from guardrail._yaml import describe
 from guardrail.adapters._binding import CallLedger, args_hash, read_resume, repeated
 from guardrail.adapters._chat_format import OPERATOR_ROLES, SCANNED_ROLES
 from guardrail.adapters._turn import (
+    AuditedExits,
     ahand_off,
     audit_decision,
     gate_call,
@@ -72,16 +73,15 @@ from guardrail.adapters._turn import (
     record_outcome,
 )
 from guardrail.adapters.retriever import ScopedRetriever
-from guardrail.audit import AuditLog, audit_key, audited_exit
+from guardrail.audit import AuditLog, audit_key
 from guardrail.conversation import Context, Conversation, Message, Role, Signals
 from guardrail.decision import Decision, Verdict
-from guardrail.engine import ExitEvent, Guardrail
+from guardrail.engine import Guardrail
 from guardrail.errors import UserError
 from guardrail.gate import CallCheck
 from guardrail.handoff.sinks import SinkLike
 from guardrail.handoff.summary import HandoffSummary
 from guardrail.prompts import Prompts
-from guardrail.registry.schema import Verifier
 from guardrail.retrieval import use_decision
 
 __all__ = [
@@ -212,7 +212,7 @@ def _has_checkpointer() -> bool:
         return False
 
 
-class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
+class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any]):
     """Gate a LangChain agent's tools, retrieval and handoff with a guardrail decision.
 
     Args:
@@ -329,20 +329,6 @@ class GuardrailMiddleware(AgentMiddleware[GuardrailState, Any, Any]):
         """What the gate says about calling `tool` with `args` after `messages`."""
         conv = self._conversation(messages, runtime)
         return gate_call(self.guard, self.guard.check(conv), conv, tool, args)
-
-    def verify(
-        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
-    ) -> ExitEvent:
-        """`Guardrail.verify`, with the event written to `audit` (DESIGN principle 9)."""
-        return audited_exit(self.audit, self.guard.verify(conversation_id, segment, by=by,
-                                                          who=who, why=why))
-
-    def resolve(
-        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
-    ) -> ExitEvent:
-        """`Guardrail.resolve`, with the event written to `audit` (DESIGN principle 9)."""
-        return audited_exit(self.audit, self.guard.resolve(conversation_id, segment, by=by,
-                                                           who=who, why=why))
 
     # -- the model call -----------------------------------------------------------------------
 

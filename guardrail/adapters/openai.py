@@ -61,6 +61,7 @@ from guardrail.adapters._chat_format import (
     with_directives,
 )
 from guardrail.adapters._turn import (
+    AuditedExits,
     ahand_off,
     audit_decision,
     gate_call,
@@ -68,10 +69,10 @@ from guardrail.adapters._turn import (
     hand_off,
     record_outcome,
 )
-from guardrail.audit import AuditLog, ToolOutcome, audited_exit
+from guardrail.audit import AuditLog, ToolOutcome
 from guardrail.conversation import Context, Conversation, Signals
 from guardrail.decision import Decision, Verdict
-from guardrail.engine import ExitEvent, Guardrail
+from guardrail.engine import Guardrail
 from guardrail.errors import UserError
 from guardrail.gate import CallCheck
 from guardrail.handoff.sinks import SinkLike
@@ -80,7 +81,6 @@ from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
 from guardrail.redact import redact
 from guardrail.registry import Registry
-from guardrail.registry.schema import Verifier
 from guardrail.retrieval import use_decision
 
 try:
@@ -201,7 +201,7 @@ class _Prepared:
     kwargs: dict[str, Any]
 
 
-class _GuardedCore:
+class _GuardedCore(AuditedExits):
     """Everything but the waiting: input checks, the request, the handoff and the gating."""
 
     def __init__(
@@ -217,20 +217,6 @@ class _GuardedCore:
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
         # The tool call ids run so far, per conversation id; without an id, per turn.
         self.ledger = CallLedger()
-
-    def verify(
-        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
-    ) -> ExitEvent:
-        """`Guardrail.verify`, with the event written to `audit` (DESIGN principle 9)."""
-        return audited_exit(self.audit, self.guard.verify(conversation_id, segment, by=by,
-                                                          who=who, why=why))
-
-    def resolve(
-        self, conversation_id: str, segment: str, *, by: Verifier, who: str, why: str
-    ) -> ExitEvent:
-        """`Guardrail.resolve`, with the event written to `audit` (DESIGN principle 9)."""
-        return audited_exit(self.audit, self.guard.resolve(conversation_id, segment, by=by,
-                                                           who=who, why=why))
 
     def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
         audit_decision(self.audit, decision, prepared.conversation)
