@@ -2,7 +2,7 @@
 
 Each rule must prove it can match (DESIGN principle 6): its examples make it fire, its
 counterexamples (near-misses) do not, through the rule detector the engine uses
-(`guardrail.registry.validation.check_examples`). This script writes a first set into the
+(`guardrail.detectors.examples.check_examples`). This script writes a first set into the
 YAML for rules that have none, and leaves every rule that has some alone:
 
 - examples: the per-language test cases (``tests/registry/cases_<lang>.py``) that fire the

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from guardrail.detectors.examples import require_examples
 from guardrail.registry import Registry
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def register(sub: Subcommands) -> None:
 def _validate(args: argparse.Namespace) -> int:
     registry = Registry.load(Path(args.path) if args.path else None)
     if args.strict:
-        registry.check_examples()  # a RegistryError names each miss; `main` prints it, exit 1
+        require_examples(registry)  # a RegistryError names each miss; `main` prints it
     print(
         f"OK {registry.source}: {len(registry.rules)} rules, {len(registry.segments)} segments, "
         f"{len(registry.tools)} tools; version {registry.version}"

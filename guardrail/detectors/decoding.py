@@ -29,7 +29,7 @@ from guardrail._base import FrozenModel
 from guardrail._yaml import load_yaml
 from guardrail.errors import RegistryError
 
-__all__ = ["CUES_FILE", "Payload", "payloads"]
+__all__ = ["CUES_FILE", "Payload", "asks_to_decode", "payloads"]
 
 CUES_FILE = "vocab/decoding.yaml"  # under guardrail/_data
 _MAX_PAYLOADS = 8  # decoded texts per message (bounded work on hostile input)

@@ -18,7 +18,7 @@ from guardrail._yaml import load_yaml
 from guardrail.errors import RegistryError, RegistryIssue
 from guardrail.registry.pattern import CompiledRule, compile_any_of, words_by_language
 from guardrail.registry.schema import LanguageSpec, RegistryFile, SegmentSpec, Settings, ToolSpec
-from guardrail.registry.validation import check_examples, link
+from guardrail.registry.validation import link
 from guardrail.text import Normaliser, pattern_vocabulary
 
 __all__ = ["Registry"]
@@ -159,18 +159,6 @@ class Registry:
             linked.languages,
             linked.origins,
         )
-
-    def check_examples(self) -> None:
-        """Run every rule on its own ``examples`` and ``counterexamples`` (about a second on
-        the shipped registry, so not at every load: ``guardrail validate --strict`` and the
-        tests run it).
-
-        Raises:
-            RegistryError: naming each example that misses, with file, YAML path and rule id.
-        """
-        issues = check_examples(self)
-        if issues:
-            raise RegistryError(issues)
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -6,10 +6,9 @@ contradictory segments, bad or catastrophic regular expressions, patterns that s
 with a space (dead behind their word boundaries), and DESIGN principle 5 (stable context never
 changes permissions). Every problem is collected, none stops the others.
 
-`check_examples` runs each rule on its own ``examples`` and ``counterexamples`` through the
-rule detector, on a registry already built. It is not part of loading: on the shipped registry
-it costs about a second, ten times the budget of a load that happens at every start. ``guardrail
-validate --strict`` and the test suite run it.
+Each rule's own ``examples`` and ``counterexamples`` are run by the rule detector on a registry
+already built (`guardrail.detectors.examples`), not here: on the shipped registry that costs
+about a second, ten times the budget of a load that happens at every start.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from guardrail.conversation import Context, Message, Signals
+from guardrail.conversation import Context, Signals
 from guardrail.errors import RegistryIssue
 from guardrail.reasons import ENGINE_CODES, RISK_ORDER
 from guardrail.registry.pattern import (
@@ -44,9 +43,9 @@ from guardrail.registry.schema import (
 )
 
 if TYPE_CHECKING:
-    from guardrail.registry.loader import Registry
+    pass
 
-__all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "Linked", "check_examples", "link"]
+__all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "Linked", "link"]
 
 # Signals the engine works out itself. `failed_attempts` is the caller's
 # `failed_guided_attempts` plus the user messages in this conversation that answer the
@@ -167,41 +166,6 @@ def link(
     known_words = tuple(w for f in files.values() for w in f.known_words)
     ordered = tuple(seg for _, _, seg in segments)
     return Linked(settings, tools, tuple(rules), ordered, known_words, languages, origins)
-
-
-def check_examples(registry: Registry) -> list[RegistryIssue]:
-    """Every rule run on its own ``examples`` (each must make it fire) and ``counterexamples``
-    (none may), the way the engine reads a message: the registry's normaliser, the rule
-    detector with its negation, question and hypothetical handling, and ``unless`` patterns.
-
-    Each message is scanned alone, as the rule's first role, with every rule of the registry
-    (so an example proves the rule fires among all the others, as in a real turn). The
-    language gate (``settings.languages.rule_gate``) is not applied: it belongs to the
-    engine's language reading, not to the rule.
-
-    Returns:
-        One problem per example that does not fire its rule or counterexample that does,
-        with the rule's file, its YAML path and its id.
-    """
-    # Imported here: the detector is built on a registry, so it cannot be imported by the
-    # module that builds one.
-    from guardrail.detectors.rules import RuleDetector
-
-    detector = RuleDetector(registry)
-    out = _Collector([])
-    for rule in registry.rules:
-        spec = rule.spec
-        file, i = registry.rule_origins.get(spec.id, (registry.source, -1))
-        for field_name, wanted in (("examples", True), ("counterexamples", False)):
-            for j, text in enumerate(getattr(spec, field_name)):
-                findings = detector.scan(0, Message(role=spec.roles[0], content=text)).findings
-                fired = any(finding.rule_id == spec.id for finding in findings)
-                if fired is not wanted:
-                    what = ("does not fire on its example" if wanted
-                            else "fires on its counterexample")
-                    out.add(file, f"rules[{i}].{field_name}[{j}]",
-                            f"rule {spec.id!r} {what} {text!r}")
-    return out.issues
 
 
 def _check_slang(

@@ -257,4 +257,5 @@ def test_class8_validate_strict_fails_on_a_rule_that_misses_its_example(
     assert main(["validate", str(folder)]) == 0  # examples are not checked at every load
     assert main(["validate", "--strict", str(folder)]) == 1
     err = capsys.readouterr().err
-    assert "90-extra.yaml" in err and "test.never" in err
+    assert "90-extra.yaml" in err
+    assert "test.never" in err

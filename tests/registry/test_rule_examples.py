@@ -17,8 +17,8 @@ import yaml
 from guardrail import Guardrail, Registry, RegistryError
 from guardrail._resources import default_registry_dir
 from guardrail.conversation import Message
+from guardrail.detectors.examples import check_examples, require_examples
 from guardrail.detectors.rules import RuleDetector
-from guardrail.registry import validation
 from tests.conftest import make_conversation
 
 
@@ -115,17 +115,17 @@ def test_class8_validate_names_the_rule_that_misses_its_examples() -> None:
         ],
     )
     registry = Registry.from_texts(texts)  # examples are checked on demand, not at every load
-    issues = validation.check_examples(registry)
+    issues = check_examples(registry)
     mine = {(i.file, i.path) for i in issues if "'test.examples'" in i.message}
     assert mine == {
         ("90-test-examples.yaml", "rules[0].examples[1]"),
         ("90-test-examples.yaml", "rules[0].counterexamples[1]"),
     }
     with pytest.raises(RegistryError, match=r"90-test-examples\.yaml:rules\[0\]\.examples\[1\]"):
-        registry.check_examples()
+        require_examples(registry)
 
 
 def test_class8_shipped_registry_passes_its_own_examples(registry: Registry) -> None:
     """What ``guardrail validate --strict`` runs: no problem on the shipped registry."""
-    assert validation.check_examples(registry) == []
+    assert check_examples(registry) == []
     assert Path(registry.source) == default_registry_dir()
