@@ -463,6 +463,14 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
     )
     if handoff.offered and not handoff.required and "offer_human" not in directives:
         directives.append("offer_human")
+    failsafe = any(seg.tier == "failsafe" for seg in segments)
+    if failsafe and handoff.required:
+        # The part that failed may have hidden what would deny a tool, and a person takes over
+        # anyway: nothing stays open (the gate refuses every call during a handoff as well).
+        hold = next(r for seg in segments if seg.tier == "failsafe" for r in active[seg.id])
+        verdicts = [v if v.verdict == "deny" else ToolVerdict(tool=v.tool, verdict="deny",
+                                                              reasons=[hold])
+                    for v in verdicts]
 
     reason_codes = _dedupe(
         [r for reasons in active.values() for r in reasons]
@@ -484,7 +492,7 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
         handoff=handoff,
         reason_codes=reason_codes,
         policy_version=registry.version,
-        failsafe=any(seg.tier == "failsafe" for seg in segments),
+        failsafe=failsafe,
         language=facts.language,
     )
 
