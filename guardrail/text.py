@@ -408,15 +408,15 @@ class Normaliser:
             self._chunks[chunk] = result
         return result
 
-    def rejoined(self, raw: str) -> str | None:
-        """`raw` folded, with words split in the middle rejoined ("cha rged" -> "charged"), or
-        None when nothing is.
+    def rejoined(self, folded: str) -> str | None:
+        """`folded` (text already through `fold`) with words split in the middle rejoined
+        ("cha rged" -> "charged"), or None when nothing is.
 
         A second reading, never the first: two real words may spell a third ("met een" is
         Dutch "meteen", "set up" is "setup", "me dio" is "medio"), so the rule detector reads
         this text beside the message as written and keeps only what it adds to the risk.
         """
-        chunks = self.fold(raw).split(" ")
+        chunks = folded.split(" ")
         if self._starts.isdisjoint(chunks):
             return None
         joined = self._rejoin(chunks)

@@ -24,6 +24,12 @@ __all__ = ["RuleDetector", "Scan", "rule_codes"]
 _RAISING = frozenset({"risk", "human", "injection"})
 
 
+def _failsafe(code: str, rule_id: str, source: str, index: int) -> Finding:
+    """A finding saying the scan could not do its usual work on message `index`."""
+    return Finding(kind="failsafe", code=code, rule_id=rule_id, source=source,
+                   explanation=ENGINE_CODES[code], index=index)
+
+
 def rule_codes(findings: list[Finding]) -> list[str]:
     """The codes of the rules that matched, as the need model reads them (failsafes aside).
 
@@ -156,16 +162,8 @@ class RuleDetector:
         source = f"message[{index}]"
         findings: list[Finding] = []
         if len(content) > self._max_chars:
-            findings.append(
-                Finding(
-                    kind="failsafe",
-                    code="failsafe.oversized_input",
-                    rule_id="engine.max_scan_chars",
-                    source=source,
-                    explanation=ENGINE_CODES["failsafe.oversized_input"],
-                    index=index,
-                )
-            )
+            findings.append(_failsafe("failsafe.oversized_input", "engine.max_scan_chars",
+                                      source, index))
         canonical: Canonical | None = None
         seen: set[str] = set()
         cued = False
@@ -173,11 +171,11 @@ class RuleDetector:
         for window in _windows(text, self._max_chars):
             read, found = self._read(index, window, rules, source, spans=canonical is None)
             canonical = read if canonical is None else canonical
-            # Folded for the cue words ("décoder"); plain ASCII folds to its lower case.
-            folded = window.lower() if window.isascii() else self._normaliser.fold(window)
+            # Folded once, for the cue words ("décoder") and the second reading.
+            folded = self._normaliser.fold(window)
             cued = cued or asks_to_decode(folded)
             _extend(findings, found, seen)
-            rejoined = self._normaliser.rejoined(window)
+            rejoined = self._normaliser.rejoined(folded)
             if rejoined is not None:  # words split in the middle: what they add to the risk
                 _, more = self._read(index, rejoined, rules, f"{source}:rejoined", spans=False)
                 _extend(findings, [f for f in more if f.kind in _RAISING], seen)
@@ -187,16 +185,8 @@ class RuleDetector:
             )
             _extend(findings, found, seen)
         if unscanned:
-            findings.append(
-                Finding(
-                    kind="failsafe",
-                    code="failsafe.unscanned_input",
-                    rule_id="engine.scan_budget",
-                    source=source,
-                    explanation=ENGINE_CODES["failsafe.unscanned_input"],
-                    index=index,
-                )
-            )
+            findings.append(_failsafe("failsafe.unscanned_input", "engine.scan_budget", source,
+                                      index))
         return Scan(findings, canonical)
 
     def _read(
