@@ -45,8 +45,10 @@ def _tables() -> tuple[re.Pattern[str], dict[int, str], re.Pattern[str]]:
 # them is how "сhаrgеd" with Cyrillic letters, or "օ" Armenian and "ꮪ" Cherokee ones, still read
 # as "charged".
 _INVISIBLE_RE, _LOOKALIKES, _LOOKALIKE_RE = _tables()
-# Apostrophes are dropped ("don't" -> "dont"), so a rule's word is one token.
-_APOSTROPHE_RE = re.compile("['`\u00b4\u2019\u02bc]")
+# Apostrophes are dropped ("don't" -> "dont"), so a rule's word is one token; one spaced out
+# between spaced-out letters ("q u ' u n") goes with a space, so the letters stay one run.
+_APOSTROPHES = "['`\u00b4\u2019\u02bc]"
+_APOSTROPHE_RE = re.compile(f"(?<=\\b[a-z]) {_APOSTROPHES}(?= [a-z]\\b)|{_APOSTROPHES}")
 _WORD_RE = re.compile(r"\w+")
 _LATIN_LETTER = re.compile("[a-z]")
 # A number with a short unit ("3h", "24h", "5gb", "2fa", "10min") is not leetspeak: "3h" must

@@ -456,17 +456,19 @@ class Guardrail:
     ) -> list[ExitEvent]:
         """Remember the findings holding a verified-exit segment open (and store the new ones);
         the events that ended segments of this conversation, for the decision's reasons."""
-        critical = any(self.registry.segment_by_id[s].exit.verified_by for s in active)
-        memory = self._memory.get(conv.id, create=critical)
+        held = any(self.registry.segment_by_id[s].remembered for s in active)
+        memory = self._memory.get(conv.id, create=held)
         if memory is None:
             return []
         customer = conv.context.customer_id
         if customer:
             memory.customer = self._history.key(customer)
-        added = memory.remember(self.registry, active, state.findings, state.sources,
-                                state.scanned, now)
+        added, exited = memory.remember(self.registry, active, state.findings, state.sources,
+                                        state.scanned, now)
         if added:
             self._history.record_risks(memory.customer, conv.id, added, "open", now)
+        if exited:
+            self._history.record_risks(memory.customer, conv.id, exited, "resolved", now)
         return list(memory.events)
 
     def _end(

@@ -1,19 +1,23 @@
-"""Risk memory: critical findings kept per conversation id until a verified event ends them.
+"""Risk memory: the findings that force a handoff, kept per conversation id until their exit.
 
 DESIGN principle 9. A takeover, fraud or dispute segment (one whose exit is ``verified_by`` an
 application or an agent in the registry) is not ended by anything the customer writes, and it
-must not be ended by the engine forgetting either. The engine's per-conversation state
-(`guardrail.engine.state`) starts over when message 0 changes, which is exactly what trimming or
-summarising middleware does, and is evicted least recently used; so the findings that hold such
-a segment open are also kept here, per conversation id, in a separate bounded map, as *marks*
-(rule id, reason code, tier: never the words that matched). On every check the open marks are
-put back among the conversation's findings.
+must not be ended by the engine forgetting either. Nor may a segment that always hands off (a
+person asked for, a lockout: `SegmentSpec.remembered`) end because old messages were dropped;
+such a segment still ends on its text exit ("I'm back in"), and its marks go with it.
 
-A mark ends only through `Guardrail.verify` / `Guardrail.resolve`: an `ExitEvent` saying who
-(application or agent, and their id), why and when. The event retires the marks of its segment;
-the messages they came from (known by fingerprint, in process only) stay retired when a trimmed
-or evicted conversation is read again, while a new report of the same kind in a later message
-brings the segment back. Each later decision carries the event's reason.
+The engine's per-conversation state (`guardrail.engine.state`) starts over when message 0
+changes, which is exactly what trimming or summarising middleware does, and is evicted least
+recently used; so the findings that hold such a segment open are also kept here, per
+conversation id, in a separate bounded map, as *marks* (rule id, reason code, tier: never the
+words that matched). On every check the open marks are put back among the conversation's
+findings.
+
+A mark of a verified-exit segment ends only through `Guardrail.verify` / `Guardrail.resolve`: an
+`ExitEvent` saying who (application or agent, and their id), why and when. The event retires the
+marks of its segment; the messages they came from (known by fingerprint, in process only) stay
+retired when a trimmed or evicted conversation is read again, while a new report of the same
+kind in a later message brings the segment back. Each later decision carries the event's reason.
 
 With a history store and a customer id, marks are also written there as ``risk`` events
 (`guardrail.history.HistoryEvent`: rule id, code, time, conversation id), ``open`` then
@@ -40,6 +44,7 @@ from guardrail.registry import Registry
 from guardrail.registry.schema import Verifier
 
 __all__ = [
+    "MEMORY_SOURCE",
     "ExitEvent",
     "ExitKind",
     "RiskMark",
@@ -165,13 +170,19 @@ class RiskMemory:
         sources: Mapping[str, set[int]],
         scanned: int,
         now: datetime,
-    ) -> list[RiskMark]:
-        """Remember the message findings that hold a verified-exit segment open; the new ones."""
+    ) -> tuple[list[RiskMark], list[RiskMark]]:
+        """Remember the message findings that hold a remembered segment open; the new marks,
+        and the marks a text exit retired (their findings are gone from `findings`)."""
         added: list[RiskMark] = []
         with self.lock:
             self.scanned = scanned
+            exited = [m for key, m in self.marks.items() if key not in findings and m.segments
+                      and not any(registry.segment_by_id[s].exit.verified_by
+                                  for s in m.segments if s in registry.segment_by_id)]
+            for gone in exited:
+                del self.marks[gone.finding.rule_id]
             for seg_id, reasons in active.items():
-                if not registry.segment_by_id[seg_id].exit.verified_by:
+                if not registry.segment_by_id[seg_id].remembered:
                     continue
                 # The reasons name the first finding of each code the entry matched; every
                 # finding of those codes holds the segment open just as well.
@@ -194,7 +205,7 @@ class RiskMemory:
                                        messages=mark.messages | seen)
                     self.marks[key] = mark
                     self.closed.pop(key, None)
-        return added
+        return added, exited
 
     def retire(
         self, segment: str, sources: Mapping[str, set[int]], scanned: int

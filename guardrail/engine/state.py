@@ -24,7 +24,7 @@ from guardrail.decision import UNDETERMINED_LANGUAGE, Decision
 from guardrail.detectors.detector import Scan
 from guardrail.detectors.injection import reading_needs, request_findings
 from guardrail.detectors.need import NeedReading
-from guardrail.engine.risk import fingerprint
+from guardrail.engine.risk import MEMORY_SOURCE, fingerprint
 from guardrail.history import HistoryEvent
 from guardrail.need.classifier import NeedPrediction
 from guardrail.policy import Facts, exit_holds
@@ -355,7 +355,8 @@ def _exit_candidates(state: ConversationState, reasons: list[ReasonCode]) -> lis
     return [
         state.findings[r.rule_id]
         for r in reasons
-        if r.source.startswith("message[") and r.rule_id in state.findings
+        # a finding put back from risk memory (its message was trimmed away) ends the same way
+        if r.source.startswith(("message[", MEMORY_SOURCE)) and r.rule_id in state.findings
     ]
 
 

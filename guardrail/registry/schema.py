@@ -315,6 +315,14 @@ class SegmentSpec(FrozenModel):
     owner: str = Field(min_length=1)
     last_reviewed: date
 
+    @property
+    def remembered(self) -> bool:
+        """True when the findings that put this segment there are kept per conversation id
+        (`guardrail.engine.risk`), so trimming the history cannot end it: its exit is
+        ``verified_by`` someone, or it always hands off (a person asked for, a lockout), in
+        which case its text exit still ends it."""
+        return bool(self.exit.verified_by) or any(c.always for c in self.escalation.hard)
+
 
 class DirectiveSpec(FrozenModel):
     """A behaviour directive; its prompt text lives in prompts/directives.yaml."""

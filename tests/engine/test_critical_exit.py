@@ -164,6 +164,41 @@ def test_class2_trimmed_history_keeps_the_takeover(
     assert any(r.source.startswith("memory:") for r in decision.reason_codes), decision.explain()
 
 
+@pytest.mark.parametrize(
+    ("request_", "segment", "exit_"),
+    [
+        pytest.param("my account is locked, too many attempts", "lockout",
+                     "ok I'm back in now, it works", id="lockout"),
+        pytest.param("I want to talk to a human please", "human_requested",
+                     "never mind, no need for a person, the bot is fine", id="person"),
+    ],
+)
+def test_class2_trimmed_history_keeps_a_handoff_its_text_exit_still_ends(
+    registry: Registry, conversation: ConversationFactory, request_: str, segment: str,
+    exit_: str,
+) -> None:
+    store = MemoryStore()
+    guard = Guardrail(registry, store=store)
+    context = {"customer_id": "cus_7"}
+    talk = [request_, _assistant(), "ok", _assistant("A colleague will be with you shortly.")]
+    for end in range(1, len(talk) + 1):
+        guard.check(conversation(*talk[:end], id="c1", context=context))
+    def outcomes() -> set[str]:
+        return {e.outcome for e in store.events("cus_7", AT.replace(year=2000))
+                if e.kind == "risk"}
+
+    kept = guard.check(conversation("thanks", _assistant(), "what happens now?", id="c1",
+                                    context=context))
+    assert segment in kept.segment_ids(), kept.explain()
+    assert kept.handoff.required
+    assert outcomes() == {"open"}
+    # Remembered is not stuck: its own exit, read after the trim, still ends it.
+    ended = guard.check(conversation("thanks", _assistant(), "what happens now?", _assistant(),
+                                     exit_, id="c1", context=context))
+    assert segment not in ended.segment_ids(), ended.explain()
+    assert outcomes() == {"resolved"}
+
+
 def test_class2_evicted_state_keeps_the_takeover(
     registry: Registry, conversation: ConversationFactory
 ) -> None:

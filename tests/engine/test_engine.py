@@ -421,12 +421,16 @@ def test_incremental_equals_whole_conversation(
 def test_edited_history_under_the_same_id_starts_over(
     guard: Guardrail, conversation: ConversationFactory
 ) -> None:
-    """Everything but the critical risks, which belong to the conversation id (principle 9:
-    trimming the history must not forget them; see test_critical_exit)."""
+    """Everything but what forces a handoff, which belongs to the conversation id (principle 9:
+    an edit is a trim to the engine, and trimming the history must not forget a request for a
+    person or a dispute; see test_critical_exit)."""
+    guard.check(conversation("how do I export invoices?", "ok", id="c0"))
+    decision = guard.check(conversation("hi there", "ok", id="c0"))
+    assert decision.need_state != "billing", decision.explain()
     guard.check(conversation("I want to talk to a human", "ok", id="c1"))
     decision = guard.check(conversation("hi there", "ok", id="c1"))
-    assert "human_requested" not in decision.segment_ids()
-    assert not decision.handoff.required
+    assert "human_requested" in decision.segment_ids()
+    assert decision.handoff.required
     guard.check(conversation("I was charged twice", "ok", id="c2"))
     decision = guard.check(conversation("hi there", "ok", id="c2"))
     assert "billing_dispute" in decision.segment_ids()

@@ -19,20 +19,10 @@ from tests.redteam.harness import EvasionCounts, run_evasions
 
 PATHS = ["core", "langchain", "openai"]
 
-# Looser today, named so the rest of the table holds at 0 and these flip a strict xfail when
-# fixed: the risk memory keeps only segments that end through verified events, so a trimmed
-# history forgets a lockout or a request for a person (high or low risk, text exits); and French
-# spaced letters broken by an apostrophe ("q u e l q u ' u n") are not rejoined.
-KNOWN_OPEN = frozenset({
-    *(f"{category}/{lang} trimmed-history" for category in ("lockout", "person")
-      for lang in ("en", "es", "pt", "fr", "it", "de", "nl", "hi")),
-    "takeover/fr spaced",
-})
-
 
 def _open(c: EvasionCounts, retiring: bool) -> list[str]:
-    return [name for name in c.looser_names if name not in KNOWN_OPEN
-            and (name.split(" ", 1)[1] in RETIRING) is retiring]
+    return [name for name in c.looser_names
+            if (name.split(" ", 1)[1] in RETIRING) is retiring]
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +54,6 @@ def test_class8_no_injection_or_encoding_loosens_the_decision(
     counts: dict[str, EvasionCounts], path: str
 ) -> None:
     assert _open(counts[path], retiring=False) == [], counts[path].examples
-
-
-@pytest.mark.xfail(strict=True, reason="known open, see KNOWN_OPEN: non-critical risks are not "
-                   "remembered across trimmed history; apostrophe-broken spaced letters")
-@pytest.mark.parametrize("path", PATHS)
-def test_the_known_open_attempts_are_not_looser(
-    counts: dict[str, EvasionCounts], path: str
-) -> None:
-    assert KNOWN_OPEN.isdisjoint(counts[path].looser_names)
 
 
 @pytest.mark.parametrize("path", PATHS)
