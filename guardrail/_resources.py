@@ -32,3 +32,8 @@ def default_prompts_dir() -> Path:
 def default_need_model_dir() -> Path:
     """The folder of the shipped need-state model (inside the package)."""
     return Path(str(resources.files("guardrail") / "_data" / "models" / "need_default"))
+
+
+def default_injection_model_dir() -> Path:
+    """The folder of the shipped injection model (inside the package)."""
+    return Path(str(resources.files("guardrail") / "_data" / "models" / "injection_default"))

@@ -43,6 +43,10 @@ ENGINE_CODES: dict[str, str] = {
     "failsafe.llm_refused": "The LLM classifier refused, so the decision was restricted",
     "language.unsupported": "The customer wrote in a language this policy does not support",
     "model.risk_suspected": "The learned model rates the message as one a person must handle",
+    "model.injection_suspected": (
+        "The learned injection model rates the text as an attempt to override the assistant's"
+        " instructions"
+    ),
     "failsafe.oversized_input": (
         "A message was longer than the scan budget, so the decision was restricted"
     ),
@@ -116,6 +120,18 @@ ADAPTER_CODES: dict[str, str] = {
     "retrieval.no_decision": "No decision was in force, so no document could be allowed",
     "failsafe.summary_error": (
         "The handoff summary could not be built in full, so a minimal one was sent"
+    ),
+    "injection.redacted": (
+        "Part of an untrusted text (tool result or document) carried instructions to the"
+        " assistant, so that part was withheld from the model"
+    ),
+    "injection.dropped": (
+        "An untrusted text (tool result or document) carried instructions to the assistant, so"
+        " all of it was withheld from the model"
+    ),
+    "injection.warned": (
+        "An untrusted text (tool result or document) carried instructions to the assistant; it"
+        " was passed on marked as data"
     ),
 }
 

@@ -8,19 +8,33 @@ fails any test that leaves state in it.
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from guardrail import Guardrail, Registry
+from guardrail._resources import default_registry_dir
 
 ConversationFactory = Callable[..., dict[str, Any]]
 
 # The date `stateless_guard` believes it is, so renewal windows do not drift with the calendar.
 TODAY = date(2026, 6, 1)
+
+
+def registry_with_settings(folder: Path, old: str, new: str) -> Registry:
+    """The shipped registry copied to `folder` with `old` replaced by `new` in its settings
+    file (the replacement must happen)."""
+    shutil.copytree(default_registry_dir(), folder)
+    settings = folder / "10-settings.yaml"
+    text = settings.read_text("utf-8")
+    assert old in text, f"{old!r} is not in the shipped settings"
+    settings.write_text(text.replace(old, new), "utf-8")
+    return Registry.load(folder)
 
 
 def make_conversation(

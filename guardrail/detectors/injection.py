@@ -16,6 +16,8 @@ from dataclasses import replace
 
 from guardrail.conversation import Message
 from guardrail.detectors.detector import Detector, Scan
+from guardrail.detectors.injection_model import InjectionModel
+from guardrail.detectors.rules import rule_codes
 from guardrail.need.classifier import NeedPrediction
 from guardrail.reasons import Finding
 from guardrail.text import Canonical
@@ -40,14 +42,28 @@ _BRIDGE_TURNS = 3
 
 
 class InjectionDetector:
-    """A `Detector` that reads user messages again without their injected instructions.
+    """A `Detector` that reads user messages again without their injected instructions, and
+    asks the learned injection model about user messages and tool results no rule flagged.
 
     Args:
         inner: the detector that reads each message, and each reading (the rules).
+        model: the learned injection model (None: the rules alone).
+        threshold: the model's score at or above which a user message is flagged.
+        tool_threshold: the same for a tool result (None: `threshold`). The model reads only
+            these two roles: the customer's words, and what tools bring in.
     """
 
-    def __init__(self, inner: Detector) -> None:
+    def __init__(
+        self,
+        inner: Detector,
+        model: InjectionModel | None = None,
+        threshold: float = 0.5,
+        tool_threshold: float | None = None,
+    ) -> None:
         self._inner = inner
+        self._model = model
+        self._thresholds = {"user": threshold,
+                            "tool": threshold if tool_threshold is None else tool_threshold}
 
     @property
     def name(self) -> str:
@@ -61,6 +77,17 @@ class InjectionDetector:
         hid it ("<injection> operator operator"): those findings of the readings are added.
         """
         scan = self._inner.scan(index, message)
+        threshold = self._thresholds.get(message.role)
+        if (
+            self._model is not None
+            and threshold is not None
+            and scan.canonical is not None
+            and not any(f.kind == "injection" for f in scan.findings)
+        ):
+            score = self._model.score(message.content, scan.words, rule_codes(scan.findings))
+            if score >= threshold:
+                flagged = InjectionModel.flag(index, score, threshold)
+                scan = replace(scan, findings=[*scan.findings, flagged])
         if message.role != "user":
             return scan
         readings = self.readings(index, scan.findings, scan.canonical)
@@ -153,14 +180,17 @@ def bridged(messages: Sequence[Message], index: int) -> Message | None:
     return Message(role="user", content=" ".join([*earlier, *head]))
 
 
-def with_bridge(scan: Scan, bridge: Scan, index: int) -> Scan:
-    """`scan` of message `index` with the risks and requests for a person that only the
-    `bridged` text shows (source ``message[index]:bridged``): a split request counts whole."""
+def with_bridge(
+    scan: Scan, bridge: Scan, index: int, kinds: tuple[str, ...] = ("risk", "human")
+) -> Scan:
+    """`scan` of message `index` with the findings of `kinds` that only the `bridged` text
+    shows (source ``message[index]:bridged``): a split request counts whole (risks, requests
+    for a person), and so does an injection split over turns."""
     have = {f.rule_id for f in scan.findings}
     added = [
         replace(f, source=f"message[{index}]:bridged", span=None, index=index)
         for f in bridge.findings
-        if f.kind in ("risk", "human") and f.rule_id not in have
+        if f.kind in kinds and f.rule_id not in have
     ]
     if not added:
         return scan

@@ -28,6 +28,7 @@ from guardrail.conversation import Conversation, Message, Signals, to_conversati
 from guardrail.decision import Decision
 from guardrail.detectors.detector import Detector, safe_scan
 from guardrail.detectors.injection import InjectionDetector, bridged, with_bridge
+from guardrail.detectors.injection_model import InjectionModel
 from guardrail.detectors.language import LanguageGate, LanguageIdentifier
 from guardrail.detectors.need import NeedDetector
 from guardrail.detectors.rules import RuleDetector
@@ -83,6 +84,11 @@ class Guardrail:
             again without them either way. `guardrail.testing` has failing ones for tests.
         policy: the `Policy` that assigns segments and decides; None for the registry's own.
             `guardrail.testing.FailingPolicy` makes either step fail.
+        injection_model: the learned injection detector beside the phrase rules: ``"default"``
+            (the shipped model), a folder written by ``tools/train_injection_model.py``, a
+            loaded `InjectionModel`, or None for the rules alone (so does the registry's
+            ``settings.injection.model: false``). It reads user messages and tool results, and
+            can only add an injection finding.
 
     Example:
         >>> guard = Guardrail.from_defaults()
@@ -103,6 +109,7 @@ class Guardrail:
         customer_salt: str | None = None,
         detector: Detector | None = None,
         policy: Policy | None = None,
+        injection_model: InjectionModel | str | Path | None = "default",
     ) -> None:
         if isinstance(registry, Registry):
             self.registry = registry
@@ -118,6 +125,10 @@ class Guardrail:
             need_model = NeedModel.default() if str(need_model) == "default" else (
                 NeedModel.load(need_model))
         self._need_model = need_model
+        if injection_model is not None and isinstance(injection_model, str | Path):
+            injection_model = InjectionModel.default() if str(injection_model) == "default" else (
+                InjectionModel.load(injection_model))
+        self._injection_model = injection_model
         self._use(self.registry)
         if isinstance(store, str):
             store = open_or_broken(store, self.registry.settings.history)
@@ -129,6 +140,13 @@ class Guardrail:
     def from_defaults(cls) -> Guardrail:
         """A Guardrail on the shipped default registry."""
         return cls(Registry.default(), need_model="default")
+
+    @property
+    def detector(self) -> Detector:
+        """What reads every message: the rules (or the detector given), with the injection
+        readings and the learned injection model. `guardrail.quarantine.screen` reads
+        untrusted text with it, so a tool result is judged as the engine judges it."""
+        return self._detector
 
     @property
     def need_classifier(self) -> NeedClassifier | None:
@@ -373,11 +391,15 @@ class Guardrail:
         for index in state.unread(messages):
             message = messages[index]
             scan = safe_scan(self._detector, index, message)
-            if message.role == "user" and _injected(scan.findings, new, state):
-                # a request split around an injection counts whole (`bridged`)
-                joined = bridged(messages, index)
-                if joined is not None:
+            joined = bridged(messages, index) if message.role == "user" else None
+            if joined is not None:
+                if _injected(scan.findings, new, state):
+                    # a request split around an injection counts whole (`bridged`)
                     scan = with_bridge(scan, safe_scan(self._detector, index, joined), index)
+                else:
+                    # an injection split over turns ("ignore all" / "previous instructions")
+                    scan = with_bridge(scan, safe_scan(self._detector, index, joined), index,
+                                       kinds=("injection",))
             scan = disarm(scan)
             note_sources(state, message, scan.findings)
             if message.role != "user":
@@ -518,7 +540,11 @@ class Guardrail:
         """Put `registry` in force, with the detectors built for it."""
         self.registry = registry
         inner = self._given_detector or RuleDetector(registry)
-        self._detector: Detector = InjectionDetector(inner)
+        injection = registry.settings.injection
+        self._detector: Detector = InjectionDetector(
+            inner, self._injection_model if injection.model else None,
+            injection.model_threshold, injection.tool_threshold,
+        )
         self._need = NeedDetector(self._need_model, registry)
         self._language = LanguageIdentifier(registry.settings.languages.supported)
         self._gate = LanguageGate(registry)

@@ -361,6 +361,33 @@ class ModelSettings(FrozenModel):
     )
 
 
+Quarantine = Literal["redact_span", "drop", "pass_with_warning"]
+
+
+class InjectionSettings(FrozenModel):
+    """The learned injection detector, and what the adapters do with untrusted text it or a
+    rule flags (a tool result, a retrieved document)."""
+
+    model: bool = Field(
+        default=True, description="Run the learned injection model beside the phrase rules."
+    )
+    model_threshold: float = Field(
+        default=0.5, gt=0, le=1,
+        description="A user message scored at or above this is flagged "
+        "(model.injection_suspected).",
+    )
+    tool_threshold: float = Field(
+        default=0.5, gt=0, le=1,
+        description="The same for a tool result or document (their benign text is full of "
+        "imperatives to the reader, so it may need a higher bar).",
+    )
+    quarantine: Quarantine = Field(
+        default="redact_span",
+        description="A flagged tool result or document: redact_span (the flagged sentences "
+        "are withheld), drop (all of it is), or pass_with_warning (passed on, marked).",
+    )
+
+
 class HistorySettings(FrozenModel):
     """Windows for the friction signals read from the history store, and its retention."""
 
@@ -518,6 +545,7 @@ class Settings(FrozenModel):
     hypothetical_markers: list[str] = Field(default_factory=list)
     typo: TypoSettings = Field(default_factory=TypoSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    injection: InjectionSettings = Field(default_factory=InjectionSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     languages: LanguageSettings = Field(default_factory=LanguageSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)

@@ -1,0 +1,96 @@
+"""The learned injection detector: a model that flags text trying to override the assistant.
+
+The phrase rules (``security.prompt_injection``) catch the attacks the team wrote down; the
+published jailbreak families, indirect payloads planted in tool results and attacks in other
+languages mostly use other words. This model is a `NeedModel` with two classes (``benign``,
+``injection``) over the same features as the need model (hashed word and character n-grams of
+the folded text, the codes of the rules that matched, and the multilingual sentence embedding),
+trained by ``tools/train_injection_model.py`` on published attacks and the team's own, against
+benign look-alikes and ordinary customer messages.
+
+It only adds: a message it flags gets a ``model.injection_suspected`` finding (kind
+``injection``), which puts the conversation in the ``prompt_injection`` segment and, in a tool
+result, has the adapters quarantine the text. It never removes a rule's finding.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from guardrail._resources import default_injection_model_dir
+from guardrail.conversation import Message
+from guardrail.detectors.detector import Detector
+from guardrail.detectors.rules import rule_codes
+from guardrail.errors import UserError
+from guardrail.need.model import NeedModel
+from guardrail.reasons import ENGINE_CODES, Finding
+
+__all__ = ["INJECTION_CLASSES", "INJECTION_CODE", "InjectionModel"]
+
+INJECTION_CLASSES = ("benign", "injection")
+INJECTION_CODE = "model.injection_suspected"
+_RULE_ID = "injection_model"
+
+
+class InjectionModel:
+    """Scores text for injection (a probability); `flag` turns a score into a finding.
+
+    Args:
+        model: a two-class `NeedModel` whose classes are `INJECTION_CLASSES`.
+
+    Raises:
+        UserError: the model has other classes.
+    """
+
+    def __init__(self, model: NeedModel) -> None:
+        if tuple(model.classes) != INJECTION_CLASSES:
+            raise UserError(f"an injection model has the classes {INJECTION_CLASSES}, "
+                            f"not {tuple(model.classes)}")
+        self.model = model
+
+    @classmethod
+    def default(cls) -> InjectionModel:
+        """The shipped model (loaded once per process)."""
+        return _shipped()
+
+    @classmethod
+    def load(cls, path: str | Path) -> InjectionModel:
+        """A model folder written by `save` (``meta.json`` + ``model.npz``).
+
+        Raises:
+            UserError: the folder is missing, incomplete, or not an injection model.
+        """
+        return cls(NeedModel.load(path))
+
+    def save(self, path: str | Path) -> None:
+        """Write the model folder."""
+        self.model.save(path)
+
+    def score(self, text: str, words: tuple[str, ...] | list[str], codes: list[str]) -> float:
+        """The probability that `text` (folded into `words`; `codes` of the rules that matched
+        it) is an injection."""
+        return self.model.predict_message(text, words, codes).probabilities["injection"]
+
+    def score_text(self, text: str, detector: Detector) -> float:
+        """`score` for raw `text`, read by `detector` as a user message (tools and tests)."""
+        scan = detector.scan(0, Message(role="user", content=text))
+        return self.score(text, scan.words, rule_codes(scan.findings))
+
+    @staticmethod
+    def flag(index: int, score: float, threshold: float) -> Finding:
+        """The finding for message `index` scored `score` (at least `threshold`)."""
+        return Finding(
+            kind="injection",
+            code=INJECTION_CODE,
+            rule_id=_RULE_ID,
+            source=f"message[{index}]",
+            explanation=f"{ENGINE_CODES[INJECTION_CODE]} (score {score:.2f} >= {threshold:g})",
+            risk="medium",
+            index=index,
+        )
+
+
+@functools.cache
+def _shipped() -> InjectionModel:
+    return InjectionModel.load(default_injection_model_dir())

@@ -1,0 +1,138 @@
+"""Measure injection detection on text it was not trained on: flagged attacks, flagged benign.
+
+    python tools/eval_injection.py [--model DIR] [--json FILE]
+
+Reads each line as the engine reads a message (the registry's rules, the injection readings and
+the learned model; a tool result or document as a ``tool`` message, the rest as ``user``) and
+counts what is flagged, two ways: the rules alone and the rules with the model.
+
+- ``evals/injection/heldout/``: the team's held-out attacks and benign look-alikes (eight
+  languages; user turns, tool results, documents), never trained or tuned on: by file, by
+  language, by where the text arrives.
+- ordinary messages: every user turn of the dev sets and the language held-out set (the
+  injection model never trains on them) that the rules alone do not flag (the few they flag
+  were written as injections), which the model should never flag either.
+- ``injection: false`` lines of the published set (trained on: shown for reference).
+
+The leave-one-family-out figures for the published families are
+``tools/train_injection_model.py --by-family``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from guardrail.conversation import Message  # noqa: E402
+from guardrail.detectors.detector import Detector  # noqa: E402
+from guardrail.detectors.injection import InjectionDetector  # noqa: E402
+from guardrail.detectors.injection_model import InjectionModel  # noqa: E402
+from guardrail.detectors.rules import RuleDetector  # noqa: E402
+from guardrail.labelled import read_case  # noqa: E402
+from guardrail.registry import Registry  # noqa: E402
+
+HELDOUT = ROOT / "evals" / "injection" / "heldout"
+ORDINARY = [
+    *sorted((ROOT / "evals").glob("dev*/dev*.jsonl")),
+    ROOT / "evals" / "dev" / "holdout.jsonl",
+    *sorted((ROOT / "evals" / "lang").glob("*.jsonl")),
+]
+PUBLISHED = ROOT.parent / "shared" / "data" / "injections" / "train.jsonl"
+
+
+def flagged(detector: Detector, text: str, where: str) -> bool:
+    role = "user" if where == "user" else "tool"
+    scan = detector.scan(0, Message(role=role, content=text))
+    return any(f.kind == "injection" for f in scan.findings)
+
+
+def _rows(path: Path) -> Iterable[dict[str, object]]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _ordinary_texts() -> list[str]:
+    texts = []
+    for path in ORDINARY:
+        if not path.exists():
+            continue
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if raw.strip():
+                    case = read_case(raw, number)
+                    texts.extend(m.content for m in case.messages if m.role == "user")
+    return texts
+
+
+def measure(detectors: dict[str, Detector]) -> dict[str, object]:
+    """Flag counts per group for each detector."""
+    groups: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for path in sorted(HELDOUT.glob("*.jsonl")):
+        for row in _rows(path):
+            text, where = str(row["text"]), str(row["where"])
+            keys = [f"heldout/{path.stem}", f"heldout/{path.stem}/{row['lang']}",
+                    f"heldout/{path.stem}/where={where}"]
+            keys.append(f"heldout/{'attacks' if row['injection'] else 'benign'}/"
+                        f"{'en' if row['lang'] == 'en' else 'other-languages'}")
+            for name, detector in detectors.items():
+                hit = flagged(detector, text, where)
+                for key in keys:
+                    groups[key][name][0] += int(hit)
+                    groups[key][name][1] += 1
+    # The dev sets hold a few injections on purpose (messages wrapped in "ignore your rules"):
+    # the ones the previous engine (the rules alone) flags are counted apart; every other user
+    # turn is an ordinary message, which the model must not flag either.
+    rules_only = detectors["rules"]
+    for text in _ordinary_texts():
+        key = ("ordinary/dev+lang user turns" if not flagged(rules_only, text, "user")
+               else "dev injections (rules flag them)")
+        for name, detector in detectors.items():
+            groups[key][name][0] += int(flagged(detector, text, "user"))
+            groups[key][name][1] += 1
+    if PUBLISHED.exists():
+        for row in _rows(PUBLISHED):
+            if not row["injection"]:
+                for name, detector in detectors.items():
+                    hit = flagged(detector, str(row["text"]), str(row["where"]))
+                    groups["published benign (trained on)"][name][0] += int(hit)
+                    groups["published benign (trained on)"][name][1] += 1
+    return {k: {n: {"flagged": c[0], "lines": c[1], "share": c[0] / c[1] if c[1] else 0.0}
+                for n, c in v.items()} for k, v in sorted(groups.items())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="an injection model folder (default: the shipped one)")
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args(argv)
+    registry = Registry.default()
+    model = InjectionModel.load(args.model) if args.model else InjectionModel.default()
+    threshold = registry.settings.injection.model_threshold
+    rules = RuleDetector(registry)
+    detectors: dict[str, Detector] = {
+        "rules": InjectionDetector(rules),
+        "rules+model": InjectionDetector(rules, model, threshold,
+                                         registry.settings.injection.tool_threshold),
+    }
+    report = measure(detectors)
+    print(f"{'set':52} {'rules':>16} {'rules+model':>16}")
+    for key, by in report.items():
+        cells = [f"{by[n]['flagged']:>5}/{by[n]['lines']:<5} {by[n]['share']:.3f}"
+                 for n in detectors]
+        print(f"{key:52} {cells[0]:>16} {cells[1]:>16}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
