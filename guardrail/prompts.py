@@ -80,6 +80,16 @@ class AdapterPrompts(CustomerTexts):
     tool_denied: str = Field(min_length=1)
     confirmation_declined: str = Field(min_length=1)
     tool_failed: str = Field(min_length=1)
+    content_withheld: str = Field(
+        min_length=1,
+        description="Put in place of the part of a tool result or document that carried an "
+        "instruction; {source} (tool_result or document) and {code} are filled in.",
+    )
+    content_warning: str = Field(
+        min_length=1,
+        description="Put before a flagged tool result or document passed on as it is "
+        "(quarantine: pass_with_warning); {source} and {code} are filled in.",
+    )
 
 
 def _placeholders(text: str) -> set[str]:

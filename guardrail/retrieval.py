@@ -42,7 +42,13 @@ from guardrail.reasons import ADAPTER_CODES, ReasonCode
 from guardrail.registry import Registry
 from guardrail.tracing import Verbatim, record_retrieval
 
-__all__ = ["ScopeResult", "current_decision", "scope_documents", "use_decision"]
+__all__ = [
+    "ScopeResult",
+    "current_decision",
+    "current_registry",
+    "scope_documents",
+    "use_decision",
+]
 
 T = TypeVar("T")
 
@@ -201,6 +207,12 @@ def current_decision() -> tuple[Decision, Context | None] | None:
     """The ``(decision, context)`` an enclosing `use_decision` put in force, or None."""
     in_force = _CURRENT.get()
     return None if in_force is None else (in_force[0], in_force[1])
+
+
+def current_registry() -> Registry | None:
+    """The registry an enclosing `use_decision` put in force with its decision, or None."""
+    in_force = _CURRENT.get()
+    return None if in_force is None else in_force[2]
 
 
 # -- internals ---------------------------------------------------------------------------------

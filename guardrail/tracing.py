@@ -119,6 +119,7 @@ __all__ = [
     "install_log_redaction",
     "record_decision",
     "record_delivery",
+    "record_quarantine",
     "record_retrieval",
     "record_verdict",
     "tool_gate_span",
@@ -143,6 +144,8 @@ EVENT_HANDOFF: Final = "guardrail.handoff"
 EVENT_HANDOFF_DELIVERY: Final = "guardrail.handoff_delivery"
 """How a handoff summary's delivery went."""
 EVENT_RETRIEVAL_SCOPED: Final = "guardrail.retrieval_scoped"
+# An untrusted text (tool result, document) carried an instruction and was quarantined.
+EVENT_QUARANTINED: Final = "guardrail.injection_quarantined"
 """Which document sources a retrieval scoping let through and which it dropped."""
 
 # GenAI semantic-convention attributes.
@@ -211,6 +214,12 @@ ATTR_RETRIEVAL_ALLOWED: Final = "guardrail.retrieval.allowed"
 """Document sources a scoping let through (redacted)."""
 ATTR_RETRIEVAL_DROPPED: Final = "guardrail.retrieval.dropped"
 """Document sources a scoping dropped (redacted)."""
+ATTR_QUARANTINE_SOURCE: Final = "guardrail.quarantine.source"
+"""Where a quarantined text came from: the tool's name or the document's source id (redacted)."""
+ATTR_QUARANTINE_ACTION: Final = "guardrail.quarantine.action"
+"""``redacted``, ``dropped`` or ``warned``."""
+ATTR_QUARANTINE_WITHHELD: Final = "guardrail.quarantine.withheld"
+"""How many parts of the text were withheld."""
 
 _SCOPE: Final = "guardrail"
 _OPERATION_EXECUTE_TOOL: Final = "execute_tool"
@@ -398,6 +407,19 @@ def record_retrieval(allowed: Sequence[str], dropped: Sequence[tuple[str, str]])
         ATTR_RETRIEVAL_ALLOWED: [redact(s, _EXCERPT) for s in allowed],
         ATTR_RETRIEVAL_DROPPED: [redact(s, _EXCERPT) for s, _ in dropped],
         ATTR_REASON_CODES: sorted({code for _, code in dropped}),
+    })
+
+
+def record_quarantine(source: str, action: str, withheld: int, codes: Sequence[str]) -> None:
+    """An event on the current span: an untrusted text was quarantined (no text of it)."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    span.add_event(EVENT_QUARANTINED, {
+        ATTR_QUARANTINE_SOURCE: redact(source, _EXCERPT),
+        ATTR_QUARANTINE_ACTION: action,
+        ATTR_QUARANTINE_WITHHELD: withheld,
+        ATTR_REASON_CODES: sorted(set(codes)),
     })
 
 

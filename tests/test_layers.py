@@ -28,6 +28,7 @@ RANKS: list[tuple[str, int]] = [
     ("guardrail.need", 3), ("guardrail.detectors", 4), ("guardrail.policy", 5),
     ("guardrail.engine", 6),
     ("guardrail.gate", 7), ("guardrail.handoff", 7), ("guardrail.retrieval", 7),
+    ("guardrail.quarantine", 7),
     ("guardrail.batch", 8), ("guardrail.adapters", 8),
     ("guardrail.evals", 9), ("guardrail.demo", 9), ("guardrail.testing", 9),
     ("guardrail.cli", 10),

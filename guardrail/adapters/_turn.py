@@ -26,6 +26,8 @@ from guardrail.engine import ExitEvent, Guardrail
 from guardrail.gate import CallCheck, check_tool_call
 from guardrail.handoff.sinks import SinkLike, adeliver, deliver
 from guardrail.handoff.summary import HandoffSummary
+from guardrail.prompts import AdapterPrompts
+from guardrail.quarantine import Screened, UntrustedSource, screen
 from guardrail.registry.schema import Verifier
 from guardrail.tracing import handoff_span, record_delivery, record_verdict, tool_gate_span
 
@@ -38,6 +40,7 @@ __all__ = [
     "hand_off",
     "handoff_news",
     "record_outcome",
+    "screen_untrusted",
 ]
 
 _log = logging.getLogger("guardrail.adapters")
@@ -52,6 +55,18 @@ def gate_call(guard: Guardrail, decision: Decision, conv: Conversation, tool: st
     verified = {str(kind): values for kind, values in conv.context.verified_identity.items()}
     return check_tool_call(guard.registry, decision, tool, arguments, conv.context.customer_id,
                            verified)
+
+
+def screen_untrusted(guard: Guardrail, text: str, texts: AdapterPrompts, name: str,
+                     source: UntrustedSource = "tool_result") -> Screened:
+    """`text` from a tool or a document as the model may read it (`guardrail.quarantine`):
+    read by the engine's own detector, quarantined as the registry says."""
+    screened = screen(guard.detector, text, source=source,
+                      mode=guard.registry.settings.injection.quarantine, texts=texts, name=name)
+    if screened.flagged:
+        _log.info("%s from %s quarantined (%s): %s", source, name, screened.action,
+                  ", ".join(r.code for r in screened.reasons))
+    return screened
 
 
 @contextmanager

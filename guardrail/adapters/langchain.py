@@ -71,6 +71,7 @@ from guardrail.adapters._turn import (
     hand_off,
     handoff_news,
     record_outcome,
+    screen_untrusted,
 )
 from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.audit import AuditLog, audit_key
@@ -99,7 +100,9 @@ SignalsSource = Signals | Mapping[str, Any] | Callable[[Any], Any] | None
 # could never be resumed, so a confirmation cannot be asked for and the call is denied instead.
 _CHECKPOINTER_KEY = "__pregel_checkpointer"
 _CONTEXT_FIELDS = frozenset(Context.model_fields)
-_META = "guardrail"  # the ToolMessage.response_metadata key holding the gate's record
+# The ToolMessage.response_metadata key holding the gate's record (and, under "quarantine", the
+# reason codes of a result whose planted instruction was withheld).
+_META = "guardrail"
 _MAX_THREADS = 10_000  # converted histories kept (least recently used dropped first)
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -154,7 +157,8 @@ def _text(content: Any) -> str:
 
 
 def _role(message: BaseMessage) -> Role | None:
-    """Who wrote `message`, as guardrail reads it; None for the operator's system prompt.
+    """Who wrote `message`, as guardrail reads it; None for the operator's system prompt and
+    the gate's refusals of tool calls.
 
     Whatever the model reads as text is read here: a `ChatMessage` by its role, a role nobody
     defined as the customer's (fail closed: unscanned text is what an attacker would use), a
@@ -168,9 +172,17 @@ def _role(message: BaseMessage) -> Role | None:
         return SCANNED_ROLES.get(message.role, "user")
     if isinstance(message, AIMessage):
         return "assistant"
+    if isinstance(message, ToolMessage) and _refused(message):
+        return None  # the gate's own refusal: the operator's words, not the tool's
     if isinstance(message, ToolMessage | FunctionMessage):
         return "tool"
     return "user"
+
+
+def _refused(message: ToolMessage) -> bool:
+    """True when `message` is the gate's refusal of a call (its record says ``deny``)."""
+    record = message.response_metadata.get(_META)
+    return isinstance(record, Mapping) and record.get("action") == "deny"
 
 
 def _shared_call_id(messages: Sequence[Any], call_id: str | None) -> bool:
@@ -549,7 +561,35 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         self._outcome(span, check, "failed" if failed else "executed", conv)
         if isinstance(result, ToolMessage):
             result.response_metadata[_META] = check.as_record()
+            self._quarantine(result, check.tool)
         return result  # a tool that returns its own Command keeps control of its update
+
+    def _quarantine(self, result: ToolMessage, tool: str) -> None:
+        """Withhold an instruction planted in the tool's result before the model reads it."""
+        texts = self.prompts.adapter
+        if isinstance(result.content, str):
+            screened = screen_untrusted(self.guard, result.content, texts, tool)
+            if not screened.flagged:
+                return
+            result.content = screened.text
+            codes = [r.code for r in screened.reasons]
+        else:
+            codes = []
+            blocks: list[str | dict[Any, Any]] = []
+            for block in result.content:
+                if isinstance(block, dict) and isinstance(block.get("text"), str):
+                    screened = screen_untrusted(self.guard, block["text"], texts, tool)
+                    codes.extend(r.code for r in screened.reasons)
+                    block = {**block, "text": screened.text}
+                elif isinstance(block, str):
+                    screened = screen_untrusted(self.guard, block, texts, tool)
+                    codes.extend(r.code for r in screened.reasons)
+                    block = screened.text
+                blocks.append(block)
+            if not codes:
+                return
+            result.content = blocks
+        result.response_metadata[_META] = {**result.response_metadata[_META], "quarantine": codes}
 
     def wrap_tool_call(
         self,

@@ -68,6 +68,7 @@ from guardrail.adapters._turn import (
     gate_span,
     hand_off,
     record_outcome,
+    screen_untrusted,
 )
 from guardrail.audit import AuditLog, ToolOutcome
 from guardrail.conversation import Context, Conversation, Signals
@@ -171,6 +172,7 @@ class GuardedTurn:
     delivery: str | None = None
     audit: AuditLog | None = field(default=None, repr=False, compare=False)
     registry: Registry | None = field(default=None, repr=False, compare=False)
+    guard: Guardrail | None = field(default=None, repr=False, compare=False)
     ledger: CallLedger = field(default_factory=CallLedger, repr=False, compare=False)
     thread: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False, compare=False)
 
@@ -271,7 +273,7 @@ class _GuardedCore(AuditedExits):
         """The request for the model: the decision's directives, tools and tool choice."""
         request = dict(prepared.kwargs)
         request["messages"] = with_directives(
-            prepared.messages, self.prompts.system_text(decision)
+            [self._screened(m) for m in prepared.messages], self.prompts.system_text(decision)
         )
         visible = set(decision.allowed_tools) | set(decision.confirm_tools)
         tools = [t for t in prepared.tools or () if function_name(t) in visible]
@@ -288,6 +290,26 @@ class _GuardedCore(AuditedExits):
             for key in ("tools", "tool_choice", "parallel_tool_calls"):
                 request.pop(key, None)
         return request
+
+    def _screened(self, message: Any) -> Any:
+        """`message`, with an instruction planted in a tool result withheld (the application may
+        have run the tool itself); any other message as it is."""
+        if not isinstance(message, Mapping) or message.get("role") != "tool":
+            return message
+        content = message.get("content")
+        name = str(message.get("name") or message.get("tool_call_id") or "tool")
+        texts = self.prompts.adapter
+        if isinstance(content, str):
+            screened = screen_untrusted(self.guard, content, texts, name)
+            return message if not screened.flagged else {**message, "content": screened.text}
+        if isinstance(content, list):
+            parts = [
+                {**part, "text": screen_untrusted(self.guard, part["text"], texts, name).text}
+                if isinstance(part, Mapping) and isinstance(part.get("text"), str) else part
+                for part in content
+            ]
+            return {**message, "content": parts}
+        return message
 
     def _finish(
         self, prepared: _Prepared, decision: Decision, completion: ChatCompletion
@@ -326,6 +348,7 @@ class _GuardedCore(AuditedExits):
             tool_calls=gated,
             audit=self.audit,
             registry=self.guard.registry,
+            guard=self.guard,
             ledger=self.ledger,
             thread=thread if thread is not None else uuid.uuid4().hex,
         )
@@ -565,7 +588,10 @@ def _run(turn: GuardedTurn, steps: list[_Step], prompts: Prompts | None) -> _Run
                     results.append(_tool_message(step.call, _failure_text(step.call, exc, texts)))
                     continue
                 record_outcome(span, step.call.check, "executed", turn.audit, turn.conversation)
-                results.append(_tool_message(step.call, _result_text(value)))
+                text = _result_text(value)
+                if turn.guard is not None:  # an instruction planted in the result is withheld
+                    text = screen_untrusted(turn.guard, text, texts, step.call.name).text
+                results.append(_tool_message(step.call, text))
     return results
 
 

@@ -25,7 +25,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from guardrail.conversation import Context
 from guardrail.decision import Decision
-from guardrail.retrieval import current_decision, scope_documents
+from guardrail.detectors.detector import Detector
+from guardrail.detectors.injection import InjectionDetector
+from guardrail.detectors.injection_model import InjectionModel
+from guardrail.detectors.rules import RuleDetector
+from guardrail.prompts import Prompts
+from guardrail.quarantine import screen
+from guardrail.registry import Registry
+from guardrail.retrieval import current_decision, current_registry, scope_documents
 
 __all__ = ["ScopedRetriever"]
 
@@ -35,14 +42,19 @@ logger = logging.getLogger("guardrail.retrieval")
 class ScopedRetriever(BaseRetriever):
     """Wraps `retriever` and drops the documents the turn's decision does not allow.
 
-    Documents are returned unchanged and in the wrapped retriever's order; why each dropped
-    one was dropped goes to the ``guardrail.retrieval`` log, by source id.
+    Documents are returned in the wrapped retriever's order; why each dropped one was dropped
+    goes to the ``guardrail.retrieval`` log, by source id. A document that carries an
+    instruction to the assistant is quarantined as the registry's
+    ``settings.injection.quarantine`` says (`guardrail.quarantine`): redacted, dropped, or
+    marked; the others are returned unchanged.
 
     Attributes:
         retriever: the retriever to query.
         decision: the decision to apply; None to use the one `use_decision` put in force.
         context: the customer's context for stack, role and region checks; None to use the one
             put in force with the decision.
+        registry: the policy whose quarantine setting applies; None for the one put in force
+            with the decision (else the shipped default).
 
     Example:
         >>> scoped = ScopedRetriever(retriever=store.as_retriever())  # doctest: +SKIP
@@ -53,6 +65,7 @@ class ScopedRetriever(BaseRetriever):
     retriever: BaseRetriever
     decision: Decision | None = None
     context: Context | None = None
+    registry: Registry | None = None
 
     def with_decision(self, decision: Decision, context: Context | None = None) -> ScopedRetriever:
         """A copy of this retriever bound to `decision` and `context`."""
@@ -78,7 +91,7 @@ class ScopedRetriever(BaseRetriever):
         if in_force is None:
             return []
         documents = self.retriever.invoke(query, config={"callbacks": run_manager.get_child()})
-        return scope_documents(documents, *in_force).allowed
+        return self._quarantined(scope_documents(documents, *in_force).allowed)
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
@@ -89,4 +102,45 @@ class ScopedRetriever(BaseRetriever):
         documents = await self.retriever.ainvoke(
             query, config={"callbacks": run_manager.get_child()}
         )
-        return scope_documents(documents, *in_force).allowed
+        return self._quarantined(scope_documents(documents, *in_force).allowed)
+
+    def _quarantined(self, documents: list[Document]) -> list[Document]:
+        """The documents with an instruction planted in them withheld (`guardrail.quarantine`):
+        the flagged parts redacted, or the document dropped, or marked, as the registry says.
+        Flagged documents are copies; clean ones are returned as they are."""
+        registry = self.registry or current_registry() or Registry.default()
+        mode = registry.settings.injection.quarantine
+        detector = _detector(registry)
+        texts = Prompts.default().adapter
+        out = []
+        for document in documents:
+            source = str(document.metadata.get("source") or document.metadata.get("id") or "")
+            screened = screen(detector, document.page_content, source="document", mode=mode,
+                              texts=texts, name=source)
+            if not screened.flagged:
+                out.append(document)
+                continue
+            logger.info("document %s quarantined (%s)", source or "?", screened.action)
+            if screened.action == "dropped":
+                continue
+            metadata = {**document.metadata,
+                        "guardrail_quarantine": [r.code for r in screened.reasons]}
+            out.append(document.model_copy(
+                update={"page_content": screened.text, "metadata": metadata}))
+        return out
+
+
+_DETECTORS: dict[str, Detector] = {}
+
+
+def _detector(registry: Registry) -> Detector:
+    """The engine's way of reading a message, for `registry` (built once per policy version)."""
+    detector = _DETECTORS.get(registry.version)
+    if detector is None:
+        settings = registry.settings.injection
+        model = InjectionModel.default() if settings.model else None
+        detector = InjectionDetector(RuleDetector(registry), model, settings.model_threshold,
+                                     settings.tool_threshold)
+        if len(_DETECTORS) < 8:
+            _DETECTORS[registry.version] = detector
+    return detector

@@ -27,6 +27,9 @@ def _verdict(call: dict[str, Any]) -> str:
         line += f": {escape(', '.join(codes[:2]))}"
     if call.get("bound"):
         line += f" ({', '.join(call['bound'])} bound to the session customer)"
+    if call.get("quarantine"):
+        line += (f"; [yellow]its result carried instructions to the assistant, withheld from "
+                 f"the model[/yellow] ({escape(', '.join(call['quarantine'][:2]))})")
     return line
 
 
@@ -56,6 +59,10 @@ def _turn(console: Console, turn: TurnRun) -> None:
                 f"{t} ({escape(', '.join(denied[t][:1]))})" for t in hidden))
     for call in turn.tool_calls:
         console.print(f"{pad}{_verdict(call)}")
+    for source, codes in turn.quarantined:
+        console.print(f"{pad}[yellow]document {escape(source)} carried instructions to the "
+                      f"assistant: withheld from the model[/yellow] "
+                      f"({escape(', '.join(codes[:2]))})")
     for confirmation in turn.confirmations:
         console.print(f"{pad}[yellow]paused for consent[/yellow]: "
                       f"{escape(confirmation.get('question', ''))} -> customer says "
@@ -117,6 +124,7 @@ def runs_as_json(runs: list[ScenarioRun]) -> list[dict[str, Any]]:
                     "unplayed": t.unplayed,
                     "reply": t.reply,
                     "handoff": t.handoff,
+                    "quarantined": [{"source": s, "reason_codes": c} for s, c in t.quarantined],
                 }
                 for t in run.turns
             ],

@@ -126,6 +126,8 @@ class TurnRun:
     # Tool calls the script had for a turn in which the model was never called (a person took
     # over), with what the real gate says about each: shown so the block is visible.
     unplayed: list[dict[str, Any]] = field(default_factory=list)
+    # Documents retrieved this turn whose planted instructions were withheld from the model.
+    quarantined: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -190,7 +192,7 @@ def run_scenario(
     )
     config: Any = {"configurable": {"thread_id": f"demo-{scenario.id}"}}
     turns: list[TurnRun] = []
-    seen_calls = 0
+    seen_calls = seen_quarantined = 0
     handoff_seen: dict[str, Any] | None = None
     for t, turn in enumerate(scenario.turns):
         result = agent.invoke({"messages": [{"role": "user", "content": turn.user}]}, config)
@@ -220,8 +222,9 @@ def run_scenario(
             confirmations=confirmations,
             handoff=handoff if handoff and handoff != handoff_seen else None,
             unplayed=unplayed,
+            quarantined=office.quarantined[seen_quarantined:],
         ))
-        seen_calls = len(calls)
+        seen_calls, seen_quarantined = len(calls), len(office.quarantined)
         handoff_seen = handoff
     return ScenarioRun(scenario, turns, office.log, office.retrieved, sink.summaries)
 

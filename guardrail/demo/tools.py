@@ -68,6 +68,8 @@ class Backoffice:
     cancelled: set[str] = field(default_factory=set)
     refunds: list[tuple[str, float]] = field(default_factory=list)
     retrieved: list[list[str]] = field(default_factory=list)
+    # Retrieved documents whose planted instructions were withheld: (source, reason codes).
+    quarantined: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def record(self, tool_name: str, **args: Any) -> None:
         self.log.append({"tool": tool_name, **args})
@@ -81,6 +83,10 @@ def make_tools(office: Backoffice, retriever: ScopedRetriever) -> list[BaseTool]
         """Search the help centre and product documentation."""
         docs = retriever.invoke(query)
         office.retrieved.append([str(d.metadata.get("source")) for d in docs])
+        office.quarantined.extend(
+            (str(d.metadata.get("source")), d.metadata["guardrail_quarantine"])
+            for d in docs if d.metadata.get("guardrail_quarantine")
+        )
         office.record("search_docs", query=query)
         if not docs:
             return "No document in scope matches."

@@ -25,12 +25,14 @@ __all__ = ["ModelCall", "ScriptedChatModel", "Tape", "scripted"]
 
 @dataclass
 class ModelCall:
-    """One call of the scripted model: which turn, which tools it was shown, its system text."""
+    """One call of the scripted model: which turn, which tools it was shown, its system text,
+    and the text of every message it was sent (to assert what the model read)."""
 
     turn: int
     step: int
     tools: list[str]
     system: str
+    texts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -98,7 +100,9 @@ class ScriptedChatModel(BaseChatModel):
         last_human = max((i for i, m in enumerate(messages) if m.type == "human"), default=-1)
         step = sum(1 for m in messages[last_human + 1:] if m.type == "ai")
         system = next((m.text for m in messages if m.type == "system"), "")
-        self._tape.calls.append(ModelCall(turn, step, list(self.bound_tools), system))
+        self._tape.calls.append(
+            ModelCall(turn, step, list(self.bound_tools), system, [m.text for m in messages])
+        )
         script = self._tape.turns[turn] if 0 <= turn < len(self._tape.turns) else ()
         reply = script[step] if step < len(script) else AIMessage(content=self._tape.fallback)
         return ChatResult(generations=[ChatGeneration(message=reply.model_copy())])
