@@ -298,16 +298,21 @@ def main() -> int:
     # The need model as it was before the multilingual embedding joined its features (hashed
     # n-grams only), kept beside the benchmark so the embedding's cost is measured in this run.
     baseline = str(ROOT / "benchmarks" / "data" / "need_ngram_baseline")
-    for label, model in (("rules + learned need model (default)", "default"),
-                         ("rules + n-gram model, no embedding (before)", baseline),
-                         ("rules only (need_model=None)", None)):
+    # The engine before the learned injection model, beside the default, in the same run.
+    for label, model, injection in (
+        ("rules + need model + injection model (default)", "default", "default"),
+        ("rules + need model, no injection model (before the injection issue)", "default", None),
+        ("rules + n-gram model, no embedding (before the language issue)", baseline, None),
+        ("rules only (need_model=None, injection_model=None)", None, None),
+    ):
         print(f"\n=== {label} ===")
-        guard = Guardrail(need_model=model)
+        guard = Guardrail(need_model=model, injection_model=injection)
         guard.check({"messages": [{"role": "user", "content": "warm up"}]})
         per_turn(guard, 200 if args.quick else 3000, varied)
         turn_n(guard, [1, 10, 100] if args.quick else [1, 10, 100, 1000])
         throughput(guard, data, 500 if args.quick else 10_000)
-        memory_per_conversation(lambda m=model: Guardrail(need_model=m),
+        memory_per_conversation(lambda m=model, i=injection: Guardrail(need_model=m,
+                                                                       injection_model=i),
                                 100 if args.quick else 2000)
     embedding_cost(data, varied, 500 if args.quick else 5000)
     if args.cascade:

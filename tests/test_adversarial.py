@@ -688,7 +688,10 @@ def test_a_poisoned_tool_result_cannot_unlock_a_refund(
     result = agent.invoke(_say(HOW_TO), _config("poison-tool"))
     assert office.refunds == []
     results = _tool_results(result)
-    assert results["lookup_order"].content == poison  # the poison did reach the model
+    # the poison never reached the model as it was: quarantined in the tool's result
+    assert poison not in str(results["lookup_order"].content)
+    assert results["lookup_order"].response_metadata["guardrail"]["quarantine"]
+    assert all(poison not in " ".join(call.texts) for call in tape.calls)
     refused = results["issue_refund"]
     assert refused.status == "error"
     assert "policy.tool_denied" in str(refused.content)

@@ -3,8 +3,8 @@
 A `Detector` reads one message into a `Scan` (findings, each with its reason code, and the
 canonical words). `RuleDetector` reads the registry's rules; `InjectionDetector` wraps it,
 reads a user message again without its injected instructions, and asks the learned
-`InjectionModel` about user messages and tool results no rule flagged. Friction is read from signals and
-the history store (`guardrail.detectors.friction`), not from a message.
+`InjectionModel` about user messages and tool results no rule flagged. Friction is read from
+signals and the history store (`guardrail.detectors.friction`), not from a message.
 """
 
 from __future__ import annotations

@@ -180,17 +180,14 @@ def bridged(messages: Sequence[Message], index: int) -> Message | None:
     return Message(role="user", content=" ".join([*earlier, *head]))
 
 
-def with_bridge(
-    scan: Scan, bridge: Scan, index: int, kinds: tuple[str, ...] = ("risk", "human")
-) -> Scan:
-    """`scan` of message `index` with the findings of `kinds` that only the `bridged` text
-    shows (source ``message[index]:bridged``): a split request counts whole (risks, requests
-    for a person), and so does an injection split over turns."""
+def with_bridge(scan: Scan, bridge: Scan, index: int) -> Scan:
+    """`scan` of message `index` with the risks and requests for a person that only the
+    `bridged` text shows (source ``message[index]:bridged``): a split request counts whole."""
     have = {f.rule_id for f in scan.findings}
     added = [
         replace(f, source=f"message[{index}]:bridged", span=None, index=index)
         for f in bridge.findings
-        if f.kind in kinds and f.rule_id not in have
+        if f.kind in ("risk", "human") and f.rule_id not in have
     ]
     if not added:
         return scan

@@ -391,15 +391,11 @@ class Guardrail:
         for index in state.unread(messages):
             message = messages[index]
             scan = safe_scan(self._detector, index, message)
-            joined = bridged(messages, index) if message.role == "user" else None
-            if joined is not None:
-                if _injected(scan.findings, new, state):
-                    # a request split around an injection counts whole (`bridged`)
+            if message.role == "user" and _injected(scan.findings, new, state):
+                # a request split around an injection counts whole (`bridged`)
+                joined = bridged(messages, index)
+                if joined is not None:
                     scan = with_bridge(scan, safe_scan(self._detector, index, joined), index)
-                else:
-                    # an injection split over turns ("ignore all" / "previous instructions")
-                    scan = with_bridge(scan, safe_scan(self._detector, index, joined), index,
-                                       kinds=("injection",))
             scan = disarm(scan)
             note_sources(state, message, scan.findings)
             if message.role != "user":

@@ -31,6 +31,7 @@ __all__ = [
     "IdentityKind",
     "IdentityKindSpec",
     "IdentitySettings",
+    "InjectionSettings",
     "LanguageSettings",
     "LanguageSpec",
     "ModelSettings",
