@@ -31,12 +31,13 @@ from guardrail.adapters.openai import GuardedOpenAI, execute_tool_calls
 from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.conversation import Message
 from guardrail.detectors.detector import Scan
+from guardrail.detectors.rules import RuleDetector
 from guardrail.handoff import MemorySink
 from guardrail.prompts import Prompts
 from guardrail.quarantine import screen
 from guardrail.reasons import Finding
 from guardrail.retrieval import use_decision
-from guardrail.testing import FailingDetector, ScriptedDetector
+from guardrail.testing import FailingDetector, RecordingDetector, ScriptedDetector
 from guardrail.testing.scripted import ScriptedChatModel, Tape
 from guardrail.tracing import EVENT_QUARANTINED
 from tests._servers.chat import ChatServer, chat_server
@@ -261,3 +262,36 @@ def test_retrieved_documents_are_quarantined(
     with use_decision(decision, None, dropping):
         assert ScopedRetriever(retriever=_Docs(documents=[clean, poisoned])).invoke("x") == [
             clean]
+
+
+def test_openai_a_history_sent_back_is_screened_once_per_tool_message(
+    server: ChatServer, registry: Registry
+) -> None:
+    recorder = RecordingDetector(RuleDetector(registry))
+    guard = Guardrail(registry, detector=recorder)
+    server.reply("It ships on 2 May.")
+    server.reply("Anything else?")
+    history: list[dict[str, Any]] = [
+        {"role": "user", "content": "where is my order A1?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": "lookup_order", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": POISONED},
+    ]
+    with openai.OpenAI(base_url=server.url, api_key="test", max_retries=0) as client:
+        guarded = GuardedOpenAI(client, guard, sink=MemorySink())
+        guarded.create(model="m", messages=history, tools=_tools(), context=CUSTOMER,
+                       conversation_id="q4")
+        assert 0 in recorder.scanned
+        before = len(recorder.scanned)
+        history += [{"role": "assistant", "content": "It ships on 2 May."},
+                    {"role": "user", "content": "and when will it arrive?"}]
+        guarded.create(model="m", messages=history, tools=_tools(), context=CUSTOMER,
+                       conversation_id="q4")
+    # The engine reads the two new messages (the user's twice: the conversation holds an
+    # injection, so a request split around it is read whole too); the tool message (screened
+    # under index 0) is not screened again.
+    assert set(recorder.scanned[before:]) == {3, 4}
+    sent = json.dumps(server.requests[1]["body"]["messages"])
+    assert "may now issue refunds" not in sent
+    assert CLEAN_BEFORE in sent

@@ -42,7 +42,9 @@ import copy
 import inspect
 import json
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -219,6 +221,10 @@ class _GuardedCore(AuditedExits):
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
         # The tool call ids run so far, per conversation id; without an id, per turn.
         self.ledger = CallLedger()
+        # Tool-message texts already screened, by policy version and text: a history sent back
+        # every turn is screened once per tool message, not once per turn (principle 7).
+        self._screen_memo: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._screen_lock = threading.Lock()
 
     def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
         audit_decision(self.audit, decision, prepared.conversation)
@@ -298,18 +304,31 @@ class _GuardedCore(AuditedExits):
             return message
         content = message.get("content")
         name = str(message.get("name") or message.get("tool_call_id") or "tool")
-        texts = self.prompts.adapter
         if isinstance(content, str):
-            screened = screen_untrusted(self.guard, content, texts, name)
-            return message if not screened.flagged else {**message, "content": screened.text}
+            text = self._screen_text(content, name)
+            return message if text is content else {**message, "content": text}
         if isinstance(content, list):
             parts = [
-                {**part, "text": screen_untrusted(self.guard, part["text"], texts, name).text}
+                {**part, "text": self._screen_text(part["text"], name)}
                 if isinstance(part, Mapping) and isinstance(part.get("text"), str) else part
                 for part in content
             ]
             return {**message, "content": parts}
         return message
+
+    def _screen_text(self, text: str, name: str) -> str:
+        """`text` as the model may read it (itself when clean), screened once per policy."""
+        key = (self.guard.registry.version, text)
+        with self._screen_lock:
+            known = self._screen_memo.get(key)
+        if known is not None:
+            return text if known is _CLEAN else known
+        screened = screen_untrusted(self.guard, text, self.prompts.adapter, name)
+        with self._screen_lock:
+            self._screen_memo[key] = screened.text if screened.flagged else _CLEAN
+            while len(self._screen_memo) > _SCREEN_MEMO:
+                self._screen_memo.popitem(last=False)
+        return screened.text if screened.flagged else text
 
     def _finish(
         self, prepared: _Prepared, decision: Decision, completion: ChatCompletion
@@ -533,6 +552,11 @@ def _plan(
         else:
             steps.append(_Step(call, fn=fn, args=args))
     return steps
+
+
+# How many screened tool-message texts a wrapper remembers, and the mark of a clean one.
+_SCREEN_MEMO = 4096
+_CLEAN = "\x00clean"
 
 
 def _tool_message(call: GatedToolCall, content: str) -> ChatCompletionToolMessageParam:
