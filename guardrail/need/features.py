@@ -12,6 +12,7 @@ import functools
 import itertools
 import math
 import operator
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -288,8 +289,22 @@ def dense_features(
     """
     if config.embed_canonical:
         text = " ".join(words)
-    vector = encoder.encode(romanise_devanagari(text[:_DENSE_CHARS]))
+    text = text[:_DENSE_CHARS]
+    # The need model and the injection model embed the same message one after the other: the
+    # last embedding is kept (per thread, read-only), so a message is embedded once.
+    last: tuple[StaticEncoder, str, npt.NDArray[np.float32]] | None = getattr(
+        _LAST_DENSE, "value", None
+    )
+    if last is not None and last[0] is encoder and last[1] == text:
+        vector = last[2]
+    else:
+        vector = encoder.encode(romanise_devanagari(text))
+        vector.flags.writeable = False
+        _LAST_DENSE.value = (encoder, text, vector)
     return vector * np.float32(config.embedding_scale) if config.embedding_scale != 1.0 else vector
+
+
+_LAST_DENSE = threading.local()
 
 
 
