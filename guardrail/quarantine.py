@@ -15,8 +15,9 @@ model, after the same folding and decoding); when it carries an instruction, the
 
 Each quarantine has a reason code (``injection.redacted``, ``injection.dropped``,
 ``injection.warned``) beside the findings that caused it, and a span event
-(`guardrail.tracing.record_quarantine`). A failure while reading the text withholds all of it
-(fail closed). A clean text is returned as it is, object for object.
+(`guardrail.tracing.record_quarantine`). A failure while reading the text counts as a flag
+(fail closed): the text is withheld as the mode says, or marked under ``pass_with_warning``. A
+clean text is returned as it is, object for object.
 """
 
 from __future__ import annotations

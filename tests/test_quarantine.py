@@ -113,7 +113,7 @@ def test_an_instruction_spread_over_parts_withholds_everything() -> None:
     assert "omega" not in screened.text
 
 
-def test_a_failing_detector_withholds_the_text() -> None:
+def test_a_failing_detector_counts_as_a_flag() -> None:
     screened = screen(FailingDetector(), CLEAN_BEFORE, source="tool_result",
                       mode="pass_with_warning", texts=TEXTS)
     assert screened.action == "warned"  # the registry said pass on, marked: so it is

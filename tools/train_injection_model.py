@@ -28,7 +28,7 @@ import shutil
 import sys
 import zlib
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,32 +126,18 @@ class Recipe:
     """How the model is fitted: epochs, how strongly weights are pulled to zero, how much the
     multilingual sentence embedding weighs beside the n-grams, and how look-alikes and languages
     are weighed. Tried with --cv 5 on the training lines (2026-12-07): embedding scale 2.0,
-    look-alike weight 3 and language balance 1.0 each moved recall and false positives along the
-    same trade-off curve as the threshold does, no better; the defaults stay."""
+    language balance 1.0, and each benign look-alike counted three times each moved recall and
+    false positives along the same trade-off curve as the threshold does, no better; the
+    defaults stay."""
 
     epochs: int = 300
     l2: float = 3e-6
     embedding_scale: float = 1.0
-    # Benign look-alikes (support text full of trigger words) are few beside the ordinary
-    # messages, which are easy: each counts this many times, so the boundary is learnt there.
-    lookalike_weight: int = 1
     # Lines of languages with fewer lines weigh (n_max / n) ** this (`guardrail.need.training`).
     language_balance: float = 0.5
 
 
-def weighted(examples: list[Example], recipe: Recipe) -> list[Example]:
-    """`examples` with each benign look-alike repeated `recipe.lookalike_weight` times."""
-    out = list(examples)
-    for example in examples:
-        if example.need_state == "benign" and not example.source.startswith(("ordinary:",
-                                                                              "adapter")):
-            out.extend(replace(example, id=f"{example.id}#{n}")
-                       for n in range(1, recipe.lookalike_weight))
-    return out
-
-
 def fit(examples: list[Example], registry: Registry, recipe: Recipe) -> InjectionModel:
-    examples = weighted(examples, recipe)
     config = FeatureConfig(embedding="use_static", embed_canonical=True,
                            embedding_scale=recipe.embedding_scale)
     model = train(examples, list(INJECTION_CLASSES), registry, config, epochs=recipe.epochs,
@@ -246,11 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only K-fold cross-validation figures per threshold; write no model")
     parser.add_argument("--l2", type=float, default=Recipe.l2)
     parser.add_argument("--embedding-scale", type=float, default=Recipe.embedding_scale)
-    parser.add_argument("--lookalike-weight", type=int, default=Recipe.lookalike_weight)
     parser.add_argument("--language-balance", type=float, default=Recipe.language_balance)
     args = parser.parse_args(argv)
-    recipe = Recipe(args.epochs, args.l2, args.embedding_scale, args.lookalike_weight,
-                    args.language_balance)
+    recipe = Recipe(args.epochs, args.l2, args.embedding_scale, args.language_balance)
     registry = Registry.default()
     if args.cv:
         cross_validate(registry, recipe, args.cv)
