@@ -199,6 +199,30 @@ def test_class2_trimmed_history_keeps_a_handoff_its_text_exit_still_ends(
     assert outcomes() == {"resolved"}
 
 
+LANGS = [lang for lang in Registry.default().settings.languages.supported if lang != "en"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_class2_in_every_language_a_trimmed_lockout_is_kept_and_ends_on_its_own_words(
+    registry: Registry, conversation: ConversationFactory, lang: str
+) -> None:
+    """The lockout and its text exit, as each language's own rules give them (their first
+    registry examples): the memory holds in every language and is never stuck in one."""
+    def example(code: str) -> str:
+        return next(r.spec.examples[0] for r in registry.rules if r.spec.code == code)
+
+    report, back_in = example(f"risk.lockout.{lang}"), example(f"exit.access_restored.{lang}")
+    guard = Guardrail(registry)
+    talk = [report, _assistant(), "ok", _assistant("A colleague will be with you shortly.")]
+    for end in range(1, len(talk) + 1):
+        guard.check(conversation(*talk[:end], id=f"lk-{lang}"))
+    trimmed = ["ok", _assistant()]
+    kept = guard.check(conversation(*trimmed, "?", id=f"lk-{lang}"))
+    assert "lockout" in kept.segment_ids(), kept.explain()
+    ended = guard.check(conversation(*trimmed, "?", _assistant(), back_in, id=f"lk-{lang}"))
+    assert "lockout" not in ended.segment_ids(), ended.explain()
+
+
 def test_class2_evicted_state_keeps_the_takeover(
     registry: Registry, conversation: ConversationFactory
 ) -> None:
