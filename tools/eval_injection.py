@@ -6,9 +6,9 @@ Reads each line as the engine reads a message (the registry's rules, the injecti
 the learned model; a tool result or document as a ``tool`` message, the rest as ``user``) and
 counts what is flagged, two ways: the rules alone and the rules with the model.
 
-- ``evals/injection/heldout/``: the team's held-out attacks and benign look-alikes (eight
-  languages; user turns, tool results, documents), never trained or tuned on: by file, by
-  language, by where the text arrives.
+- ``evals/injection/heldout/`` and ``heldout2/``: the team's held-out attacks and benign
+  look-alikes (eight languages; user turns, tool results, documents), never trained on: by
+  file, by language, by where the text arrives.
 - ordinary messages: every user turn of the dev sets and the language held-out set (the
   injection model never trains on them) that the rules alone do not flag (the few they flag
   were written as injections), which the model should never flag either.
@@ -38,7 +38,9 @@ from guardrail.detectors.rules import RuleDetector  # noqa: E402
 from guardrail.labelled import read_case  # noqa: E402
 from guardrail.registry import Registry  # noqa: E402
 
-HELDOUT = ROOT / "evals" / "injection" / "heldout"
+# The first set was scored four times while the model was built (evals/injection/RESULTS.md);
+# the second was written before the model's next build and scored once before and once after it.
+HELDOUT = [ROOT / "evals" / "injection" / "heldout", ROOT / "evals" / "injection" / "heldout2"]
 ORDINARY = [
     *sorted((ROOT / "evals").glob("dev*/dev*.jsonl")),
     ROOT / "evals" / "dev" / "holdout.jsonl",
@@ -76,12 +78,12 @@ def _ordinary_texts() -> list[str]:
 def measure(detectors: dict[str, Detector]) -> dict[str, object]:
     """Flag counts per group for each detector."""
     groups: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for path in sorted(HELDOUT.glob("*.jsonl")):
+    for path in sorted(p for folder in HELDOUT for p in folder.glob("*.jsonl")):
         for row in _rows(path):
-            text, where = str(row["text"]), str(row["where"])
-            keys = [f"heldout/{path.stem}", f"heldout/{path.stem}/{row['lang']}",
-                    f"heldout/{path.stem}/where={where}"]
-            keys.append(f"heldout/{'attacks' if row['injection'] else 'benign'}/"
+            text, where, at = str(row["text"]), str(row["where"]), path.parent.name
+            keys = [f"{at}/{path.stem}", f"{at}/{path.stem}/{row['lang']}",
+                    f"{at}/{path.stem}/where={where}"]
+            keys.append(f"{at}/{'attacks' if row['injection'] else 'benign'}/"
                         f"{'en' if row['lang'] == 'en' else 'other-languages'}")
             for name, detector in detectors.items():
                 hit = flagged(detector, text, where)
