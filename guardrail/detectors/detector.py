@@ -27,11 +27,15 @@ class Scan:
             messages of that role), so the need model does not fold the text again.
         readings: the message read again without its injected instructions, when it has some
             (see `guardrail.detectors.injection`); the first is the one the need comes from.
+        decoded: what the message carries encoded (base64, hex, percent-encoding, rot13), read
+            back: each payload's source (``message[i]:decoded:<encoding>``) and canonical words,
+            so the learned injection model reads a payload as the rules do.
     """
 
     findings: list[Finding]
     canonical: Canonical | None
     readings: tuple[Scan, ...] = ()
+    decoded: tuple[tuple[str, Canonical], ...] = ()
 
     @property
     def words(self) -> tuple[str, ...]:

@@ -84,9 +84,8 @@ class InjectionDetector:
             and scan.canonical is not None
             and not any(f.kind == "injection" for f in scan.findings)
         ):
-            score = self._model.score(message.content, scan.words, rule_codes(scan.findings))
-            if score >= threshold:
-                flagged = InjectionModel.flag(index, score, threshold)
+            flagged = _flagged(self._model, index, message.content, scan, threshold)
+            if flagged is not None:
                 scan = replace(scan, findings=[*scan.findings, flagged])
         if message.role != "user":
             return scan
@@ -149,6 +148,22 @@ class InjectionDetector:
             deeper = self.readings(index, first.findings, first.canonical, depth + 1)
             readings = [*deeper, *readings[1:]] if deeper else readings
         return readings
+
+
+def _flagged(
+    model: InjectionModel, index: int, text: str, scan: Scan, threshold: float
+) -> Finding | None:
+    """The model's finding for message `index`, or else for the first payload it carries
+    encoded that reads as an injection once decoded (None: neither does)."""
+    codes = rule_codes(scan.findings)
+    score = model.score(text, scan.words, codes)
+    if score >= threshold:
+        return InjectionModel.flag(index, score, threshold)
+    for source, canonical in scan.decoded:
+        score = model.score(canonical.text, canonical.words, codes)
+        if score >= threshold:
+            return InjectionModel.flag(index, score, threshold, source)
+    return None
 
 
 def bridged(messages: Sequence[Message], index: int) -> Message | None:

@@ -78,13 +78,14 @@ class InjectionModel:
         return self.score(text, scan.words, rule_codes(scan.findings))
 
     @staticmethod
-    def flag(index: int, score: float, threshold: float) -> Finding:
-        """The finding for message `index` scored `score` (at least `threshold`)."""
+    def flag(index: int, score: float, threshold: float, source: str | None = None) -> Finding:
+        """The finding for message `index` scored `score` (at least `threshold`); `source`
+        names what was read when it was not the message as written (a decoded payload)."""
         return Finding(
             kind="injection",
             code=INJECTION_CODE,
             rule_id=_RULE_ID,
-            source=f"message[{index}]",
+            source=source or f"message[{index}]",
             explanation=f"{ENGINE_CODES[INJECTION_CODE]} (score {score:.2f} >= {threshold:g})",
             risk="medium",
             index=index,

@@ -179,15 +179,16 @@ class RuleDetector:
             if rejoined is not None:  # words split in the middle: what they add to the risk
                 _, more = self._read(index, rejoined, rules, f"{source}:rejoined", spans=False)
                 _extend(findings, [f for f in more if f.kind in _RAISING], seen)
+        decoded = []
         for payload in payloads(text, cued, self._max_chars):
-            _, found = self._read(
-                index, payload.text, rules, f"{source}:decoded:{payload.encoding}", spans=False
-            )
+            at = f"{source}:decoded:{payload.encoding}"
+            words, found = self._read(index, payload.text, rules, at, spans=False)
             _extend(findings, found, seen)
+            decoded.append((at, words))
         if unscanned:
             findings.append(_failsafe("failsafe.unscanned_input", "engine.scan_budget", source,
                                       index))
-        return Scan(findings, canonical)
+        return Scan(findings, canonical, decoded=tuple(decoded))
 
     def _read(
         self, index: int, text: str, rules: frozenset[int], source: str, spans: bool
