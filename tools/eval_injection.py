@@ -39,8 +39,8 @@ from guardrail.labelled import read_case  # noqa: E402
 from guardrail.registry import Registry  # noqa: E402
 
 # The first set was scored four times while the model was built (evals/injection/RESULTS.md);
-# the second was written before the model's next build and scored once before and once after it.
-HELDOUT = [ROOT / "evals" / "injection" / "heldout", ROOT / "evals" / "injection" / "heldout2"]
+# each later one was written before a build and scored before and after it (see its README).
+HELDOUT = [ROOT / "evals" / "injection" / name for name in ("heldout", "heldout2", "heldout3")]
 ORDINARY = [
     *sorted((ROOT / "evals").glob("dev*/dev*.jsonl")),
     ROOT / "evals" / "dev" / "holdout.jsonl",
