@@ -47,6 +47,8 @@ ORDINARY = [
     *sorted((ROOT / "evals" / "lang").glob("*.jsonl")),
 ]
 PUBLISHED = ROOT.parent / "shared" / "data" / "injections" / "train.jsonl"
+# Attacks spread over consecutive customer turns, and benign runs of turns (never trained on).
+SPLIT = ROOT / "evals" / "injection" / "heldout_split"
 
 
 def flagged(detector: Detector, text: str, where: str) -> bool:
@@ -62,8 +64,9 @@ def _rows(path: Path) -> Iterable[dict[str, object]]:
                 yield json.loads(line)
 
 
-def _ordinary_texts() -> list[str]:
-    texts = []
+def _ordinary_conversations() -> list[list[str]]:
+    """The user turns of each conversation of the dev and language sets."""
+    conversations = []
     for path in ORDINARY:
         if not path.exists():
             continue
@@ -71,8 +74,47 @@ def _ordinary_texts() -> list[str]:
             for number, raw in enumerate(handle, start=1):
                 if raw.strip():
                     case = read_case(raw, number)
-                    texts.extend(m.content for m in case.messages if m.role == "user")
-    return texts
+                    conversations.append([m.content for m in case.messages if m.role == "user"])
+    return conversations
+
+
+def _ordinary_texts() -> list[str]:
+    return [text for turns in _ordinary_conversations() for text in turns]
+
+
+def split_flagged(detector: InjectionDetector, turns: list[str]) -> tuple[bool, bool]:
+    """Whether any of a customer's consecutive `turns` is flagged read alone, and whether one
+    is flagged only when read joined to the turn before (as the engine joins them)."""
+    alone = joined = False
+    trace = None
+    for index, text in enumerate(turns):
+        message = Message(role="user", content=text)
+        scan = detector.scan(index, message)
+        alone = alone or any(f.kind == "injection" for f in scan.findings)
+        scan, trace = detector.joined(index, message, scan, trace)
+        joined = joined or any(f.source.endswith(":joined") for f in scan.findings)
+    return alone, joined
+
+
+def measure_split(detector: InjectionDetector) -> dict[str, dict[str, float]]:
+    """Attacks split over turns (`heldout_split/`) and ordinary conversations: the share with a
+    turn flagged alone, and the share flagged only by joining turns."""
+    groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for path in sorted(SPLIT.glob("*.jsonl")):
+        for row in _rows(path):
+            turns = [str(t) for t in row["turns"]]  # type: ignore[attr-defined]
+            kind = "attacks" if row["injection"] else "benign"
+            lang = "en" if row["lang"] == "en" else "other-languages"
+            result = split_flagged(detector, turns)
+            groups[f"heldout_split/{kind}"].append(result)
+            groups[f"heldout_split/{kind}/{lang}"].append(result)
+    for turns in _ordinary_conversations():
+        if len(turns) > 1:
+            groups["ordinary conversations (2+ user turns)"].append(split_flagged(detector, turns))
+    return {key: {"conversations": len(r), "alone": sum(a for a, _ in r) / len(r),
+                  "joined only": sum(j and not a for a, j in r) / len(r),
+                  "either": sum(a or j for a, j in r) / len(r)}
+            for key, r in sorted(groups.items())}
 
 
 def measure(detectors: dict[str, Detector]) -> dict[str, object]:
@@ -120,19 +162,23 @@ def main(argv: list[str] | None = None) -> int:
     model = InjectionModel.load(args.model) if args.model else InjectionModel.default()
     threshold = registry.settings.injection.model_threshold
     rules = RuleDetector(registry)
-    detectors: dict[str, Detector] = {
-        "rules": InjectionDetector(rules),
-        "rules+model": InjectionDetector(rules, model, threshold,
-                                         registry.settings.injection.tool_threshold),
-    }
+    both = InjectionDetector(rules, model, threshold, registry.settings.injection.tool_threshold)
+    detectors: dict[str, Detector] = {"rules": InjectionDetector(rules), "rules+model": both}
     report = measure(detectors)
     print(f"{'set':52} {'rules':>16} {'rules+model':>16}")
     for key, by in report.items():
         cells = [f"{by[n]['flagged']:>5}/{by[n]['lines']:<5} {by[n]['share']:.3f}"
                  for n in detectors]
         print(f"{key:52} {cells[0]:>16} {cells[1]:>16}")
+    split = measure_split(both)
+    print(f"\n{'turns joined (rules + model)':52} {'n':>6} {'alone':>7} {'joined only':>12} "
+          f"{'either':>7}")
+    for key, row in split.items():
+        print(f"{key:52} {row['conversations']:>6} {row['alone']:7.3f} {row['joined only']:12.3f} "
+              f"{row['either']:7.3f}")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        Path(args.json).write_text(json.dumps({**report, "split": split}, indent=2) + "\n",
+                                   encoding="utf-8")
     return 0
 
 

@@ -14,7 +14,7 @@ from guardrail.conversation import Message
 from guardrail.reasons import ENGINE_CODES, Finding
 from guardrail.text import Canonical
 
-__all__ = ["Detector", "Scan", "safe_scan"]
+__all__ = ["Detector", "Scan", "detector_error", "safe_scan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +63,16 @@ def safe_scan(detector: Detector, index: int, message: Message) -> Scan:
     try:
         return detector.scan(index, message)
     except Exception:
-        failed = Finding(
-            kind="failsafe",
-            code="failsafe.detector_error",
-            rule_id=f"detector.{detector.name}",
-            source=f"message[{index}]",
-            explanation=ENGINE_CODES["failsafe.detector_error"],
-            index=index,
-        )
-        return Scan([failed], None)
+        return Scan([detector_error(detector.name, index)], None)
+
+
+def detector_error(name: str, index: int) -> Finding:
+    """The ``failsafe.detector_error`` finding for detector `name` failing on message `index`."""
+    return Finding(
+        kind="failsafe",
+        code="failsafe.detector_error",
+        rule_id=f"detector.{name}",
+        source=f"message[{index}]",
+        explanation=ENGINE_CODES["failsafe.detector_error"],
+        index=index,
+    )

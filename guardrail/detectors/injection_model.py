@@ -16,21 +16,39 @@ result, has the adapters quarantine the text. It never removes a rule's finding.
 from __future__ import annotations
 
 import functools
+import math
+import threading
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from guardrail._resources import default_injection_model_dir
 from guardrail.conversation import Message
 from guardrail.detectors.detector import Detector
 from guardrail.detectors.rules import rule_codes
 from guardrail.errors import UserError
+from guardrail.need.features import dense_features
 from guardrail.need.model import NeedModel
 from guardrail.reasons import ENGINE_CODES, Finding
 
-__all__ = ["INJECTION_CLASSES", "INJECTION_CODE", "InjectionModel"]
+__all__ = ["INJECTION_CLASSES", "INJECTION_CODE", "InjectionModel", "Trace"]
 
 INJECTION_CLASSES = ("benign", "injection")
 INJECTION_CODE = "model.injection_suspected"
 _RULE_ID = "injection_model"
+_INJECTION = INJECTION_CLASSES.index("injection")
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """What the model keeps of one customer message to read it joined to the next: the hashed
+    features' class logits, the sentence embedding and the word count. Numbers, no text."""
+
+    sparse: npt.NDArray[np.float64]
+    dense: npt.NDArray[np.float32] | None
+    words: int
 
 
 class InjectionModel:
@@ -48,6 +66,7 @@ class InjectionModel:
             raise UserError(f"an injection model has the classes {INJECTION_CLASSES}, "
                             f"not {tuple(model.classes)}")
         self.model = model
+        self._last = threading.local()
 
     @classmethod
     def default(cls) -> InjectionModel:
@@ -70,7 +89,45 @@ class InjectionModel:
     def score(self, text: str, words: tuple[str, ...] | list[str], codes: list[str]) -> float:
         """The probability that `text` (folded into `words`; `codes` of the rules that matched
         it) is an injection."""
-        return self.model.predict_message(text, words, codes).probabilities["injection"]
+        trace = self.trace(text, words, codes)
+        return float(self.model.probabilities(trace.sparse, trace.dense)[_INJECTION])
+
+    def trace(self, text: str, words: tuple[str, ...] | list[str], codes: list[str]) -> Trace:
+        """What `score` and `joined_score` read of a message. The last one is kept (per
+        thread): the engine scores a message, then keeps its trace, and it is made once."""
+        key = (text, tuple(words), tuple(codes))
+        last: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], Trace] | None = getattr(
+            self._last, "value", None)
+        if last is not None and last[0] == key:
+            return last[1]
+        model = self.model
+        dense = None
+        if model.encoder is not None:
+            dense = dense_features(model.encoder, text, model.config, words)
+        trace = Trace(model.sparse_logits(words, codes), dense, sum(w != "." for w in words))
+        self._last.value = (key, trace)
+        return trace
+
+    def joined_score(self, earlier: Trace, later: Trace) -> float:
+        """The score of two messages read as one, from their traces alone (no text is read
+        again): an attack split over consecutive turns.
+
+        The model's hashed features are square-rooted counts scaled to unit length, and its
+        embedding is a unit mean of word-piece vectors. The joined features are the messages'
+        weighed by the square root of their lengths, and the joined embedding the
+        length-weighted mean of theirs: for two messages that share no n-gram this is the
+        concatenation's score (but for the bigram across the join); n-grams they share count
+        twice, so evidence both messages carry weighs more than in the concatenation.
+        """
+        a, b = math.sqrt(max(earlier.words, 1)), math.sqrt(max(later.words, 1))
+        sparse = (a * earlier.sparse + b * later.sparse) / math.hypot(a, b)
+        dense = None
+        if earlier.dense is not None and later.dense is not None:
+            mean = earlier.words * earlier.dense + later.words * later.dense
+            size = float(np.linalg.norm(mean))
+            scale = max(float(np.linalg.norm(earlier.dense)), float(np.linalg.norm(later.dense)))
+            dense = mean * np.float32(scale / size) if size else mean
+        return float(self.model.probabilities(sparse, dense)[_INJECTION])
 
     def score_text(self, text: str, detector: Detector) -> float:
         """`score` for raw `text`, read by `detector` as a user message (tools and tests)."""

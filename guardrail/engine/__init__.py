@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from itertools import chain
 from pathlib import Path
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 from guardrail._yaml import describe
 from guardrail.conversation import Conversation, Message, Signals, to_conversation
 from guardrail.decision import Decision
-from guardrail.detectors.detector import Detector, safe_scan
+from guardrail.detectors.detector import Detector, Scan, detector_error, safe_scan
 from guardrail.detectors.injection import InjectionDetector, bridged, with_bridge
 from guardrail.detectors.injection_model import InjectionModel
 from guardrail.detectors.language import LanguageGate, LanguageIdentifier
@@ -391,6 +392,8 @@ class Guardrail:
         for index in state.unread(messages):
             message = messages[index]
             scan = safe_scan(self._detector, index, message)
+            if message.role == "user":
+                scan = self._joined(index, message, scan, state)
             if message.role == "user" and _injected(scan.findings, new, state):
                 # a request split around an injection counts whole (`bridged`)
                 joined = bridged(messages, index)
@@ -532,15 +535,31 @@ class Guardrail:
         self._history.record_risks(memory.customer, conversation_id, gone, "resolved", when)
         return event
 
+    def _joined(
+        self, index: int, message: Message, scan: Scan, state: ConversationState
+    ) -> Scan:
+        """`scan` with an injection split over this customer message and the one before
+        (`InjectionDetector.joined`); the state keeps this message's trace for the next. A
+        failure here is a detector failure: it restricts (``failsafe.detector_error``)."""
+        try:
+            scan, state.injection_trace = self._injection.joined(
+                index, message, scan, state.injection_trace)
+        except Exception:
+            state.injection_trace = None
+            failed = detector_error("injection.joined", index)
+            scan = replace(scan, findings=[*scan.findings, failed])
+        return scan
+
     def _use(self, registry: Registry) -> None:
         """Put `registry` in force, with the detectors built for it."""
         self.registry = registry
         inner = self._given_detector or RuleDetector(registry)
         injection = registry.settings.injection
-        self._detector: Detector = InjectionDetector(
+        self._injection = InjectionDetector(
             inner, self._injection_model if injection.model else None,
             injection.model_threshold, injection.tool_threshold,
         )
+        self._detector: Detector = self._injection
         self._need = NeedDetector(self._need_model, registry)
         self._language = LanguageIdentifier(registry.settings.languages.supported)
         self._gate = LanguageGate(registry)

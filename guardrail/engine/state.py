@@ -23,6 +23,7 @@ from guardrail.conversation import Context, Message, Signals
 from guardrail.decision import UNDETERMINED_LANGUAGE, Decision
 from guardrail.detectors.detector import Scan
 from guardrail.detectors.injection import reading_needs, request_findings
+from guardrail.detectors.injection_model import Trace
 from guardrail.detectors.need import NeedReading
 from guardrail.engine.risk import MEMORY_SOURCE, fingerprint
 from guardrail.history import HistoryEvent
@@ -83,6 +84,9 @@ class ConversationState:
     other_needs: frozenset[str] = frozenset()
     # The latest user message's language that could be determined.
     language: str = UNDETERMINED_LANGUAGE
+    # What the injection model keeps of the last customer message (numbers, no text), to read
+    # the next one joined to it: an attack split over turns.
+    injection_trace: Trace | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def standing_decision(

@@ -220,6 +220,29 @@ class NeedModel:
             dense = dense_features(self._encoder, text, self.config, words)
         return self.predict_words(words, rule_codes, dense)
 
+    def sparse_logits(
+        self, words: Sequence[str], rule_codes: Sequence[str] = ()
+    ) -> npt.NDArray[np.float64]:
+        """Each class's logit from the hashed features of canonical `words` alone (no bias, no
+        embedding): with the text's `dense_features`, all `probabilities` needs."""
+        positions, values = self._known.vector(words, rule_codes)
+        result: npt.NDArray[np.float64] = values @ self._sparse_weights[positions]
+        return result
+
+    def probabilities(
+        self, sparse: npt.NDArray[np.float64], dense: npt.NDArray[np.float32] | None
+    ) -> npt.NDArray[np.float64]:
+        """Calibrated class probabilities from the hashed features' logits (`sparse_logits`)
+        and the embedding (None for a model without one)."""
+        logits = sparse + self._bias
+        if dense is not None and self._dense is not None:
+            logits = logits + dense @ self._dense
+        scaled = logits / self._temperature
+        scaled -= scaled.max()
+        exp = np.exp(scaled)
+        result: npt.NDArray[np.float64] = exp / exp.sum()
+        return result
+
     def predict_words(
         self,
         words: Sequence[str],
@@ -236,13 +259,7 @@ class NeedModel:
         if dense is None and self._encoder is not None:
             raise ValueError("this need model reads the text's embedding: use predict_message")
         positions, values = self._known.vector(words, rule_codes)
-        logits = values @ self._sparse_weights[positions] + self._bias
-        if dense is not None and self._dense is not None:
-            logits = logits + dense @ self._dense
-        scaled = logits / self._temperature
-        scaled -= scaled.max()
-        exp = np.exp(scaled)
-        probs = exp / exp.sum()
+        probs = self.probabilities(values @ self._sparse_weights[positions], dense)
         handoff = None
         if self._handoff_weights is not None:
             assert self._sparse_handoff is not None
