@@ -40,7 +40,8 @@ from guardrail.registry import Registry  # noqa: E402
 
 # The first set was scored four times while the model was built (evals/injection/RESULTS.md);
 # each later one was written before a build and scored before and after it (see its README).
-HELDOUT = [ROOT / "evals" / "injection" / name for name in ("heldout", "heldout2", "heldout3")]
+HELDOUT = [ROOT / "evals" / "injection" / name
+           for name in ("heldout", "heldout2", "heldout3", "heldout4")]
 ORDINARY = [
     *sorted((ROOT / "evals").glob("dev*/dev*.jsonl")),
     ROOT / "evals" / "dev" / "holdout.jsonl",
@@ -111,6 +112,9 @@ def measure_split(detector: InjectionDetector) -> dict[str, dict[str, float]]:
     for turns in _ordinary_conversations():
         if len(turns) > 1:
             groups["ordinary conversations (2+ user turns)"].append(split_flagged(detector, turns))
+        for text in turns:  # a customer repeating themselves
+            groups["ordinary user turns, each sent twice"].append(
+                split_flagged(detector, [text, text]))
     return {key: {"conversations": len(r), "alone": sum(a for a, _ in r) / len(r),
                   "joined only": sum(j and not a for a, j in r) / len(r),
                   "either": sum(a or j for a, j in r) / len(r)}

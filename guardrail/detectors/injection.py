@@ -11,6 +11,7 @@ have stays in force beside the conversation's.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -64,6 +65,7 @@ class InjectionDetector:
         self._model = model
         self._thresholds = {"user": threshold,
                             "tool": threshold if tool_threshold is None else tool_threshold}
+        self._last = threading.local()
 
     @property
     def name(self) -> str:
@@ -84,7 +86,7 @@ class InjectionDetector:
             and scan.canonical is not None
             and not any(f.kind == "injection" for f in scan.findings)
         ):
-            flagged = _flagged(self._model, index, message.content, scan, threshold)
+            flagged = self._flagged(self._model, index, message, scan, threshold)
             if flagged is not None:
                 scan = replace(scan, findings=[*scan.findings, flagged])
         if message.role != "user":
@@ -99,6 +101,25 @@ class InjectionDetector:
                 have.add(finding.rule_id)
                 found.append(finding)
         return Scan(found, scan.canonical, tuple(readings))
+
+    def _flagged(
+        self, model: InjectionModel, index: int, message: Message, scan: Scan, threshold: float
+    ) -> Finding | None:
+        """The model's finding for message `index`, or else for the first payload it carries
+        encoded that reads as an injection once decoded (None: neither does). The message's
+        trace is kept (per thread, under a hash of what it was read from: no text) for
+        `joined`, which reads the same message next."""
+        codes = rule_codes(scan.findings)
+        trace = model.trace(message.content, scan.words, codes)
+        self._last.value = (_key(message, scan.words, codes), trace)
+        score = model.probability(trace)
+        if score >= threshold:
+            return InjectionModel.flag(index, score, threshold)
+        for source, canonical in scan.decoded:
+            score = model.score(canonical.text, canonical.words, codes)
+            if score >= threshold:
+                return InjectionModel.flag(index, score, threshold, source)
+        return None
 
     def joined(
         self, index: int, message: Message, scan: Scan, earlier: Trace | None
@@ -120,7 +141,12 @@ class InjectionDetector:
             or any(f.kind == "injection" for f in scan.findings)
         ):
             return scan, None
-        trace = self._model.trace(message.content, scan.words, rule_codes(scan.findings))
+        codes = rule_codes(scan.findings)
+        last: tuple[int, Trace] | None = getattr(self._last, "value", None)
+        if last is not None and last[0] == _key(message, scan.words, codes):
+            trace = last[1]
+        else:
+            trace = self._model.trace(message.content, scan.words, codes)
         if earlier is None:
             return scan, trace
         score = self._model.joined_score(earlier, trace)
@@ -179,20 +205,9 @@ class InjectionDetector:
         return readings
 
 
-def _flagged(
-    model: InjectionModel, index: int, text: str, scan: Scan, threshold: float
-) -> Finding | None:
-    """The model's finding for message `index`, or else for the first payload it carries
-    encoded that reads as an injection once decoded (None: neither does)."""
-    codes = rule_codes(scan.findings)
-    score = model.score(text, scan.words, codes)
-    if score >= threshold:
-        return InjectionModel.flag(index, score, threshold)
-    for source, canonical in scan.decoded:
-        score = model.score(canonical.text, canonical.words, codes)
-        if score >= threshold:
-            return InjectionModel.flag(index, score, threshold, source)
-    return None
+def _key(message: Message, words: tuple[str, ...], codes: list[str]) -> int:
+    """What a message was read from, as a number (the memo of its trace keeps no text)."""
+    return hash((message.role, message.content, words, tuple(codes)))
 
 
 def bridged(messages: Sequence[Message], index: int) -> Message | None:

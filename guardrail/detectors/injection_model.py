@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +42,12 @@ _INJECTION = INJECTION_CLASSES.index("injection")
 
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """What the model keeps of one customer message to read it joined to the next: the hashed
-    features' class logits, the sentence embedding and the word count. Numbers, no text."""
+    """What the model reads of one message, kept to read it joined to the next: the positions
+    and values of its hashed features, its sentence embedding, and how many words the features
+    were read from. Numbers, no text."""
 
-    sparse: npt.NDArray[np.float64]
+    positions: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
     dense: npt.NDArray[np.float32] | None
     words: int
 
@@ -66,7 +67,6 @@ class InjectionModel:
             raise UserError(f"an injection model has the classes {INJECTION_CLASSES}, "
                             f"not {tuple(model.classes)}")
         self.model = model
-        self._last = threading.local()
 
     @classmethod
     def default(cls) -> InjectionModel:
@@ -89,45 +89,58 @@ class InjectionModel:
     def score(self, text: str, words: tuple[str, ...] | list[str], codes: list[str]) -> float:
         """The probability that `text` (folded into `words`; `codes` of the rules that matched
         it) is an injection."""
-        trace = self.trace(text, words, codes)
-        return float(self.model.probabilities(trace.sparse, trace.dense)[_INJECTION])
+        return self.probability(self.trace(text, words, codes))
 
     def trace(self, text: str, words: tuple[str, ...] | list[str], codes: list[str]) -> Trace:
-        """What `score` and `joined_score` read of a message. The last one is kept (per
-        thread): the engine scores a message, then keeps its trace, and it is made once."""
-        key = (text, tuple(words), tuple(codes))
-        last: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], Trace] | None = getattr(
-            self._last, "value", None)
-        if last is not None and last[0] == key:
-            return last[1]
+        """What `probability` and `joined_score` read of a message."""
         model = self.model
         dense = None
         if model.encoder is not None:
             dense = dense_features(model.encoder, text, model.config, words)
-        trace = Trace(model.sparse_logits(words, codes), dense, sum(w != "." for w in words))
-        self._last.value = (key, trace)
-        return trace
+        positions, values = model.known_vector(words, codes)
+        read = min(sum(w != "." for w in words), model.config.max_words)
+        return Trace(positions, values, dense, read)
+
+    def probability(self, trace: Trace) -> float:
+        """The probability that the message `trace` was made from is an injection.
+
+        Raises:
+            ValueError: the score is not a number (a broken model must not pass as clean).
+        """
+        sparse = self.model.sparse_logits(trace.positions, trace.values)
+        score = float(self.model.probabilities(sparse, trace.dense)[_INJECTION])
+        if not math.isfinite(score):
+            raise ValueError(f"the injection model scored {score}")
+        return score
 
     def joined_score(self, earlier: Trace, later: Trace) -> float:
         """The score of two messages read as one, from their traces alone (no text is read
         again): an attack split over consecutive turns.
 
-        The model's hashed features are square-rooted counts scaled to unit length, and its
-        embedding is a unit mean of word-piece vectors. The joined features are the messages'
-        weighed by the square root of their lengths, and the joined embedding the
-        length-weighted mean of theirs: for two messages that share no n-gram this is the
-        concatenation's score (but for the bigram across the join); n-grams they share count
-        twice, so evidence both messages carry weighs more than in the concatenation.
+        The model's hashed features are square roots of counts scaled to unit length, so a
+        value squared is its bucket's share of the message's features. The joined features are
+        those shares summed over both messages, each message weighed by its share of the words
+        (the count of its features, nearly), and square-rooted again; the joined embedding is
+        the length-weighted mean of the two. That is the concatenation's score but for the
+        bigram across the join and the length proxy; a message joined to itself scores as it
+        does alone, so a customer repeating themselves is not an attack.
+
+        Raises:
+            ValueError: the score is not a number.
         """
-        a, b = math.sqrt(max(earlier.words, 1)), math.sqrt(max(later.words, 1))
-        sparse = (a * earlier.sparse + b * later.sparse) / math.hypot(a, b)
+        total = max(earlier.words + later.words, 1)
+        first, second = earlier.words / total, later.words / total
+        positions = np.concatenate([earlier.positions, later.positions])
+        shares = np.concatenate([earlier.values**2 * first, later.values**2 * second])
+        rows, at = np.unique(positions, return_inverse=True)
+        values = np.sqrt(np.bincount(at, weights=shares, minlength=len(rows)))
         dense = None
         if earlier.dense is not None and later.dense is not None:
             mean = earlier.words * earlier.dense + later.words * later.dense
             size = float(np.linalg.norm(mean))
             scale = max(float(np.linalg.norm(earlier.dense)), float(np.linalg.norm(later.dense)))
             dense = mean * np.float32(scale / size) if size else mean
-        return float(self.model.probabilities(sparse, dense)[_INJECTION])
+        return self.probability(Trace(rows, values, dense, earlier.words + later.words))
 
     def score_text(self, text: str, detector: Detector) -> float:
         """`score` for raw `text`, read by `detector` as a user message (tools and tests)."""

@@ -220,12 +220,19 @@ class NeedModel:
             dense = dense_features(self._encoder, text, self.config, words)
         return self.predict_words(words, rule_codes, dense)
 
-    def sparse_logits(
+    def known_vector(
         self, words: Sequence[str], rule_codes: Sequence[str] = ()
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The hashed features of canonical `words` the model has weights for: row positions
+        and unit-scaled values (see `KnownFeatures.vector`); `sparse_logits` turns them into
+        logits."""
+        return self._known.vector(words, rule_codes)
+
+    def sparse_logits(
+        self, positions: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
-        """Each class's logit from the hashed features of canonical `words` alone (no bias, no
-        embedding): with the text's `dense_features`, all `probabilities` needs."""
-        positions, values = self._known.vector(words, rule_codes)
+        """Each class's logit from hashed features alone (no bias, no embedding): with the
+        text's `dense_features`, all `probabilities` needs."""
         result: npt.NDArray[np.float64] = values @ self._sparse_weights[positions]
         return result
 
@@ -259,7 +266,7 @@ class NeedModel:
         if dense is None and self._encoder is not None:
             raise ValueError("this need model reads the text's embedding: use predict_message")
         positions, values = self._known.vector(words, rule_codes)
-        probs = self.probabilities(values @ self._sparse_weights[positions], dense)
+        probs = self.probabilities(self.sparse_logits(positions, values), dense)
         handoff = None
         if self._handoff_weights is not None:
             assert self._sparse_handoff is not None

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from guardrail import Guardrail, Registry, UserError
@@ -141,7 +142,7 @@ def test_the_model_reads_an_encoded_payload_as_the_rules_do(registry: Registry, 
     between = InjectionDetector(rules, model, (as_written + decoded) / 2)
     flagged = [f for f in between.scan(0, message).findings if f.code == INJECTION_CODE]
     assert [f.source for f in flagged] == ["message[0]:decoded:base64"]
-    above = InjectionDetector(rules, model, min(1.0, decoded + 1e-6))
+    above = InjectionDetector(rules, model, float(np.nextafter(decoded, 2.0)))
     assert all(f.code != INJECTION_CODE for f in above.scan(0, message).findings)
 
 
@@ -234,5 +235,39 @@ def test_a_failing_joined_reading_restricts(
     decision = Guardrail(registry).check({"messages": [
         {"role": "user", "content": "my router keeps resetting"},
         {"role": "user", "content": "every night, the system light goes red"}]})
+    assert "failsafe.detector_error" in {r.code for r in decision.reason_codes}
+    assert decision.failsafe
+
+
+@pytest.mark.parametrize(("role", "text"), TEXTS)
+def test_a_message_joined_to_itself_scores_as_it_does_alone(
+    registry: Registry, role: str, text: str
+) -> None:
+    # A customer repeating themselves is not an attack split over turns: whatever the weights,
+    # the joined reading of a message and itself is the reading of the message.
+    model = InjectionModel.default()
+    scan = RuleDetector(registry).scan(0, Message(role="user", content=text))
+    trace = model.trace(text, scan.words, [])
+    assert model.joined_score(trace, trace) == pytest.approx(model.probability(trace), abs=1e-6)
+
+
+def test_a_repeated_message_is_never_flagged_joined(registry: Registry) -> None:
+    guard = Guardrail(registry)
+    for _, text in TEXTS:
+        decision = guard.check({"messages": [
+            {"role": "user", "content": text}, {"role": "assistant", "content": "Which order?"},
+            {"role": "user", "content": text}]})
+        assert all(not source.endswith(":joined") for _, source in _injections(decision))
+
+
+def test_a_score_that_is_not_a_number_is_a_detector_error(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def nan(self: NeedModel, sparse: Any, dense: Any) -> Any:
+        return np.array([np.nan, np.nan])
+
+    monkeypatch.setattr(NeedModel, "probabilities", nan)
+    decision = Guardrail(registry, need_model=None).check(
+        {"messages": [{"role": "user", "content": "where is my parcel?"}]})
     assert "failsafe.detector_error" in {r.code for r in decision.reason_codes}
     assert decision.failsafe
