@@ -15,6 +15,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from guardrail.conversation import Message
 from guardrail.detectors.detector import Detector, Scan
 from guardrail.detectors.injection_model import InjectionModel, Trace
@@ -40,6 +42,9 @@ _JOINERS = frozenset({".", "and", "then", "but", "also", "so", "plus"})
 # last words of the customer's previous turns and the first of this one are read as one text.
 _BRIDGE_WORDS = 40
 _BRIDGE_TURNS = 3
+# The longest customer message whose trace is kept to join to the next one (words): one half of
+# an attack split over turns is a short message; a longer one would cost its features in state.
+_JOIN_WORDS = 64
 
 
 class InjectionDetector:
@@ -147,11 +152,12 @@ class InjectionDetector:
             trace = last[1]
         else:
             trace = self._model.trace(message.content, scan.words, codes)
+        kept = _kept(trace)
         if earlier is None:
-            return scan, trace
+            return scan, kept
         score = self._model.joined_score(earlier, trace)
         if score < threshold:
-            return scan, trace
+            return scan, kept
         flagged = InjectionModel.flag(index, score, threshold, f"message[{index}]:joined")
         return replace(scan, findings=[*scan.findings, flagged]), None
 
@@ -203,6 +209,16 @@ class InjectionDetector:
             deeper = self.readings(index, first.findings, first.canonical, depth + 1)
             readings = [*deeper, *readings[1:]] if deeper else readings
         return readings
+
+
+def _kept(trace: Trace) -> Trace | None:
+    """What the conversation keeps of a trace for the next turn: a message of up to
+    `_JOIN_WORDS` words, in 32-bit numbers (a few KiB); a longer one is not kept, so the state
+    stays small and the next message is read alone."""
+    if trace.words > _JOIN_WORDS:
+        return None
+    return Trace(trace.positions.astype(np.int32), trace.values.astype(np.float32),
+                 trace.dense, trace.words)
 
 
 def _key(message: Message, words: tuple[str, ...], codes: list[str]) -> int:

@@ -19,6 +19,7 @@ import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,8 +47,8 @@ class Trace:
     and values of its hashed features, its sentence embedding, and how many words the features
     were read from. Numbers, no text."""
 
-    positions: npt.NDArray[np.int64]
-    values: npt.NDArray[np.float64]
+    positions: npt.NDArray[np.integer[Any]]
+    values: npt.NDArray[np.floating[Any]]
     dense: npt.NDArray[np.float32] | None
     words: int
 

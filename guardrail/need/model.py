@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -229,7 +230,7 @@ class NeedModel:
         return self._known.vector(words, rule_codes)
 
     def sparse_logits(
-        self, positions: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
+        self, positions: npt.NDArray[np.integer[Any]], values: npt.NDArray[np.floating[Any]]
     ) -> npt.NDArray[np.float64]:
         """Each class's logit from hashed features alone (no bias, no embedding): with the
         text's `dense_features`, all `probabilities` needs."""

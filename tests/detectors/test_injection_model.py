@@ -271,3 +271,16 @@ def test_a_score_that_is_not_a_number_is_a_detector_error(
         {"messages": [{"role": "user", "content": "where is my parcel?"}]})
     assert "failsafe.detector_error" in {r.code for r in decision.reason_codes}
     assert decision.failsafe
+
+
+def test_only_a_short_message_is_kept_to_join_and_in_small_numbers(registry: Registry) -> None:
+    guard = Guardrail(registry)
+    short = "my router keeps resetting itself every night"
+    long = " ".join(["the parcel was left at the wrong door again and nobody answers"] * 10)
+    guard.check({"id": "short", "messages": [{"role": "user", "content": short}]})
+    guard.check({"id": "long", "messages": [{"role": "user", "content": long}]})
+    kept = guard._states["short"].injection_trace
+    assert kept is not None
+    assert kept.positions.dtype == np.int32
+    assert kept.values.dtype == np.float32
+    assert guard._states["long"].injection_trace is None
