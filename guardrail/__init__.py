@@ -15,15 +15,18 @@ from guardrail.errors import (
     GuardrailError,
     HandoffRequired,
     LLMError,
+    MissingCustomerError,
     RegistryError,
     RegistryIssue,
     ToolDenied,
+    UndeclaredToolError,
     UserError,
 )
 from guardrail.handoff import HandoffSummary
 from guardrail.need import LLMNeedClassifier, LLMVerdict, NeedClassifier, NeedModel, NeedPrediction
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
+from guardrail.registry.schema import ToolSpec
 
 __all__ = [
     "AuditLog",
@@ -42,6 +45,7 @@ __all__ = [
     "LLMNeedClassifier",
     "LLMVerdict",
     "Message",
+    "MissingCustomerError",
     "NeedClassifier",
     "NeedModel",
     "NeedPrediction",
@@ -53,7 +57,9 @@ __all__ = [
     "SegmentAssignment",
     "Signals",
     "ToolDenied",
+    "ToolSpec",
     "ToolVerdict",
+    "UndeclaredToolError",
     "UserError",
     "__version__",
 ]

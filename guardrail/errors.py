@@ -4,7 +4,9 @@ Every exception derives from one root, so callers can catch the library's errors
 
     GuardrailError
     ├── UserError                  bad input from the caller (conversation, batch line, flag)
-    │   └── ScenarioError          eval scenario files or eval config failed validation
+    │   ├── ScenarioError          eval scenario files or eval config failed validation
+    │   ├── UndeclaredToolError    the agent has tools the catalogue does not declare
+    │   └── MissingCustomerError   customer-bound tools, but the session names no customer
     ├── RegistryError              the policy registry is invalid; carries every RegistryIssue
     ├── ToolDenied                 a tool call the decision forbids; carries Decision and tool
     ├── HandoffRequired            a human must take over; carries the Decision
@@ -43,6 +45,7 @@ __all__ = [
     "LLMTimeoutError",
     "LLMUnavailableError",
     "LanguageModelMissingError",
+    "MissingCustomerError",
     "RegistryError",
     "RegistryIssue",
     "ScenarioError",
@@ -52,6 +55,7 @@ __all__ = [
     "StoreTimeoutError",
     "StoreUnavailableError",
     "ToolDenied",
+    "UndeclaredToolError",
     "UserError",
 ]
 
@@ -173,6 +177,43 @@ class SinkError(GuardrailError):
         self.spooled = spooled
         self.status = status
         super().__init__(message)
+
+
+class UndeclaredToolError(UserError):
+    """The agent was given tools the tool catalogue does not declare; `tools` names them.
+
+    Such a tool would be hidden from the model and every call to it denied
+    (``policy.unknown_tool``), so the adapters refuse it at construction instead of at the
+    customer's expense. The message says how to declare them.
+    """
+
+    def __init__(self, tools: Sequence[str]) -> None:
+        self.tools = sorted(set(tools))
+        names = ", ".join(self.tools)
+        super().__init__(
+            f"tool(s) not in the tool catalogue: {names}. guardrail would hide them from the "
+            "model and deny every call (policy.unknown_tool). Declare each one: pass "
+            "tools=[ToolSpec(name=..., description=..., effects=[...], customer_args=[...])] "
+            "to the adapter (or Guardrail.declare_tools), or add it to a registry overlay's "
+            "tools file. To only warn, pass undeclared='warn'."
+        )
+
+
+class MissingCustomerError(UserError):
+    """Customer-bound tools exist but the session's context has no ``customer_id``.
+
+    Every call to such a tool would be denied (its customer arguments cannot be bound), so the
+    adapters say so instead of denying silently. `tools` names the customer-bound tools.
+    """
+
+    def __init__(self, tools: Sequence[str]) -> None:
+        self.tools = sorted(set(tools))
+        super().__init__(
+            f"the session has no customer_id, so every call to these customer-bound tools will "
+            f"be denied: {', '.join(self.tools)}. Pass context={{'customer_id': ...}} (the "
+            "signed-in customer), or pass missing_customer='warn' if anonymous sessions are "
+            "expected."
+        )
 
 
 class ScenarioError(UserError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from itertools import chain
@@ -50,7 +50,7 @@ from guardrail.need.model import NeedModel
 from guardrail.policy import Facts, failsafe_decision
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
-from guardrail.registry.schema import Verifier
+from guardrail.registry.schema import ToolSpec, Verifier
 from guardrail.tracing import check_span, record_decision
 
 __all__ = ["ExitEvent", "Guardrail"]
@@ -119,6 +119,7 @@ class Guardrail:
             self.registry = Registry.load(registry)
             self._registry_source = registry
         self.registry_error: RegistryError | None = None
+        self._declared: dict[str, ToolSpec] = {}
         self._clock = clock
         self._given_detector = detector
         self._policy: Policy = RegistryPolicy() if policy is None else policy
@@ -245,12 +246,28 @@ class Guardrail:
             _log.error("registry reload refused, keeping %s: %s", self.registry.version, exc)
             return False
         self.registry_error = None
+        fresh = fresh.with_tools(self._declared.values())
         if fresh.version == self.registry.version:
             return True
         self._use(fresh)
         self._states.clear()
         _log.info("registry reloaded: %s", fresh.version)
         return True
+
+    def declare_tools(self, tools: Iterable[ToolSpec]) -> None:
+        """Add `tools` to the tool catalogue in force (a declared tool replaces a catalogue tool
+        of the same name); they survive `reload_registry`.
+
+        A tool the catalogue lacks is hidden from the model and every call to it is denied
+        (``policy.unknown_tool``): declare each tool the agent has, with its effects and the
+        arguments that must be the session customer's. The policy version changes with it.
+        """
+        added = {tool.name: tool for tool in tools}
+        if not added or all(self._declared.get(n) == t for n, t in added.items()):
+            return
+        self._declared.update(added)
+        self._use(self.registry.with_tools(added.values()))
+        self._states.clear()
 
     def forget_conversation(self, conversation_id: str) -> None:
         """Drop the incremental state kept for a conversation.

@@ -9,7 +9,9 @@ its patterns, negation lists and typo vocabulary are built here and never on the
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -159,6 +161,31 @@ class Registry:
             linked.languages,
             linked.origins,
         )
+
+    def with_tools(self, tools: Iterable[ToolSpec]) -> Registry:
+        """This registry with `tools` added to its catalogue (a declared tool replaces a
+        catalogue tool of the same name).
+
+        Used for tools declared from Python (`Guardrail.declare_tools`, the adapters'
+        ``tools=``). The version hash covers the declared tools, so every decision names the
+        catalogue it was made under. Segments are unchanged: a declared tool is governed by the
+        effect rules (``deny_effects``, ``confirm_effects``) and by any segment that names it.
+        """
+        declared = {tool.name: tool for tool in tools}
+        if not declared:
+            return self
+        merged = copy.copy(self)
+        merged.tools = {**self.tools, **declared}
+        digest = hashlib.sha256(self.version.encode())
+        for name in sorted(declared):
+            digest.update(json.dumps(declared[name].model_dump(mode="json"),
+                                     sort_keys=True).encode())
+        merged.version = f"sha256:{digest.hexdigest()[:16]}"
+        return merged
+
+    def customer_bound(self, names: Iterable[str]) -> list[str]:
+        """Which of the catalogue tools `names` bind an argument to the session's customer."""
+        return sorted(n for n in set(names) if n in self.tools and self.tools[n].customer_args)
 
     # -- queries -------------------------------------------------------------------------------
 
