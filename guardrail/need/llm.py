@@ -149,7 +149,9 @@ class LLMNeedClassifier:
         try:
             import openai
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the OpenAI classifier needs: pip install 'guardrail[llm]'") from exc
+            from guardrail._install import pip_hint
+
+            raise ImportError(f"the OpenAI classifier needs: {pip_hint('llm')}") from exc
 
         schema = {"name": "need_state", "schema": LLMVerdict.model_json_schema(), "strict": True}
         call = openai_backend(
@@ -243,7 +245,9 @@ def call_with_retries(
     try:
         import tenacity
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("LLM calls need: pip install 'guardrail[llm]'") from exc
+        from guardrail._install import pip_hint
+
+        raise ImportError(f"LLM calls need: {pip_hint('llm')}") from exc
 
     ends = time.monotonic() + deadline
     last: list[_Transient] = []  # the latest transient failure, which names the outcome
@@ -291,7 +295,9 @@ def openai_backend(
         try:
             import openai as openai_module
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("OpenAI calls need: pip install 'guardrail[llm]'") from exc
+            from guardrail._install import pip_hint
+
+            raise ImportError(f"OpenAI calls need: {pip_hint('llm')}") from exc
     sdk = openai_module
 
     def call(system: str, text: str) -> Any:

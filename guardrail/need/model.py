@@ -3,6 +3,12 @@
 Shipped as data in a safe format (``model.npz`` read with ``allow_pickle=False``, and
 ``meta.json``), loaded once, and run on each new user message. It can only *add* to what the
 rules found: the engine never lets it lower a risk or remove a restriction.
+
+What must agree with a registry is the list of need-states the model knows (``classes`` in
+its meta, `NeedModel.need_states`), not the registry's version: a model stays right for a
+registry whose rules were fixed since it was trained, and is wrong for one that adds a
+need-state it never saw. `guardrail.detectors.need` compares the two lists when a Guardrail is
+built. The meta's ``registry_version`` only records what the model was trained under.
 """
 
 from __future__ import annotations
@@ -155,6 +161,11 @@ class NeedModel:
             "temperature": self._temperature,
         }
         (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+    @property
+    def need_states(self) -> tuple[str, ...]:
+        """The need-states the model knows (its classes, as its meta lists them)."""
+        return tuple(self.classes)
 
     @property
     def temperature(self) -> float:

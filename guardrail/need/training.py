@@ -348,6 +348,7 @@ def train(
         handoff_bias,
         {
             **(meta or {}),
+            # Provenance only: what must agree with a registry is `classes` (its need-states).
             "registry_version": registry.version,
             "examples": {str(k): v for k, v in sorted(counts.items())},
             "l2": l2,

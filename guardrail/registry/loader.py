@@ -3,8 +3,10 @@
 `Registry.load(path)` reads every ``*.yaml`` file of a folder, validates each against
 `guardrail.registry.schema` (through the one YAML loader, `guardrail._yaml`), then checks the
 files against each other (`guardrail.registry.validation`). It reports *every* problem, each
-with the file and the YAML path, in one `RegistryError`. A registry that loads is compiled once:
-its patterns, negation lists and typo vocabulary are built here and never on the hot path.
+with the file and the YAML path, in one `RegistryError`. A folder that ``extends:`` another is
+an overlay (`guardrail.registry.overlay`): its layers are merged first, then validated as one.
+A registry that loads is compiled once: its patterns, negation lists and typo vocabulary are
+built here and never on the hot path.
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ from pathlib import Path
 from guardrail._resources import default_registry_dir
 from guardrail._yaml import load_yaml
 from guardrail.errors import RegistryError, RegistryIssue
+from guardrail.registry.overlay import (
+    Layer,
+    Origins,
+    content_version,
+    is_overlay,
+    merge,
+    read_folder,
+    remap_settings_issues,
+)
 from guardrail.registry.pattern import CompiledRule, compile_any_of, words_by_language
 from guardrail.registry.schema import LanguageSpec, RegistryFile, SegmentSpec, Settings, ToolSpec
-from guardrail.registry.validation import link
+from guardrail.registry.validation import Linked, Parts, Placed, link_parts
 from guardrail.text import Normaliser, pattern_vocabulary
 
 __all__ = ["Registry"]
@@ -34,10 +45,13 @@ class Registry:
         tools: the tool catalogue by name.
         rules: compiled detection rules, in file order.
         segments: segments in evaluation order (a segment may refer only to earlier ones).
-        version: ``sha256:`` content hash of the files; it is in every decision.
+        version: ``sha256:`` content hash of the files (of an overlay: of the version it
+            extends and its own files); it is in every decision.
         source: where the registry was loaded from.
         languages: each supported language's lexicon by code (where a file declares one).
         rule_origins: each rule id's file and its index in that file's ``rules``.
+        origins: the layers merged (one for a plain folder), where each tool, rule and segment
+            came from, and every rule or segment an overlay disabled, with its reason.
     """
 
     def __init__(
@@ -51,6 +65,7 @@ class Registry:
         known_words: Iterable[str] = (),
         languages: Mapping[str, LanguageSpec] | None = None,
         rule_origins: Mapping[str, tuple[str, int]] | None = None,
+        origins: Origins | None = None,
     ) -> None:
         self.settings = settings
         self.tools = dict(tools)
@@ -62,6 +77,12 @@ class Registry:
         self.languages = dict(languages or {})
         # Each rule id's file and position (``rules[i]``), for problems found after loading.
         self.rule_origins = dict(rule_origins or {})
+        self.origins = origins or Origins.of_parts(
+            Parts(tools=[Placed(t, source, "tools") for t in self.tools.values()],
+                  rules=[Placed(r.spec, source, "rules") for r in self.rules],
+                  segments=[Placed(s, source, "segments") for s in self.segments]),
+            Layer(source, None, version, ()),
+        )
         # A negator counts before a rule's match in the rule's language and the default one's:
         # Italian "mai" (never) is Hindi "mai" (I), French "pas" a Dutch word (a card). The
         # default language's rules also read in code-switched text ("account lock nahi hua"),
@@ -115,51 +136,66 @@ class Registry:
     def load(cls, path: str | Path | None = None) -> Registry:
         """Load and validate every ``*.yaml`` file in the folder `path` (default: the shipped one).
 
+        A folder one of whose files has a top-level ``extends:`` is an overlay: it is merged
+        onto what it extends (see `guardrail.registry.overlay`) and validated as a whole.
+
         Raises:
             RegistryError: listing every problem found, each with file and YAML path.
         """
         folder = Path(path) if path is not None else default_registry_dir()
-        if not folder.is_dir():
-            raise RegistryError([RegistryIssue(str(folder), "", "not a folder")])
-        files = sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
-        if not files:
-            raise RegistryError([RegistryIssue(str(folder), "", "no *.yaml files in the folder")])
-        texts: dict[str, bytes] = {}
-        for file in files:
-            texts[file.name] = file.read_bytes()
-        return cls.from_texts(texts, source=str(folder))
+        texts, issues = read_folder(folder)
+        if issues:
+            raise RegistryError(issues)
+        if not is_overlay(texts):
+            return cls.from_texts(texts, source=str(folder))
+        merged = merge(folder, issues)
+        if merged is None:
+            raise RegistryError(issues)
+        settings_file = merged.parts.settings[0].file if merged.parts.settings else ""
+        linked = link_parts(merged.parts, issues, str(folder))
+        if issues or linked is None:
+            raise RegistryError(remap_settings_issues(issues, merged.origins, settings_file))
+        return cls._linked(linked, merged.version, str(folder), merged.origins)
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, bytes | str], source: str = "<memory>") -> Registry:
         """Validate and compile a registry given as ``{file name: YAML text}``.
 
+        The files are a plain registry; an overlay, which names a folder it extends, loads
+        from its own folder (`load`).
+
         Raises:
             RegistryError: listing every problem found, each with file and YAML path.
         """
         issues: list[RegistryIssue] = []
-        digest = hashlib.sha256()
         parsed: dict[str, RegistryFile] = {}
-        for name in sorted(texts):
-            raw = texts[name]
-            data = raw.encode() if isinstance(raw, str) else raw
-            digest.update(name.encode() + b"\0" + data + b"\0")
-            loaded, problems = load_yaml(data, RegistryFile, file=name)
+        data = {name: raw.encode() if isinstance(raw, str) else raw for name, raw in texts.items()}
+        for name in sorted(data):
+            loaded, problems = load_yaml(data[name], RegistryFile, file=name)
             issues.extend(problems)
             if loaded is not None:
                 parsed[name] = loaded
-        linked = link(parsed, issues, source)
+        parts = Parts.of_files(parsed)
+        linked = link_parts(parts, issues, source)
         if issues or linked is None:
             raise RegistryError(issues)
+        version = content_version(data)
+        origins = Origins.of_parts(parts, Layer(source, None, version, tuple(sorted(data))))
+        return cls._linked(linked, version, source, origins)
+
+    @classmethod
+    def _linked(cls, linked: Linked, version: str, source: str, origins: Origins) -> Registry:
         return cls(
             linked.settings,
             linked.tools,
             linked.rules,
             linked.segments,
-            f"sha256:{digest.hexdigest()[:16]}",
+            version,
             source,
             linked.known_words,
             linked.languages,
             linked.origins,
+            origins,
         )
 
     def with_tools(self, tools: Iterable[ToolSpec]) -> Registry:
@@ -176,6 +212,7 @@ class Registry:
             return self
         merged = copy.copy(self)
         merged.tools = {**self.tools, **declared}
+        merged.origins = self.origins.with_declared(declared)
         digest = hashlib.sha256(self.version.encode())
         for name in sorted(declared):
             digest.update(json.dumps(declared[name].model_dump(mode="json"),

@@ -3,6 +3,10 @@
 Every ``*.yaml`` file of a registry folder is one `RegistryFile`: any of the sections `settings`
 (exactly one file holds it), `tools`, `rules` and `segments`. Cross-file checks (unknown names,
 unreachable or contradictory segments) live in `guardrail.registry.validation`.
+
+A folder one of whose files has a top-level ``extends:`` is an overlay (`guardrail.registry.
+overlay`): each of its files is an `OverlayFile`, whose `settings` are partial and which may
+`disable` inherited rules and segments, each with a reason.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, JsonValue, model_validator
 
 from guardrail._base import FrozenModel
 from guardrail.conversation import Role
@@ -24,6 +28,7 @@ __all__ = [
     "Criteria",
     "Criterion",
     "DirectiveSpec",
+    "Disable",
     "Effect",
     "Escalation",
     "ExitCriteria",
@@ -35,6 +40,7 @@ __all__ = [
     "LanguageSettings",
     "LanguageSpec",
     "ModelSettings",
+    "OverlayFile",
     "RegistryFile",
     "Routing",
     "RuleKind",
@@ -556,6 +562,71 @@ class RegistryFile(FrozenModel):
     """One YAML file of a registry folder."""
 
     settings: Settings | None = None
+    tools: list[ToolSpec] = Field(default_factory=list)
+    rules: list[RuleSpec] = Field(default_factory=list)
+    segments: list[SegmentSpec] = Field(default_factory=list)
+    language: LanguageSpec | None = None
+    known_words: list[_Word] = Field(
+        default_factory=list, description="Real words never corrected as typos (merged)."
+    )
+
+
+class Disable(FrozenModel):
+    """An inherited rule or segment an overlay turns off, and why.
+
+    The reason is part of the overlay file, so of the policy version: adding, removing or
+    rewording a disable changes the version every decision carries.
+    """
+
+    rule: str | None = Field(default=None, description="The id of an inherited rule.")
+    segment: str | None = Field(default=None, description="The id of an inherited segment.")
+    reason: str = Field(
+        min_length=3,
+        description="Why it is off (a false positive, a flow this business does not have): "
+        "read in reviews, kept in the registry's origins.",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Disable:
+        if (self.rule is None) == (self.segment is None):
+            raise ValueError("set exactly one of rule, segment")
+        return self
+
+    @property
+    def kind(self) -> Literal["rule", "segment"]:
+        """What is disabled."""
+        return "rule" if self.rule is not None else "segment"
+
+    @property
+    def target(self) -> str:
+        """The id of what is disabled."""
+        target = self.rule if self.rule is not None else self.segment
+        assert target is not None
+        return target
+
+
+class OverlayFile(FrozenModel):
+    """One YAML file of an overlay folder: what it adds or overrides, on top of what it extends.
+
+    Exactly one file of the folder sets `extends`. Tools (by name), rules (by id) and segments
+    (by id) replace an inherited item of the same name in place, or are added after the
+    inherited ones. `settings` is partial: a mapping merges into the inherited one key by key
+    (recursively), any other value (a number, a string, a list) replaces the inherited value
+    whole, and a key written with a trailing ``+`` (``need_states+: [reservations]``) appends
+    to the inherited list.
+    """
+
+    extends: str | None = Field(
+        default=None,
+        description="What this overlay builds on: 'default' (the shipped registry) or a "
+        "folder, relative to this one (another overlay, or a full registry).",
+    )
+    disable: list[Disable] = Field(default_factory=list)
+    settings: dict[str, JsonValue] | None = Field(
+        default=None,
+        description="Settings changed by key path: mappings merge key by key, other values "
+        "replace; 'key+' appends to an inherited list.",
+    )
     tools: list[ToolSpec] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(default_factory=list)
     segments: list[SegmentSpec] = Field(default_factory=list)

@@ -4,7 +4,9 @@ Each file has already passed its schema (`guardrail.registry.schema`). `link` th
 one file cannot see alone: exactly one `settings`, unknown or duplicate names, unreachable or
 contradictory segments, bad or catastrophic regular expressions, patterns that start or end
 with a space (dead behind their word boundaries), and DESIGN principle 5 (stable context never
-changes permissions). Every problem is collected, none stops the others.
+changes permissions). Every problem is collected, none stops the others. `link_parts` does the
+same on `Parts`, each item placed in the file and YAML path it came from, so an overlay's
+merged layers (`guardrail.registry.overlay`) are checked as one registry.
 
 Each rule's own ``examples`` and ``counterexamples`` are run by the rule detector on a registry
 already built (`guardrail.detectors.examples`), not here: on the shipped registry that costs
@@ -18,7 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
 from guardrail.conversation import Context, Signals
 from guardrail.errors import RegistryIssue
@@ -42,10 +44,9 @@ from guardrail.registry.schema import (
     ToolSpec,
 )
 
-if TYPE_CHECKING:
-    pass
+__all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "Linked", "Parts", "Placed", "link", "link_parts"]
 
-__all__ = ["DERIVED_CONTEXT", "DERIVED_SIGNALS", "Linked", "link"]
+_T = TypeVar("_T")
 
 # Signals the engine works out itself. `failed_attempts` is the caller's
 # `failed_guided_attempts` plus the user messages in this conversation that answer the
@@ -78,6 +79,61 @@ class Linked:
     origins: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Placed(Generic[_T]):
+    """One item of a registry and where it was written: its file and YAML path (``rules[3]``).
+
+    An overlay's items keep the overlay file's place, so a problem in a merged registry names
+    the file the item came from.
+    """
+
+    item: _T
+    file: str
+    path: str
+
+
+@dataclass
+class Parts:
+    """What a registry is linked from: its sections, each item with its place.
+
+    Attributes:
+        settings: every `settings` section found (exactly one is valid).
+        languages: the `language` sections.
+        tools: the tool catalogue, in order.
+        rules: the rules, in order.
+        segments: the segments, in evaluation order.
+        known_words: the files' `known_words`, merged.
+        disabled: rule or segment refs an overlay disabled, each with the place of its
+            disable (so a problem caused by a disable says which one).
+    """
+
+    settings: list[Placed[Settings]] = dataclasses.field(default_factory=list)
+    languages: list[Placed[LanguageSpec]] = dataclasses.field(default_factory=list)
+    tools: list[Placed[ToolSpec]] = dataclasses.field(default_factory=list)
+    rules: list[Placed[RuleSpec]] = dataclasses.field(default_factory=list)
+    segments: list[Placed[SegmentSpec]] = dataclasses.field(default_factory=list)
+    known_words: list[str] = dataclasses.field(default_factory=list)
+    disabled: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of_files(cls, files: Mapping[str, RegistryFile], prefix: str = "") -> Parts:
+        """The sections of `files` (``{file name: validated file}``), each item placed in its
+        file (shown as `prefix` + the file name)."""
+        parts = cls()
+        for name, f in files.items():
+            shown = prefix + name
+            if f.settings is not None:
+                parts.settings.append(Placed(f.settings, shown, "settings"))
+            if f.language is not None:
+                parts.languages.append(Placed(f.language, shown, "language"))
+            parts.tools.extend(Placed(t, shown, f"tools[{i}]") for i, t in enumerate(f.tools))
+            parts.rules.extend(Placed(r, shown, f"rules[{i}]") for i, r in enumerate(f.rules))
+            parts.segments.extend(
+                Placed(s, shown, f"segments[{i}]") for i, s in enumerate(f.segments))
+            parts.known_words.extend(f.known_words)
+        return parts
+
+
 @dataclass
 class _Collector:
     issues: list[RegistryIssue]
@@ -99,17 +155,29 @@ def link(
     Returns:
         The parts of the registry, or None when any problem was found.
     """
+    return link_parts(Parts.of_files(files), issues, source)
+
+
+def link_parts(parts: Parts, issues: list[RegistryIssue], source: str) -> Linked | None:
+    """Check a registry's `parts` against each other (`link`, for parts merged from layers).
+
+    Args:
+        parts: every section, each item with the file and YAML path it came from.
+        issues: where each problem found is appended (with its file and YAML path).
+        source: where the registry comes from, for problems that belong to no single file.
+
+    Returns:
+        The parts of the registry, or None when any problem was found.
+    """
     out = _Collector(issues)
-    settings_in = [(name, f.settings) for name, f in files.items() if f.settings is not None]
-    if len(settings_in) != 1:
-        where = ", ".join(name for name, _ in settings_in) or "no file"
+    if len(parts.settings) != 1:
+        where = ", ".join(p.file for p in parts.settings) or "no file"
         out.add(source, "settings", f"exactly one file must hold `settings` (found in {where})")
-        if not settings_in:
+        if not parts.settings:
             return None
     # With several, the first is used to go on checking, so no other problem stays hidden.
-    settings_file, settings = settings_in[0]
-    assert settings is not None
-    languages = _languages(files, settings, settings_file, out)
+    settings_file, settings = parts.settings[0].file, parts.settings[0].item
+    languages = _languages(parts.languages, settings, settings_file, out)
     # A rule's word gaps refuse the negators of its own language (and the default one's), not
     # every language's: fewer, shorter lookaheads, and "mai" (Italian: never) stays a Hindi word.
     default_gaps = tuple(settings.gap_negators)
@@ -119,27 +187,27 @@ def link(
 
     tools: dict[str, ToolSpec] = {}
     rules: list[CompiledRule] = []
-    segments: list[tuple[str, int, SegmentSpec]] = []
     rule_ids: set[str] = set()
     origins: dict[str, tuple[str, int]] = {}
-    for name, registry_file in files.items():
-        for i, tool in enumerate(registry_file.tools):
-            if tool.name in tools:
-                out.add(name, f"tools[{i}].name", f"duplicate tool {tool.name!r}")
-            tools[tool.name] = tool
-        for i, rule in enumerate(registry_file.rules):
-            rule_gaps = gaps.get(rule.lang, default_gaps) if rule.lang else default_gaps
-            compiled = _check_rule(name, i, rule, settings, out, rule_gaps)
-            if rule.id in rule_ids:
-                out.add(name, f"rules[{i}].id", f"duplicate rule id {rule.id!r}")
-            rule_ids.add(rule.id)
-            origins.setdefault(rule.id, (name, i))
-            if compiled is not None:
-                rules.append(compiled)
-        segments.extend((name, i, seg) for i, seg in enumerate(registry_file.segments))
+    for tool_at in parts.tools:
+        tool = tool_at.item
+        if tool.name in tools:
+            out.add(tool_at.file, f"{tool_at.path}.name", f"duplicate tool {tool.name!r}")
+        tools[tool.name] = tool
+    for rule_at in parts.rules:
+        rule = rule_at.item
+        rule_gaps = gaps.get(rule.lang, default_gaps) if rule.lang else default_gaps
+        compiled = _check_rule(rule_at.file, rule_at.path, rule, settings, out, rule_gaps)
+        if rule.id in rule_ids:
+            out.add(rule_at.file, f"{rule_at.path}.id", f"duplicate rule id {rule.id!r}")
+        rule_ids.add(rule.id)
+        origins.setdefault(rule.id, (rule_at.file, _index(rule_at.path)))
+        if compiled is not None:
+            rules.append(compiled)
+    segments = parts.segments
 
     _check_settings(settings_file, settings, tools, out)
-    _check_slang(files, rules, settings.languages.default, out)
+    _check_slang(parts, rules, settings.languages.default, out)
     rule_codes = {r.spec.code for r in rules} | set(ENGINE_CODES)
     # A language's rule answers for its code without the language too ("risk.safety.es" is a
     # "risk.safety" finding), so segments name a trigger once for every language.
@@ -147,7 +215,7 @@ def link(
     known_refs = rule_codes | rule_ids
     for state in settings.need_states:
         produced = any(r.spec.need_state == state for r in rules) or any(
-            s.need_state == state for _, _, s in segments
+            s.item.need_state == state for s in segments
         )
         if state != settings.default_need_state and not produced:
             out.add(
@@ -155,22 +223,41 @@ def link(
                 "no rule or segment produces it"
             )
     seen: dict[str, int] = {}
-    for name, i, seg in segments:
-        where = f"segments[{i}]"
+    for seg_at in segments:
+        seg, name, where = seg_at.item, seg_at.file, seg_at.path
         if seg.id in seen:
             out.add(name, f"{where}.id", f"duplicate segment id {seg.id!r}")
         _check_segment(name, where, seg, settings, tools, known_refs, seen, out)
         seen[seg.id] = len(seen)
+    if parts.disabled:
+        _explain_disabled(out, parts.disabled)
     if out.issues:
         return None
-    known_words = tuple(w for f in files.values() for w in f.known_words)
-    ordered = tuple(seg for _, _, seg in segments)
-    return Linked(settings, tools, tuple(rules), ordered, known_words, languages, origins)
+    ordered = tuple(s.item for s in segments)
+    return Linked(settings, tools, tuple(rules), ordered, tuple(parts.known_words), languages,
+                  origins)
+
+
+def _index(path: str) -> int:
+    """The index in a YAML path's last list (``rules[3]`` -> 3)."""
+    return int(path.rsplit("[", 1)[1].rstrip("]"))
+
+
+def _explain_disabled(out: _Collector, disabled: Mapping[str, str]) -> None:
+    """Say which disable made a reference unreachable: the fix is to override or disable the
+    item that still names it."""
+    for n, issue in enumerate(out.issues):
+        for prefix in ("unreachable: no rule produces ", "unreachable: segment "):
+            if issue.message.startswith(prefix):
+                ref = issue.message.removeprefix(prefix).split("'")[1]
+                if ref in disabled:
+                    out.issues[n] = dataclasses.replace(
+                        issue, message=f"{issue.message} ({ref!r} is disabled at "
+                        f"{disabled[ref]}: override or disable this item too)")
 
 
 def _check_slang(
-    files: Mapping[str, RegistryFile], rules: Sequence[CompiledRule], default: str,
-    out: _Collector,
+    parts: Parts, rules: Sequence[CompiledRule], default: str, out: _Collector,
 ) -> None:
     """Slang is expanded in every message, whatever its language: a language's shorthand must
     not be a word another language's rules read unless they read its expansion too ("koi",
@@ -179,14 +266,10 @@ def _check_slang(
     for lang, words in words_by_language(rules, default).items():
         for word in words:
             readers[word].add(lang)
-    for name, registry_file in files.items():
-        spec, settings = registry_file.language, registry_file.settings
-        if spec is not None:
-            code, where, slang = spec.code, "language.slang", spec.slang
-        elif settings is not None:
-            code, where, slang = default, "settings.typo.slang", settings.typo.slang
-        else:
-            continue
+    lexicons = [(p.file, p.item.code, f"{p.path}.slang", p.item.slang) for p in parts.languages]
+    lexicons += [(p.file, default, f"{p.path}.typo.slang", p.item.typo.slang)
+                 for p in parts.settings]
+    for name, code, where, slang in lexicons:
         for short, long in slang.items():
             # A language that reads both forms ("q" and "que") is not hurt by the expansion.
             others = sorted(readers.get(short, set()) - {code} - readers.get(long, set()))
@@ -197,19 +280,18 @@ def _check_slang(
 
 
 def _languages(
-    files: Mapping[str, RegistryFile], settings: Settings, settings_file: str, out: _Collector
+    placed: Sequence[Placed[LanguageSpec]], settings: Settings, settings_file: str,
+    out: _Collector,
 ) -> dict[str, LanguageSpec]:
-    """The files' `language` sections by code, each checked against `settings.languages`."""
+    """The `language` sections by code, each checked against `settings.languages`."""
     found: dict[str, LanguageSpec] = {}
     supported = settings.languages.supported
-    for name, registry_file in files.items():
-        spec = registry_file.language
-        if spec is None:
-            continue
+    for p in placed:
+        spec = p.item
         if spec.code in found:
-            out.add(name, "language.code", f"duplicate language {spec.code!r}")
+            out.add(p.file, f"{p.path}.code", f"duplicate language {spec.code!r}")
         elif spec.code not in supported:
-            out.add(name, "language.code", f"language {spec.code!r} is not in "
+            out.add(p.file, f"{p.path}.code", f"language {spec.code!r} is not in "
                     "settings.languages.supported")
         found[spec.code] = spec
     if settings.languages.default not in supported:
@@ -239,10 +321,9 @@ def _with_lexicons(settings: Settings, languages: Iterable[LanguageSpec]) -> Set
 
 
 def _check_rule(
-    file: str, i: int, rule: RuleSpec, settings: Settings, out: _Collector,
+    file: str, where: str, rule: RuleSpec, settings: Settings, out: _Collector,
     negators: tuple[str, ...],
 ) -> CompiledRule | None:
-    where = f"rules[{i}]"
     if rule.lang is not None:
         if rule.lang not in settings.languages.supported:
             out.add(file, f"{where}.lang", f"language {rule.lang!r} is not in "
