@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from guardrail._base import FrozenModel
 from guardrail._resources import default_prompts_dir
@@ -63,6 +63,20 @@ class CustomerTexts(FrozenModel):
 
     handoff_message: HandoffMessages
     confirmation_question: str = Field(min_length=1)
+    status_replies: list[str] = Field(
+        default_factory=list,
+        description="What a customer reads when they write again after the handoff: two or "
+        "more different variants, rotated so two replies in a row never repeat (empty: the "
+        "texts of adapter.yaml are used).",
+    )
+
+    @field_validator("status_replies")
+    @classmethod
+    def _distinct_variants(cls, value: list[str]) -> list[str]:
+        if value and (len(value) < 2 or len(set(value)) != len(value)
+                      or not all(v.strip() for v in value)):
+            raise ValueError("give at least two different, non-empty status replies")
+        return value
 
 
 class AdapterPrompts(CustomerTexts):
@@ -235,6 +249,19 @@ class Prompts:
         where a translation exists."""
         messages = self.customer_texts(decision.language).handoff_message
         return messages.queues.get(decision.handoff.queue or "", messages.default)
+
+    def status_reply(self, decision: Decision, count: int) -> str:
+        """What the customer reads when they write again after the handoff: the status reply
+        variant `count` (rotated), in their language where a translation has them.
+
+        `count` is how many status replies the conversation had before this one, so two in a
+        row never repeat. Without any variants, the handoff message.
+        """
+        variants = (self.customer_texts(decision.language).status_replies
+                    or self.adapter.status_replies)
+        if not variants:
+            return self.handoff_message(decision)
+        return variants[count % len(variants)]
 
     def confirmation_question(self, language: str, *, tool: str, action: str, args: str) -> str:
         """The consent question for a tool call, in `language` where a translation exists."""

@@ -20,7 +20,7 @@ from itertools import accumulate, chain
 
 from guardrail.translit import romanise_devanagari
 
-__all__ = ["Canonical", "Normaliser", "pattern_vocabulary"]
+__all__ = ["Canonical", "Normaliser", "one_edit", "pattern_vocabulary"]
 
 CONFUSABLES_FILE = "vocab/confusables.json"  # under guardrail/_data; tools/build_confusables.py
 
@@ -128,7 +128,8 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _one_edit(a: str, b: str) -> bool:
+def one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` are equal or one edit apart (insert, delete, replace, swap)."""
     if a == b:
         return True
     if abs(len(a) - len(b)) > 1:
@@ -256,7 +257,7 @@ class Normaliser:
                 candidates.update(index.get(variant, ()))
             # Shared deletes also pair words two edits apart ("witdrawal"/"withdrawl"): keep
             # only true single edits (one insertion, deletion, substitution or adjacent swap).
-            candidates = {c for c in candidates if _one_edit(word, c)}
+            candidates = {c for c in candidates if one_edit(word, c)}
             if candidates:
                 foreign = index is self._secondary
                 break

@@ -4,18 +4,23 @@
 `details` pulls ids, amounts and dates out of the conversation; `sinks` holds the sink protocol,
 the simple sinks, `BackgroundSink` and `deliver`/`adeliver` (background delivery, bounded wait);
 `webhook` the HTTP sinks; `spool` the spool and `replay`; `narrative` the optional LLM opening
-paragraph.
+paragraph; `quote` finds the customer's own words the summary quotes; `followup` decides what
+each later turn of a conversation already handed off does (status reply, update, withdrawn).
 """
 
 from guardrail.handoff.sinks import (
     BackgroundSink,
     CallableSink,
     HandoffSink,
+    HandoffUpdate,
+    HandoffUpdateSink,
     JsonlSink,
     MemorySink,
     SinkLike,
     adeliver,
+    adeliver_update,
     deliver,
+    deliver_update,
 )
 from guardrail.handoff.spool import ReplayResult, SpoolingSink, handoff_key, replay
 from guardrail.handoff.summary import HandoffSummary, SegmentNote
@@ -27,6 +32,8 @@ __all__ = [
     "CallableSink",
     "HandoffSink",
     "HandoffSummary",
+    "HandoffUpdate",
+    "HandoffUpdateSink",
     "JsonlSink",
     "MemorySink",
     "ReplayResult",
@@ -35,7 +42,9 @@ __all__ = [
     "SpoolingSink",
     "WebhookSink",
     "adeliver",
+    "adeliver_update",
     "deliver",
+    "deliver_update",
     "handoff_key",
     "replay",
 ]

@@ -19,6 +19,13 @@ oldest dropped first, with an error log) retried before each later handoff and e
 
 An async sink (a coroutine function, `AsyncWebhookSink`) is awaited on the caller's event loop
 through `adeliver`; `deliver` refuses it (``failed: TypeError``), as it would send nothing.
+
+After a handoff, news about the same conversation (the customer wrote again and got a status
+reply; the customer withdrew a request for a person) is a `HandoffUpdate`, given to a sink that
+has the optional `update(update)` method (`HandoffUpdateSink`) by `deliver_update` /
+`adeliver_update`. A sink without it gets nothing (a DEBUG log says so): every sink written
+before updates existed keeps working unchanged. Updates are small and carry no message text;
+they are sent in the turn (bounded by the sink itself), not through the background worker.
 """
 
 from __future__ import annotations
@@ -35,8 +42,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from guardrail._base import FrozenModel
 from guardrail.errors import SinkError, UserError
 
 if TYPE_CHECKING:
@@ -52,11 +60,15 @@ __all__ = [
     "BackgroundSink",
     "CallableSink",
     "HandoffSink",
+    "HandoffUpdate",
+    "HandoffUpdateSink",
     "JsonlSink",
     "MemorySink",
     "SinkLike",
     "adeliver",
+    "adeliver_update",
     "deliver",
+    "deliver_update",
 ]
 
 DEFAULT_WAIT = 2.0
@@ -84,6 +96,38 @@ class HandoffSink(Protocol):
 SinkLike = HandoffSink | Callable[["HandoffSummary"], object]
 """A sink, or any callable taking the summary (an async one only through `adeliver`)."""
 
+class HandoffUpdate(FrozenModel):
+    """News about a conversation already handed off, for the person holding it.
+
+    Carries no message text: the human reads the conversation itself in their tool.
+
+    Attributes:
+        conversation_id: the conversation the handoff was for.
+        kind: ``status``: the customer wrote again while waiting and got a status reply (the
+            summary was not sent again); ``withdrawn``: the customer withdrew a non-critical
+            request (a person asked for, friction), so the case may be closed and the assistant
+            answers again. Critical risks are never withdrawn by the customer's words.
+        queue: the queue the handoff went to.
+        reasons: the handoff's reason codes (``code#rule_id``).
+        status_replies: how many status replies the customer has had so far.
+        created_at: when the update was made (UTC, ISO 8601).
+    """
+
+    conversation_id: str | None
+    kind: Literal["status", "withdrawn"]
+    queue: str | None
+    reasons: list[str]
+    status_replies: int = 0
+    created_at: str
+
+
+@runtime_checkable
+class HandoffUpdateSink(Protocol):
+    """A sink that also takes `HandoffUpdate`s: the optional `update(update)` method."""
+
+    def update(self, update: HandoffUpdate) -> None:
+        """Deliver `update`; raise on failure (the caller logs it; updates are not retried)."""
+
 
 class CallableSink:
     """A sink that calls `fn(summary)`."""
@@ -101,12 +145,18 @@ class MemorySink:
 
     def __init__(self) -> None:
         self.summaries: list[HandoffSummary] = []
+        self.updates: list[HandoffUpdate] = []
         self._lock = threading.Lock()
 
     def send(self, summary: HandoffSummary) -> None:
         """Keep `summary`."""
         with self._lock:
             self.summaries.append(summary)
+
+    def update(self, update: HandoffUpdate) -> None:
+        """Keep `update` (in `updates`)."""
+        with self._lock:
+            self.updates.append(update)
 
 
 class JsonlSink:
@@ -482,5 +532,69 @@ def _inline(sink: SinkLike, summary: HandoffSummary, why: Exception) -> str:
     except Exception as exc:
         status = _failed(exc)
         _log.error("handoff sink %s for conversation %s", status, summary.conversation_id)
+        return status
+    return "delivered"
+
+
+def _update_method(sink: SinkLike | None) -> Callable[[HandoffUpdate], object] | None:
+    """The `update` method of `sink` or of the sink it wraps (`BackgroundSink`, `SpoolingSink`
+    and any wrapper keeping its inner sink as ``.sink``), if any."""
+    for _ in range(8):  # wrappers nest a few levels at most; a cycle must not hang a turn
+        if sink is None:
+            return None
+        method = getattr(sink, "update", None)
+        if callable(method):
+            return method  # type: ignore[no-any-return]
+        sink = getattr(sink, "sink", None)
+    return None
+
+
+def _update_sender(sink: SinkLike | None, update: HandoffUpdate) -> (
+        Callable[[HandoffUpdate], object] | str):
+    if sink is None:
+        return "no_sink"
+    method = _update_method(sink)
+    if method is None:
+        _log.debug("handoff sink %s has no update() method; %s update for conversation %s "
+                   "not sent", type(sink).__name__, update.kind, update.conversation_id)
+        return "unsupported"
+    return method
+
+
+def deliver_update(sink: SinkLike | None, update: HandoffUpdate) -> str:
+    """Give `update` to `sink`'s optional `update` method and say how it went; never raises.
+
+    Returns ``delivered``, ``no_sink``, ``unsupported`` (the sink has no `update` method: it
+    gets nothing, and a DEBUG log says so) or ``failed: <error type>``. An async `update` fails
+    here (``failed: TypeError``): deliver it with `adeliver_update`.
+    """
+    sender = _update_sender(sink, update)
+    if isinstance(sender, str):
+        return sender
+    try:
+        result = sender(update)
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise _AsyncRefused("the sink's update() is async; await it instead")
+    except Exception as exc:
+        status = _failed(exc)
+        _log.error("handoff update sink %s for conversation %s", status, update.conversation_id)
+        return status
+    return "delivered"
+
+
+async def adeliver_update(sink: SinkLike | None, update: HandoffUpdate) -> str:
+    """Async twin of `deliver_update`: an async `update` method is awaited."""
+    sender = _update_sender(sink, update)
+    if isinstance(sender, str):
+        return sender
+    try:
+        result = sender(update)
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:
+        status = _failed(exc)
+        _log.error("handoff update sink %s for conversation %s", status, update.conversation_id)
         return status
     return "delivered"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from guardrail._base import FrozenModel
 from guardrail.conversation import Context, Conversation
 from guardrail.decision import UNDETERMINED_LANGUAGE, Decision, Priority
 from guardrail.handoff.details import Details, extract_details
+from guardrail.handoff.quote import quote
 from guardrail.prompts import HandoffTexts, Prompts
 from guardrail.redact import redact
 
@@ -43,6 +45,12 @@ _EXCERPT_MESSAGES = 6
 _EXCERPT_CHARS = 300
 _GUIDED_STEPS = 3
 _PREFERENCE_CHARS = 120
+_QUOTE_CHARS = 120
+# Evidence read from a message as typed ("message[3]", or its words rejoined): quotable. Decoded
+# payloads and remembered findings are not what the customer typed there.
+_QUOTABLE = re.compile(r"message\[(\d+)\](?::rejoined)?")
+# Where a summary names no queue: never a made-up one.
+_NO_QUEUE = "—"
 
 
 class SegmentNote(FrozenModel):
@@ -116,6 +124,7 @@ class HandoffSummary(FrozenModel):
         tool_calls: Sequence[dict[str, Any]] = (),
         now: datetime | None = None,
         prompts: Prompts | None = None,
+        default_queue: str | None = None,
     ) -> HandoffSummary:
         """Summarise `conversation` for the human taking it over under `decision`.
 
@@ -123,13 +132,20 @@ class HandoffSummary(FrozenModel):
         summary. Texts come from ``prompts/handoff.yaml``. Never raises: if any part fails
         (extraction, texts, redaction, a field's schema, JSON serialisation), the result is
         `minimal` instead, so the handoff still reaches a human.
+
+        The goal quotes the customer's own words (``they said: "..."``): the stretch of the
+        message the deciding rule matched, as typed (amounts, case and punctuation kept) and
+        redacted like the transcript; no quote when that stretch cannot be found.
+
+        `default_queue` (the registry's ``settings.default_queue``) is the queue of a
+        decision that names none; a decision that requires a handoff always names one.
         """
         try:
-            summary = cls._build(decision, conversation, tool_calls, now, prompts)
+            summary = cls._build(decision, conversation, tool_calls, now, prompts, default_queue)
             # Every sink, the spool and the audit log serialise it: fail here, not there.
             summary.model_dump_json()
         except Exception as exc:
-            return cls.minimal(decision, conversation, exc, now=now)
+            return cls.minimal(decision, conversation, exc, now=now, default_queue=default_queue)
         return summary
 
     @classmethod
@@ -140,6 +156,7 @@ class HandoffSummary(FrozenModel):
         error: BaseException | str | None = None,
         *,
         now: datetime | None = None,
+        default_queue: str | None = None,
     ) -> HandoffSummary:
         """The summary that is always possible: reasons, routing and a redacted excerpt.
 
@@ -156,7 +173,7 @@ class HandoffSummary(FrozenModel):
             return cls(
                 conversation_id=conversation.id,
                 created_at=_stamp(now),
-                queue=handoff.queue,
+                queue=handoff.queue or default_queue,
                 priority=handoff.priority,
                 mode=handoff.mode,
                 reasons=[*handoff.reasons, _SUMMARY_ERROR_REASON],
@@ -172,7 +189,7 @@ class HandoffSummary(FrozenModel):
             )
         except Exception:  # a decision or conversation that is not what its type says
             _log.exception("minimal handoff summary failed; sending the bare one")
-            return cls(conversation_id=None, created_at=_stamp(None), queue=None,
+            return cls(conversation_id=None, created_at=_stamp(None), queue=default_queue,
                        priority="urgent", mode="immediate", reasons=[_SUMMARY_ERROR_REASON],
                        need_state="other", risk_tier="high", segments=[], policy_version="")
 
@@ -184,8 +201,10 @@ class HandoffSummary(FrozenModel):
         tool_calls: Sequence[dict[str, Any]],
         now: datetime | None,
         prompts: Prompts | None,
+        default_queue: str | None,
     ) -> HandoffSummary:
         texts = (prompts or Prompts.default()).handoff
+        queue = decision.handoff.queue or default_queue
         excerpt = _excerpt(conversation)
         details = extract_details(conversation.messages)
         # What the customer is trying to do: the riskiest substantive segment first; "talk to a
@@ -193,7 +212,8 @@ class HandoffSummary(FrozenModel):
         generic = ("human_requested", "need_unclear", "other")
         keys = [k for k in (*decision.segment_ids(), decision.need_state) if k not in generic]
         keys += [k for k in generic if k in decision.segment_ids() or k == decision.need_state]
-        goal = texts.pick(texts.goals, keys).format(said=_said(decision, keys, texts))
+        goal = texts.pick(texts.goals, keys).format(
+            said=_said(decision, conversation, keys, texts))
         stakes = [texts.pick(texts.stakes, keys)]
         context = conversation.context
         for seg in decision.segments:
@@ -203,14 +223,14 @@ class HandoffSummary(FrozenModel):
         tried = _tried(decision, conversation, tool_calls, texts)
         missing = details.missing(decision.need_state)
         narrative = texts.narrative.format(
-            goal=goal, stakes=" ".join(stakes), queue=decision.handoff.queue or "support",
+            goal=goal, stakes=" ".join(stakes), queue=queue or _NO_QUEUE,
             priority=decision.handoff.priority, sla=f", SLA {context.sla}" if context.sla else "",
             tried_count=len(tried), missing_count=len(missing),
         )
         return cls(
             conversation_id=conversation.id,
             created_at=_stamp(now),
-            queue=decision.handoff.queue,
+            queue=queue,
             priority=decision.handoff.priority,
             mode=decision.handoff.mode,
             sla=context.sla,
@@ -257,8 +277,9 @@ class HandoffSummary(FrozenModel):
 
     def _markdown(self) -> str:
         sla = f", SLA {self.sla}" if self.sla else ""
+        to = f" to {self.queue}" if self.queue else ""
         lines = [
-            f"## Handoff to {self.queue or 'support'} ({self.priority} priority{sla})",
+            f"## Handoff{to} ({self.priority} priority{sla})",
             "",
             f"**Goal:** {self.goal}",
             "",
@@ -352,16 +373,35 @@ def _plain_markdown(summary: HandoffSummary) -> str:
     return "\n".join(["## Handoff", "", *lines])
 
 
-def _said(decision: Decision, keys: Sequence[str], texts: HandoffTexts) -> str:
-    """The ``{said}`` part: the evidence of the segment the goal was picked for, if any."""
+def _said(
+    decision: Decision, conversation: Conversation, keys: Sequence[str], texts: HandoffTexts
+) -> str:
+    """The ``{said}`` part: the customer's words behind the evidence of the segment the goal
+    was picked for, as typed and redacted (`guardrail.handoff.quote`); "" when none is found.
+
+    The evidence itself is canonical text ("89 usd" for "89.99 USD"): quoting it would
+    misquote the customer, so a reason whose words cannot be found gives no quote.
+    """
     by_id = {s.id: s for s in decision.segments}
+    messages = conversation.messages
     for key in keys:
         segment = by_id.get(key)
         if segment is None:
             continue
         for reason in segment.reasons:
-            if reason.evidence:
-                return texts.said.format(evidence=_redacted(reason.evidence, 80))
+            where = _QUOTABLE.fullmatch(reason.source)
+            if not reason.evidence or where is None:
+                continue
+            index = int(where.group(1))
+            if index >= len(messages) or messages[index].role != "user":
+                continue
+            try:
+                said = quote(messages[index].content, reason.evidence, _QUOTE_CHARS)
+            except Exception as exc:  # a quote is a nicety; the summary must still build
+                _log.error("quoting the customer failed (%s)", type(exc).__name__)
+                said = None
+            if said:
+                return texts.said.format(evidence=said)
     return ""
 
 

@@ -75,7 +75,7 @@ def test_a_dispute_summary_holds_what_the_agent_needs(guard: Guardrail) -> None:
     assert summary.queue == "billing_disputes"
     assert summary.sla == "business-4h"
     assert summary.goal.startswith(texts.goals["billing_dispute"].split("{")[0])
-    assert "took 49 eur twice" in summary.goal  # the customer's own words, redacted
+    assert '"took 49.00 EUR twice"' in summary.goal  # the customer's own words, as typed
     assert summary.at_stake.startswith(texts.stakes["billing_dispute"])
     assert [r.value for r in summary.details.references] == ["INV-2041"]
     assert [(a.value, a.currency) for a in summary.details.amounts] == [("49.00", "EUR")]
