@@ -1,11 +1,15 @@
-"""OpenTelemetry tracing: one span per check, one per gated tool call, events for every effect.
+"""OpenTelemetry tracing: one span per check, one per gated tool call, one per tool run.
 
 The library uses only the OpenTelemetry *API*; the application (or the CLI / demo, through
 `configure`) installs the SDK and its exporters. Without an SDK every span is a no-op costing a
 few microseconds, and attributes are computed only for spans that are recorded.
 
-Spans and their attributes (one ``guardrail.*`` namespace, plus the GenAI semantic-convention
-attributes that apply):
+Span names and attributes follow the OpenTelemetry GenAI semantic conventions where a GenAI
+operation really happens, and stay in guardrail's own ``guardrail.*`` namespace where it does
+not: checking a turn and gating a call are not GenAI operations, so their spans carry no
+``gen_ai.operation.name`` and never an ``execute_tool``, ``chat`` or ``invoke_agent`` name.
+A dashboard counting ``execute_tool`` spans (beside LangChain's or OpenInference's) therefore
+counts the tools that ran, not the calls a model asked for.
 
 ``guardrail.check`` — one per `Guardrail.check`
     ``gen_ai.conversation.id``, ``guardrail.policy_version``, ``guardrail.need_state``,
@@ -13,17 +17,32 @@ attributes that apply):
     ``guardrail.detectors.friction``, ``guardrail.handoff.required``, ``guardrail.handoff.offered``,
     ``guardrail.handoff.queue``, ``guardrail.handoff.priority``, ``guardrail.handoff.reasons``,
     ``guardrail.reason_codes``, ``guardrail.tools.denied``, ``guardrail.tools.confirm``,
-    ``guardrail.retrieval_scope``, ``guardrail.directives``, ``guardrail.failsafe``.
+    ``guardrail.retrieval_scope``, ``guardrail.directives``, ``guardrail.failsafe``,
+    ``guardrail.language``.
     Events: ``guardrail.segment_assigned`` per segment (``guardrail.segment.id``,
     ``guardrail.segment.tier``, ``guardrail.reason_codes``, ``guardrail.evidence`` — redacted),
     ``guardrail.tool_verdict`` per tool that is not simply allowed (``gen_ai.tool.name``,
     ``guardrail.tool.verdict``, ``guardrail.reason_codes``), and ``guardrail.handoff`` when a
     human must take over.
 
-``guardrail.tool_gate`` — one per tool call an adapter gates
+``guardrail.gate_tool {tool}`` — one per tool call an adapter gates, whatever the verdict
+    ``gen_ai.tool.name``, ``gen_ai.tool.call.id``, ``gen_ai.conversation.id``,
+    ``guardrail.tool.verdict``, ``guardrail.reason_codes``, ``guardrail.tool.bound_args``,
+    ``guardrail.tool.outcome``; event ``guardrail.tool_verdict``. It spans the whole handling
+    of the call: the check, the verdict, the confirmation asked for, the run and the screening
+    of the result.
+
+``execute_tool {tool}`` — the GenAI span, one per tool that actually runs
     ``gen_ai.operation.name`` (``execute_tool``), ``gen_ai.tool.name``, ``gen_ai.tool.call.id``,
-    ``gen_ai.conversation.id``, ``guardrail.tool.verdict``, ``guardrail.reason_codes``,
-    ``guardrail.tool.bound_args``, ``guardrail.tool.outcome``; event ``guardrail.tool_verdict``.
+    ``gen_ai.tool.type`` (``function``); on failure ``error.type`` and the status error. Opened
+    by the adapter around exactly the call of the tool, only when the gate let it run (allowed,
+    or confirmed), as a *child* of the call's gate span: the parent holds why the tool was
+    allowed, the child what running it cost, and the tool's own spans (HTTP, SQL) nest under
+    the child. A denied, declined or unapproved call, or one with no implementation, has a
+    gate span and no ``execute_tool`` span. ``error.type`` is the exception's class name
+    (``__qualname__``) when the tool raised, and ``tool_error`` when the framework had already
+    turned the failure into an error result (a LangChain ``ToolMessage`` with status
+    ``error``).
 
 ``guardrail.handoff`` — one per handoff summary built and delivered by an adapter
     ``gen_ai.conversation.id``, ``guardrail.policy_version``, ``guardrail.handoff.queue``,
@@ -31,16 +50,17 @@ attributes that apply):
     ``guardrail.handoff.delivery`` (delivered, no_sink or failed: <type>; a failure also sets
     the span status to error); event ``guardrail.handoff_delivery``.
 
-Event on the current span: ``guardrail.retrieval_scoped`` (allowed and dropped document sources,
-and the reason codes of the drops).
+Events on the current span: ``guardrail.retrieval_scoped`` (allowed and dropped document
+sources, and the reason codes of the drops), ``guardrail.injection_quarantined`` (where an
+untrusted text came from, what was done, how many parts were withheld, the reason codes).
 
 Nothing else goes into a span: no message text, and evidence only as the redacted excerpt the
 reason code already carries. Text that may quote the customer (evidence, document sources, a
-tool's outcome, a delivery failure, and the message and stack trace of an exception escaping a
-``guardrail.check`` or ``guardrail.handoff`` span) goes through `guardrail.redact.redact`, the
-same pass as summaries, sinks, the spool and the audit log. Identifiers the caller chooses (the
-conversation id, the tool call id) are kept verbatim: they are the keys, so they must not be
-personal data.
+tool's outcome, a delivery failure, the message and stack trace of an exception escaping a
+``guardrail.check``, ``guardrail.handoff`` or ``execute_tool`` span, and a tool's name, which a
+model may make up) goes through `guardrail.redact.redact`, the same pass as summaries, sinks,
+the spool and the audit log. Identifiers the caller chooses (the conversation id, the tool call
+id) are kept verbatim: they are the keys, so they must not be personal data.
 
 Logs: `RedactingFilter` redacts a log record's message, arguments, exception and stack text in
 place. Importing this module installs it for the whole ``guardrail`` logger tree (see
@@ -55,7 +75,7 @@ import os
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Final, Protocol
 
 from opentelemetry import trace
@@ -72,6 +92,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTR_CONVERSATION_ID",
     "ATTR_DIRECTIVES",
+    "ATTR_ERROR_TYPE",
     "ATTR_EVIDENCE",
     "ATTR_FAILSAFE",
     "ATTR_FRICTION",
@@ -87,6 +108,9 @@ __all__ = [
     "ATTR_NEED_STATE",
     "ATTR_OPERATION_NAME",
     "ATTR_POLICY_VERSION",
+    "ATTR_QUARANTINE_ACTION",
+    "ATTR_QUARANTINE_SOURCE",
+    "ATTR_QUARANTINE_WITHHELD",
     "ATTR_REASON_CODES",
     "ATTR_RETRIEVAL_ALLOWED",
     "ATTR_RETRIEVAL_DROPPED",
@@ -101,28 +125,35 @@ __all__ = [
     "ATTR_TOOL_CALL_ID",
     "ATTR_TOOL_NAME",
     "ATTR_TOOL_OUTCOME",
+    "ATTR_TOOL_TYPE",
     "ATTR_TOOL_VERDICT",
+    "ERROR_TOOL_RESULT",
     "EVENT_HANDOFF",
     "EVENT_HANDOFF_DELIVERY",
+    "EVENT_QUARANTINED",
     "EVENT_RETRIEVAL_SCOPED",
     "EVENT_SEGMENT_ASSIGNED",
     "EVENT_TOOL_VERDICT",
+    "OPERATION_EXECUTE_TOOL",
     "SPAN_CHECK",
+    "SPAN_GATE_TOOL",
     "SPAN_HANDOFF",
-    "SPAN_TOOL_GATE",
+    "TOOL_TYPE_FUNCTION",
     "GatedCall",
     "RedactingFilter",
     "Verbatim",
     "check_span",
     "configure",
+    "execute_tool_span",
+    "gate_tool_span",
     "handoff_span",
     "install_log_redaction",
     "record_decision",
     "record_delivery",
     "record_quarantine",
     "record_retrieval",
+    "record_tool_error",
     "record_verdict",
-    "tool_gate_span",
 ]
 
 # The names below are the wire contract dashboards and alerts are built on: change none of them
@@ -130,8 +161,8 @@ __all__ = [
 
 SPAN_CHECK: Final = "guardrail.check"
 """The span around one `Guardrail.check`."""
-SPAN_TOOL_GATE: Final = "guardrail.tool_gate"
-"""The span around gating (and running) one tool call."""
+SPAN_GATE_TOOL: Final = "guardrail.gate_tool"
+"""The gate span's name, followed by the tool's: ``guardrail.gate_tool issue_refund``."""
 SPAN_HANDOFF: Final = "guardrail.handoff"
 """The span around building and delivering one handoff summary."""
 
@@ -144,19 +175,31 @@ EVENT_HANDOFF: Final = "guardrail.handoff"
 EVENT_HANDOFF_DELIVERY: Final = "guardrail.handoff_delivery"
 """How a handoff summary's delivery went."""
 EVENT_RETRIEVAL_SCOPED: Final = "guardrail.retrieval_scoped"
-# An untrusted text (tool result, document) carried an instruction and was quarantined.
-EVENT_QUARANTINED: Final = "guardrail.injection_quarantined"
 """Which document sources a retrieval scoping let through and which it dropped."""
+EVENT_QUARANTINED: Final = "guardrail.injection_quarantined"
+"""An untrusted text (tool result, document) carried an instruction and was quarantined."""
 
-# GenAI semantic-convention attributes.
+# GenAI semantic conventions (and the general ``error.type``). Copied, not imported: the
+# incubating semconv package is no runtime dependency; tests/test_tracing_genai.py checks these
+# against it when it is installed.
+OPERATION_EXECUTE_TOOL: Final = "execute_tool"
+"""The GenAI operation of running a tool: ``gen_ai.operation.name`` and the span name's head."""
+TOOL_TYPE_FUNCTION: Final = "function"
+"""``gen_ai.tool.type`` of a tool the application runs itself (every tool guardrail gates)."""
 ATTR_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 """The conversation id the caller gave."""
 ATTR_OPERATION_NAME: Final = "gen_ai.operation.name"
-"""The GenAI operation (``execute_tool`` on a tool-gate span)."""
+"""The GenAI operation (``execute_tool``; only on ``execute_tool`` spans)."""
 ATTR_TOOL_NAME: Final = "gen_ai.tool.name"
-"""The tool's name."""
+"""The tool's name (redacted, cut to 80 characters: a model may make one up)."""
 ATTR_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
 """The model's id for the tool call."""
+ATTR_TOOL_TYPE: Final = "gen_ai.tool.type"
+"""``function``."""
+ATTR_ERROR_TYPE: Final = "error.type"
+"""Why an ``execute_tool`` span failed: the exception's class name, or `ERROR_TOOL_RESULT`."""
+ERROR_TOOL_RESULT: Final = "tool_error"
+"""``error.type`` of a tool whose failure the framework returned as an error result."""
 
 # The guardrail.* namespace.
 ATTR_POLICY_VERSION: Final = "guardrail.policy_version"
@@ -196,8 +239,9 @@ ATTR_RETRIEVAL_SCOPE: Final = "guardrail.retrieval_scope"
 ATTR_DIRECTIVES: Final = "guardrail.directives"
 """The behaviour directive ids."""
 ATTR_FAILSAFE: Final = "guardrail.failsafe"
-ATTR_LANGUAGE: Final = "guardrail.language"  # the customer's language (BCP 47; "und" unknown)
 """Whether the decision is the fail-closed one."""
+ATTR_LANGUAGE: Final = "guardrail.language"
+"""The customer's language (BCP 47; ``und`` when unknown)."""
 ATTR_SEGMENT_ID: Final = "guardrail.segment.id"
 """A segment's id (segment event)."""
 ATTR_SEGMENT_TIER: Final = "guardrail.segment.tier"
@@ -222,7 +266,10 @@ ATTR_QUARANTINE_WITHHELD: Final = "guardrail.quarantine.withheld"
 """How many parts of the text were withheld."""
 
 _SCOPE: Final = "guardrail"
-_OPERATION_EXECUTE_TOOL: Final = "execute_tool"
+# The exception event's attributes (general semantic conventions), set redacted by us in place
+# of the SDK's verbatim copy.
+_EXCEPTION_MESSAGE: Final = "exception.message"
+_EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 # Span text is cut to this length after redaction: enough to recognise, too short to leak.
 _EXCERPT: Final = 80
 # An exception's message and a log line are cut longer: they are read to debug, not to skim.
@@ -232,7 +279,7 @@ AttributeValue = str | bool | int | float | Sequence[str]
 
 
 class GatedCall(Protocol):
-    """What a tool-gate span records of the gate's answer (`guardrail.gate.CallCheck` fits).
+    """What a gate span records of the gate's answer (`guardrail.gate.CallCheck` fits).
 
     Declared here so the recorder does not import the gate it records.
     """
@@ -271,8 +318,8 @@ def _record_error(span: Span, exc: BaseException) -> None:
         return
     message = redact(str(exc), _MESSAGE)
     span.record_exception(exc, escaped=True, attributes={
-        "exception.message": message,
-        "exception.stacktrace": redact("".join(traceback.format_exception(exc)), _STACK),
+        _EXCEPTION_MESSAGE: message,
+        _EXCEPTION_STACKTRACE: redact("".join(traceback.format_exception(exc)), _STACK),
     })
     span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {message}"))
 
@@ -351,21 +398,30 @@ def record_decision(span: Span, decision: Decision) -> None:
         span.set_status(Status(StatusCode.ERROR, "fail-closed decision"))
 
 
+@lru_cache(maxsize=1024)
+def _tool_label(tool: str) -> str:
+    """A tool's name as spans carry it: a model may call a tool by any name, even one quoting
+    the customer, and a span name is indexed by every backend (cached: names repeat)."""
+    return redact(tool, _EXCERPT)
+
+
 @contextmanager
-def tool_gate_span(
+def gate_tool_span(
     tool: str, call_id: str | None, conversation_id: str | None
 ) -> Iterator[Span]:
-    """The ``guardrail.tool_gate`` span around gating (and running) one tool call.
+    """The ``guardrail.gate_tool {tool}`` span around gating (and running) one tool call.
 
-    A LangGraph interrupt (a confirmation pausing the run) passes through this span as an
-    exception; it is control flow, not an error, so exceptions are not recorded here.
+    Not a GenAI operation: it carries the gate's verdict, and the ``execute_tool`` span of the
+    run, when the tool runs, opens inside it (`execute_tool_span`). A LangGraph interrupt (a
+    confirmation pausing the run) passes through this span as an exception; it is control flow,
+    not an error, so exceptions are not recorded here.
     """
+    label = _tool_label(tool)
     with _tracer().start_as_current_span(
-        SPAN_TOOL_GATE, record_exception=False, set_status_on_exception=False
+        f"{SPAN_GATE_TOOL} {label}", record_exception=False, set_status_on_exception=False
     ) as span:
         if span.is_recording():
-            span.set_attribute(ATTR_OPERATION_NAME, _OPERATION_EXECUTE_TOOL)
-            span.set_attribute(ATTR_TOOL_NAME, tool)
+            span.set_attribute(ATTR_TOOL_NAME, label)
             if call_id:
                 span.set_attribute(ATTR_TOOL_CALL_ID, call_id)
             if conversation_id is not None:
@@ -373,11 +429,66 @@ def tool_gate_span(
         yield span
 
 
-def record_verdict(span: Span, check: GatedCall, outcome: str | None = None) -> None:
-    """Put the gate's verdict (and, once known, the outcome) on a tool-gate span.
+@contextmanager
+def execute_tool_span(
+    tool: str, call_id: str | None, *, passthrough: tuple[type[BaseException], ...] = ()
+) -> Iterator[Span]:
+    """The GenAI ``execute_tool {tool}`` span around running one tool the gate let through.
+
+    Open it around exactly the call of the tool, and only when the tool runs: a call that was
+    denied, declined or never approved gets no such span, so counting these spans counts the
+    tools that ran. An exception escaping it sets ``error.type`` (the exception's class name)
+    and the status error, and is recorded redacted, except those in `passthrough`: control flow
+    such as a LangGraph interrupt raised inside the tool, which pauses the run rather than
+    failing the tool.
 
     Args:
-        span: the tool-gate span.
+        tool: the tool's name.
+        call_id: the model's id for the call, if it gave one.
+        passthrough: exception types that leave the span without marking it failed.
+    """
+    label = _tool_label(tool)
+    with _tracer().start_as_current_span(
+        f"{OPERATION_EXECUTE_TOOL} {label}", record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        if span.is_recording():
+            span.set_attributes({
+                ATTR_OPERATION_NAME: OPERATION_EXECUTE_TOOL,
+                ATTR_TOOL_NAME: label,
+                ATTR_TOOL_TYPE: TOOL_TYPE_FUNCTION,
+            })
+            if call_id:
+                span.set_attribute(ATTR_TOOL_CALL_ID, call_id)
+        try:
+            yield span
+        except passthrough:
+            raise
+        except Exception as exc:
+            if span.is_recording():
+                span.set_attribute(ATTR_ERROR_TYPE, type(exc).__qualname__)
+            _record_error(span, exc)
+            raise
+
+
+def record_tool_error(span: Span, error_type: str = ERROR_TOOL_RESULT) -> None:
+    """Mark an ``execute_tool`` span failed when the tool's failure came back as a result.
+
+    A framework may catch what the tool raised and hand back an error result instead (LangChain's
+    ``ToolMessage`` with status ``error``); the span still says the run failed, with
+    `error_type` as ``error.type`` (the exception itself is no longer at hand).
+    """
+    if not span.is_recording():
+        return
+    span.set_attribute(ATTR_ERROR_TYPE, error_type)
+    span.set_status(Status(StatusCode.ERROR, error_type))
+
+
+def record_verdict(span: Span, check: GatedCall, outcome: str | None = None) -> None:
+    """Put the gate's verdict (and, once known, the outcome) on a gate span.
+
+    Args:
+        span: the ``guardrail.gate_tool`` span.
         check: the gate's answer for the call (a `guardrail.gate.CallCheck`).
         outcome: what happened to the call, once known.
     """
@@ -392,7 +503,7 @@ def record_verdict(span: Span, check: GatedCall, outcome: str | None = None) -> 
     if outcome is not None:
         span.set_attribute(ATTR_TOOL_OUTCOME, redact(outcome, _EXCERPT))
     span.add_event(EVENT_TOOL_VERDICT, {
-        ATTR_TOOL_NAME: check.tool,
+        ATTR_TOOL_NAME: _tool_label(check.tool),
         ATTR_TOOL_VERDICT: check.action,
         ATTR_REASON_CODES: codes,
     })
@@ -619,9 +730,9 @@ def configure(
             SimpleSpanProcessor,
         )
     except ImportError:
-        raise UserError(
-            "tracing needs the OpenTelemetry SDK: pip install 'guardrail[otel]'"
-        ) from None
+        from guardrail._install import pip_hint
+
+        raise UserError(f"tracing needs the OpenTelemetry SDK: {pip_hint('otel')}") from None
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
     provider = TracerProvider(resource=resource)
     for name in names:
@@ -633,9 +744,11 @@ def configure(
                     OTLPSpanExporter,
                 )
             except ImportError:
+                from guardrail._install import pip_hint
+
                 raise UserError(
                     "the otlp exporter needs opentelemetry-exporter-otlp-proto-http: "
-                    "pip install 'guardrail[otel]'"
+                    f"{pip_hint('otel')}"
                 ) from None
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         elif name != "none":

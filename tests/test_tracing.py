@@ -1,7 +1,8 @@
 """OpenTelemetry tracing with the real SDK and an in-memory exporter.
 
-One TracerProvider is installed for the whole test session (OpenTelemetry allows setting the
-global provider once); each test clears the exporter and reads what its own code exported.
+One TracerProvider serves the whole test session (OpenTelemetry allows setting the global
+provider once): `collect_spans` adds an exporter to it, installing it first if no test has;
+each test clears the exporter and reads what its own code exported.
 """
 
 from __future__ import annotations
@@ -36,11 +37,19 @@ from tests._servers.http import Reply, serve
 _EXPORTER = InMemorySpanExporter()
 
 
+def collect_spans(exporter: InMemorySpanExporter) -> None:
+    """Send every span finished from now on to `exporter` too, whichever test module set up the
+    process's SDK provider (a second `set_tracer_provider` would be ignored)."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _provider() -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-    trace.set_tracer_provider(provider)
+    collect_spans(_EXPORTER)
 
 
 @pytest.fixture
@@ -63,6 +72,11 @@ def _check(guard: Guardrail, *texts: str, id: str = "conv-1") -> Any:
 
 def _named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
     return [s for s in exporter.get_finished_spans() if s.name == name]
+
+
+def _starting(exporter: InMemorySpanExporter, prefix: str) -> list[ReadableSpan]:
+    """The spans whose name is `prefix` followed by a tool's name."""
+    return [s for s in exporter.get_finished_spans() if s.name.startswith(f"{prefix} ")]
 
 
 def _events(span: ReadableSpan, name: str) -> list[dict[str, Any]]:
@@ -181,13 +195,18 @@ def test_the_middleware_traces_gating_retrieval_and_handoff(
     agent.invoke({"messages": [{"role": "user", "content": "How do I export invoices as CSV?"}]},
                  config)
     gates = {(s.attributes or {})["gen_ai.tool.name"]: s
-             for s in _named(spans, "guardrail.tool_gate")}
+             for s in _starting(spans, "guardrail.gate_tool")}
     search, refund = gates["search_docs"], gates["reset_mfa"]
+    assert search.name == "guardrail.gate_tool search_docs"
     assert (search.attributes or {})["guardrail.tool.verdict"] == "allow"
     assert (search.attributes or {})["guardrail.tool.outcome"] == "executed"
     assert (search.attributes or {})["gen_ai.conversation.id"] == "agent-1"
     assert (search.attributes or {})["gen_ai.tool.call.id"] == "c1"
-    (scoped,) = _events(search, "guardrail.retrieval_scoped")
+    # the retrieval happens while the tool runs, so its event is on the run's span
+    (run,) = _named(spans, "execute_tool search_docs")
+    assert run.parent is not None
+    assert run.parent.span_id == search.context.span_id
+    (scoped,) = _events(run, "guardrail.retrieval_scoped")
     assert "kb-export-invoices" in scoped["guardrail.retrieval.allowed"]
     assert (refund.attributes or {})["guardrail.tool.verdict"] == "deny"
     assert (refund.attributes or {})["guardrail.tool.outcome"] == "denied"
@@ -227,7 +246,7 @@ def test_a_paused_confirmation_is_not_an_error_span(
         {"messages": [{"role": "user", "content": "Please cancel my subscription."}]},
         {"configurable": {"thread_id": "agent-3"}})
     assert result["__interrupt__"]
-    (gate,) = _named(spans, "guardrail.tool_gate")
+    (gate,) = _named(spans, "guardrail.gate_tool cancel_subscription")
     assert gate.status.status_code is not StatusCode.ERROR
     assert (gate.attributes or {})["guardrail.tool.verdict"] == "confirm"
     assert (gate.attributes or {})["guardrail.tool.outcome"] == "awaiting_confirmation"

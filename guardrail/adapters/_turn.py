@@ -1,6 +1,7 @@
 """What every adapter does for one turn, whatever framework it plugs into.
 
-Gating one tool call (the gate, its ``guardrail.tool_gate`` span and its audit record) and handing
+Gating one tool call (the gate, its ``guardrail.gate_tool`` span, the ``execute_tool`` span of
+the run when the tool runs, and its audit record) and handing
 a conversation over (build the summary, deliver it inside a ``guardrail.handoff`` span, audit the
 delivery) are the same steps for LangChain and for the OpenAI client; they live here once, and
 the adapters only translate their framework's messages to and from these steps. The async
@@ -15,7 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
 from opentelemetry.trace import INVALID_SPAN, Span
 
@@ -24,22 +26,43 @@ from guardrail.conversation import Conversation
 from guardrail.decision import Decision
 from guardrail.engine import ExitEvent, Guardrail
 from guardrail.gate import CallCheck, check_tool_call
-from guardrail.handoff.sinks import SinkLike, adeliver, deliver
+from guardrail.handoff.followup import FOLLOWUPS, Followup
+from guardrail.handoff.sinks import (
+    HandoffUpdate,
+    SinkLike,
+    adeliver,
+    adeliver_update,
+    deliver,
+    deliver_update,
+)
 from guardrail.handoff.summary import HandoffSummary
-from guardrail.prompts import AdapterPrompts
+from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.quarantine import Screened, UntrustedSource, screen
 from guardrail.registry.schema import Verifier
-from guardrail.tracing import handoff_span, record_delivery, record_verdict, tool_gate_span
+from guardrail.tracing import (
+    execute_tool_span,
+    gate_tool_span,
+    handoff_span,
+    record_delivery,
+    record_tool_error,
+    record_verdict,
+)
 
 __all__ = [
+    "ALREADY_HANDED_OFF",
     "AuditedExits",
+    "afollow_up",
     "ahand_off",
     "audit_decision",
+    "follow_up",
     "gate_call",
     "gate_span",
     "hand_off",
     "handoff_news",
+    "handoff_reply",
     "record_outcome",
+    "record_run_error",
+    "run_span",
     "screen_untrusted",
 ]
 
@@ -72,8 +95,24 @@ def screen_untrusted(guard: Guardrail, text: str, texts: AdapterPrompts, name: s
 @contextmanager
 def gate_span(tool: str, call_id: str | None, conv: Conversation) -> Iterator[Span]:
     """The span around gating (and running) one tool call of `conv`."""
-    with _quiet_span(lambda: tool_gate_span(tool, call_id, conv.id)) as span:
+    with _quiet_span(lambda: gate_tool_span(tool, call_id, conv.id)) as span:
         yield span
+
+
+@contextmanager
+def run_span(
+    tool: str, call_id: str | None, *, passthrough: tuple[type[BaseException], ...] = ()
+) -> Iterator[Span]:
+    """The ``execute_tool`` span around exactly the call of a tool the gate let run; open it
+    inside the call's `gate_span`, and never for a call that does not run. What the tool raises
+    marks the span failed and passes through (except the `passthrough` control flow)."""
+    with _quiet_span(lambda: execute_tool_span(tool, call_id, passthrough=passthrough)) as span:
+        yield span
+
+
+def record_run_error(span: Span) -> None:
+    """Mark a `run_span` failed: the tool's failure came back as an error result, not raised."""
+    _quietly("execute_tool span", lambda: record_tool_error(span))
 
 
 def record_outcome(span: Span, check: CallCheck, outcome: str, audit: AuditLog | None,
@@ -162,12 +201,45 @@ def _delivered(decision: Decision, conv: Conversation, summary: HandoffSummary, 
     return summary, delivery
 
 
+ALREADY_HANDED_OFF = "already_handed_off"
+"""The delivery of a later turn of a conversation already handed off: no summary was sent."""
+
+
+def _advance(decision: Decision, conv: Conversation, sink: SinkLike | None) -> Followup:
+    """This turn's place after a handoff (`guardrail.handoff.followup`); a failure there
+    counts as a first handoff (sending the summary again beats losing it)."""
+    try:
+        return FOLLOWUPS.advance(sink, conv.id, decision)
+    except Exception as exc:
+        _log.error("handoff follow-up state failed (%s)", type(exc).__name__)
+        return Followup("handoff" if decision.handoff.required else "none", None)
+
+
+def _update(followup: Followup, conv: Conversation,
+            kind: Literal["status", "withdrawn"]) -> HandoffUpdate:
+    state = followup.state
+    return HandoffUpdate(
+        conversation_id=conv.id, kind=kind, queue=state.queue if state else None,
+        reasons=list(state.reasons) if state else [],
+        status_replies=state.status_replies if state else 0,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+
 def hand_off(decision: Decision, conv: Conversation, tool_calls: Sequence[dict[str, Any]],
              sink: SinkLike | None, audit: AuditLog | None) -> tuple[HandoffSummary, str]:
     """Build the handoff summary, deliver it and audit it: (summary, delivery). Never raises:
     the summary degrades and delivery reports its failure (`guardrail.handoff`), and the span
-    and the audit record are best effort."""
+    and the audit record are best effort.
+
+    Once per conversation (`guardrail.handoff.followup`): a later turn that still requires
+    the same handoff sends the sink a ``status`` update instead of the summary again, and
+    its delivery is `ALREADY_HANDED_OFF`; new reasons or another queue send the new summary.
+    `handoff_reply` is what the customer reads."""
+    followup = _advance(decision, conv, sink)
     summary = HandoffSummary.build(decision, conv, tool_calls=tool_calls)
+    if not followup.sends_summary:
+        deliver_update(sink, _update(followup, conv, "status"))
+        return summary, ALREADY_HANDED_OFF
     with _quiet_span(lambda: handoff_span(conv.id, decision)):
         return _delivered(decision, conv, summary, deliver(sink, summary), audit)
 
@@ -175,9 +247,45 @@ def hand_off(decision: Decision, conv: Conversation, tool_calls: Sequence[dict[s
 async def ahand_off(decision: Decision, conv: Conversation, tool_calls: Sequence[dict[str, Any]],
                     sink: SinkLike | None, audit: AuditLog | None) -> tuple[HandoffSummary, str]:
     """Async twin of `hand_off`: an async sink is awaited."""
+    followup = _advance(decision, conv, sink)
     summary = HandoffSummary.build(decision, conv, tool_calls=tool_calls)
+    if not followup.sends_summary:
+        await adeliver_update(sink, _update(followup, conv, "status"))
+        return summary, ALREADY_HANDED_OFF
     with _quiet_span(lambda: handoff_span(conv.id, decision)):
         return _delivered(decision, conv, summary, await adeliver(sink, summary), audit)
+
+
+def handoff_reply(prompts: Prompts, decision: Decision, conv: Conversation,
+                  sink: SinkLike | None) -> str:
+    """What the customer reads on a handoff turn: the handoff message the first time (and
+    when the queue changes), then a status reply rotated so two in a row never repeat."""
+    try:
+        state = FOLLOWUPS.state(sink, conv.id)
+    except Exception:
+        state = None
+    if state is not None and state.replied_status:
+        return prompts.status_reply(decision, state.status_replies - 1)
+    return prompts.handoff_message(decision)
+
+
+def follow_up(decision: Decision, conv: Conversation, sink: SinkLike | None) -> str | None:
+    """On a turn that needs no handoff: a conversation handed off only for non-critical
+    reasons (a person asked for, friction) whose customer withdrew sends the sink a
+    ``withdrawn`` update; returns its delivery, or None when there was nothing to withdraw.
+    Never raises."""
+    followup = _advance(decision, conv, sink)
+    if followup.kind != "withdrawn":
+        return None
+    return deliver_update(sink, _update(followup, conv, "withdrawn"))
+
+
+async def afollow_up(decision: Decision, conv: Conversation, sink: SinkLike | None) -> str | None:
+    """Async twin of `follow_up`: an async `update` is awaited."""
+    followup = _advance(decision, conv, sink)
+    if followup.kind != "withdrawn":
+        return None
+    return await adeliver_update(sink, _update(followup, conv, "withdrawn"))
 
 
 class AuditedExits:

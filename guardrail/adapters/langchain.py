@@ -28,6 +28,17 @@ denied (``policy.duplicate_call_id``), and a tool call id runs at most once per 
 right before it runs (``policy.already_executed``): retrying a run that crashed never repeats a
 side effect.
 
+The consent interrupt is also a `HumanInTheLoopMiddleware` request (``action_requests``,
+``review_configs``) and takes HITL's decisions: approve, reject (its message kept, redacted, with
+the refusal) and edit (the edited call gated again); anything unreadable is a decline. Given
+the agent's HITL middleware (``hitl=``), the calls the gate asks about or refuses are skipped
+by it, so each call pauses once in either order, and a HITL reviewer's edit is the call gated.
+
+Tools the catalogue lacks are declared with ``tools=[ToolSpec(...)]``; an agent tool still
+missing is an `UndeclaredToolError` at `check_tools` (or the first model call) unless
+``undeclared="warn"``, and a session without a customer while customer-bound tools exist is
+reported (``missing_customer``), not silently denied.
+
 Only `wrap_model_call` and `wrap_tool_call` are used: they are the cheapest hooks LangChain
 offers, and both have async twins that share one core with the sync ones.
 """
@@ -36,11 +47,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, NotRequired, TypeVar, cast
 
-from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
+from langchain.agents.middleware import (
+    AgentMiddleware,
+    AgentState,
+    HumanInTheLoopMiddleware,
+    ModelRequest,
+    ModelResponse,
+)
 from langchain.agents.middleware.types import ExtendedModelResponse, ModelCallResult
 from langchain_core.messages import (
     AIMessage,
@@ -53,24 +72,42 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langgraph.config import get_config
-from langgraph.errors import GraphInterrupt
+from langgraph.errors import GraphBubbleUp, GraphInterrupt
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
-from opentelemetry.trace import Span
+from opentelemetry.trace import INVALID_SPAN, Span
 from pydantic import BaseModel, ValidationError
 
 from guardrail._yaml import describe
 from guardrail.adapters._binding import CallLedger, args_hash, read_resume, repeated
 from guardrail.adapters._chat_format import OPERATOR_ROLES, SCANNED_ROLES
+from guardrail.adapters._declared import check_customer, check_declared, declare, on_problem
+from guardrail.adapters._hitl import (
+    HITL_EDITS,
+    consent_decisions,
+    consent_request,
+    edit_notice,
+    hitl_edits,
+    read_review,
+    reviewed,
+    stand_in,
+    unlinked,
+)
 from guardrail.adapters._turn import (
+    ALREADY_HANDED_OFF,
     AuditedExits,
+    afollow_up,
     ahand_off,
     audit_decision,
+    follow_up,
     gate_call,
     gate_span,
     hand_off,
     handoff_news,
+    handoff_reply,
     record_outcome,
+    record_run_error,
+    run_span,
     screen_untrusted,
 )
 from guardrail.adapters.retriever import ScopedRetriever
@@ -83,6 +120,7 @@ from guardrail.gate import CallCheck
 from guardrail.handoff.sinks import SinkLike
 from guardrail.handoff.summary import HandoffSummary
 from guardrail.prompts import Prompts
+from guardrail.registry.schema import ToolSpec
 from guardrail.retrieval import use_decision
 
 __all__ = [
@@ -239,9 +277,26 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         prompts: texts for directives and messages; default the shipped ``prompts/``.
         audit: an `AuditLog` (or its path): one record per new decision, per gated tool call
             (with its outcome) and per handoff delivered.
+        tools: `ToolSpec`s for the agent's tools the catalogue lacks, declared into `guard`
+            now (`Guardrail.declare_tools`).
+        undeclared: ``"error"`` (default) or ``"warn"``: what an agent tool the catalogue lacks
+            does, found by `check_tools` or else at the first model call (such a tool is
+            hidden from the model and every call to it denied).
+        missing_customer: ``"warn"`` (default: anonymous sessions are legitimate) or
+            ``"error"``: what a session without ``customer_id`` does when the agent has
+            customer-bound tools (every call to them is denied either way).
+        hitl: the agent's `HumanInTheLoopMiddleware`, if it has one. The calls this gate asks
+            consent for (or refuses) are then skipped by it, so a call is paused once, by
+            the gate's interrupt, which it renders and whose answer counts for both.
 
     Raises:
-        UserError: at run time, when the context or signals given are invalid.
+        UserError: an invalid `tools`, `undeclared`, `missing_customer` or `hitl` (and, at run
+            time, invalid context or signals).
+        UndeclaredToolError: at the first model call, when ``undeclared="error"`` and the
+            agent has a tool the catalogue lacks (a configuration error: call `check_tools`
+            right after ``create_agent`` to get it before any customer does).
+        MissingCustomerError: at a model call, when ``missing_customer="error"``, the
+            session has no ``customer_id`` and the agent has customer-bound tools.
     """
 
     state_schema = GuardrailState
@@ -255,9 +310,33 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         sink: SinkLike | None = None,
         prompts: Prompts | None = None,
         audit: AuditLog | str | Path | None = None,
+        tools: Sequence[ToolSpec] = (),
+        undeclared: str = "error",
+        missing_customer: str = "warn",
+        hitl: HumanInTheLoopMiddleware[Any, Any, Any] | None = None,
     ) -> None:
         super().__init__()
         self.guard = guard if guard is not None else Guardrail.from_defaults()
+        # Not `self.tools`: on an AgentMiddleware that names tools it adds to the agent.
+        if any(not isinstance(spec, ToolSpec) for spec in tools):
+            raise UserError("GuardrailMiddleware: tools= takes ToolSpec declarations; pass the "
+                            "agent's own tools to check_tools()")
+        declare(self.guard, tools)
+        self._undeclared = on_problem(undeclared, "undeclared")
+        self._missing_customer = on_problem(missing_customer, "missing_customer")
+        # Tool sets checked (or warned about) already, so a warning is logged once per set.
+        self._checked: set[frozenset[str]] = set()
+        self._anonymous: set[frozenset[str]] = set()
+        if hitl is not None and not isinstance(hitl, HumanInTheLoopMiddleware):
+            raise UserError("GuardrailMiddleware: hitl= takes the agent's "
+                            f"HumanInTheLoopMiddleware, not {type(hitl).__name__}")
+        self._hitl = hitl
+        self._told_unlinked = False
+        # The id of the call whose tool runs below this middleware now (see `stand_in`).
+        self._running_call: ContextVar[str | None] = ContextVar(
+            f"guardrail_running_call_{id(self)}", default=None)
+        if hitl is not None:
+            stand_in(hitl, self._gates_itself, self._running_call)
         self.prompts = prompts if prompts is not None else Prompts.default()
         self.sink = sink
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
@@ -274,6 +353,7 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         # The hash of each call shown at an interrupt, until it is answered, per (thread, id).
         self._shown: OrderedDict[tuple[str | None, str | None], str] = OrderedDict()
         self._ledger = CallLedger()
+        self._paused: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self._last_view: tuple[Decision, dict[str, Any]] | None = None
 
     # -- reading the turn ---------------------------------------------------------------------
@@ -342,7 +422,67 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         conv = self._conversation(messages, runtime)
         return gate_call(self.guard, self.guard.check(conv), conv, tool, args)
 
+    def check_tools(self, tools: Iterable[Any]) -> list[str]:
+        """Check the agent's tools against the tool catalogue now, before any customer.
+
+        Call it right after ``create_agent`` with the tools given to it: otherwise the check
+        happens at the first model call, in front of the first customer. With a fixed
+        ``context``, a missing ``customer_id`` is checked too.
+
+        Args:
+            tools: the agent's tools (LangChain tools, or OpenAI-style tool dicts).
+
+        Returns:
+            The tools the catalogue lacks (``undeclared="warn"`` only: otherwise they raise).
+
+        Raises:
+            UndeclaredToolError: ``undeclared="error"`` and a tool the catalogue lacks.
+            MissingCustomerError: ``missing_customer="error"``, a fixed context without
+                ``customer_id`` and customer-bound tools.
+        """
+        names = frozenset(n for n in map(_tool_name, tools) if n is not None)
+        missing = self._check_names(names)
+        if self._static_context is not None:
+            self._check_customer(names, self._static_context)
+        return missing
+
+    def _check_names(self, names: frozenset[str]) -> list[str]:
+        """The undeclared among `names`: raised every time, or logged once per tool set."""
+        if names in self._checked:
+            return sorted(n for n in names if n not in self.guard.registry.tools)
+        missing = check_declared(self.guard, names, self._undeclared)
+        self._checked.add(names)
+        return missing
+
+    def _check_customer(self, names: frozenset[str], context: Context) -> None:
+        """Raise, or log once per tool set, when customer-bound tools meet no customer."""
+        if context.customer_id or names in self._anonymous:
+            return
+        check_customer(self.guard, names, None, self._missing_customer)
+        self._anonymous.add(names)
+
+    # -- HumanInTheLoopMiddleware -------------------------------------------------------------
+
+    def _gates_itself(self, request: ToolCallRequest) -> bool:
+        """Whether the gate asks consent for this call or refuses it (so HITL need not ask).
+
+        Decided as `wrap_tool_call` decides, on the same state: asked again when the run
+        resumes, it answers the same.
+        """
+        conv = self._tool_conversation(request)
+        call = request.tool_call
+        check = gate_call(self.guard, self.guard.check(conv), conv, call["name"], call.get("args"))
+        state = request.state if isinstance(request.state, Mapping) else {}
+        return check.action != "allow" or _shared_call_id(state.get("messages", []),
+                                                           call.get("id"))
+
     # -- the model call -----------------------------------------------------------------------
+
+    def _check_model_tools(self, request: ModelRequest[Any], conv: Conversation) -> None:
+        """The agent's tools, as the model call sees them, against the catalogue and session."""
+        names = frozenset(n for n in map(_tool_name, request.tools) if n is not None)
+        self._check_names(names)
+        self._check_customer(names, conv.context)
 
     def _model_request(self, request: ModelRequest[Any], decision: Decision) -> ModelRequest[Any]:
         visible = set(decision.allowed_tools) | set(decision.confirm_tools)
@@ -372,30 +512,34 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         self, decision: Decision, conv: Conversation, state: Mapping[str, Any]
     ) -> ExtendedModelResponse[Any]:
         handed = None
-        if handoff_news(state.get("guardrail_handoff"), decision):
+        # A thread is followed by the shared follow-up state (status replies, updates); a run
+        # without a thread id has only its agent state to tell a handoff already made.
+        if conv.id is not None or handoff_news(state.get("guardrail_handoff"), decision):
             handed = hand_off(decision, conv, tool_verdicts(state.get("messages", [])),
                               self.sink, self.audit)
-        return self._handoff_response(decision, state, handed)
+        return self._handoff_response(decision, conv, state, handed)
 
     async def _ahandoff(
         self, decision: Decision, conv: Conversation, state: Mapping[str, Any]
     ) -> ExtendedModelResponse[Any]:
         handed = None
-        if handoff_news(state.get("guardrail_handoff"), decision):
+        if conv.id is not None or handoff_news(state.get("guardrail_handoff"), decision):
             handed = await ahand_off(decision, conv, tool_verdicts(state.get("messages", [])),
                                      self.sink, self.audit)
-        return self._handoff_response(decision, state, handed)
+        return self._handoff_response(decision, conv, state, handed)
 
     def _handoff_response(
-        self, decision: Decision, state: Mapping[str, Any],
+        self, decision: Decision, conv: Conversation, state: Mapping[str, Any],
         handed: tuple[HandoffSummary, str] | None,
     ) -> ExtendedModelResponse[Any]:
-        """End the run with the handoff message; a new handoff's record goes into the state."""
+        """End the run with the handoff message (a status reply once handed off); a new
+        handoff's record goes into the state."""
         update = self._state_update(decision, state)
-        if handed is not None:
+        if handed is not None and handed[1] != ALREADY_HANDED_OFF:
             summary, delivery = handed
             update["guardrail_handoff"] = {**summary.model_dump(mode="json"), "delivery": delivery}
-        message = AIMessage(content=self.prompts.handoff_message(decision), name="guardrail")
+        reply = handoff_reply(self.prompts, decision, conv, self.sink)
+        message = AIMessage(content=reply, name="guardrail")
         return ExtendedModelResponse(
             model_response=ModelResponse(result=[message]), command=Command(update=update)
         )
@@ -422,9 +566,11 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
     ) -> ModelCallResult[Any]:
         """Classify the turn; show the model only its tools and directives, or hand off."""
         conv = self._conversation(request.messages, request.runtime)
+        self._check_model_tools(request, conv)
         decision = self._audited_decision(conv, self.guard.check(conv))
         if decision.handoff.required:
             return self._handoff(decision, conv, request.state)
+        follow_up(decision, conv, self.sink)  # a request for a person withdrawn: tell the sink
         response = handler(self._model_request(request, decision))
         return self._finish(decision, request.state, response)
 
@@ -435,9 +581,11 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
     ) -> ModelCallResult[Any]:
         """Async twin of `wrap_model_call`."""
         conv = self._conversation(request.messages, request.runtime)
+        self._check_model_tools(request, conv)
         decision = self._audited_decision(conv, await self.guard.acheck(conv))
         if decision.handoff.required:
             return await self._ahandoff(decision, conv, request.state)
+        await afollow_up(decision, conv, self.sink)
         response = await handler(self._model_request(request, decision))
         return self._finish(decision, request.state, response)
 
@@ -451,7 +599,7 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         self, request: ToolCallRequest, decision: Decision, conv: Conversation, span: Span
     ) -> CallCheck:
         """The gate's verdict, with consent asked for (and answered) when the call needs it."""
-        call = request.tool_call
+        call = reviewed(request)
         check = gate_call(self.guard, decision, conv, call["name"], call.get("args"))
         state = request.state if isinstance(request.state, Mapping) else {}
         if check.action != "deny" and _shared_call_id(state.get("messages", []), call.get("id")):
@@ -460,9 +608,11 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             return check
         if not _has_checkpointer():
             return _with_reason(check, "deny", "policy.confirmation_unavailable")
+        if self._hitl is None and not self._told_unlinked:
+            self._told_unlinked = unlinked(request)
         # The interrupt below ends this span; the resumed run gates the call again, in a new one.
         self._outcome(span, check, "awaiting_confirmation", conv)
-        return self._confirm(check, call, decision.language)
+        return self._confirm(check, call, decision, conv)
 
     def _audited_decision(self, conv: Conversation, decision: Decision) -> Decision:
         """Record `decision` in the audit log the first time it is seen for a conversation."""
@@ -488,7 +638,7 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         call = request.tool_call
         declined = check.code == "policy.confirmation_declined"
         self._outcome(span, check, "declined" if declined else "denied", conv)
-        if declined:
+        if declined and not check.reasons[0].evidence:
             text = self.prompts.adapter.confirmation_declined.format(tool=check.tool)
         else:
             text = self.prompts.adapter.tool_denied.format(
@@ -502,26 +652,25 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             response_metadata={_META: check.as_record()},
         )
 
-    def _confirm(self, check: CallCheck, call: Mapping[str, Any], language: str) -> CallCheck:
-        """Ask for consent through a LangGraph interrupt; resumes re-run this and return here."""
+    def _confirm(
+        self, check: CallCheck, call: Mapping[str, Any], decision: Decision, conv: Conversation
+    ) -> CallCheck:
+        """Ask for consent through a LangGraph interrupt; resumes re-run this and return here.
+
+        The interrupt's value is a `HumanInTheLoopMiddleware` request for this one call, with
+        the gate's own keys beside it (`consent_request`).
+        """
         spec = self.guard.registry.tools.get(check.tool)
         shown = args_hash(check.tool, check.args)
         key = (_thread_id(), call.get("id"))
-        question = {
-            "type": "guardrail_confirmation",
-            "tool_call_id": call.get("id"),
-            "tool": check.tool,
-            "args": check.args,
-            "args_hash": shown,
-            "question": self.prompts.confirmation_question(
-                language, tool=check.tool, action=spec.description if spec else check.tool,
-                args=", ".join(f"{k}={v}" for k, v in check.args.items()),
-            ),
-            "language": language,
-            "reason_codes": [str(r) for r in check.reasons],
-        }
+        allowed = consent_decisions(self._hitl, check.tool)
+        question = self.prompts.confirmation_question(
+            decision.language, tool=check.tool, action=spec.description if spec else check.tool,
+            args=", ".join(f"{k}={v}" for k, v in check.args.items()),
+        )
         try:
-            answer = interrupt(question)
+            answer = interrupt(consent_request(check, call.get("id"), question,
+                                               decision.language, allowed, shown))
         except GraphInterrupt:  # paused: remember what the customer is being shown
             with self._seen_lock:
                 self._shown[key] = shown
@@ -530,10 +679,35 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             raise
         with self._seen_lock:
             asked = self._shown.pop(key, None)
-        ok, code = read_resume(answer, check, asked)
-        if ok:
-            return _with_reason(check, "allow", "policy.confirmed")
-        return _with_reason(check, "deny", code or "policy.confirmation_declined")
+        return self._answered(answer, check, asked, allowed, decision, conv)
+
+    def _answered(
+        self, answer: Any, check: CallCheck, asked: str | None, allowed: Sequence[str],
+        decision: Decision, conv: Conversation,
+    ) -> CallCheck:
+        """The call as the consent `answer` leaves it (`read_review`); unreadable is a refusal.
+
+        An approval approves the call shown; a rejection declines it, the reviewer's redacted
+        reason kept with the refusal; an edit approves the edited call if the gate allows it.
+        """
+        review = read_review(answer, allowed, check.tool)
+        if review.kind == "resume":
+            ok, code = read_resume(review.answer, check, asked)
+            if ok:
+                return _with_reason(check, "allow", "policy.confirmed")
+            return _with_reason(check, "deny", code or "policy.confirmation_declined")
+        if review.kind == "reject":
+            return CallCheck.deny("policy.confirmation_declined", check.tool, check.args,
+                                  rule_id="confirmation", detail=review.message,
+                                  evidence=review.message, reasons=check.reasons,
+                                  bound=check.bound)
+        if review.kind == "malformed":
+            return _with_reason(check, "deny", "policy.confirmation_declined",
+                                "confirmation.malformed")
+        again = gate_call(self.guard, decision, conv, check.tool, review.args)
+        if again.action == "deny":
+            return again
+        return _with_reason(again, "allow", "policy.confirmed", "confirmation.edit")
 
     def _once(self, check: CallCheck, request: ToolCallRequest) -> CallCheck:
         """`check`, or a denial when this call id already ran (or started to) in this thread.
@@ -547,12 +721,74 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             return check
         if self._ledger.claim(thread, call_id):
             return check
+        with self._seen_lock:
+            if self._paused.pop((thread, call_id), False):
+                return check  # paused below before it ran (`_resumable`): this is the resume
         return _with_reason(check, "deny", "policy.already_executed", "tool_call")
 
+    @contextmanager
+    def _resumable(self, request: ToolCallRequest) -> Iterator[None]:
+        """Let a call paused below this middleware run when it resumes.
+
+        An interrupt raised under `handler` (HITL's per-call review, or the tool's own
+        ``interrupt``) pauses the call after `_once` claimed it; LangGraph runs the call again
+        on resume, and that run is let through once. A crash is not a pause: its retry is
+        still refused.
+        """
+        running = self._running_call.set(request.tool_call.get("id"))
+        try:
+            yield
+        except GraphInterrupt:
+            thread, call_id = _thread_id(), request.tool_call.get("id")
+            if thread is not None and call_id:
+                with self._seen_lock:
+                    self._paused[(thread, call_id)] = True
+                    while len(self._paused) > _MAX_THREADS:
+                        self._paused.popitem(last=False)
+            raise
+        finally:
+            self._running_call.reset(running)
+
     def _run_request(self, request: ToolCallRequest, check: CallCheck) -> ToolCallRequest:
-        if not check.bound:
+        """The request to run: the call as checked (bound, or edited at the consent).
+
+        A HITL reviewer's edit was the call checked (`reviewed`); below this middleware
+        HumanInTheLoopMiddleware applies it again, from the state, so the state carries it
+        bound. A tool it switched to is left for it to resolve.
+        """
+        call = request.tool_call
+        edits = hitl_edits(request)
+        call_id = call.get("id") or ""
+        if call_id in edits:
+            edits = {**edits, call_id: {"name": check.tool, "args": check.args}}
+            state = {**request.state, HITL_EDITS: edits}
+            if call["name"] != check.tool:
+                return request.override(state=state)
+            return request.override(tool_call={**call, "args": check.args}, state=state)
+        if not check.bound and check.args == call.get("args"):
             return request
-        return request.override(tool_call={**request.tool_call, "args": check.args})
+        return request.override(tool_call={**call, "args": check.args})
+
+    @contextmanager
+    def _running(
+        self, request: ToolCallRequest, check: CallCheck, span: Span, conv: Conversation
+    ) -> Iterator[Span]:
+        """The ``execute_tool`` span around `handler`, where the tool runs (none when the agent
+        has no such tool: LangChain answers with an error and runs nothing). A tool that raises
+        is recorded as failed on the gate `span` and in the audit log, and the error goes on;
+        an interrupt or a command raised inside the tool is control flow, not a failure."""
+        run: AbstractContextManager[Span] = nullcontext(INVALID_SPAN)
+        if request.tool is not None:
+            run = run_span(request.tool_call["name"], request.tool_call.get("id"),
+                           passthrough=(GraphBubbleUp,))
+        with run as running:
+            try:
+                yield running
+            except GraphBubbleUp:
+                raise
+            except Exception:
+                self._outcome(span, check, "failed", conv)
+                raise
 
     def _allowed(
         self, result: ToolMessage | Command[Any], check: CallCheck, span: Span, conv: Conversation
@@ -568,10 +804,11 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         """Withhold an instruction planted in the tool's result before the model reads it."""
         texts = self.prompts.adapter
         if isinstance(result.content, str):
-            screened = screen_untrusted(self.guard, result.content, texts, tool)
+            notice = edit_notice(self._hitl, result.content)
+            screened = screen_untrusted(self.guard, result.content[len(notice):], texts, tool)
             if not screened.flagged:
                 return
-            result.content = screened.text
+            result.content = notice + screened.text
             codes = [r.code for r in screened.reasons]
         else:
             codes = []
@@ -603,8 +840,10 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             check = self._once(self._resolve_call(request, decision, conv, span), request)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
-            with use_decision(decision, conv.context, self.guard.registry):
+            with use_decision(decision, conv.context, self.guard.registry), \
+                    self._running(request, check, span, conv) as run, self._resumable(request):
                 result = handler(self._run_request(request, check))
+                _mark_failed(run, result)
             return self._allowed(result, check, span, conv)
 
     async def awrap_tool_call(
@@ -619,10 +858,19 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             check = self._once(self._resolve_call(request, decision, conv, span), request)
             if check.action == "deny":
                 return self._refusal(request, check, span, conv)
-            with use_decision(decision, conv.context, self.guard.registry):
+            with use_decision(decision, conv.context, self.guard.registry), \
+                    self._running(request, check, span, conv) as run, self._resumable(request):
                 result = await handler(self._run_request(request, check))
+                _mark_failed(run, result)
             return self._allowed(result, check, span, conv)
 
+
+
+def _mark_failed(span: Span, result: ToolMessage | Command[Any]) -> None:
+    """A tool whose failure LangChain caught and returned as an error `ToolMessage` still
+    failed: say so on its ``execute_tool`` span."""
+    if isinstance(result, ToolMessage) and result.status == "error":
+        record_run_error(span)
 
 
 def _fixed(source: object) -> bool:

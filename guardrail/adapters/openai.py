@@ -28,8 +28,17 @@ id runs at most once per conversation (claimed before it runs), so calling
 `execute_tool_calls` again after a crash never repeats a side effect
 (``policy.already_executed``).
 
-Only Chat Completions is wrapped. The Responses API has its own input items, tool shapes and
-output items; it would be a second adapter, not another entry point into this one.
+``guarded.chat.completions.create(...)`` is the drop-in face of the same turn: the client's own
+arguments in, a real `ChatCompletion` out (`GuardedChatCompletion`), or with ``stream=True`` a
+stream of chunks whose tool calls are gated before they are sent (`._openai_chat`).
+Its ``tool_calls`` hold only what may run now, with bound arguments, so a loop written for the
+plain client stays safe; the gated turn is on ``.guardrail``. ``guarded.responses.create(...)``
+wraps the Responses API the same way (`guardrail.adapters.openai_responses`).
+
+``tools=[ToolSpec(...)]`` declares the application's own tools into the catalogue; at each create
+the function tools offered are checked against it (``undeclared=``) and, when some are bound to
+the customer, against the session's ``customer_id`` (``missing_customer=``), before the model is
+called (`guardrail.adapters._declared`).
 
 The sync and async clients share one core (`_GuardedCore`); they differ only in how they wait
 for the guardrail, the model and the sink. `execute_tool_calls` and `aexecute_tool_calls` share
@@ -48,7 +57,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
 
@@ -62,14 +71,25 @@ from guardrail.adapters._chat_format import (
     to_conversation,
     with_directives,
 )
+from guardrail.adapters._declared import (
+    OnProblem,
+    check_customer,
+    check_declared,
+    declare,
+    on_problem,
+)
 from guardrail.adapters._turn import (
     AuditedExits,
+    afollow_up,
     ahand_off,
     audit_decision,
+    follow_up,
     gate_call,
     gate_span,
     hand_off,
+    handoff_reply,
     record_outcome,
+    run_span,
     screen_untrusted,
 )
 from guardrail.audit import AuditLog, ToolOutcome
@@ -84,6 +104,7 @@ from guardrail.prompts import AdapterPrompts, Prompts
 from guardrail.reasons import ADAPTER_CODES
 from guardrail.redact import redact
 from guardrail.registry import Registry
+from guardrail.registry.schema import ToolSpec
 from guardrail.retrieval import use_decision
 
 try:
@@ -93,15 +114,31 @@ try:
         ChatCompletionAssistantMessageParam,
         ChatCompletionToolMessageParam,
     )
+
+    from guardrail.adapters._openai_chat import (
+        AsyncChat,
+        AsyncGuardedChatStream,
+        Chat,
+        GuardedChatCompletion,
+        GuardedChatStream,
+    )
 except ImportError as exc:  # pragma: no cover - depends on the environment
+    from guardrail._install import pip_hint
+
     raise ImportError(
-        "guardrail.adapters.openai needs the openai package: pip install 'guardrail[llm]'"
+        f"guardrail.adapters.openai needs the openai package: {pip_hint('llm')}"
     ) from exc
+
+if TYPE_CHECKING:
+    from guardrail.adapters.openai_responses import AsyncResponses, Responses
 
 __all__ = [
     "Approval",
+    "AsyncGuardedChatStream",
     "AsyncGuardedOpenAI",
     "GatedToolCall",
+    "GuardedChatCompletion",
+    "GuardedChatStream",
     "GuardedOpenAI",
     "GuardedTurn",
     "aexecute_tool_calls",
@@ -197,6 +234,31 @@ class GuardedTurn:
 # -- the shared core ----------------------------------------------------------------------------
 
 
+def _offer_tools(
+    request: dict[str, Any],
+    decision: Decision,
+    tools: Sequence[Mapping[str, Any]] | None,
+    name_of: Callable[[Mapping[str, Any]], str | None],
+    narrow: Callable[[object, set[str | None]], object | None],
+) -> dict[str, Any]:
+    """`request` with only the decision's tools (named by `name_of`; any other kind of tool is
+    dropped) and its ``tool_choice`` narrowed to them by `narrow`, or with neither."""
+    visible = set(decision.allowed_tools) | set(decision.confirm_tools)
+    kept = [t for t in tools or () if name_of(t) in visible]
+    if kept:
+        request["tools"] = kept
+        choice = narrow(request.get("tool_choice"), {name_of(t) for t in kept})
+        if choice is None:
+            request.pop("tool_choice", None)
+        else:
+            request["tool_choice"] = choice
+    else:
+        # The API rejects these without tools, and there is nothing left to choose from.
+        for key in ("tools", "tool_choice", "parallel_tool_calls"):
+            request.pop(key, None)
+    return request
+
+
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     conversation: Conversation
@@ -214,17 +276,39 @@ class _GuardedCore(AuditedExits):
         prompts: Prompts | None,
         sink: SinkLike | None,
         audit: AuditLog | str | Path | None = None,
+        tools: Sequence[ToolSpec] = (),
+        undeclared: OnProblem = "error",
+        missing_customer: OnProblem = "warn",
     ) -> None:
         self.guard = guard if guard is not None else Guardrail.from_defaults()
         self.prompts = prompts if prompts is not None else Prompts.default()
         self.sink = sink
         self.audit = audit if isinstance(audit, AuditLog | None) else AuditLog(audit)
+        self.undeclared = on_problem(undeclared, "undeclared")
+        self.missing_customer = on_problem(missing_customer, "missing_customer")
+        if not all(isinstance(tool, ToolSpec) for tool in tools):
+            raise UserError("tools must be a list of guardrail.ToolSpec (the catalogue entries"
+                            " of the agent's tools); the tool dicts go to create(tools=...)")
+        declare(self.guard, tools)
+        # The tool sets already checked (and warned about), so a warning comes once per set.
+        self._checked_tools: set[tuple[str, frozenset[str], bool]] = set()
         # The tool call ids run so far, per conversation id; without an id, per turn.
         self.ledger = CallLedger()
         # Tool-message texts already screened, by policy version and text: a history sent back
         # every turn is screened once per tool message, not once per turn (principle 7).
         self._screen_memo: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._screen_lock = threading.Lock()
+
+    def _check_tools(self, names: Collection[str], customer_id: str | None) -> None:
+        """The tools offered this turn against the catalogue and the session's customer: a
+        `UndeclaredToolError` / `MissingCustomerError`, or a warning once per tool set."""
+        key = (self.guard.registry.version, frozenset(names), bool(customer_id))
+        if not names or key in self._checked_tools:
+            return
+        check_declared(self.guard, names, self.undeclared)
+        check_customer(self.guard, names, customer_id, self.missing_customer)
+        if len(self._checked_tools) < _CHECKED_TOOL_SETS:
+            self._checked_tools.add(key)
 
     def _audited(self, prepared: _Prepared, decision: Decision) -> Decision:
         audit_decision(self.audit, decision, prepared.conversation)
@@ -247,13 +331,16 @@ class _GuardedCore(AuditedExits):
         ):
             raise UserError("tools must be a list of tool dicts")
         if kwargs.get("stream"):
-            raise UserError("stream=True is not supported: tool calls must be gated before use")
+            raise UserError("stream=True: create returns a whole turn; stream with"
+                            " chat.completions.create(stream=True), which gates each tool call")
         if kwargs.get("n") not in (None, 1):
             raise UserError("n must be 1: only one choice can be gated and returned")
         for name in _LEGACY_KWARGS:
             if name in kwargs:
                 raise UserError(f"{name}= is the legacy function API and is not gated; use tools=")
         conversation = to_conversation(messages, context, signals, conversation_id)
+        names = [function_name(t) for t in tools or ()]
+        self._check_tools([n for n in names if n], conversation.context.customer_id)
         return _Prepared(
             conversation, list(messages), None if tools is None else list(tools), kwargs
         )
@@ -261,11 +348,12 @@ class _GuardedCore(AuditedExits):
     def _handoff_turn(
         self, prepared: _Prepared, decision: Decision, handed: tuple[HandoffSummary, str]
     ) -> GuardedTurn:
-        """The turn when a human takes over: the handoff message instead of the model's reply."""
+        """The turn when a human takes over: the handoff message instead of the model's reply
+        (a status reply on later turns, when the summary is not sent again)."""
         summary, delivery = handed
         message: ChatCompletionAssistantMessageParam = {
             "role": "assistant",
-            "content": self.prompts.handoff_message(decision),
+            "content": handoff_reply(self.prompts, decision, prepared.conversation, self.sink),
         }
         return GuardedTurn(
             decision=decision,
@@ -281,21 +369,7 @@ class _GuardedCore(AuditedExits):
         request["messages"] = with_directives(
             [self._screened(m) for m in prepared.messages], self.prompts.system_text(decision)
         )
-        visible = set(decision.allowed_tools) | set(decision.confirm_tools)
-        tools = [t for t in prepared.tools or () if function_name(t) in visible]
-        if tools:
-            request["tools"] = tools
-            offered = {function_name(t) for t in tools}
-            choice = narrow_tool_choice(request.get("tool_choice"), offered)
-            if choice is None:
-                request.pop("tool_choice", None)
-            else:
-                request["tool_choice"] = choice
-        else:
-            # The API rejects these without tools, and there is nothing left to choose from.
-            for key in ("tools", "tool_choice", "parallel_tool_calls"):
-                request.pop(key, None)
-        return request
+        return _offer_tools(request, decision, prepared.tools, function_name, narrow_tool_choice)
 
     def _screened(self, message: Any) -> Any:
         """`message`, with an instruction planted in a tool result withheld (the application may
@@ -347,11 +421,22 @@ class _GuardedCore(AuditedExits):
             ]
         elif message["content"] is None:
             message["content"] = ""  # an assistant message needs content or tool_calls
-        ids = [str(getattr(call, "id", "")) for call in raw_calls]
-        shared = repeated(ids)
+        calls = [(str(getattr(call, "id", "")), *call_parts(call)) for call in raw_calls]
+        return self._gated(prepared, decision, message, calls, completion)
+
+    def _gated(
+        self,
+        prepared: _Prepared,
+        decision: Decision,
+        message: Mapping[str, Any],
+        calls: Sequence[tuple[str, str, Any]],
+        completion: ChatCompletion | None = None,
+    ) -> GuardedTurn:
+        """The turn of a model reply: `message` (Chat Completions form) and its `calls`, each
+        (id, tool name, raw arguments), checked by the gate in order."""
+        shared = repeated(call_id for call_id, _, _ in calls)
         gated = []
-        for call, call_id in zip(raw_calls, ids, strict=True):
-            name, arguments = call_parts(call)
+        for call_id, name, arguments in calls:
             check = gate_call(self.guard, decision, prepared.conversation, name, arguments)
             if call_id in shared:  # which of them would an approval or a result belong to?
                 check = CallCheck.deny("policy.duplicate_call_id", name, check.args,
@@ -384,6 +469,20 @@ class GuardedOpenAI(_GuardedCore):
             The async client awaits an async sink.
         audit: an `AuditLog` (or its path): a record per decision, per executed or refused
             tool call (through `execute_tool_calls`) and per handoff.
+        tools: `ToolSpec` catalogue entries for the application's own tools (their effects
+            and customer arguments), declared into `guard`.
+        undeclared: at each create, a function tool in ``tools=`` the catalogue lacks would be
+            hidden and denied (``policy.unknown_tool``): ``error`` raises
+            `UndeclaredToolError` before the model is called, ``warn`` logs once per tool set.
+        missing_customer: customer-bound tools offered in a session whose context has no
+            ``customer_id`` are denied on every call: ``warn`` logs once per tool set,
+            ``error`` raises `MissingCustomerError`.
+
+    Attributes:
+        chat: ``chat.completions.create`` as the client has it, returning a `ChatCompletion`
+            (`GuardedChatCompletion`) or, with ``stream=True``, a stream of chunks.
+        responses: ``responses.create`` for the Responses API
+            (`guardrail.adapters.openai_responses`).
     """
 
     def __init__(
@@ -394,9 +493,21 @@ class GuardedOpenAI(_GuardedCore):
         prompts: Prompts | None = None,
         sink: SinkLike | None = None,
         audit: AuditLog | str | Path | None = None,
+        tools: Sequence[ToolSpec] = (),
+        undeclared: OnProblem = "error",
+        missing_customer: OnProblem = "warn",
     ) -> None:
-        super().__init__(guard, prompts, sink, audit)
+        super().__init__(guard, prompts, sink, audit, tools, undeclared, missing_customer)
         self.client = client
+        self.chat = Chat(self)
+
+    @property
+    def responses(self) -> Responses:
+        """``responses.create`` for the Responses API, gated like `chat`."""
+        # Imported here: that module builds on this one.
+        from guardrail.adapters.openai_responses import Responses
+
+        return Responses(self)
 
     def create(
         self,
@@ -427,14 +538,22 @@ class GuardedOpenAI(_GuardedCore):
                 any request is sent).
         """
         prepared = self._prepare(messages, tools, context, signals, conversation_id, kwargs)
-        decision = self._audited(prepared, self.guard.check(prepared.conversation))
-        if decision.handoff.required:
-            handed = hand_off(decision, prepared.conversation,
-                              history_tool_calls(prepared.messages), self.sink, self.audit)
-            return self._handoff_turn(prepared, decision, handed)
+        decision, handed = self._begin(prepared)
+        if handed is not None:
+            return handed
         request = self._request(prepared, decision)
         completion: ChatCompletion = self.client.chat.completions.create(**request)
         return self._finish(prepared, decision, completion)
+
+    def _begin(self, prepared: _Prepared) -> tuple[Decision, GuardedTurn | None]:
+        """The turn's decision, and the handoff turn when a human must take over now."""
+        decision = self._audited(prepared, self.guard.check(prepared.conversation))
+        if not decision.handoff.required:
+            follow_up(decision, prepared.conversation, self.sink)  # a request withdrawn?
+            return decision, None
+        handed = hand_off(decision, prepared.conversation,
+                          history_tool_calls(prepared.messages), self.sink, self.audit)
+        return decision, self._handoff_turn(prepared, decision, handed)
 
 
 class AsyncGuardedOpenAI(_GuardedCore):
@@ -448,6 +567,14 @@ class AsyncGuardedOpenAI(_GuardedCore):
             The async client awaits an async sink.
         audit: an `AuditLog` (or its path): a record per decision, per executed or refused
             tool call (through `execute_tool_calls`) and per handoff.
+        tools: `ToolSpec` entries declared into `guard`, as for `GuardedOpenAI`.
+        undeclared: ``error`` or ``warn``, as for `GuardedOpenAI`.
+        missing_customer: ``warn`` or ``error``, as for `GuardedOpenAI`.
+
+    Attributes:
+        chat: the async twin of `GuardedOpenAI.chat` (``await ...create(...)``; a stream is
+            iterated with ``async for``).
+        responses: the async twin of `GuardedOpenAI.responses`.
     """
 
     def __init__(
@@ -458,9 +585,21 @@ class AsyncGuardedOpenAI(_GuardedCore):
         prompts: Prompts | None = None,
         sink: SinkLike | None = None,
         audit: AuditLog | str | Path | None = None,
+        tools: Sequence[ToolSpec] = (),
+        undeclared: OnProblem = "error",
+        missing_customer: OnProblem = "warn",
     ) -> None:
-        super().__init__(guard, prompts, sink, audit)
+        super().__init__(guard, prompts, sink, audit, tools, undeclared, missing_customer)
         self.client = client
+        self.chat = AsyncChat(self)
+
+    @property
+    def responses(self) -> AsyncResponses:
+        """``responses.create`` for the Responses API, gated like `chat`."""
+        # Imported here: that module builds on this one.
+        from guardrail.adapters.openai_responses import AsyncResponses
+
+        return AsyncResponses(self)
 
     async def create(
         self,
@@ -474,14 +613,22 @@ class AsyncGuardedOpenAI(_GuardedCore):
     ) -> GuardedTurn:
         """Async twin of `GuardedOpenAI.create` (same arguments, result and errors)."""
         prepared = self._prepare(messages, tools, context, signals, conversation_id, kwargs)
-        decision = self._audited(prepared, await self.guard.acheck(prepared.conversation))
-        if decision.handoff.required:
-            handed = await ahand_off(decision, prepared.conversation,
-                                     history_tool_calls(prepared.messages), self.sink, self.audit)
-            return self._handoff_turn(prepared, decision, handed)
+        decision, handed = await self._abegin(prepared)
+        if handed is not None:
+            return handed
         request = self._request(prepared, decision)
         completion: ChatCompletion = await self.client.chat.completions.create(**request)
         return self._finish(prepared, decision, completion)
+
+    async def _abegin(self, prepared: _Prepared) -> tuple[Decision, GuardedTurn | None]:
+        """Async twin of `GuardedOpenAI._begin`."""
+        decision = self._audited(prepared, await self.guard.acheck(prepared.conversation))
+        if not decision.handoff.required:
+            await afollow_up(decision, prepared.conversation, self.sink)
+            return decision, None
+        handed = await ahand_off(decision, prepared.conversation,
+                                 history_tool_calls(prepared.messages), self.sink, self.audit)
+        return decision, self._handoff_turn(prepared, decision, handed)
 
 
 # -- running the tool calls ---------------------------------------------------------------------
@@ -554,6 +701,8 @@ def _plan(
     return steps
 
 
+# How many offered tool sets a wrapper remembers as checked.
+_CHECKED_TOOL_SETS = 1024
 # How many screened tool-message texts a wrapper remembers, and the mark of a clean one.
 _SCREEN_MEMO = 4096
 _CLEAN = "\x00clean"
@@ -623,11 +772,12 @@ def _call(step: _Step) -> _Ran:
     """Run a step's tool synchronously; an awaitable it returns is a failure, never left open."""
     assert step.fn is not None  # the core yields only the steps that run
     try:
-        value = step.fn(**step.args)
-        if inspect.isawaitable(value):
-            if inspect.iscoroutine(value):
-                value.close()
-            raise TypeError("the tool returned an awaitable")
+        with run_span(step.call.name, step.call.id):
+            value = step.fn(**step.args)
+            if inspect.isawaitable(value):
+                if inspect.iscoroutine(value):
+                    value.close()
+                raise TypeError("the tool returned an awaitable")
     except Exception as exc:
         return None, exc
     return value, None
@@ -637,9 +787,10 @@ async def _acall(step: _Step) -> _Ran:
     """Run a step's tool, awaiting it when it is async."""
     assert step.fn is not None  # the core yields only the steps that run
     try:
-        value = step.fn(**step.args)
-        if inspect.isawaitable(value):
-            value = await value
+        with run_span(step.call.name, step.call.id):
+            value = step.fn(**step.args)
+            if inspect.isawaitable(value):
+                value = await value
     except Exception as exc:
         return None, exc
     return value, None

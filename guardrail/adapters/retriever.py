@@ -19,8 +19,10 @@ try:
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
 except ImportError as exc:  # pragma: no cover - depends on the environment
+    from guardrail._install import pip_hint
+
     raise ImportError(
-        "guardrail's LangChain adapters need langchain-core: pip install 'guardrail[langchain]'"
+        f"guardrail's LangChain adapters need langchain-core: {pip_hint('langchain')}"
     ) from exc
 
 from guardrail.conversation import Context
