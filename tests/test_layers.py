@@ -19,7 +19,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "guardrail"
 # Lower may be imported by higher and by equals; the first matching prefix wins.
 RANKS: list[tuple[str, int]] = [
     ("guardrail._version", 0), ("guardrail._base", 0), ("guardrail.errors", 0),
-    ("guardrail._yaml", 0), ("guardrail._resources", 0), ("guardrail.text", 0),
+    ("guardrail._yaml", 0), ("guardrail._resources", 0), ("guardrail._install", 0),
+    ("guardrail._progress", 0),
+    ("guardrail.text", 0),
     ("guardrail.translit", 0),
     ("guardrail.redact", 0), ("guardrail.reasons", 0), ("guardrail.conversation", 0),
     ("guardrail.decision", 0), ("guardrail.labelled", 0), ("guardrail.prompts", 0),
@@ -31,7 +33,7 @@ RANKS: list[tuple[str, int]] = [
     ("guardrail.quarantine", 7),
     ("guardrail.batch", 8), ("guardrail.adapters", 8),
     ("guardrail.evals", 9), ("guardrail.demo", 9), ("guardrail.testing", 9),
-    ("guardrail.cli", 10),
+    ("guardrail.cli", 10), ("guardrail.__main__", 10),
 ]
 # Offline tools that read labelled data to build a shipped artefact sit beside evals.
 EXCEPTIONS = {"guardrail.need.training": 9}

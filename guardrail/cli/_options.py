@@ -1,4 +1,5 @@
-"""What the subcommands share: the Guardrail options, building a Guardrail, opening streams."""
+"""What the subcommands share: the Guardrail options, building a Guardrail, opening streams,
+and `note` for what --quiet silences."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ __all__ = [
     "customer_salt",
     "json_arg",
     "need_model",
+    "note",
     "open_stream",
 ]
 
@@ -64,6 +66,13 @@ def build_guard(args: argparse.Namespace) -> Guardrail:
     """The Guardrail ``--registry``, ``--need-model`` and ``--store`` (if any) ask for."""
     return Guardrail(args.registry, need_model=need_model(args),
                      store=getattr(args, "store", None), customer_salt=customer_salt())
+
+
+def note(args: argparse.Namespace, message: str) -> None:
+    """Print a progress or status line on stderr, unless ``--quiet``. Results and errors are
+    never notes: --quiet must not hide what a run found or what went wrong."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
 
 
 def open_stream(path: str, mode: str, stack: ExitStack) -> IO[Any]:

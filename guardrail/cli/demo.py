@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from guardrail._install import pip_hint
 from guardrail.errors import UserError
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def _demo(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UserError(
             f"the demo needs the LangChain extra ({exc.name} is missing): "
-            "pip install 'guardrail[langchain]'"
+            f"{pip_hint('langchain')}"
         ) from None
     if args.list:
         for scenario in load_scenarios():

@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from guardrail.cli._options import REGISTRY_HELP, add_guard_options, build_guard, need_model
+from guardrail._install import pip_hint
+from guardrail.cli._options import (
+    REGISTRY_HELP,
+    add_guard_options,
+    build_guard,
+    need_model,
+    note,
+)
 from guardrail.errors import RegistryError, UserError
 from guardrail.registry import Registry
 
@@ -57,7 +64,11 @@ def register(sub: Subcommands) -> None:
                           help="scenario files or folders (default: evals/scenarios/ of "
                                "guardrail's source tree, wherever the command runs)")
     evaluate.add_argument("--config", help="eval config (default: evals/config.yaml of "
-                                           "guardrail's source tree, if present)")
+                                           "guardrail's source tree, if present); its "
+                                           "`scenarios` are run when no paths are given")
+    evaluate.add_argument("--init", metavar="DIR",
+                          help="write a starter config.yaml and scenarios/ to DIR (new or "
+                               "empty) and exit; then: guardrail eval --config DIR/config.yaml")
     add_guard_options(evaluate, store=False)
     evaluate.add_argument("--baseline", action="store_true",
                           help="also score the baseline arm (no segmentation: every tool "
@@ -117,14 +128,14 @@ def _train(args: argparse.Namespace) -> int:
     classes = registry.settings.need_states
     examples = load_examples(args.data, classes)
     kept, held = split(examples, args.holdout)
-    print(f"guardrail: {len(examples)} labelled lines; training on {len(kept)}, "
-          f"holding out {len(held)}", file=sys.stderr)
+    note(args, f"guardrail: {len(examples)} labelled lines; training on {len(kept)}, "
+               f"holding out {len(held)}")
     config = FeatureConfig(embedding=args.embedding, embedding_scale=args.embedding_scale,
                            embed_canonical=True)
     print(train_and_report(kept, held, classes, registry, config, args.output, epochs=args.epochs,
                            l2=args.l2, meta={"data": [Path(d).name for d in args.data],
                                              "holdout": args.holdout}))
-    print(f"\nwrote {args.output}", file=sys.stderr)
+    note(args, f"\nwrote {args.output}")
     return 0
 
 
@@ -134,6 +145,8 @@ def _eval(args: argparse.Namespace) -> int:
     if args.schema:
         print(json.dumps(ScenarioFile.model_json_schema(), indent=2))
         return 0
+    if args.init is not None:
+        return _init(args)
     from guardrail.evals import (
         compare_results,
         junit_xml,
@@ -152,10 +165,10 @@ def _eval(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     config = load_config(args.config)
     previous = load_results(args.compare) if args.compare else None
-    scenarios = load_scenarios(args.paths or None, registry)
+    scenarios = load_scenarios(args.paths or config.scenarios or None, registry)
     results = run_eval(scenarios, registry=registry, config=config,
                        need_model=_eval_classifier(args, registry), baseline=args.baseline,
-                       jobs=args.jobs)
+                       jobs=args.jobs, progress=False if args.quiet else None)
     if previous is not None:
         results = results.model_copy(update={"compare": compare_results(results, previous)})
     if args.output:
@@ -172,9 +185,34 @@ def _eval(args: argparse.Namespace) -> int:
         else:
             (out / "report.html").write_text(render_html(results), encoding="utf-8")
             written.append("report.html")
-        print(f"wrote {', '.join(written)} to {out}", file=sys.stderr)
+        note(args, f"wrote {', '.join(written)} to {out}")
     print_summary(results)
     return 0 if results.passed else 1
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Copy the starter pack shipped inside the package, so it works from a wheel install."""
+    from importlib import resources
+
+    given = [name for name, value in (("paths", args.paths), ("--config", args.config),
+                                      ("--output", args.output), ("--compare", args.compare))
+             if value]
+    if given:
+        raise UserError(f"--init writes a starter pack and exits; {', '.join(given)} cannot be "
+                        "used with it")
+    target = Path(args.init)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UserError(f"--init: {target} exists and is not an empty folder (nothing written)")
+    starter = Path(str(resources.files("guardrail") / "_data" / "eval_starter"))
+    files = sorted(p for p in starter.rglob("*.yaml") if p.is_file())
+    for source in files:
+        destination = target / source.relative_to(starter)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(source.read_bytes())
+    config = target / "config.yaml"
+    note(args, f"wrote {config} and {len(files) - 1} scenario files under {target / 'scenarios'}")
+    print(f"guardrail eval --config {config}")
+    return 0
 
 
 def _eval_classifier(args: argparse.Namespace, registry: Registry) -> NeedClassifier | str | None:
@@ -189,7 +227,7 @@ def _eval_classifier(args: argparse.Namespace, registry: Registry) -> NeedClassi
     try:
         import openai
     except ImportError:
-        raise UserError("--llm-model needs: pip install 'guardrail[llm]'") from None
+        raise UserError(f"--llm-model needs: {pip_hint('llm')}") from None
     from guardrail.need import CascadeClassifier, LLMNeedClassifier, NeedModel
 
     try:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from contextlib import ExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, get_args
 
-from guardrail.cli._options import STORE_HELP, customer_salt, open_stream
+from guardrail.cli._options import STORE_HELP, customer_salt, note, open_stream
 from guardrail.engine import Guardrail
 from guardrail.errors import UserError
 from guardrail.history import EventKind, EventOutcome
@@ -75,7 +74,7 @@ def _record(args: argparse.Namespace) -> int:
             )
     finally:
         guard.close()
-    print(f"recorded {len(events)} event(s)", file=sys.stderr)
+    note(args, f"recorded {len(events)} event(s)")
     return 0
 
 

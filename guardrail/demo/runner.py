@@ -161,7 +161,9 @@ def live_model(scenario: Scenario) -> tuple[BaseChatModel, Tape | None]:
     try:
         from langchain_openai import ChatOpenAI
     except ImportError:
-        raise UserError("--live needs langchain-openai: pip install 'guardrail[live]'") from None
+        from guardrail._install import pip_hint
+
+        raise UserError(f"--live needs langchain-openai: {pip_hint('live')}") from None
     model = os.environ.get("GUARDRAIL_DEMO_MODEL", "gpt-4o-mini")
     return ChatOpenAI(
         model=model,

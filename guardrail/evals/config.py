@@ -1,5 +1,5 @@
 """The eval config (``evals/config.yaml``): cohort values, the disparity tolerance, the fewest
-scenarios a language may have, and gates.
+scenarios a language may have, gates, and optionally the scenarios it is for.
 
 A gate names a metric of one arm, an operator and a threshold; ``guardrail eval`` exits 1 when
 one fails. A gate whose metric has no data (no scenario of that kind, or the baseline arm was
@@ -95,6 +95,12 @@ class EvalConfig(FrozenModel):
         "fail the run; a language with no scenario at all is not counted.",
     )
     gates: list[GateSpec] = Field(default_factory=list)
+    scenarios: list[str] | None = Field(
+        default=None, min_length=1,
+        description="Scenario files or folders, relative to this config file: what `guardrail "
+        "eval --config` runs when given no paths, so a config and its scenarios (`guardrail "
+        "eval --init`) run from any folder. `load_config` makes them absolute.",
+    )
 
     def bias_dimensions(self) -> list[str]:
         """The dimensions the value-bias check compares across."""
@@ -123,6 +129,9 @@ def load_config(path: str | Path | None = None) -> EvalConfig:
     issues = _check(config, shown)
     if issues:
         raise ScenarioError(issues, "eval config")
+    if config.scenarios is not None:
+        here = Path(path).resolve().parent
+        config = config.model_copy(update={"scenarios": [str(here / s) for s in config.scenarios]})
     return config
 
 

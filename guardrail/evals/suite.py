@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from guardrail._progress import progress_bar
 from guardrail.errors import UserError
 from guardrail.evals.config import EvalConfig
 from guardrail.evals.judge import ArmName, judge, views
@@ -99,22 +100,5 @@ def _progress_bar(total: int, show: bool) -> Iterator[Callable[[int], None] | No
     if not show:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    bar = Progress("[progress.description]{task.description}", BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
-                   transient=True)
-    task = bar.add_task("scenario runs", total=total)
-
-    def advance(done: int) -> None:
-        # Started at the first result, not before: its refresh thread must not exist while a
-        # process pool forks its workers.
-        if not bar.live.is_started:
-            bar.start()
-        bar.advance(task, done)
-
-    try:
+    with progress_bar("scenario runs", total) as advance:
         yield advance
-    finally:
-        bar.stop()

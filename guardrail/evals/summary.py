@@ -12,7 +12,7 @@ from rich.text import Text
 from guardrail.evals.report import ArmReport, CascadeReport, Comparison, EvalReport, RunReport
 from guardrail.evals.schema import DEFAULT_LANGUAGE
 
-__all__ = ["cascade_line", "print_summary"]
+__all__ = ["cascade_line", "print_summary", "verdict_line"]
 
 _SHOWN_IDS = 15
 _SHOWN_RUNS = 20
@@ -136,8 +136,25 @@ def print_summary(results: EvalReport, console: Console | None = None) -> None:
 
     if results.compare is not None:
         _print_compare(results.compare, console)
-    console.print(Text("PASSED" if results.passed else "FAILED",
-                       style="bold green" if results.passed else "bold red"))
+    failed = results.runs_total - results.runs_passed
+    style = "bold red" if not results.passed else "bold yellow" if failed else "bold green"
+    console.print(Text(verdict_line(results), style=style), soft_wrap=True)
+
+
+def verdict_line(results: EvalReport) -> str:
+    """The last line: the gates' verdict and, always beside it, how many runs failed (gates are
+    floors, so they can pass while runs fail; a green PASSED alone hid that)."""
+    failing_gates = sum(not gate.passed for gate in results.gates)
+    if not results.gates:
+        gates = "no gates"
+    elif results.passed:
+        gates = "gates PASSED"
+    else:
+        gates = f"gates FAILED ({failing_gates} of {len(results.gates)})"
+    failed = results.runs_total - results.runs_passed
+    runs = (f"all {results.runs_total:,} runs passed" if not failed else
+            f"{failed:,} of {results.runs_total:,} runs failed (failing scenarios listed above)")
+    return f"{gates} \N{EM DASH} {runs}"
 
 
 def _language_lines(arm: ArmReport) -> list[tuple[str, bool]]:
