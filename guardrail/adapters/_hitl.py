@@ -7,7 +7,9 @@ approve, reject with a message, edit. An edit is a new call, which the middlewar
 With both middlewares in one agent each would pause the same call. Given the agent's HITL
 middleware, `stand_in` has it skip the calls the gate asks about or refuses (HITL's own
 ``when`` still applies first), so the one interrupt is the gate's and its answer counts for
-both. For the calls HITL still reviews, a reviewer's edit is what runs: `reviewed` reads it
+both: it takes only the decisions HITL allows that tool (and always a refusal), and a call HITL
+skipped is asked about even if the gate would allow it by the time it runs. For the calls HITL
+still reviews, a reviewer's edit is what runs: `reviewed` reads it
 from the state where HITL keeps it, so the gate checks the call that will run.
 """
 
@@ -103,11 +105,12 @@ def read_review(answer: Any, allowed: Sequence[str], tool: str) -> Review:
 
     A HITL decision, bare or as the one in ``{"decisions": [...]}``, must be one of `allowed`;
     an edit must keep the tool (`tool`) and give its arguments as an object. Anything else in
-    HITL's shape is ``malformed``; a value not in HITL's shape at all is left to `read_resume`.
+    HITL's shape is ``malformed``; a value not in HITL's shape at all is left to `read_resume`
+    (``malformed`` when approving is not among `allowed`).
     """
     decision = _decision(answer)
-    if decision is None:
-        return Review("resume", answer=answer)
+    if decision is None:  # an earlier shape is an approval or a refusal
+        return Review("resume", answer=answer) if "approve" in allowed else Review("malformed")
     kind = decision.get("type")
     if not isinstance(kind, str) or kind not in allowed:
         return Review("malformed")
@@ -147,11 +150,16 @@ def _decision(answer: Any) -> Mapping[str, Any] | None:
 
 
 def consent_decisions(hitl: Hitl | None, tool: str) -> list[str]:
-    """The decisions a consent to `tool` takes: no edit where `hitl` allows that tool none."""
+    """The decisions a consent to `tool` takes: those `hitl` allows that tool (the gate's
+    interrupt stands in for its review), and always a refusal.
+
+    A tool HITL lets nobody approve (say ``["reject", "respond"]``) is then never approved
+    through the shared pause.
+    """
     config = hitl.interrupt_on.get(tool) if hitl is not None else None
-    if config is not None and "edit" not in config["allowed_decisions"]:
-        return [d for d in CONSENT_DECISIONS if d != "edit"]
-    return list(CONSENT_DECISIONS)
+    if config is None:
+        return list(CONSENT_DECISIONS)
+    return [d for d in CONSENT_DECISIONS if d == "reject" or d in config["allowed_decisions"]]
 
 
 def stand_in(

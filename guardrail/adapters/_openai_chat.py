@@ -23,7 +23,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -32,10 +32,12 @@ from pydantic import PrivateAttr
 from guardrail.adapters._stream import AsyncGatedStream, GatedStream, stream_flag
 from guardrail.conversation import Context, Signals
 from guardrail.decision import Decision
+from guardrail.gate import CallCheck
 
 if TYPE_CHECKING:
     from guardrail.adapters.openai import (
         AsyncGuardedOpenAI,
+        GatedToolCall,
         GuardedOpenAI,
         GuardedTurn,
         _GuardedCore,
@@ -77,16 +79,20 @@ class GuardedChatCompletion(ChatCompletion):
 
 
 def _runnable(turn: GuardedTurn, raw_calls: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The raw tool calls the gate allows, with the bound arguments in place of the model's."""
+    """The function calls the gate allows, with the bound arguments in place of the model's.
+
+    Any other kind of call (a custom tool's, whose free-text input cannot carry the bound
+    arguments) is never runnable here: custom tools are never offered to the model.
+    """
     kept = []
     for raw, call in zip(raw_calls, turn.tool_calls, strict=True):
-        if call.action != "allow":
-            continue
         function = raw.get("function")
-        if raw.get("type") == "function" and isinstance(function, Mapping):
-            arguments = json.dumps(call.check.args, ensure_ascii=False, default=str)
-            raw = {**raw, "function": {**function, "arguments": arguments}}
-        kept.append(dict(raw))
+        if call.action != "allow" or raw.get("type") != "function" or not isinstance(
+            function, Mapping
+        ):
+            continue
+        arguments = json.dumps(call.check.args, ensure_ascii=False, default=str)
+        kept.append({**raw, "function": {**function, "arguments": arguments}})
     return kept
 
 
@@ -107,15 +113,19 @@ def completion_of(turn: GuardedTurn, model: str) -> GuardedChatCompletion:
         }
     else:
         data = turn.completion.model_dump(mode="json", by_alias=True)
+        # Only the first choice is gated: any other (``n`` slipped in through ``extra_body``)
+        # would carry ungated calls, so it is not handed back.
+        data["choices"] = data["choices"][:1]
         if data["choices"]:
             choice = data["choices"][0]
             message = choice["message"]
             kept = _runnable(turn, message.get("tool_calls") or [])
             message["tool_calls"] = kept or None
+            message["function_call"] = None  # the legacy call form is never gated, never run
             if not kept:
                 # The history stays valid: an assistant message needs content or tool calls.
                 message["content"] = message.get("content") or ""
-                if choice.get("finish_reason") == "tool_calls":
+                if choice.get("finish_reason") in ("tool_calls", "function_call"):
                     choice["finish_reason"] = "stop"
     completion = GuardedChatCompletion.model_validate(data)
     completion._turn = turn
@@ -130,6 +140,15 @@ class _PartialCall:
     id: str = ""
     name: str = ""
     arguments: str = ""
+    mixed: bool = False  # deltas of more than one id came at its index: denied whole
+
+
+def _denied_mixed(call: GatedToolCall, index: int) -> GatedToolCall:
+    """`call`, denied: the model streamed more than one call id at its index."""
+    check = CallCheck.deny("policy.duplicate_call_id", call.name, call.check.args,
+                           detail=f"several ids streamed at index {index}",
+                           reasons=call.check.reasons)
+    return replace(call, check=check)
 
 
 class _ChunkGate:
@@ -162,11 +181,14 @@ class _ChunkGate:
             return []
         passed = []
         for choice in chunk.choices:
+            if choice.index != 0:  # only the first choice is gated (see `completion_of`)
+                continue
             delta = choice.delta
             self.content.append(delta.content or "")
             self.refusal.append(delta.refusal or "")
             for part in delta.tool_calls or ():
                 call = self.calls.setdefault(part.index, _PartialCall())
+                call.mixed = call.mixed or bool(call.id and part.id and part.id != call.id)
                 call.id = part.id or call.id
                 if part.function is not None:
                     call.name += part.function.name or ""
@@ -175,7 +197,8 @@ class _ChunkGate:
             if delta.content or delta.refusal or delta.role:
                 passed.append(choice.model_copy(update={
                     "finish_reason": None,
-                    "delta": delta.model_copy(update={"tool_calls": None}),
+                    "delta": delta.model_copy(update={"tool_calls": None,
+                                                      "function_call": None}),
                 }))
         if chunk.usage is not None:
             self.held.append(chunk.model_copy(update={"choices": []}))
@@ -206,6 +229,11 @@ class _ChunkGate:
             "usage": None if usage is None else usage.model_dump(mode="json"),
         })
         turn = self.core._finish(self.prepared, self.decision, completion)
+        indexes = sorted(self.calls)
+        if any(self.calls[index].mixed for index in indexes):
+            turn = replace(turn, tool_calls=[
+                _denied_mixed(call, index) if self.calls[index].mixed else call
+                for index, call in zip(indexes, turn.tool_calls, strict=True)])
         self.final = completion_of(turn, self.model)
         return [*self._tail(with_text=False), *self.held]
 

@@ -22,7 +22,7 @@ from typing import Any, Literal, cast
 from opentelemetry.trace import INVALID_SPAN, Span
 
 from guardrail.audit import AuditLog, ToolOutcome, audit_key, audited_exit, customer_turn
-from guardrail.conversation import Conversation
+from guardrail.conversation import Context, Conversation
 from guardrail.decision import Decision
 from guardrail.engine import ExitEvent, Guardrail
 from guardrail.gate import CallCheck, check_tool_call
@@ -60,6 +60,7 @@ __all__ = [
     "hand_off",
     "handoff_news",
     "handoff_reply",
+    "known_fields",
     "record_outcome",
     "record_run_error",
     "run_span",
@@ -70,6 +71,15 @@ _log = logging.getLogger("guardrail.adapters")
 
 # Outcomes the audit log keeps; a call paused for consent is audited when it is answered.
 _AUDITED_OUTCOMES = frozenset({"executed", "denied", "declined", "failed", "not_run"})
+_CONTEXT_FIELDS = frozenset(Context.model_fields)
+
+
+def known_fields(source: object) -> dict[str, Any]:
+    """The `Context` fields of an application's own context (a mapping, or an object with
+    attributes); anything else it holds is not guardrail's to read."""
+    if isinstance(source, Mapping):
+        return {k: v for k, v in source.items() if k in _CONTEXT_FIELDS}
+    return {f: getattr(source, f) for f in _CONTEXT_FIELDS if hasattr(source, f)}
 
 
 def gate_call(guard: Guardrail, decision: Decision, conv: Conversation, tool: str,

@@ -105,6 +105,7 @@ from guardrail.adapters._turn import (
     hand_off,
     handoff_news,
     handoff_reply,
+    known_fields,
     record_outcome,
     record_run_error,
     run_span,
@@ -137,11 +138,11 @@ SignalsSource = Signals | Mapping[str, Any] | Callable[[Any], Any] | None
 # LangGraph keeps the run's checkpointer under this configurable key; without one an interrupt
 # could never be resumed, so a confirmation cannot be asked for and the call is denied instead.
 _CHECKPOINTER_KEY = "__pregel_checkpointer"
-_CONTEXT_FIELDS = frozenset(Context.model_fields)
 # The ToolMessage.response_metadata key holding the gate's record (and, under "quarantine", the
 # reason codes of a result whose planted instruction was withheld).
 _META = "guardrail"
 _MAX_THREADS = 10_000  # converted histories kept (least recently used dropped first)
+_MAX_TOOL_SETS = 1_024  # tool sets remembered as checked (past it, warnings may repeat)
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -350,10 +351,12 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             _validated(Signals, signals, None, "signals") if _fixed(signals) else None)
         self._seen: OrderedDict[str, tuple[list[str | None], list[Message]]] = OrderedDict()
         self._seen_lock = threading.Lock()
-        # The hash of each call shown at an interrupt, until it is answered, per (thread, id).
+        # The hash of each call shown at an interrupt, per (thread, id).
         self._shown: OrderedDict[tuple[str | None, str | None], str] = OrderedDict()
         self._ledger = CallLedger()
         self._paused: OrderedDict[tuple[str, str], bool] = OrderedDict()
+        # The calls HITL skipped because this gate said it would ask or refuse (`_gates_itself`).
+        self._stood_in: OrderedDict[tuple[str | None, str | None], None] = OrderedDict()
         self._last_view: tuple[Decision, dict[str, Any]] | None = None
 
     # -- reading the turn ---------------------------------------------------------------------
@@ -365,7 +368,7 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         if source is None:  # the agent's own runtime context: take the fields guardrail knows
             source = getattr(runtime, "context", None)
             if source is not None and not isinstance(source, Context):
-                source = _known_fields(source)
+                source = known_fields(source)
         return _validated(Context, source, runtime, "context")
 
     def _resolve_signals(self, runtime: Any) -> Signals:
@@ -451,7 +454,7 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         if names in self._checked:
             return sorted(n for n in names if n not in self.guard.registry.tools)
         missing = check_declared(self.guard, names, self._undeclared)
-        self._checked.add(names)
+        _remember(self._checked, names)
         return missing
 
     def _check_customer(self, names: frozenset[str], context: Context) -> None:
@@ -459,7 +462,7 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         if context.customer_id or names in self._anonymous:
             return
         check_customer(self.guard, names, None, self._missing_customer)
-        self._anonymous.add(names)
+        _remember(self._anonymous, names)
 
     # -- HumanInTheLoopMiddleware -------------------------------------------------------------
 
@@ -473,8 +476,14 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         call = request.tool_call
         check = gate_call(self.guard, self.guard.check(conv), conv, call["name"], call.get("args"))
         state = request.state if isinstance(request.state, Mapping) else {}
-        return check.action != "allow" or _shared_call_id(state.get("messages", []),
-                                                           call.get("id"))
+        gates = check.action != "allow" or _shared_call_id(state.get("messages", []),
+                                                            call.get("id"))
+        if gates:  # HITL will not ask: the gate must, whatever it decides at the call
+            with self._seen_lock:
+                self._stood_in[(_thread_id(), call.get("id"))] = None
+                while len(self._stood_in) > _MAX_THREADS:
+                    self._stood_in.popitem(last=False)
+        return gates
 
     # -- the model call -----------------------------------------------------------------------
 
@@ -604,6 +613,12 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         state = request.state if isinstance(request.state, Mapping) else {}
         if check.action != "deny" and _shared_call_id(state.get("messages", []), call.get("id")):
             return _with_reason(check, "deny", "policy.duplicate_call_id", "tool_call")
+        if check.action == "allow" and self._hitl is not None:
+            with self._seen_lock:
+                stood_in = (_thread_id(), call.get("id")) in self._stood_in
+            if stood_in:  # HITL skipped it for the gate, whose decision changed since: ask
+                check = CallCheck.confirm(check.tool, check.args, reasons=check.reasons,
+                                          bound=check.bound)
         if check.action != "confirm":
             return check
         if not _has_checkpointer():
@@ -677,8 +692,11 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
                 while len(self._shown) > _MAX_THREADS:
                     self._shown.popitem(last=False)
             raise
+        # Kept (bounded, least recent dropped): a call paused again below this middleware
+        # replays this answer on its next resume, and it must still name the call shown.
+        # The ledger (`_once`) is what stops a second run.
         with self._seen_lock:
-            asked = self._shown.pop(key, None)
+            asked = self._shown.get(key)
         return self._answered(answer, check, asked, allowed, decision, conv)
 
     def _answered(
@@ -866,6 +884,13 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
 
 
 
+def _remember(seen: set[frozenset[str]], names: frozenset[str]) -> None:
+    """Remember a tool set as checked, boundedly: a middleware that filters the agent's tools
+    per request (a tool selector) could otherwise grow it by one set per combination."""
+    if len(seen) < _MAX_TOOL_SETS:
+        seen.add(names)
+
+
 def _mark_failed(span: Span, result: ToolMessage | Command[Any]) -> None:
     """A tool whose failure LangChain caught and returned as an error `ToolMessage` still
     failed: say so on its ``execute_tool`` span."""
@@ -875,12 +900,6 @@ def _mark_failed(span: Span, result: ToolMessage | Command[Any]) -> None:
 
 def _fixed(source: object) -> bool:
     return isinstance(source, BaseModel | Mapping)
-
-
-def _known_fields(source: Any) -> dict[str, Any]:
-    if isinstance(source, Mapping):
-        return {k: v for k, v in source.items() if k in _CONTEXT_FIELDS}
-    return {f: getattr(source, f) for f in _CONTEXT_FIELDS if hasattr(source, f)}
 
 
 def _validated(model: type[_M], source: Any, runtime: Any, what: str) -> _M:

@@ -48,6 +48,7 @@ one core too (`_run`), and differ only in how a tool is called.
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
 import json
 import logging
@@ -155,6 +156,8 @@ _log = logging.getLogger("guardrail.adapters.openai")
 
 # The legacy function-calling API: its calls would never reach the gate.
 _LEGACY_KWARGS = ("functions", "function_call")
+# The roles of a tool result in a Chat Completions history ("function" is the legacy one).
+_RESULT_ROLES = frozenset({"tool", "function"})
 
 
 # -- the turn -----------------------------------------------------------------------------------
@@ -294,9 +297,9 @@ class _GuardedCore(AuditedExits):
         self._checked_tools: set[tuple[str, frozenset[str], bool]] = set()
         # The tool call ids run so far, per conversation id; without an id, per turn.
         self.ledger = CallLedger()
-        # Tool-message texts already screened, by policy version and text: a history sent back
-        # every turn is screened once per tool message, not once per turn (principle 7).
-        self._screen_memo: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # Tool-message texts already screened, by policy version and the text's digest: a history
+        # sent back every turn is screened once per tool message, not once per turn (principle 7).
+        self._screen_memo: OrderedDict[tuple[str, bytes], str] = OrderedDict()
         self._screen_lock = threading.Lock()
 
     def _check_tools(self, names: Collection[str], customer_id: str | None) -> None:
@@ -372,9 +375,10 @@ class _GuardedCore(AuditedExits):
         return _offer_tools(request, decision, prepared.tools, function_name, narrow_tool_choice)
 
     def _screened(self, message: Any) -> Any:
-        """`message`, with an instruction planted in a tool result withheld (the application may
-        have run the tool itself); any other message as it is."""
-        if not isinstance(message, Mapping) or message.get("role") != "tool":
+        """`message`, with an instruction planted in a tool result (``tool``, or the legacy
+        ``function`` role) withheld (the application may have run the tool itself); any other
+        message as it is."""
+        if not isinstance(message, Mapping) or message.get("role") not in _RESULT_ROLES:
             return message
         content = message.get("content")
         name = str(message.get("name") or message.get("tool_call_id") or "tool")
@@ -392,7 +396,9 @@ class _GuardedCore(AuditedExits):
 
     def _screen_text(self, text: str, name: str) -> str:
         """`text` as the model may read it (itself when clean), screened once per policy."""
-        key = (self.guard.registry.version, text)
+        # Keyed by a digest: the memo holds no tool output (personal data, megabytes of it).
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        key = (self.guard.registry.version, digest)
         with self._screen_lock:
             known = self._screen_memo.get(key)
         if known is not None:

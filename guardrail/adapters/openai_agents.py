@@ -45,7 +45,11 @@ run's config says otherwise. Pass `GuardrailAgents.run_config()` to each run, an
 guardrail's refusal instead (a rejected approval reads ``confirmation_declined`` too).
 
 Hosted tools, MCP servers and custom `Handoff` objects cannot be gated here, so an agent with
-them is refused (`UserError`); agents it hands off to are guarded with it.
+them is refused (`UserError`); agents it hands off to are guarded with it, and an agent it runs
+as a tool must be guarded first. The guarded copy is checked again at each run and before each
+model call: a tool added to it afterwards (or to an agent it reaches) is a `UserError`, never a
+call that skips the gate. A tool call id runs once per run: the same saved `RunState` resumed
+twice gets ``policy.already_executed`` for its approved call the second time.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel
 
 from guardrail._install import pip_hint
+from guardrail.adapters._binding import CallLedger
 from guardrail.adapters._chat_format import history_tool_calls, kind, to_conversation, validated
 from guardrail.adapters._declared import (
     OnProblem,
@@ -75,6 +80,7 @@ from guardrail.adapters._declared import (
     on_problem,
 )
 from guardrail.adapters._turn import (
+    ALREADY_HANDED_OFF,
     AuditedExits,
     afollow_up,
     ahand_off,
@@ -82,6 +88,7 @@ from guardrail.adapters._turn import (
     gate_call,
     gate_span,
     handoff_reply,
+    known_fields,
     record_outcome,
     run_span,
     screen_untrusted,
@@ -129,7 +136,6 @@ _Input = str | list[TResponseInputItem]
 _Instructions = Callable[[RunContextWrapper[Any], Agent[Any]], Awaitable[str]]
 _Invoke = Callable[[ToolContext[Any], str], Awaitable[Any]]
 
-_CONTEXT_FIELDS = frozenset(Context.model_fields)
 # Decisions kept for the tools and instructions of runs in flight, and handoffs remembered per
 # conversation (so a customer writing on after a handoff does not flood the queue).
 _MEMO = 1024
@@ -146,7 +152,8 @@ class InputVerdict:
             ``prompts/``); None otherwise.
         handoff: the summary sent to the sink for this handoff; None when no handoff, or when
             the same handoff was already sent for this conversation.
-        delivery: how that delivery went (``delivered``, ``no_sink``, ``failed: ...``).
+        delivery: how that delivery went (``delivered``, ``no_sink``, ``failed: ...``, or
+            ``already_handed_off`` when a status update went to the sink instead).
     """
 
     decision: Decision
@@ -222,6 +229,11 @@ class GuardrailAgents(AuditedExits):
         self._passed: weakref.WeakKeyDictionary[
             ToolContext[Any], tuple[CallCheck, Decision, Conversation]
         ] = weakref.WeakKeyDictionary()
+        # The invokers of the tools this adapter guarded: a tool without one runs ungated.
+        self._invokers: weakref.WeakSet[_Invoke] = weakref.WeakSet()
+        # Tool call ids that ran, per run input: a saved RunState resumed twice (an approval
+        # replayed) must not run the approved call twice.
+        self._ledger = CallLedger()
         self._input_guardrail: InputGuardrail[Any] = InputGuardrail(
             guardrail_function=self._check_input, name="guardrail", run_in_parallel=False)
         self._tool_guardrail: ToolInputGuardrail[Any] = ToolInputGuardrail(
@@ -243,6 +255,49 @@ class GuardrailAgents(AuditedExits):
             raise UserError(f"agent must be an agents.Agent, got {kind(agent)}")
         return self._guarded(agent, {})
 
+    def _verify(self, agent: Agent[Any]) -> None:
+        """Refuse a run on `agent` when it (or an agent it can hand off to, or runs as a
+        tool) has a tool that would run without the gate: one added to the guarded copy after
+        `agent` made it."""
+        ungated = self._ungated(agent)
+        if ungated:
+            raise UserError(
+                f"tools that guardrail did not guard would run unchecked ({', '.join(ungated)}): "
+                "change the original agent and guard it again with GuardrailAgents.agent()")
+
+    def _ungated(self, agent: Agent[Any]) -> list[str]:
+        """The tools, MCP servers and custom handoffs of `agent` and of every agent it reaches
+        (by handoff, or run as one of its tools) that would run without the gate."""
+        found: list[str] = []
+        seen: set[int] = set()
+        todo = [agent]
+        while todo:
+            current = todo.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            for tool in current.tools:
+                if not self._ours(tool):
+                    found.append(f"{current.name}.{getattr(tool, 'name', kind(tool))}")
+                inner = getattr(tool, "_agent_instance", None)
+                if isinstance(inner, Agent):  # an agent as a tool: its tools run too
+                    todo.append(inner)
+            if current.mcp_servers:
+                found.append(f"{current.name}: MCP servers")
+            for h in current.handoffs:
+                if isinstance(h, Agent):
+                    todo.append(h)
+                else:
+                    found.append(f"{current.name}: handoff {kind(h)}")
+        return found
+
+    def _ours(self, tool: object) -> bool:
+        invoker = getattr(tool, "on_invoke_tool", None)
+        try:
+            return isinstance(tool, FunctionTool) and invoker in self._invokers
+        except TypeError:  # an unhashable invoker is none of ours
+            return False
+
     def _guarded(self, agent: Agent[_T], done: dict[int, Agent[Any]]) -> Agent[_T]:
         if id(agent) in done:
             return cast(Agent[_T], done[id(agent)])
@@ -256,14 +311,23 @@ class GuardrailAgents(AuditedExits):
         if custom:
             raise UserError(f"agent {agent.name!r} hands off through {', '.join(custom)}: "
                             "give the agent itself in handoffs, so guardrail can guard it")
+        for tool in agent.tools:
+            inner = getattr(tool, "_agent_instance", None)
+            if isinstance(inner, Agent) and (unchecked := self._ungated(inner)):
+                raise UserError(
+                    f"agent {agent.name!r} runs agent {inner.name!r} as the tool {tool.name!r}, "
+                    f"whose tools would run unchecked ({', '.join(unchecked)}): guard it first, "
+                    "GuardrailAgents.agent(inner).as_tool(...)")
         names = [t.name for t in agent.tools if isinstance(t, FunctionTool)]
         check_declared(self.guard, names, self._undeclared)
         if self._context is not None:
             check_customer(self.guard, names, self._context.customer_id, self._missing_customer)
-        guarded = agent.clone(
-            tools=[self._guarded_tool(t) for t in agent.tools if isinstance(t, FunctionTool)],
+        guarded = agent.clone(  # an agent guarded already is not gated twice
+            tools=[t if self._ours(t) else self._guarded_tool(t)
+                   for t in agent.tools if isinstance(t, FunctionTool)],
             instructions=self._instructions(agent.instructions),
-            input_guardrails=[self._input_guardrail, *agent.input_guardrails],
+            input_guardrails=[self._input_guardrail, *(
+                g for g in agent.input_guardrails if g is not self._input_guardrail)],
         )
         done[id(agent)] = guarded
         guarded.handoffs = [self._guarded(h, done) for h in agent.handoffs
@@ -276,6 +340,8 @@ class GuardrailAgents(AuditedExits):
         invoke = guarded.on_invoke_tool
 
         async def is_enabled(ctx: RunContextWrapper[Any], agent: Any) -> bool:
+            if isinstance(agent, Agent):  # also where a saved RunState is restored
+                self._verify(agent)
             if callable(own_enabled):
                 mine = own_enabled(ctx, agent)
                 if not (await mine if inspect.isawaitable(mine) else mine):
@@ -298,17 +364,23 @@ class GuardrailAgents(AuditedExits):
             decision, conv = await self._turn(ctx)
             return gate_call(self.guard, decision, conv, tool.name, params).action == "confirm"
 
+        # An agent used as a tool is invoked again with the same call id to resume its own
+        # run, so only a plain function's call id is claimed once.
+        once = not getattr(tool, "_is_agent_tool", False)
+
         async def run(ctx: ToolContext[Any], arguments: str) -> Any:
-            return await self._run(ctx, arguments, invoke)
+            return await self._run(ctx, arguments, invoke, once=once)
 
         guarded.is_enabled = is_enabled
         guarded.needs_approval = needs_approval
         guarded.on_invoke_tool = run
+        self._invokers.add(run)
         guarded.tool_input_guardrails = [self._tool_guardrail, *(tool.tool_input_guardrails or [])]
         return guarded
 
     def _instructions(self, own: Any) -> _Instructions:
         async def instructions(ctx: RunContextWrapper[Any], agent: Agent[Any]) -> str:
+            self._verify(agent)  # before every model call of this agent
             base = own(ctx, agent) if callable(own) else own
             text = await base if inspect.isawaitable(base) else base
             decision, _ = await self._turn(ctx)
@@ -380,7 +452,8 @@ class GuardrailAgents(AuditedExits):
             raise UserError(f"the run's input cannot be read: {redact(str(exc), 160)}") from None
         context: Any = self._context
         if context is None and run_context is not None:
-            context = run_context if isinstance(run_context, Context) else _known(run_context)
+            context = (run_context if isinstance(run_context, Context)
+                       else known_fields(run_context))
         return to_conversation(messages, context, self._signals, _conversation_id(run_context))
 
     async def _turn(self, ctx: RunContextWrapper[Any]) -> tuple[Decision, Conversation]:
@@ -423,6 +496,7 @@ class GuardrailAgents(AuditedExits):
         self, ctx: RunContextWrapper[Any], agent: Agent[Any], items: _Input
     ) -> GuardrailFunctionOutput:
         """The input guardrail: decide the turn; trip (after the handoff) when a person must."""
+        self._verify(agent)
         conv = self.conversation(ctx.context, items)
         if self._context is None and not conv.context.customer_id:
             self._check_customer(agent)
@@ -435,7 +509,8 @@ class GuardrailAgents(AuditedExits):
         summary, delivery = await ahand_off(
             decision, conv, history_tool_calls(messages), self.sink, self.audit)
         reply = handoff_reply(self.prompts, decision, conv, self.sink)
-        verdict = InputVerdict(decision, conv, reply, summary, delivery)
+        sent = None if delivery == ALREADY_HANDED_OFF else summary
+        verdict = InputVerdict(decision, conv, reply, sent, delivery)
         return GuardrailFunctionOutput(verdict, tripwire_triggered=True)
 
     def _check_customer(self, agent: Agent[Any]) -> None:
@@ -477,10 +552,24 @@ class GuardrailAgents(AuditedExits):
             record_outcome(span, check, "denied", self.audit, conv)
         return ToolGuardrailFunctionOutput.reject_content(self._refusal(check), output_info=check)
 
-    async def _run(self, ctx: ToolContext[Any], arguments: str, invoke: _Invoke) -> Any:
-        """Run an allowed call with the arguments the gate bound; screen what it returns."""
+    async def _run(
+        self, ctx: ToolContext[Any], arguments: str, invoke: _Invoke, *, once: bool = True
+    ) -> Any:
+        """Run an allowed call with the arguments the gate bound; screen what it returns.
+
+        A call id runs once per run's input (claimed right before it runs): a saved
+        `RunState` resumed again replays its approval, and gets ``policy.already_executed``.
+        """
         passed = self._passed.pop(ctx, None) or await self._gate(ctx)
         check, decision, conv = passed
+        # Keyed by the run's input (a resumed state has its run's), not only the conversation
+        # id: models that number their call ids per response reuse them on later turns.
+        if check.action == "allow" and once and not self._ledger.claim(
+            self._key(conv), ctx.tool_call_id
+        ):
+            check = CallCheck.deny("policy.already_executed", check.tool, check.args,
+                                   rule_id="tool_call", reasons=check.reasons,
+                                   bound=check.bound)
         if check.action != "allow":  # not through the guardrail, or not approved
             with gate_span(check.tool, ctx.tool_call_id, conv) as span:
                 record_outcome(span, check, "denied", self.audit, conv)
@@ -522,13 +611,6 @@ def _answered(check: CallCheck, approved: bool | None) -> CallCheck:
     code = "policy.confirmation_declined" if approved is False else "policy.confirmation_required"
     return CallCheck.deny(code, check.tool, check.args, rule_id="confirmation",
                           reasons=check.reasons[1:], bound=check.bound)
-
-
-def _known(source: object) -> dict[str, Any]:
-    """The `Context` fields of a run context (a mapping or an object with attributes)."""
-    if isinstance(source, Mapping):
-        return {k: v for k, v in source.items() if k in _CONTEXT_FIELDS}
-    return {f: getattr(source, f) for f in _CONTEXT_FIELDS if hasattr(source, f)}
 
 
 def _conversation_id(source: object) -> str | None:

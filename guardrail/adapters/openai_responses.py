@@ -98,6 +98,13 @@ __all__ = [
     "execute_function_calls",
 ]
 
+# The output items handed back as the model gave them: what is not a call. A function call is
+# gated; any other call (custom, computer, shell...) was never offered, so it is dropped.
+_SHOWN_ITEMS = frozenset({"message", "reasoning"})
+# The kinds of stream event that may carry such an item's content (any other, of an item, is held).
+_SHOWN_EVENTS = ("response.output_item.", "response.content_part.", "response.output_text.",
+                 "response.refusal.", "response.reasoning_")
+
 # Arguments that keep the conversation on the server, out of the guardrail's sight, or that
 # return before the output exists (so there would be nothing to gate).
 _REFUSED = {
@@ -111,8 +118,9 @@ class GuardedResponse(Response):
     """A `Response` an application can use as the plain client's, with the gated turn.
 
     ``output`` holds only the ``function_call`` items that may run now, with the gate's bound
-    arguments. When a human took over, the model was not called: the output is the handoff
-    message and ``id`` starts with ``resp_guardrail_``.
+    arguments (a call of any other kind was never offered, and is dropped). When a human took
+    over, the model was not called: the output is the handoff message and ``id`` starts with
+    ``resp_guardrail_``.
     """
 
     _turn: Any = PrivateAttr(default=None)
@@ -222,7 +230,8 @@ def _finish(core: _GuardedCore, prepared: _Prepared, decision: Decision,
     kept = []
     for item in output:
         if item.get("type") != "function_call":
-            kept.append(item)
+            if item.get("type") in _SHOWN_ITEMS:  # any other call was never offered: dropped
+                kept.append(item)
             continue
         call = next(verdicts)
         if call.action == "allow":
@@ -259,9 +268,15 @@ def _guarded(data: dict[str, Any], turn: GuardedTurn,
 _Final = ResponseCompletedEvent | ResponseIncompleteEvent | ResponseFailedEvent
 
 
+def _shown(item: object) -> bool:
+    """Whether an output item passes as the model gave it (not a call of any kind)."""
+    return getattr(item, "type", None) in _SHOWN_ITEMS
+
+
 class _EventGate:
-    """The streaming core: events pass on at once, but those of a ``function_call`` item are
-    held; the last event (the whole response) is gated, and the calls that may run are sent
+    """The streaming core: events pass on at once, except those of an output item that is not a
+    message or reasoning (a ``function_call``, or any call the model was never offered), which
+    are held; the last event (the whole response) is gated, and the calls that may run are sent
     before it, whole and bound."""
 
     def __init__(self, core: _GuardedCore, prepared: _Prepared, decision: Decision,
@@ -269,23 +284,36 @@ class _EventGate:
         self.core = core
         self.prepared = prepared
         self.decision = decision
-        self.held: set[int] = set()  # output indexes of the function calls
+        self.shown: set[int] = set()  # output indexes of the messages and reasoning items
         self.final: GuardedResponse | None = (
             None if handed is None else _handed_off(handed, prepared)
         )
 
     def feed(self, event: ResponseStreamEvent) -> list[ResponseStreamEvent]:
-        """What of `event` to pass on now."""
+        """What of `event` to pass on now: an event of an item is held unless the item was
+        announced (``response.output_item.added``) as a message or reasoning."""
         if isinstance(event, _Final):
             final = _finish(self.core, self.prepared, self.decision, event.response)
             self.final = final
             sent = self._calls(event.response, final, event.sequence_number)
             return [*sent, event.model_copy(update={
                 "response": final, "sequence_number": event.sequence_number + len(sent)})]
-        if isinstance(event, ResponseOutputItemAddedEvent) and event.item.type == "function_call":
-            self.held.add(event.output_index)
-        if getattr(event, "output_index", None) in self.held:
+        index = getattr(event, "output_index", None)
+        item = getattr(event, "item", None)
+        if isinstance(event, ResponseOutputItemAddedEvent) and _shown(item):
+            self.shown.add(event.output_index)
+        if index is not None and (
+            index not in self.shown
+            or (item is not None and not _shown(item))
+            or not str(event.type).startswith(_SHOWN_EVENTS)
+        ):
             return []
+        snapshot = getattr(event, "response", None)
+        if isinstance(snapshot, Response):  # created / in progress: no call before it is gated
+            shown = [i for i in snapshot.output if _shown(i)]
+            if len(shown) != len(snapshot.output):
+                return [event.model_copy(update={
+                    "response": snapshot.model_copy(update={"output": shown})})]
         return [event]
 
     def end(self) -> list[ResponseStreamEvent]:

@@ -7,7 +7,8 @@ request body, so a test can assert what the model was, or was not, sent. A chat 
 it: the text in several deltas, each tool call's arguments split across deltas, the finish
 reason in a chunk of its own, and the usage after it when ``stream_options`` asks for it. A
 streamed Responses request gets the events of each output item (text and arguments in several
-deltas) between ``response.created`` and ``response.completed``.
+deltas) between ``response.created`` and ``response.completed``. `ChatServer.stream_raw` scripts a
+stream sent exactly as given, to play a model that breaks the protocol.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ class ChatServer:
             "tool_choice": "auto", "tools": [], "status": "completed",
         })
 
+    def stream_raw(self, wanted: str, events: list[dict[str, Any]]) -> None:
+        """Script a stream sent as it is: `events` (chunks or Responses events) for the next
+        request to the endpoint answering `wanted` (``chat.completion`` or ``response``), so a
+        test can play a model that breaks the protocol."""
+        self.script.append({"object": wanted, "_events": events})
+
     def respond(self, request: Request) -> Reply:
         body = request.json()
         with self.lock:
@@ -83,6 +90,9 @@ class ChatServer:
         wanted = _ENDPOINTS.get(request.path)
         if reply is None or wanted is None or reply.get("object") != wanted:
             return Reply(500, {"error": {"message": "nothing scripted", "type": "test"}})
+        if "_events" in reply:
+            return Reply(200, _events(reply["_events"]),
+                         headers={"content-type": "text/event-stream"})
         if body.get("stream"):
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
             events = _chunks(reply, usage) if wanted == "chat.completion" else _steps(reply)

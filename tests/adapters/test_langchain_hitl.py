@@ -22,6 +22,7 @@ from langgraph.types import Command
 from pydantic import TypeAdapter
 
 from guardrail import Guardrail, UserError
+from guardrail.adapters._binding import args_hash
 from guardrail.adapters.langchain import GuardrailMiddleware, tool_verdicts
 from guardrail.adapters.retriever import ScopedRetriever
 from guardrail.demo.tools import Backoffice, KeywordRetriever, load_documents, make_tools
@@ -80,7 +81,7 @@ def test_the_consent_interrupt_is_a_hitl_request_with_the_gates_keys(guard: Guar
     assert value["tool_call_id"] == "c1"
     assert value["language"] == "en"
     assert value["reason_codes"][0] == "policy.confirmation_required#decision"
-    assert len(value["args_hash"]) == 64
+    assert value["args_hash"] == args_hash("issue_refund", action["args"])  # what approval binds
 
 
 @pytest.mark.parametrize(
@@ -389,3 +390,90 @@ def test_hitl_must_be_the_hitl_middleware(guard: Guardrail) -> None:
     with pytest.raises(UserError, match="HumanInTheLoopMiddleware"):
         GuardrailMiddleware(guard, hitl=object())  # type: ignore[arg-type]
 
+
+
+def test_a_consent_still_counts_when_the_call_pauses_again_below_the_gate(
+    guard: Guardrail,
+) -> None:
+    # An unlinked per-call HITL below the gate pauses the approved call a second time; the
+    # resumed run replays the consent, which must still approve the call shown.
+    office = Backoffice()
+    retriever = ScopedRetriever(retriever=KeywordRetriever(documents=load_documents()))
+    hitl: HumanInTheLoopMiddleware[Any, Any, Any] = HumanInTheLoopMiddleware(
+        interrupt_on={"cancel_subscription": {"allowed_decisions": ["approve", "reject"]}},
+        interrupt_mode="per_call")
+    agent: Any = create_agent(
+        ScriptedChatModel(tape=Tape([[call("cancel_subscription"), AIMessage("Done.")]])),
+        tools=make_tools(office, retriever), checkpointer=InMemorySaver(),
+        middleware=[GuardrailMiddleware(guard, context=CUSTOMER), hitl])
+    (consent,) = agent.invoke(say(CANCEL), config("twice"))["__interrupt__"]
+    assert consent.value["type"] == "guardrail_confirmation"
+    (review,) = agent.invoke(Command(resume=True), config("twice"))["__interrupt__"]
+    assert review.value.get("type") != "guardrail_confirmation"  # HITL's own, below
+    assert office.cancelled == set()
+    done = agent.invoke(Command(resume={review.id: {"type": "approve"}}), config("twice"))
+    assert office.cancelled == {"cus_1"}
+    assert tool_verdicts(done["messages"])[-1]["reason_codes"][0] == (
+        "policy.confirmed#confirmation")
+
+
+def test_the_shared_pause_approves_nothing_hitl_would_not_let_run(guard: Guardrail) -> None:
+    # HITL lets a person refuse or answer in the tool's place, never run it: standing in for
+    # HITL, the gate's consent must not turn that into an approval.
+    never_run = {"allowed_decisions": ["reject", "respond"]}
+    agent, office = _with_hitl(guard, [[call("cancel_subscription"), AIMessage("Done.")]],
+                               {"cancel_subscription": never_run}, "batched", True)
+    (pending,) = agent.invoke(say(CANCEL), config("never"))["__interrupt__"]
+    assert pending.value["review_configs"][0]["allowed_decisions"] == ["reject"]
+    done = agent.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config("never"))
+    assert office.cancelled == set()
+    assert tool_verdicts(done["messages"])[-1]["reason_codes"][0] == (
+        "policy.confirmation_declined#confirmation.malformed")
+    agent, office = _with_hitl(guard, [[call("cancel_subscription"), AIMessage("Done.")]],
+                               {"cancel_subscription": never_run}, "batched", True)
+    agent.invoke(say(CANCEL), config("never-bare"))
+    agent.invoke(Command(resume=True), config("never-bare"))  # the gate's own approval shape
+    assert office.cancelled == set()
+
+
+def test_a_call_hitl_left_to_the_gate_is_asked_about_even_if_the_gate_changes_its_mind(
+    guard: Guardrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HITL skips the call because the gate will ask; by the time the call runs the decision
+    # allows it outright (a model that is not deterministic, a clock): it still pauses once.
+    office = Backoffice()
+    retriever = ScopedRetriever(retriever=KeywordRetriever(documents=load_documents()))
+    hitl: HumanInTheLoopMiddleware[Any, Any, Any] = HumanInTheLoopMiddleware(
+        interrupt_on={"cancel_subscription": True})
+    gate = GuardrailMiddleware(guard, context=CUSTOMER, sink=MemorySink(), hitl=hitl)
+    config_ = hitl.interrupt_on["cancel_subscription"]
+    linked = config_["when"]
+    skipped: list[bool] = []
+
+    def when(request: Any) -> bool:
+        ask = linked(request)
+        skipped.append(not ask)
+        return ask
+
+    hitl.interrupt_on["cancel_subscription"] = {**config_, "when": when}
+    real = guard.check
+
+    def changed(conv: Any) -> Any:
+        decision = real(conv)
+        if not skipped:
+            return decision
+        tools = [t.model_copy(update={"verdict": "allow"}) if t.tool == "cancel_subscription"
+                 else t for t in decision.tools]
+        return decision.model_copy(update={"tools": tools})
+
+    monkeypatch.setattr(guard, "check", changed)
+    agent: Any = create_agent(
+        ScriptedChatModel(tape=Tape([[call("cancel_subscription"), AIMessage("Done.")]])),
+        tools=make_tools(office, retriever), middleware=[hitl, gate],
+        checkpointer=InMemorySaver())
+    (pending,) = agent.invoke(say(CANCEL), config("changed"))["__interrupt__"]
+    assert skipped == [True]
+    assert pending.value["type"] == "guardrail_confirmation"
+    assert office.cancelled == set()
+    agent.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config("changed"))
+    assert office.cancelled == {"cus_1"}

@@ -213,6 +213,9 @@ def test_a_customer_writing_on_after_a_handoff_does_not_resend_the_summary(
         verdict = tripped(raised.value)
         assert verdict is not None
         assert verdict.message
+        # the summary is the verdict's only on the turn that sent it
+        assert (verdict.handoff is None) == bool(replies)
+        assert verdict.delivery == ("already_handed_off" if replies else "delivered")
         replies.append(verdict.message)
         history = [*history, {"role": "assistant", "content": verdict.message},
                    {"role": "user", "content": more}]
@@ -569,3 +572,66 @@ def test_a_streamed_run_trips_before_any_model_call(server: ChatServer, guard: G
     assert verdict.decision.handoff.required
     assert server.requests == []
     assert sink.summaries == [verdict.handoff]
+
+
+# -- what could run around the gate ----------------------------------------------------------------
+
+
+def test_a_tool_added_to_the_guarded_agent_afterwards_never_runs(
+    server: ChatServer, guard: Guardrail
+) -> None:
+    calls = Calls()
+    search, _, refund = calls.tools()
+    guarded = GuardrailAgents(guard)
+    agent = guarded.agent(_agent(server, [search]))
+    agent.tools.append(refund)  # the raw tool: no gate, no binding
+    server.reply(None, ("call_1", "issue_refund", '{"customer_id": "cus_2", "amount": 500}'))
+    server.reply("Done.")
+    with pytest.raises(UserError, match=r"support\.issue_refund"):
+        _run(agent, HOW_TO)
+    assert calls.ran == []
+    assert server.requests == []
+    # an unguarded agent reached by a handoff added afterwards is refused the same way
+    other = GuardrailAgents(guard).agent(_agent(server, [search]))
+    other.handoffs.append(_agent(server, [refund]).clone(name="billing"))
+    with pytest.raises(UserError, match=r"billing\.issue_refund"):
+        _run(other, HOW_TO)
+    assert calls.ran == []
+
+
+def test_a_resumed_approval_runs_the_call_once_however_often_the_state_is_resumed(
+    server: ChatServer, guard: Guardrail
+) -> None:
+    calls = Calls()
+    guarded = GuardrailAgents(guard)
+    first = _refund_asked(server, guard, guarded, calls)
+    saved = first.to_state().to_string()
+    outputs = []
+    for _ in range(2):  # the same saved state, approved and run twice
+        state = asyncio.run(RunState.from_string(first.last_agent, saved))
+        [asked] = state.get_interruptions()
+        state.approve(asked)
+        server.reply("Done.")
+        asyncio.run(Runner.run(first.last_agent, state, run_config=guarded.run_config()))
+        outputs.append(_tool_outputs(server, len(server.requests) - 1))
+    assert calls.ran == [("issue_refund", {"customer_id": "cus_1", "amount": 10})]
+    assert outputs[0] == ["Refunded."]
+    [refusal] = outputs[1]
+    assert "policy.already_executed" in refusal
+
+
+def test_an_agent_run_as_a_tool_must_have_its_tools_guarded(
+    server: ChatServer, guard: Guardrail
+) -> None:
+    desk = ToolSpec(name="billing_desk", description="Ask the billing desk.", effects=["read"])
+    guarded = GuardrailAgents(guard, tools=[desk])
+    billing = _agent(server, Calls().tools()).clone(name="billing")
+    raw = _agent(server, [billing.as_tool("billing_desk", "Ask the billing desk.")])
+    with pytest.raises(UserError, match=r"billing\.issue_refund"):
+        guarded.agent(raw)  # its refund would run with no gate and no customer binding
+    inner = guarded.agent(billing)
+    outer = guarded.agent(_agent(server, [inner.as_tool("billing_desk", "Ask the billing desk.")]))
+    assert [t.name for t in outer.tools] == ["billing_desk"]  # type: ignore[union-attr]
+    again = guarded.agent(outer)  # guarding a guarded agent does not gate it twice
+    assert again.input_guardrails.count(outer.input_guardrails[0]) == 1
+    assert again.tools[0] is outer.tools[0]

@@ -238,3 +238,25 @@ def test_async_responses_gate_and_run_function_calls(server: ChatServer, guard: 
     assert [o["call_id"] for o in outputs] == ["call_1", "call_2"]
     assert "policy.tool_denied" in str(outputs[0]["output"])
     assert outputs[1]["output"] == "docs for add a user"
+
+
+def test_a_call_of_a_kind_never_offered_is_dropped_from_the_output(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    server.script.append({
+        "id": "resp_raw", "object": "response", "created_at": 1.0, "model": "m",
+        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "status": "completed",
+        "output": [
+            {"type": "custom_tool_call", "id": "ct_1", "call_id": "call_c", "name": "lookup_order",
+             "input": '{"order_id": "A1", "customer_id": "cus_OTHER"}'},
+            {"type": "function_call", "id": "fc_1", "call_id": "call_f", "name": "lookup_order",
+             "arguments": "order A1", "status": "completed"},
+            {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+             "content": [{"type": "output_text", "text": "Checking.", "annotations": []}]},
+        ],
+    })
+    response = guarded.responses.create(model="m", input="Where is my order A1?", tools=TOOLS,
+                                        context=CUSTOMER)
+    assert [item.type for item in response.output] == ["message"]
+    assert [(c.id, c.check.code) for c in response.guardrail.denied] == [
+        ("call_f", "policy.invalid_arguments")]

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import openai
 import pytest
 from openai.lib.streaming.chat import ChatCompletionStreamState
+from openai.lib.streaming.responses import ResponseStreamState
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from guardrail import Guardrail
@@ -204,6 +205,67 @@ def test_async_stream_gates_calls_like_the_sync_one(server: ChatServer, guard: G
     assert [c.id for c in stream.guardrail.denied] == ["call_1"]
 
 
+def _chunk(delta: dict[str, Any], index: int = 0, finish: str | None = None) -> dict[str, Any]:
+    return {"id": "chatcmpl-raw", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+
+
+def _call_delta(index: int, call_id: str | None, name: str, arguments: str) -> dict[str, Any]:
+    part: dict[str, Any] = {"index": index, "type": "function",
+                            "function": {"name": name, "arguments": arguments}}
+    return {"tool_calls": [part if call_id is None else {**part, "id": call_id}]}
+
+
+def test_a_stream_that_breaks_the_protocol_sends_no_call(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    server.stream_raw("chat.completion", [
+        # a legacy function_call riding on the first delta
+        _chunk({"role": "assistant", "content": "",
+                "function_call": {"name": "issue_refund", "arguments": '{"amount": 5}'}}),
+        # two calls streamed at one index: the second id takes the first one's arguments
+        _chunk(_call_delta(0, "call_a", "lookup_order", '{"order_id": "A1"}')),
+        _chunk(_call_delta(0, "call_b", "", "")),
+        # arguments that are not JSON
+        _chunk(_call_delta(1, "call_c", "lookup_order", "order A1")),
+        # a second choice (``n`` through extra_body): its text and its call
+        _chunk({"content": "from the second choice"}, index=1),
+        _chunk(_call_delta(0, "call_d", "search_docs", '{"query": "x"}'), index=1),
+        _chunk({}, finish="tool_calls"),
+    ])
+    stream = guarded.chat.completions.create(model="m", messages=[_user("Where is my order?")],
+                                             tools=TOOLS, context=CUSTOMER, stream=True)
+    chunks = list(stream)
+    assert _tool_deltas(chunks) == []
+    assert all(choice.index == 0 and choice.delta.function_call is None
+               for chunk in chunks for choice in chunk.choices)
+    assert "second choice" not in "".join(c.choices[0].delta.content or ""
+                                          for c in chunks if c.choices)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert stream.guardrail is not None
+    assert [(c.id, c.action, c.check.code) for c in stream.guardrail.tool_calls] == [
+        ("call_b", "deny", "policy.duplicate_call_id"),
+        ("call_c", "deny", "policy.invalid_arguments"),
+    ]
+    final = _accumulated(chunks)
+    assert final.choices[0].message.tool_calls in (None, [])
+
+
+def test_a_stream_cut_before_its_end_sends_no_call(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    # the body ends without a finish reason: the calls held so far are gated as they are
+    server.stream_raw("chat.completion", [
+        _chunk({"role": "assistant", "content": ""}),
+        _chunk(_call_delta(0, "call_a", "lookup_order", '{"order_id": "A1"')),
+    ])
+    stream = guarded.chat.completions.create(model="m", messages=[_user("Where is my order?")],
+                                             tools=TOOLS, context=CUSTOMER, stream=True)
+    assert _tool_deltas(list(stream)) == []
+    assert stream.guardrail is not None
+    assert [c.check.code for c in stream.guardrail.denied] == ["policy.invalid_arguments"]
+
+
 # -- the Responses API ---------------------------------------------------------------------------
 
 FUNCTIONS = [{"type": "function", "name": name, "parameters": {"type": "object"}}
@@ -281,3 +343,82 @@ def test_async_responses_stream_gates_calls(server: ChatServer, guard: Guardrail
     assert _calls_in(events) == ["call_2", "call_2"]
     assert stream.response is not None
     assert [i.type for i in stream.response.output] == ["function_call"]
+
+
+def _response(output: list[dict[str, Any]], status: str = "completed") -> dict[str, Any]:
+    return {"id": "resp_raw", "object": "response", "created_at": 1.0, "model": "m",
+            "output": output, "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+            "status": status}
+
+
+def test_a_responses_stream_that_breaks_the_protocol_sends_no_call(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    refund = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "issue_refund",
+              "arguments": '{"amount": 500}', "status": "completed"}
+    custom = {"type": "custom_tool_call", "id": "ct_1", "call_id": "call_2",
+              "name": "lookup_order", "input": '{"order_id": "A1"}'}
+    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": "Done.", "annotations": []}]}
+    events: list[dict[str, Any]] = [
+        # a call already in the snapshot the stream opens with
+        {"type": "response.created", "response": _response([refund], "in_progress")},
+        # a call finished without ever being announced, and its arguments
+        {"type": "response.output_item.done", "output_index": 0, "item": refund},
+        {"type": "response.function_call_arguments.done", "output_index": 0,
+         "item_id": "fc_1", "arguments": refund["arguments"]},
+        # a call of a kind the model was never offered
+        {"type": "response.output_item.added", "output_index": 1, "item": custom},
+        {"type": "response.output_item.done", "output_index": 1, "item": custom},
+        # a message announced at an index, then a call done at the same index
+        {"type": "response.output_item.added", "output_index": 2,
+         "item": {**message, "status": "in_progress", "content": []}},
+        {"type": "response.function_call_arguments.done", "output_index": 2,
+         "item_id": "fc_1", "arguments": refund["arguments"]},
+        {"type": "response.output_item.done", "output_index": 2, "item": refund},
+        {"type": "response.completed", "response": _response([refund, custom, message])},
+    ]
+    server.stream_raw("response", [{**e, "sequence_number": n} for n, e in enumerate(events)])
+    stream = guarded.responses.create(model="m", input=INJECTION, tools=FUNCTIONS,
+                                      context=CUSTOMER, stream=True)
+    sent = list(stream)
+    kinds = [item.type for e in sent for item in (
+        [e.item] if hasattr(e, "item") else getattr(getattr(e, "response", None), "output", []))]
+    assert "function_call" not in kinds
+    assert "custom_tool_call" not in kinds
+    assert not [e for e in sent if e.type.startswith("response.function_call_arguments")]
+    assert sent[-1].type == "response.completed"
+    assert [i.type for i in sent[-1].response.output] == ["message"]
+    assert stream.guardrail is not None
+    assert [c.id for c in stream.guardrail.denied] == ["call_1"]
+
+
+def test_closing_a_responses_stream_early_sends_no_held_call(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    server.respond_with("Looking it up now.", ("call_2", "search_docs", '{"query": "sso"}'))
+    stream = guarded.responses.create(model="m", input=HOW_TO, tools=FUNCTIONS,
+                                      context=CUSTOMER, stream=True)
+    first = next(stream)
+    assert first.type == "response.created"
+    stream.close()
+    assert list(stream) == []
+    assert stream.response is None
+    assert stream.guardrail is None
+
+
+def test_the_sdk_accumulates_a_gated_responses_stream(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    server.respond_with("Let me look.", ("call_1", "issue_refund", '{"amount": 50}'),
+                        ("call_2", "search_docs", '{"query": "sso"}'))
+    state: ResponseStreamState[Any] = ResponseStreamState(input_tools=cast(Any, FUNCTIONS),
+                                                          text_format=openai.omit)
+    parsed = [out for event in guarded.responses.create(
+        model="m", input=INJECTION, tools=FUNCTIONS, context=CUSTOMER, stream=True)
+        for out in state.handle_event(event)]
+    last = parsed[-1]
+    assert last.type == "response.completed"
+    assert last.response.output_text == "Let me look."
+    assert [(i.type, getattr(i, "call_id", None)) for i in last.response.output] == [
+        ("message", None), ("function_call", "call_2")]
