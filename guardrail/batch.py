@@ -217,7 +217,7 @@ def classify_parallel(
                         "(--store), whose friction depends on the order lines are read in")
     if not can_fork():
         raise UserError("-j needs worker processes forked from this one, which this platform "
-                        "does not allow: use -j 1")
+                        "does not allow, or not while this process runs other threads: use -j 1")
     workers = _start_workers(guard, jobs)
     try:
         rows = enumerate(lines, start=1)

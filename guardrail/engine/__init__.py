@@ -43,7 +43,7 @@ from guardrail.engine.state import (
     note_sources,
     track_user_message,
 )
-from guardrail.errors import RegistryError, UserError
+from guardrail.errors import RegistryError, RegistryIssue, UserError
 from guardrail.history import EventKind, EventOutcome, HistoryStore
 from guardrail.need.classifier import NeedClassifier
 from guardrail.need.model import NeedModel
@@ -240,13 +240,15 @@ class Guardrail:
         that is what it was given; otherwise it reloads the folder it was built from.
         """
         try:
-            fresh = Registry.load(self._registry_source)
+            try:
+                fresh = Registry.load(self._registry_source).with_tools(self._declared.values())
+            except UserError as exc:  # a declared tool would loosen the new catalogue's
+                raise RegistryError([RegistryIssue("<declared tools>", "", str(exc))]) from exc
         except RegistryError as exc:
             self.registry_error = exc
             _log.error("registry reload refused, keeping %s: %s", self.registry.version, exc)
             return False
         self.registry_error = None
-        fresh = fresh.with_tools(self._declared.values())
         if fresh.version == self.registry.version:
             return True
         self._use(fresh)

@@ -34,11 +34,12 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from guardrail.decision import Decision
+from guardrail.errors import UserError
 
 __all__ = [
     "FOLLOWUPS",
@@ -118,15 +119,19 @@ class Followups:
             (its next handoff turn counts as a first one).
 
     Thread-safe: `advance` reads and writes one entry under a lock.
+
+    Raises:
+        UserError: `max_conversations` is below 1.
     """
 
     def __init__(self, max_conversations: int = _MAX_CONVERSATIONS) -> None:
+        if max_conversations < 1:
+            raise UserError("Followups needs max_conversations >= 1")
         self._max = max_conversations
         self._lock = threading.Lock()
-        # key -> (a weak reference to the sink, to tell a new sink from a collected one whose
-        # id was reused; None when the sink cannot be weakly referenced, state)
-        self._entries: OrderedDict[Hashable, tuple[weakref.ref[object] | None, HandedOff]] = (
-            OrderedDict())
+        # key -> (a reference to the sink, to tell a new sink from a collected one whose id
+        # was reused: weak, or strong for a sink that cannot be weakly referenced; state)
+        self._entries: OrderedDict[Hashable, tuple[_Ref, HandedOff]] = OrderedDict()
 
     def advance(self, sink: object, conversation_id: str | None, decision: Decision) -> Followup:
         """What this turn of `conversation_id` is under `decision`, and remember it."""
@@ -186,19 +191,24 @@ def _next(previous: HandedOff | None, decision: Decision) -> Followup:
                                       replied_status=True))
 
 
-def _key(sink: object, conversation_id: str) -> tuple[Hashable, weakref.ref[object] | None]:
+_Ref = Callable[[], object]
+
+
+def _key(sink: object, conversation_id: str) -> tuple[Hashable, _Ref]:
     owner = getattr(sink, "__self__", sink)  # a bound method is a new object on each access
     try:
-        ref: weakref.ref[object] | None = weakref.ref(owner) if owner is not None else None
+        ref: _Ref = weakref.ref(owner)
     except TypeError:
-        ref = None
-    return (id(owner) if owner is not None else 0, conversation_id), ref
+        # Not weakly referable (a list's `append`, a slotted object, None): held strongly, so
+        # its id cannot pass to a new sink that would then never get its first summary. The
+        # entries are bounded, so are the sinks they hold.
+        def ref(owner: object = owner) -> object:
+            return owner
+    return (id(owner), conversation_id), ref
 
 
-def _alive(ref: weakref.ref[object] | None, sink: object) -> bool:
+def _alive(ref: _Ref, sink: object) -> bool:
     """Whether an entry made with `ref` belongs to `sink` (not a collected one with its id)."""
-    if ref is None:
-        return True
     return ref() is getattr(sink, "__self__", sink)
 
 

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 
 from guardrail.handoff.details.model import MAX_CHARS
 from guardrail.redact import redact
-from guardrail.text import Normaliser, one_edit
+from guardrail.text import (  # the rules' own reading of amounts, symbols and leetspeak
+    _DECIMALS,
+    _LEET,
+    _SYMBOL_IN_WORD,
+    _SYMBOL_LETTER,
+    _THOUSANDS,
+    Normaliser,
+    one_edit,
+)
 
 __all__ = ["quote"]
 
@@ -35,12 +43,6 @@ __all__ = ["quote"]
 _TAG = re.compile(r"\[[a-z][a-z-]*(?: \*{4}[A-Za-z0-9]{4})?\]")
 _WORD = re.compile(r"[a-z0-9]+")
 _CHUNK = re.compile(r"\S+")
-# The canonical reading of amounts (guardrail.text): thousands separators dropped, then cents.
-_THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}(?!\d))")
-_DECIMALS = re.compile(r"(?<=\d)[.,]\d{1,2}(?!\d)")
-_SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[@$!](?=[a-z])")
-_SYMBOL_LETTER = {"@": "a", "$": "s", "!": "i"}
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
 _TRUNCATED = "…"
 _SPAN = 8  # the most words one redaction tag may stand for
 _MAX_PIECES = 20  # spaced-out letters joined into one word ("c h a r g e b a c k")

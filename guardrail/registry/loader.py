@@ -19,7 +19,7 @@ from pathlib import Path
 
 from guardrail._resources import default_registry_dir
 from guardrail._yaml import load_yaml
-from guardrail.errors import RegistryError, RegistryIssue
+from guardrail.errors import RegistryError, RegistryIssue, UserError
 from guardrail.registry.overlay import (
     Layer,
     Origins,
@@ -28,6 +28,7 @@ from guardrail.registry.overlay import (
     merge,
     read_folder,
     remap_settings_issues,
+    tool_loosening,
 )
 from guardrail.registry.pattern import CompiledRule, compile_any_of, words_by_language
 from guardrail.registry.schema import LanguageSpec, RegistryFile, SegmentSpec, Settings, ToolSpec
@@ -206,10 +207,26 @@ class Registry:
         ``tools=``). The version hash covers the declared tools, so every decision names the
         catalogue it was made under. Segments are unchanged: a declared tool is governed by the
         effect rules (``deny_effects``, ``confirm_effects``) and by any segment that names it.
+
+        A declared tool may say more than the catalogue tool it replaces (another effect,
+        another argument bound to the customer), never less: a refund declared as a ``read``
+        would pass every rule that denies money, one without its ``customer_args`` would run
+        for any customer.
+
+        Raises:
+            UserError: a declared tool drops an effect or an argument binding of the catalogue
+                tool of its name.
         """
         declared = {tool.name: tool for tool in tools}
         if not declared:
             return self
+        looser = [f"{name!r} ({why})" for name, tool in sorted(declared.items())
+                  if name in self.tools and (why := tool_loosening(self.tools[name], tool))]
+        if looser:
+            raise UserError(
+                "a declared tool may not be looser than the catalogue tool it replaces: "
+                f"{'; '.join(looser)}. Declare at least the catalogue's effects and argument "
+                "bindings, or give your tool another name")
         merged = copy.copy(self)
         merged.tools = {**self.tools, **declared}
         merged.origins = self.origins.with_declared(declared)
@@ -230,3 +247,4 @@ class Registry:
         """Names of catalogue tools having any of `effects`."""
         wanted = set(effects)
         return [name for name, tool in self.tools.items() if wanted.intersection(tool.effects)]
+

@@ -10,6 +10,19 @@ full registry), and its files (`OverlayFile`) may:
   appends to an inherited list);
 - disable an inherited rule or segment, with a required reason.
 
+The safety floor stays: an inherited segment that forces a human (any ``escalation.hard``:
+disputes, fraud and takeover, lockouts, a request for a person, safety, legal threats) or is
+the fail-closed one (tier ``failsafe``) cannot be disabled, nor can a rule its entry names. An
+override of such a segment may change its routing, behaviour and wording, never make it looser
+(drop a forced-handoff trigger or an entry condition, narrow its entry, add a way out, lift a
+tool restriction, lower its risk: `_looser`); one of such a rule may add patterns and
+``unless`` (the fix for a false positive), not drop patterns or change its code, kind, language,
+risk or roles (`_looser_rule`). Settings may narrow the tool policy under every segment
+(``baseline_tools``, ``risk_tools``), not loosen it; a tool override may add effects and
+argument bindings, not drop them (`tool_loosening`). Each is an error naming the file and YAML
+path: the product promise is that disputes, fraud, takeover, lockouts and requests for a person
+always reach one, whatever overlay is loaded.
+
 Layers are merged bottom up (`merge`), then the merged registry is linked and validated as a
 whole, every problem naming the file and YAML path its item came from. The version of a layer
 is the hash of its parent's version and its own files, so a new disable, or a new reason for
@@ -23,7 +36,7 @@ import copy
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -33,13 +46,16 @@ from pydantic import ValidationError
 from guardrail._resources import default_registry_dir
 from guardrail._yaml import load_yaml, validation_issues
 from guardrail.errors import RegistryIssue
+from guardrail.reasons import RISK_ORDER
 from guardrail.registry.schema import (
+    Criterion,
     LanguageSpec,
     OverlayFile,
     RegistryFile,
     RuleSpec,
     SegmentSpec,
     Settings,
+    ToolPolicy,
     ToolSpec,
 )
 from guardrail.registry.validation import Parts, Placed
@@ -57,12 +73,15 @@ __all__ = [
     "merge",
     "read_folder",
     "remap_settings_issues",
+    "tool_loosening",
 ]
 
 # The `extends` value naming the shipped registry.
 DEFAULT = "default"
 # A top-level `extends:` key, found without parsing: a plain folder loads as it always did.
 _EXTENDS = re.compile(rb"^extends[ \t]*:", re.MULTILINE)
+# The most layers one registry may stack (a chain, not a tree: each names one parent).
+_MAX_LAYERS = 16
 
 # How an item reached the registry: written in the bottom layer, added or overridden by an
 # overlay, or declared from Python (`Registry.with_tools`).
@@ -168,12 +187,16 @@ class Merged:
 
 def read_folder(folder: Path) -> tuple[dict[str, bytes], list[RegistryIssue]]:
     """Every ``*.yaml`` file of `folder` as ``{name: bytes}``, or the problem reading it."""
-    if not folder.is_dir():
-        return {}, [RegistryIssue(str(folder), "", "not a folder")]
-    files = sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
-    if not files:
-        return {}, [RegistryIssue(str(folder), "", "no *.yaml files in the folder")]
-    return {file.name: file.read_bytes() for file in files}, []
+    try:
+        if not folder.is_dir():
+            return {}, [RegistryIssue(str(folder), "", "not a folder")]
+        files = sorted(p for p in folder.iterdir()
+                       if p.suffix in {".yaml", ".yml"} and p.is_file())
+        if not files:
+            return {}, [RegistryIssue(str(folder), "", "no *.yaml files in the folder")]
+        return {file.name: file.read_bytes() for file in files}, []
+    except (OSError, ValueError) as exc:  # unreadable, a name too long or with a NUL in it
+        return {}, [RegistryIssue(repr(str(folder))[1:-1], "", f"cannot be read ({exc})")]
 
 
 def content_version(texts: Mapping[str, bytes]) -> str:
@@ -222,6 +245,113 @@ def _key(item: ToolSpec | RuleSpec | SegmentSpec) -> str:
     return item.name if isinstance(item, ToolSpec) else item.id
 
 
+def _floor(segment: SegmentSpec) -> bool:
+    """Whether `segment` is part of the safety floor no overlay may loosen: it forces a human
+    on some condition (``escalation.hard``) or is the fail-closed segment (tier failsafe)."""
+    return bool(segment.escalation.hard) or segment.tier == "failsafe"
+
+
+def _refs(criteria: Iterable[Criterion]) -> set[str]:
+    """The rule codes and ids `criteria` name, nested ones included."""
+    found: set[str] = set()
+    for c in criteria:
+        if c.rule is not None:
+            found.add(c.rule)
+        found |= _refs([*(c.all_of or []), *(c.any_of or [])])
+    return found
+
+
+def _looser(old: SegmentSpec, new: SegmentSpec) -> list[tuple[str, str]]:
+    """Every way the override `new` of the floor segment `old` is looser than it, as
+    (YAML path under the segment, what it does)."""
+    out: list[tuple[str, str]] = []
+
+    def dropped(path: str, before: Iterable[object], after: Iterable[object], what: str) -> None:
+        kept = list(after)
+        out.extend((path, f"drops {what} {_dump(x)}") for x in before if x not in kept)
+
+    def added(path: str, before: Iterable[object], after: Iterable[object], what: str) -> None:
+        was = list(before)
+        out.extend((path, f"adds {what} {_dump(x)}") for x in after if x not in was)
+
+    dropped("escalation.hard", old.escalation.hard, new.escalation.hard,
+            "the forced-handoff trigger")
+    if old.escalation.mode == "immediate" and new.escalation.mode != "immediate":
+        out.append(("escalation.mode", "delays an immediate handoff"))
+    dropped("entry.any", old.entry.any, new.entry.any, "the entry condition")
+    added("entry.all", old.entry.all, new.entry.all, "the entry requirement")
+    if RISK_ORDER[new.risk] < RISK_ORDER[old.risk]:
+        out.append(("risk", f"lowers the risk from {old.risk} to {new.risk}"))
+    if old.exit.verified_by and (new.exit.any or new.exit.all):
+        out.append(("exit", "lets the customer's words end what only "
+                    f"{' or '.join(old.exit.verified_by)} may end"))
+    added("exit.verified_by", old.exit.verified_by, new.exit.verified_by, "the verifier")
+    added("exit.any", old.exit.any, new.exit.any, "the way out")
+    if old.exit.any and new.exit.all and not new.exit.any:
+        out.append(("exit.any", "ends on `all` alone, without the inherited `any`"))
+    dropped("exit.all", old.exit.all, new.exit.all, "the exit requirement")
+    dropped("exit.unless", old.exit.unless, new.exit.unless, "the exit guard")
+    out.extend(_looser_policy("tools", old.tools, new.tools))
+    return out
+
+
+def _looser_policy(path: str, was: ToolPolicy, now: ToolPolicy) -> list[tuple[str, str]]:
+    """Every way the tool policy `now` lets through what `was` did not (path, what)."""
+    out: list[tuple[str, str]] = []
+    if was.allowed is not None:
+        if now.allowed is None:
+            out.append((f"{path}.allowed", "lifts the allowed-tools list"))
+        else:
+            out.extend((f"{path}.allowed", f"adds the allowed tool {t!r}")
+                       for t in now.allowed if t not in was.allowed)
+    kept: list[tuple[str, Sequence[str], Sequence[str], str]] = [
+        ("denied", was.denied, now.denied, "the denied tool"),
+        ("deny_effects", was.deny_effects, now.deny_effects, "the denied effect"),
+        ("confirm", [t for t in was.confirm if t not in now.denied], now.confirm,
+         "the confirmed tool"),
+        ("confirm_effects", [e for e in was.confirm_effects if e not in now.deny_effects],
+         now.confirm_effects, "the confirmed effect"),
+    ]
+    for name, before, after, what in kept:
+        out.extend((f"{path}.{name}", f"drops {what} {x!r}") for x in before if x not in after)
+    return out
+
+
+def _looser_rule(old: RuleSpec, new: RuleSpec) -> list[tuple[str, str]]:
+    """Every way the override `new` of a rule a floor segment enters on reads less than
+    `old` (path, what): it may add patterns and `unless`, not drop or re-aim them."""
+    out = [(name, f"changes its {name} from {getattr(old, name)!r}")
+           for name in ("code", "kind", "lang") if getattr(old, name) != getattr(new, name)]
+    if old.risk is not None and (new.risk is None or RISK_ORDER[new.risk] < RISK_ORDER[old.risk]):
+        out.append(("risk", f"lowers its risk from {old.risk}"))
+    out.extend(("patterns", f"drops the pattern {p!r}") for p in old.patterns
+               if p not in new.patterns)
+    out.extend(("roles", f"stops reading {r!r} messages") for r in old.roles
+               if r not in new.roles)
+    return out
+
+
+def tool_loosening(catalogue: ToolSpec, declared: ToolSpec) -> str:
+    """What `declared` drops of the tool `catalogue` it would replace ("" when nothing): an
+    effect, or an argument bound to the session's customer."""
+    bound = {*declared.customer_args, *declared.identity_args, *declared.new_value_args}
+    dropped = [
+        *(f"effect {e!r}" for e in catalogue.effects if e not in declared.effects),
+        *(f"customer_args {a!r}" for a in catalogue.customer_args
+          if a not in declared.customer_args),
+        *(f"identity_args {a!r}" for a, kind in catalogue.identity_args.items()
+          if declared.identity_args.get(a) != kind and a not in declared.customer_args),
+        *(f"new_value_args {a!r}" for a in catalogue.new_value_args if a not in bound),
+    ]
+    return "drops " + ", ".join(dropped) if dropped else ""
+
+
+def _dump(value: object) -> str:
+    if isinstance(value, Criterion):
+        return repr(value.model_dump(exclude_none=True))
+    return repr(value)
+
+
 def _shown(folder: Path) -> str:
     """How a layer's files are named in problems: the shipped registry as ``default/``."""
     if folder.resolve() == default_registry_dir().resolve():
@@ -263,13 +393,24 @@ class _Merger:
         extends = overlays[declaring[0]].extends
         assert extends is not None
         parent_folder = default_registry_dir() if extends == DEFAULT else folder / extends
-        here = folder.resolve()
-        if parent_folder.resolve() in (*below, here):
-            chain = " -> ".join(str(p) for p in (*below, here, parent_folder.resolve()))
+        try:
+            here, parent_at = folder.resolve(), parent_folder.resolve()
+            is_folder = parent_folder.is_dir()
+        except (OSError, ValueError) as exc:  # a NUL in it, a name too long, a symlink loop
+            self.issues.append(RegistryIssue(prefix + declaring[0], "extends",
+                                             f"{extends!r} is not a usable path ({exc})"))
+            return None
+        if parent_at in (*below, here):
+            chain = " -> ".join(str(p) for p in (*below, here, parent_at))
             self.issues.append(RegistryIssue(prefix + declaring[0], "extends",
                                              f"overlays extend each other in a cycle: {chain}"))
             return None
-        if not parent_folder.is_dir():
+        if len(below) + 1 >= _MAX_LAYERS:
+            self.issues.append(RegistryIssue(
+                prefix + declaring[0], "extends",
+                f"more than {_MAX_LAYERS} layers extend each other: flatten the chain"))
+            return None
+        if not is_folder:
             self.issues.append(RegistryIssue(
                 prefix + declaring[0], "extends",
                 f"{extends!r} is not a folder (write 'default', or a folder relative to "
@@ -355,6 +496,7 @@ class _Apply:
             self.written.add((kind, key))
             placed = Placed(item, file, path)
             if key in position:
+                self._keep_floor(out[position[key]].item, item, file, path)
                 out[position[key]] = placed
             else:
                 position[key] = len(out)
@@ -362,6 +504,58 @@ class _Apply:
             self.origins[kind][key] = self._origin(file, path, key in self.origins[kind]
                                                    and self._inherited(kind, key))
         return out
+
+    def _keep_floor(self, old: object, new: object, file: str, path: str) -> None:
+        """An override of a tool may not drop its effects or bindings (`tool_loosening`), nor
+        one of a floor segment loosen it (`_looser`)."""
+        if isinstance(old, ToolSpec) and isinstance(new, ToolSpec):
+            if why := tool_loosening(old, new):
+                self.issues.append(RegistryIssue(
+                    file, path, f"tool {old.name!r}: an override may add effects and bindings, "
+                    f"and this one {why} (give a different tool another name)"))
+            return
+        if isinstance(old, RuleSpec) and isinstance(new, RuleSpec):
+            users = self._floor_users(old)
+            for where, what in _looser_rule(old, new) if users else ():
+                self.issues.append(RegistryIssue(
+                    file, f"{path}.{where}",
+                    f"rule {old.id!r} puts customers into {', '.join(map(repr, users))}, which "
+                    f"forces a person: an override may add patterns and `unless`, and this one "
+                    f"{what}"))
+            return
+        if not (isinstance(old, SegmentSpec) and isinstance(new, SegmentSpec) and _floor(old)):
+            return
+        for where, what in _looser(old, new):
+            self.issues.append(RegistryIssue(
+                file, f"{path}.{where}",
+                f"segment {old.id!r} is part of the safety floor (it forces a person or fails "
+                f"closed): an override may change its routing, behaviour and wording, not make "
+                f"it looser, and this one {what}"))
+
+    def _floor_users(self, rule: RuleSpec) -> list[str]:
+        """The inherited floor segments whose entry or forced handoff names `rule`."""
+        names = {rule.id, rule.code}
+        if rule.lang:
+            names.add(rule.code.removesuffix(f".{rule.lang}"))
+        return sorted(p.item.id for p in self.parent.parts.segments if _floor(p.item) and names
+                      & _refs([*p.item.entry.any, *p.item.entry.all, *p.item.escalation.hard]))
+
+    def _floor_refusal(self, kind: ItemKind, target: str) -> str | None:
+        """Why the inherited `kind` `target` may not be disabled, or None."""
+        if kind == "segment":
+            if any(p.item.id == target and _floor(p.item) for p in self.parent.parts.segments):
+                return (f"segment {target!r} forces a person or fails closed, and disputes, "
+                        "fraud, takeover, lockouts and requests for a person always reach one: "
+                        "it cannot be disabled (override it by id to change its routing or "
+                        "wording)")
+            return None
+        rule = next((p.item for p in self.parent.parts.rules if p.item.id == target), None)
+        users = self._floor_users(rule) if rule is not None else []
+        if not users:
+            return None
+        return (f"rule {target!r} puts customers into {', '.join(map(repr, users))}, which "
+                "forces a person: it cannot be disabled (to stop a false positive, override it "
+                "by id with an `unless`)")
 
     def _inherited(self, kind: ItemKind, key: str) -> bool:
         origins = {"tool": self.parent.origins.tools, "rule": self.parent.origins.rules,
@@ -388,6 +582,19 @@ class _Apply:
             found = validation_issues(exc, base.file, ("settings",))
             origins = Origins((), {}, {}, {}, self.settings_origins)
             self.issues.extend(remap_settings_issues(found, origins, base.file))
+            return
+        # The tool policy under every segment (baseline, and per risk tier) is floor too.
+        was = base.item
+        loosened = _looser_policy("settings.baseline_tools", was.baseline_tools,
+                                  settings.baseline_tools)
+        for tier, policy in was.risk_tools.items():
+            loosened += _looser_policy(f"settings.risk_tools.{tier}", policy,
+                                       settings.risk_tools.get(tier, ToolPolicy()))
+        if loosened:
+            origins = Origins((), {}, {}, {}, self.settings_origins)
+            self.issues.extend(remap_settings_issues([RegistryIssue(
+                base.file, where, f"the inherited tool policy may be narrowed, not loosened, and "
+                f"this {what}") for where, what in loosened], origins, base.file))
             return
         self.parts.settings = [Placed(settings, base.file, base.path)]
 
@@ -423,6 +630,8 @@ class _Apply:
                 if not self._inherited(kind, target):
                     self.issues.append(RegistryIssue(
                         file, path, f"unknown {kind} {target!r}: nothing inherited has this id"))
+                elif (refusal := self._floor_refusal(kind, target)) is not None:
+                    self.issues.append(RegistryIssue(file, path, refusal))
                 elif (kind, target) in self.written:
                     self.issues.append(RegistryIssue(
                         file, path, f"{kind} {target!r} is both disabled and written in this "

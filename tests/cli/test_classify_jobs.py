@@ -3,9 +3,11 @@ on stderr only for a terminal and never with --quiet."""
 
 from __future__ import annotations
 
-import io
 import json
+import os
+import pty
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +16,33 @@ import pytest
 from guardrail.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args: str, terminal: bool = False) -> tuple[int, str]:
+    """``python -m guardrail ARGS`` in a new process, as a user runs it: -j forks only a
+    single-threaded process (`guardrail.batch.can_fork`), which pytest's process, with the
+    threads earlier tests leave, is not. With `terminal`, stderr is a pseudo-terminal.
+    Returns the exit code and what reached stderr."""
+    command = [sys.executable, "-m", "guardrail", *args]
+    if not terminal:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+        return done.returncode, done.stderr
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=follower, cwd=ROOT)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return process.wait(timeout=600), b"".join(chunks).decode("utf-8", "replace")
+    finally:
+        os.close(leader)
 
 
 def _mixed_batch(path: Path) -> Path:
@@ -50,17 +79,16 @@ def _status(err: str) -> str:
     return re.sub(r"in [\d.]+s \([\d,]+ lines/s\)", "", err)
 
 
-def test_jobs_write_the_same_bytes_in_input_order(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_jobs_write_the_same_bytes_in_input_order(tmp_path: Path) -> None:
     source = _mixed_batch(tmp_path / "in.jsonl")
     outputs = {}
     statuses = {}
     for jobs in ("1", "2", "3"):
         out = tmp_path / f"out-{jobs}.jsonl"
-        assert main(["classify", "-i", str(source), "-o", str(out), "-j", jobs]) == 1  # bad lines
+        code, err = _cli("classify", "-i", str(source), "-o", str(out), "-j", jobs)
+        assert code == 1, err  # the bad lines
         outputs[jobs] = out.read_bytes()
-        statuses[jobs] = _status(capsys.readouterr().err)
+        statuses[jobs] = _status(err)
     assert outputs["2"] == outputs["1"]
     assert outputs["3"] == outputs["1"]
     assert statuses["2"] == statuses["1"] == statuses["3"]
@@ -95,18 +123,8 @@ def test_jobs_refuse_a_history_store(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--jobs must be at least 1" in capsys.readouterr().err
 
 
-class _Terminal(io.StringIO):
-    """A stderr that says it is a terminal, keeping what was written to it."""
-
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_progress_bar_only_on_a_terminal_and_not_when_quiet(
-    jobs: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_progress_bar_only_on_a_terminal_and_not_when_quiet(jobs: str, tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text("".join(
         json.dumps({"id": f"c{i}", "messages": [{"role": "user", "content": "hello"}]}) + "\n"
@@ -114,16 +132,16 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(
     args = ["classify", "-i", str(source), "-o", str(tmp_path / "out.jsonl"), "-j", jobs,
             "--need-model", "none"]
 
-    assert main(args) == 0  # stderr is pytest's capture: not a terminal
-    assert "classifying" not in capsys.readouterr().err
+    code, err = _cli(*args)  # stderr is a pipe: not a terminal
+    assert code == 0, err
+    assert "classifying" not in err
+    assert "200 lines in" in err
 
-    terminal = _Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    assert main(args) == 0
-    assert "classifying" in terminal.getvalue()
-    assert "200 lines in" in terminal.getvalue()
+    code, err = _cli(*args, terminal=True)
+    assert code == 0, err
+    assert "classifying" in err
+    assert "200 lines in" in err
 
-    quiet = _Terminal()
-    monkeypatch.setattr(sys, "stderr", quiet)
-    assert main(["-q", *args]) == 0
-    assert quiet.getvalue() == ""
+    code, err = _cli("-q", *args, terminal=True)
+    assert code == 0, err
+    assert err == ""

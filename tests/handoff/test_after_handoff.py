@@ -117,6 +117,38 @@ def test_another_sink_or_no_conversation_id_starts_over(guard: Guardrail) -> Non
     assert followups.advance(one, None, decision).kind == "handoff"
 
 
+class _Slotted:
+    """A sink that cannot be weakly referenced."""
+
+    __slots__ = ("summaries",)
+
+    def __init__(self) -> None:
+        self.summaries: list[object] = []
+
+    def send(self, summary: object) -> None:
+        self.summaries.append(summary)
+
+
+def test_a_new_sink_never_inherits_a_dead_sinks_handoff(guard: Guardrail) -> None:
+    # A sink that cannot be weakly referenced is held by its entry: once it is gone, a new sink
+    # at the same address would otherwise read as it and never get its first summary.
+    followups = Followups()
+    decision = decide(guard, "f-4", ASK_HUMAN)
+    for _ in range(20):
+        sink: object = _Slotted()
+        assert followups.advance(sink, "f-4", decision).kind == "handoff"
+        del sink
+    listed: list[object] = []
+    assert followups.advance(listed.append, "f-4", decision).kind == "handoff"
+    assert followups.advance(listed.append, "f-4", decision).kind == "status"
+
+
+@pytest.mark.parametrize("size", [0, -1])
+def test_the_state_needs_room_for_one_conversation(size: int) -> None:
+    with pytest.raises(UserError):
+        Followups(max_conversations=size)
+
+
 # -- the status replies --------------------------------------------------------------------------
 
 

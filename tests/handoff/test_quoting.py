@@ -88,6 +88,20 @@ def test_an_email_inside_the_quote_is_redacted(guard: Guardrail) -> None:
     assert "example" not in quoted
 
 
+@pytest.mark.parametrize(("text", "secret", "tag"), [
+    ("you charged +44 7700 900123 twice for the same order", "7700", "[phone]"),
+    ("you charged DE89370400440532013000 twice", "DE89", "[iban ****3000]"),
+    ("you charged 4111-1111-1111-1111 twice", "4111", "[card ****1111]"),
+])
+def test_a_phone_iban_or_dashed_card_inside_the_quote_is_redacted(
+    guard: Guardrail, text: str, secret: str, tag: str
+) -> None:
+    quoted = said(guard, text)
+    assert tag in quoted
+    assert secret not in quoted
+    assert not re.search(r"\d{5}", quoted)
+
+
 def test_personal_data_outside_the_quote_never_enters_it(guard: Guardrail) -> None:
     quoted = said(guard, f"Reach me at {EMAIL}. You charged me 89.99 USD twice, card {CARD}.")
     assert "89.99 USD" in quoted

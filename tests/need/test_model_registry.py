@@ -105,14 +105,27 @@ def test_a_registry_need_state_the_model_lacks_is_warned_once_and_left_to_rules(
 def test_fewer_than_two_shared_need_states_run_the_rules_alone(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    write(tmp_path / "base", BASE)
-    odd = write(tmp_path / "odd", {"00-overlay.yaml": RESERVATIONS.replace(
-        "need_states+: [reservations]", "need_states: [reservations, small_talk]\n"
-        "  default_need_state: small_talk").replace(
-        "rules:", "disable:\n  - rule: need.billing\n    reason: no billing here\n"
-        "  - rule: risk.dispute\n    reason: no billing here\n"
-        "  - segment: billing\n    reason: no billing here\n"
-        "  - segment: billing_dispute\n    reason: no billing here\nrules:")})
+    # A registry of its own (the floor segments of the test base cannot be disabled by an
+    # overlay), none of whose need-states the shipped model knows.
+    odd = write(tmp_path / "odd", {
+        "10-settings.yaml": BASE["10-settings.yaml"].replace(
+            "need_states: [billing, other]",
+            "need_states: [reservations, small_talk]\n  default_need_state: small_talk"),
+        "20-tools.yaml": BASE["20-tools.yaml"],
+        "30-rules.yaml": RESERVATIONS.split("rules:", 1)[1].join(["rules:", ""]),
+        "40-segments.yaml": """
+segments:
+  - id: reservations
+    purpose: Book or move tables.
+    tier: runtime
+    need_state: reservations
+    entry: {description: A booking., any: [{need_state: reservations}]}
+    exit: {description: The need changes.}
+    success_metrics: [tables booked]
+    owner: tests
+    last_reviewed: 2026-12-01
+""",
+    })
     registry = Registry.load(odd)
     with caplog.at_level(logging.WARNING):
         detector = NeedDetector(NeedModel.default(), registry)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 
 import pytest
 
 from guardrail import Guardrail, MissingCustomerError, Registry, ToolSpec, UndeclaredToolError
+from guardrail._resources import default_registry_dir
 from guardrail.adapters._declared import check_customer, check_declared, declare, on_problem
 from guardrail.errors import UserError
 from tests.conftest import make_conversation
@@ -24,9 +27,31 @@ def test_with_tools_adds_replaces_and_changes_the_version(registry: Registry) ->
     assert merged.version != registry.version
     assert registry.with_tools([BOOK]).version == merged.version, "same tools, same hash"
     assert registry.with_tools([WEATHER]).version != merged.version
-    narrower = ToolSpec(name="issue_refund", description="Refund.", effects=["read"])
-    assert registry.with_tools([narrower]).tools["issue_refund"].effects == ["read"]
+    stricter = ToolSpec(name="issue_refund", description="Refund.", effects=["money", "write"],
+                        customer_args=["customer_id", "account_id"])
+    assert registry.with_tools([stricter]).tools["issue_refund"] == stricter
     assert registry.with_tools([]) is registry
+
+
+@pytest.mark.parametrize(("spec", "dropped"), [
+    # A refund declared as a read would pass every rule that denies money.
+    ({"effects": ["read"], "customer_args": ["customer_id"]}, "effect 'money'"),
+    # One without its binding would refund any customer the model names.
+    ({"effects": ["money"]}, "customer_args 'customer_id'"),
+])
+def test_a_declared_tool_cannot_loosen_the_catalogue_tool_it_replaces(
+    registry: Registry, spec: dict[str, list[str]], dropped: str
+) -> None:
+    assert registry.tools["issue_refund"].effects == ["money"]
+    assert registry.tools["issue_refund"].customer_args == ["customer_id"]
+    looser = ToolSpec(name="issue_refund", description="Refund.", **spec)
+    with pytest.raises(UserError, match=dropped):
+        registry.with_tools([looser])
+    guard = Guardrail(registry)
+    with pytest.raises(UserError, match="issue_refund"):
+        guard.declare_tools([looser])
+    assert guard.registry.tools["issue_refund"] == registry.tools["issue_refund"]
+    assert guard.registry.version == registry.version  # nothing of it was taken
 
 
 def test_a_declared_tool_is_shown_and_gated_by_its_effects(registry: Registry) -> None:
@@ -82,3 +107,21 @@ def test_the_mode_is_checked() -> None:
     assert on_problem("warn", "undeclared") == "warn"
     with pytest.raises(UserError, match="undeclared must be"):
         on_problem("ignore", "undeclared")
+
+
+def test_a_reload_whose_catalogue_a_declared_tool_would_loosen_is_refused(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "registry"
+    shutil.copytree(default_registry_dir(), folder)
+    guard = Guardrail(folder)
+    guard.declare_tools([BOOK])
+    version = guard.registry.version
+    tools = folder / "20-tools.yaml"
+    tools.write_text(tools.read_text("utf-8") + (
+        "  - {name: book_flight, description: Book a flight., effects: [money, irreversible],"
+        " customer_args: [customer_id]}\n"), "utf-8")
+    assert guard.reload_registry() is False
+    assert guard.registry_error is not None
+    assert "book_flight" in str(guard.registry_error)
+    assert guard.registry.version == version, "the policy in force stays"

@@ -177,7 +177,8 @@ def test_an_overlay_adds_and_overrides_by_id_keeping_order(base: Path, tmp_path:
     mine = overlay(tmp_path / "mine", """
 extends: ../base
 tools:
-  - {name: issue_refund, description: "Refund, read-only here.", effects: [read]}
+  - {name: issue_refund, description: "Refund, and log it.", effects: [money, write],
+     customer_args: [customer_id]}
   - {name: book_table, description: "Book a table.", effects: [write]}
 rules:
   - id: need.billing
@@ -200,7 +201,7 @@ segments:
 """)
     plain = Registry.load(base)
     merged = Registry.load(mine)
-    assert merged.tools["issue_refund"].effects == ["read"]
+    assert merged.tools["issue_refund"].effects == ["money", "write"]
     assert list(merged.tools) == ["search_docs", "issue_refund", "book_table"]
     assert [s.id for s in merged.segments] == ["billing", "billing_dispute"]
     assert merged.segment_by_id["billing"].behaviour.directives == ["clarify"]
@@ -218,6 +219,21 @@ segments:
     assert origins.layers[0].version == plain.version
     assert merged.version not in (plain.version, "")
     assert merged.rule_origins["need.billing"] == (shown(mine), 0)
+
+
+def test_a_tool_override_may_not_drop_effects_or_bindings(base: Path, tmp_path: Path) -> None:
+    # A refund overridden as a read would pass every rule that denies money; one without its
+    # customer_args would refund whichever customer the model names.
+    mine = overlay(tmp_path / "mine", """
+extends: ../base
+tools:
+  - {name: search_docs, description: "Search the help centre.", effects: [read]}
+  - {name: issue_refund, description: "Refund, read-only here.", effects: [read]}
+""")
+    [(file, path, message)] = issues_of(mine)
+    assert (file, path) == (shown(mine), "tools[1]")
+    assert "effect 'money'" in message
+    assert "customer_args 'customer_id'" in message
 
 
 def test_the_same_id_twice_in_one_overlay_is_an_error(base: Path, tmp_path: Path) -> None:
@@ -265,7 +281,86 @@ disable:
     assert "exactly one of rule, segment" in message
 
 
+REFUND_STATUS = """
+rules:
+  - id: topic.refund_status
+    code: topic.refund_status
+    kind: topic
+    explanation: The customer asks where a refund is.
+    patterns: ["where is my refund"]
+segments:
+  - id: refund_status
+    purpose: Say where a refund is.
+    tier: runtime
+    entry: {description: A refund asked after., any: [{rule: topic.refund_status}]}
+    exit: {description: The need changes.}
+    success_metrics: [refunds traced]
+    owner: tests
+    last_reviewed: 2026-12-01
+"""
+
+
 def test_a_disabled_rule_is_gone_and_what_still_names_it_is_reported(
+    base: Path, tmp_path: Path
+) -> None:
+    company = overlay(tmp_path / "company", f"extends: ../base\n{REFUND_STATUS}")
+    mine = overlay(tmp_path / "mine", """
+extends: ../company
+disable:
+  - rule: topic.refund_status
+    reason: refunds are traced by the payment provider
+""")
+    found = issues_of(mine)
+    assert len(found) == 1
+    file, path, message = found[0]
+    assert (file, path) == (shown(company), "segments[0].entry.any[0].rule")
+    assert "unreachable" in message
+    assert f"{shown(mine)}:disable[0]" in message
+    overlay(mine, """
+extends: ../company
+disable:
+  - rule: topic.refund_status
+    reason: refunds are traced by the payment provider
+  - segment: refund_status
+    reason: no refund rule left to enter it
+""")
+    merged = Registry.load(mine)
+    assert [r.spec.id for r in merged.rules] == ["need.billing", "risk.dispute"]
+    assert [s.id for s in merged.segments] == ["billing", "billing_dispute"]
+    assert [(d.kind, d.id, d.path) for d in merged.origins.disabled] == [
+        ("rule", "topic.refund_status", "disable[0]"), ("segment", "refund_status", "disable[1]")]
+    assert "topic.refund_status" not in merged.origins.rules
+
+
+# -- the safety floor: what forces a person stays --------------------------------------------
+
+# The shipped segments that force a person (escalation.hard) or fail closed.
+FLOOR = ["failsafe", "human_requested", "safety", "fraud_takeover", "billing_dispute",
+         "lockout", "legal_threat", "model_risk", "access_restore"]
+
+
+def test_the_shipped_floor_is_what_forces_a_person() -> None:
+    shipped = Registry.default()
+    assert [s.id for s in shipped.segments if s.escalation.hard or s.tier == "failsafe"] == FLOOR
+
+
+def test_a_segment_that_forces_a_person_cannot_be_disabled(tmp_path: Path) -> None:
+    mine = overlay(tmp_path / "mine", yaml.safe_dump({"extends": "default", "disable": [
+        {"segment": seg, "reason": "we handle this ourselves"} for seg in FLOOR]}))
+    found = issues_of(mine)
+    assert [(f, p) for f, p, _ in found] == [
+        (shown(mine), f"disable[{j}].segment") for j in range(len(FLOOR))]
+    assert all("cannot be disabled" in message for _, _, message in found)
+    # Nothing else in the shipped registry is refused: a segment that only offers a person
+    # (friction, context) may still be turned off, with its reason.
+    overlay(mine, yaml.safe_dump({"extends": "default", "disable": [
+        {"segment": "renewal_window", "reason": "we sell no subscriptions"},
+        {"segment": "reopen_prone", "reason": "tickets never reopen here"}]}))
+    assert [d.id for d in Registry.load(mine).origins.disabled] == ["renewal_window",
+                                                                    "reopen_prone"]
+
+
+def test_a_rule_that_puts_customers_into_the_floor_cannot_be_disabled(
     base: Path, tmp_path: Path
 ) -> None:
     mine = overlay(tmp_path / "mine", """
@@ -274,26 +369,127 @@ disable:
   - rule: risk.dispute
     reason: disputes are handled by the payment provider
 """)
-    found = issues_of(mine)
-    assert len(found) == 1
-    file, path, message = found[0]
-    assert (file, path) == (shown(base, "40-segments.yaml"), "segments[1].entry.any[0].rule")
-    assert "unreachable" in message
-    assert f"{shown(mine)}:disable[0]" in message
+    [(file, path, message)] = issues_of(mine)
+    assert (file, path) == (shown(mine), "disable[0].rule")
+    assert "'billing_dispute'" in message
+    assert "unless" in message  # the way to stop a false positive
+    shipped = Registry.default()
+    spanish = next(r.spec.id for r in shipped.rules
+                   if r.spec.lang == "es" and r.spec.code == "risk.account_takeover.es")
+    overlay(mine, yaml.safe_dump({"extends": "default", "disable": [
+        {"rule": spanish, "reason": "no Spanish takeover here"}]}))
+    [(_, path, message)] = issues_of(mine)
+    assert path == "disable[0].rule"
+    assert "'fraud_takeover'" in message
+
+
+def test_an_override_of_a_floor_rule_may_add_not_drop(base: Path, tmp_path: Path) -> None:
+    # Adding a pattern and an `unless` is how a false positive is fixed (see above); dropping
+    # the patterns, lowering the risk or re-aiming the code empties the forced handoff.
+    mine = overlay(tmp_path / "mine", """
+extends: ../base
+rules:
+  - id: risk.dispute
+    code: risk.billing_dispute
+    kind: risk
+    risk: high
+    need_state: billing
+    explanation: The customer disputes a charge.
+    patterns: ["charged twice", "double charge"]
+    unless: ["charged twice for shipping"]
+""")
+    assert Registry.load(mine).origins.rules["risk.dispute"].change == "overridden"
     overlay(mine, """
 extends: ../base
-disable:
-  - rule: risk.dispute
-    reason: disputes are handled by the payment provider
-  - segment: billing_dispute
-    reason: no dispute rule left to enter it
+rules:
+  - id: risk.dispute
+    code: risk.billing_other
+    kind: risk
+    risk: low
+    explanation: The customer disputes a charge.
+    patterns: ["zzz never typed"]
 """)
+    found = issues_of(mine)
+    assert {p for f, p, _ in found if f == shown(mine)} >= {
+        "rules[0].code", "rules[0].risk", "rules[0].patterns"}
+    assert all("'billing_dispute'" in m for f, _, m in found if f == shown(mine))
+
+
+def test_settings_may_narrow_not_loosen_the_tool_policy(base: Path, tmp_path: Path) -> None:
+    mine = overlay(tmp_path / "mine", """
+extends: ../base
+settings:
+  baseline_tools: {confirm_effects: [money, write]}
+""")
+    assert Registry.load(mine).settings.baseline_tools.confirm_effects == ["money", "write"]
+    overlay(mine, """
+extends: ../base
+settings:
+  baseline_tools: {confirm_effects: []}
+""")
+    [(file, path, message)] = issues_of(mine)
+    assert (file, path) == (shown(mine), "settings.baseline_tools.confirm_effects")
+    assert "'money'" in message
+    shipped = overlay(tmp_path / "shipped", """
+extends: default
+settings:
+  risk_tools: {critical: {deny_effects: [irreversible]}}
+""")
+    found = issues_of(shipped)
+    assert {(f, p) for f, p, _ in found} == {
+        (shown(shipped), "settings.risk_tools.critical.deny_effects")}
+    assert len(found) == 2  # write and money
+
+
+def _shipped_segment(seg_id: str) -> dict[str, Any]:
+    shipped = yaml.safe_load((default_registry_dir() / "41-segments-risk.yaml").read_text())
+    found: dict[str, Any] = next(s for s in shipped["segments"] if s["id"] == seg_id)
+    return found
+
+
+def test_an_override_may_not_loosen_the_floor(tmp_path: Path) -> None:
+    dispute = _shipped_segment("billing_dispute")
+    dispute["escalation"] = {"mode": "after_collect", "soft": [{"always": True}]}  # as shipped
+    dispute["exit"] = {"description": "The customer says it is sorted.",
+                       "any": [{"rule": "exit.human_withdrawn"}]}
+    dispute["tools"] = {"allowed": [*dispute["tools"]["allowed"], "issue_refund"],
+                        "denied": ["change_plan", "cancel_subscription", "apply_credit"]}
+    dispute["risk"] = "medium"
+    takeover = _shipped_segment("fraud_takeover")
+    takeover["entry"]["all"] = [{"signal": "user_turns", "op": "ge", "value": 3}]
+    takeover["escalation"]["mode"] = "after_collect"
+    mine = overlay(tmp_path / "mine", yaml.safe_dump(
+        {"extends": "default", "segments": [dispute, takeover]}))
+    found = issues_of(mine)
+    assert {(f, p) for f, p, _ in found} == {
+        (shown(mine), "segments[0].escalation.hard"),
+        (shown(mine), "segments[0].exit"),
+        (shown(mine), "segments[0].exit.any"),
+        (shown(mine), "segments[0].tools.allowed"),
+        (shown(mine), "segments[0].tools.denied"),
+        (shown(mine), "segments[0].risk"),
+        (shown(mine), "segments[1].entry.all"),
+        (shown(mine), "segments[1].escalation.mode"),
+    }
+    assert all("safety floor" in message for _, _, message in found)
+    with pytest.raises(RegistryError):
+        Guardrail(mine, need_model=None)  # an overlay that loosens the floor never runs
+
+
+def test_an_override_may_route_and_tighten_the_floor(tmp_path: Path) -> None:
+    dispute = _shipped_segment("billing_dispute")
+    dispute["routing"] = {"queue": "payments_team", "priority": "urgent"}
+    dispute["tools"]["denied"] = [*dispute["tools"]["denied"], "create_ticket"]
+    dispute["tools"]["allowed"].remove("create_ticket")
+    mine = overlay(tmp_path / "mine", yaml.safe_dump(
+        {"extends": "default", "segments": [dispute]}))
     merged = Registry.load(mine)
-    assert [r.spec.id for r in merged.rules] == ["need.billing"]
-    assert [s.id for s in merged.segments] == ["billing"]
-    assert [(d.kind, d.id, d.path) for d in merged.origins.disabled] == [
-        ("rule", "risk.dispute", "disable[0]"), ("segment", "billing_dispute", "disable[1]")]
-    assert "risk.dispute" not in merged.origins.rules
+    assert merged.origins.segments["billing_dispute"].change == "overridden"
+    decision = Guardrail(merged, need_model=None).check(
+        {"messages": [{"role": "user", "content": "you charged me twice for one order"}]})
+    assert decision.handoff.required
+    assert decision.handoff.queue == "payments_team"
+    assert decision.verdict("create_ticket").verdict == "deny"
 
 
 def test_the_version_covers_disables_and_their_reasons(base: Path, tmp_path: Path) -> None:
@@ -392,6 +588,28 @@ disable:
     [(file, path, message)] = issues_of(team)
     assert (file, path) == (shown(company), "extends")
     assert "cycle" in message
+
+
+def test_a_symlinked_cycle_an_unusable_path_and_a_deep_chain_are_problems(
+    base: Path, tmp_path: Path
+) -> None:
+    mine = overlay(tmp_path / "mine", "extends: ../alias\n")
+    (tmp_path / "alias").symlink_to(mine, target_is_directory=True)
+    [(_, path, message)] = issues_of(mine)
+    assert (path, "cycle" in message) == ("extends", True)
+    for bad in ("../x\0y", "x" * 5000):  # a NUL, a name too long: a problem, not a crash
+        overlay(mine, yaml.safe_dump({"extends": bad}))
+        [(file, path, message)] = issues_of(mine)
+        assert (file, path) == (shown(mine), "extends")
+        assert "not a usable path" in message
+    below = "base"
+    for n in range(20):
+        overlay(tmp_path / f"layer{n}", f"extends: ../{below}\n")
+        below = f"layer{n}"
+    found = issues_of(tmp_path / below)
+    assert len(found) == 1
+    assert "layers extend each other" in found[0][2]
+    assert Registry.load(tmp_path / "layer10").origins.layers[0].source == str(base)
 
 
 def test_an_overlay_folder_declares_one_existing_parent(base: Path, tmp_path: Path) -> None:
