@@ -20,14 +20,16 @@ only iterate.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
+from openai import BaseModel as OpenAIModel
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, ValidationError
 
 from guardrail.adapters._stream import AsyncGatedStream, GatedStream, stream_flag
 from guardrail.conversation import Context, Signals
@@ -53,7 +55,12 @@ __all__ = [
     "GuardedChatCompletion",
     "GuardedChatStream",
     "completion_of",
+    "lenient",
 ]
+
+_log = logging.getLogger("guardrail")
+
+_M = TypeVar("_M", bound=OpenAIModel)
 
 
 class GuardedChatCompletion(ChatCompletion):
@@ -96,6 +103,20 @@ def _runnable(turn: GuardedTurn, raw_calls: Sequence[Mapping[str, Any]]) -> list
     return kept
 
 
+def lenient(cls: type[_M], data: Mapping[str, Any]) -> _M:
+    """`cls` built from `data`, validated; or, when the model's own reply breaks the schema (a
+    ``finish_reason`` or ``status`` the SDK's types do not list), built the way the plain
+    client builds it, without validation. Gating happened before: only what may run is in
+    `data`, so accepting an unknown label changes nothing the gate decided, and the customer
+    gets the reply instead of a traceback."""
+    try:
+        return cls.model_validate(data)
+    except ValidationError:
+        _log.warning("the model's reply does not match %s; kept as the openai client keeps it",
+                     cls.__name__)
+        return cls.construct(**data)
+
+
 def completion_of(turn: GuardedTurn, model: str) -> GuardedChatCompletion:
     """The completion to hand back for `turn`: the model's, with only the runnable calls, or a
     synthesised one carrying the handoff message when the model was not called."""
@@ -127,7 +148,7 @@ def completion_of(turn: GuardedTurn, model: str) -> GuardedChatCompletion:
                 message["content"] = message.get("content") or ""
                 if choice.get("finish_reason") in ("tool_calls", "function_call"):
                     choice["finish_reason"] = "stop"
-    completion = GuardedChatCompletion.model_validate(data)
+    completion = lenient(GuardedChatCompletion, data)
     completion._turn = turn
     return completion
 
@@ -213,7 +234,7 @@ class _ChunkGate:
              "function": {"name": call.name, "arguments": call.arguments}}
             for _, call in sorted(self.calls.items())
         ]
-        completion = ChatCompletion.model_validate({
+        completion = lenient(ChatCompletion, {
             "id": self.head.get("id") or f"chatcmpl-guardrail-{uuid.uuid4().hex}",
             "object": "chat.completion",
             "created": self.head.get("created") or int(time.time()),
@@ -256,7 +277,7 @@ class _ChunkGate:
                   for delta in deltas]
         chunks.append({**head, "choices": [{"index": 0, "delta": {},
                                             "finish_reason": choice.finish_reason}]})
-        return [ChatCompletionChunk.model_validate(chunk) for chunk in chunks]
+        return [lenient(ChatCompletionChunk, chunk) for chunk in chunks]
 
 
 class GuardedChatStream(GatedStream[ChatCompletionChunk, GuardedChatCompletion]):

@@ -65,6 +65,7 @@ from openai.types.responses.response_input_param import FunctionCallOutput
 from pydantic import PrivateAttr
 
 from guardrail.adapters._chat_format import kind, to_conversation
+from guardrail.adapters._openai_chat import lenient
 from guardrail.adapters._responses_format import (
     as_item,
     chat_view,
@@ -257,7 +258,7 @@ def _handed_off(turn: GuardedTurn, prepared: _Prepared) -> GuardedResponse:
 
 def _guarded(data: dict[str, Any], turn: GuardedTurn,
              output: list[dict[str, Any]]) -> GuardedResponse:
-    response = GuardedResponse.model_validate(data)
+    response = lenient(GuardedResponse, data)
     response._turn = turn
     response._output = output
     return response

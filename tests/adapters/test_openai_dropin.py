@@ -378,3 +378,45 @@ def test_a_legacy_function_result_is_screened_like_a_tool_result(
     sent = json.dumps(server.requests[0]["body"]["messages"])
     assert payload not in sent
     assert "Shipped on 2 May." in sent
+
+
+def test_a_reply_off_the_sdk_schema_is_handed_back_gated_not_raised(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    """A model (or proxy) answering with a ``finish_reason`` the SDK's types do not list: the
+    plain client accepts it, so the guarded one does too — after the gate, not instead of it."""
+    server.reply("Let me check.", ("call_1", "lookup_order", '{"order_id": "A1"}'),
+                 ("call_2", "issue_refund", '{"amount": 10}'))
+    server.script[-1]["choices"][0]["finish_reason"] = "tool_calls_v2"
+    completion = guarded.chat.completions.create(
+        model="scripted", messages=[_user(ORDER)], tools=TOOLS, context=CUSTOMER)
+    assert isinstance(completion, ChatCompletion)
+    assert completion.choices[0].finish_reason == "tool_calls_v2"
+    names = [c.function.name for c in completion.choices[0].message.tool_calls or []]
+    assert names == ["lookup_order"], "the refund the gate denied is still not handed back"
+
+    server.reply("Let me check.", ("call_3", "issue_refund", '{"amount": 10}'))
+    server.script[-1]["choices"][0]["finish_reason"] = "tool_calls_v2"
+    stream = guarded.chat.completions.create(
+        model="scripted", messages=[_user(ORDER)], tools=TOOLS, context=CUSTOMER, stream=True)
+    chunks = list(stream)
+    streamed = [d.function.name for c in chunks for ch in c.choices
+                for d in ch.delta.tool_calls or [] if d.function and d.function.name]
+    assert streamed == []
+    assert stream.completion is not None
+    assert stream.completion.choices[0].message.tool_calls is None
+
+
+def test_a_responses_status_off_the_sdk_schema_is_handed_back_gated(
+    server: ChatServer, guarded: GuardedOpenAI
+) -> None:
+    server.respond_with(None, ("call_1", "search_docs", "{}"), ("call_2", "issue_refund", "{}"))
+    server.script[-1]["status"] = "finished_somehow"
+    response = guarded.responses.create(
+        model="scripted", input=ORDER,
+        tools=[{"type": "function", "name": n, "parameters": {"type": "object",
+                                                              "properties": {}}}
+               for n in ("search_docs", "issue_refund")],
+        context=CUSTOMER)
+    assert response.status == "finished_somehow"
+    assert [i.name for i in response.output if i.type == "function_call"] == ["search_docs"]
