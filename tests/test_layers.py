@@ -26,7 +26,7 @@ RANKS: list[tuple[str, int]] = [
     ("guardrail.redact", 0), ("guardrail.reasons", 0), ("guardrail.conversation", 0),
     ("guardrail.decision", 0), ("guardrail.labelled", 0), ("guardrail.prompts", 0),
     ("guardrail.tracing", 1), ("guardrail.audit", 1),
-    ("guardrail.registry", 2), ("guardrail.history", 2),
+    ("guardrail.registry", 2), ("guardrail.history", 2), ("guardrail.governance", 2),
     ("guardrail.need", 3), ("guardrail.detectors", 4), ("guardrail.policy", 5),
     ("guardrail.engine", 6),
     ("guardrail.gate", 7), ("guardrail.handoff", 7), ("guardrail.retrieval", 7),

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from guardrail.engine.state import (
     track_user_message,
 )
 from guardrail.errors import RegistryError, RegistryIssue, UserError
+from guardrail.governance import IncidentKind, Outcome, OutcomeKind
 from guardrail.history import EventKind, EventOutcome, HistoryStore
 from guardrail.need.classifier import NeedClassifier
 from guardrail.need.model import NeedModel
@@ -352,6 +353,73 @@ class Guardrail:
             "kind": kind, "at": at or datetime.now(UTC), "need_state": need_state,
             "outcome": outcome, "conversation_id": conversation_id,
         })
+
+    def record_outcome(
+        self,
+        conversation_id: str,
+        kind: OutcomeKind,
+        *,
+        customer_id: str,
+        at: datetime | None = None,
+        first_contact: bool | None = None,
+        need_state: str | None = None,
+        first_human_at: datetime | None = None,
+        score: float | None = None,
+        incident: IncidentKind | None = None,
+        category: str | None = None,
+        outcome_id: str | None = None,
+    ) -> Outcome:
+        """Record what the help desk learnt about a conversation afterwards (no text).
+
+        Stored in the history store under the same salted key as the customer's events, so
+        `forget_customer` deletes it and the retention expires it. Each kind takes only its
+        own fields: ``resolved`` needs `first_contact`; ``repeat_contact`` a `need_state` of
+        this registry; ``handed_off`` may give `first_human_at` (at or after `at`, the
+        handoff); ``csat`` and ``post_handoff_csat`` a `score` of 1 to 5, ``ces`` 1 to 7;
+        ``incident`` an `incident` kind and optionally a `category` label. See
+        `guardrail.governance.Outcome`.
+
+        Args:
+            conversation_id: the conversation's id, as passed to `check`.
+            kind: what happened.
+            customer_id: the customer the conversation was with (the engine keeps no
+                customer id per conversation, so the caller names it).
+            at: when it happened (timezone-aware); defaults to now.
+            outcome_id: the help desk's id for this fact; recording it again replaces the
+                stored one, so retries are idempotent. A random one when omitted.
+
+        Returns:
+            The outcome as stored (its ``customer`` is the stored key).
+
+        Raises:
+            UserError: no store configured, a field that is invalid or does not belong to
+                `kind`, a need-state this registry does not have, or an `at` older than the
+                registry's history retention (the store would not keep it).
+            StoreError: the store failed (nothing is assumed recorded).
+        """
+        store = self._history.store
+        if store is None:
+            raise UserError("no history store: create the Guardrail with store=...")
+        if need_state is not None and need_state not in self.registry.settings.need_states:
+            raise UserError(f"need_state: {need_state!r} is not a need-state of this registry "
+                            f"({', '.join(self.registry.settings.need_states)})")
+        fields: dict[str, object] = {
+            "conversation_id": conversation_id, "customer": self._history.key(customer_id),
+            "at": datetime.now(UTC) if at is None else at, "kind": kind,
+            "first_contact": first_contact, "need_state": need_state,
+            "first_human_at": first_human_at, "score": score, "incident": incident,
+            "category": category,
+        }
+        if outcome_id is not None:
+            fields["outcome_id"] = outcome_id
+        outcome = Outcome.model_validate(fields)
+        # The store would drop it unseen: say so instead of reporting it recorded.
+        kept_days = self.registry.settings.history.retention_days
+        if outcome.at < datetime.now(UTC) - timedelta(days=kept_days):
+            raise UserError(f"at: {outcome.at.isoformat()} is older than the history retention "
+                            f"({kept_days:g} days), so it would not be kept")
+        store.record_outcome(outcome)
+        return outcome
 
     def forget_customer(self, customer_id: str) -> int:
         """Delete everything the history store holds about a customer; returns the count.

@@ -205,7 +205,7 @@ class _BrokenStore:
     def _fail(self, *args: object, **kwargs: object) -> Any:
         raise self._error
 
-    record = events = forget = purge = _fail
+    record = events = forget = purge = record_outcome = outcomes = _fail
 
     def close(self) -> None:
         pass

@@ -1,5 +1,8 @@
 """The customer history friction reads: events in, events by time window out, nothing else kept.
 
+The same stores keep `guardrail.governance.Outcome` records (what the help desk learnt after a
+conversation) under the same customer key, so forgetting a customer forgets both.
+
     events.py   HistoryEvent (no text field, by design), customer_key
     store.py    the HistoryStore protocol (its errors are in guardrail.errors)
     memory.py   MemoryStore    one process

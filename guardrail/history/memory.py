@@ -6,8 +6,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from guardrail.errors import StoreTimeoutError, StoreUnavailableError
+from guardrail.governance.outcomes import Outcome
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
@@ -15,13 +17,18 @@ from guardrail.history.store import (
     ClosingStore,
     Retention,
     aware,
+    check_conversation,
     check_customer,
     check_event,
+    check_outcome,
     check_timeout,
+    outcome_order,
     utcnow,
 )
 
 __all__ = ["MemoryStore"]
+
+_Record = TypeVar("_Record", HistoryEvent, Outcome)
 
 
 class MemoryStore(ClosingStore):
@@ -44,6 +51,7 @@ class MemoryStore(ClosingStore):
         self._retention = Retention(retention, clock)
         self._lock = threading.Lock()
         self._events: dict[str, dict[str, HistoryEvent]] | None = {}
+        self._outcomes: dict[str, dict[str, Outcome]] = {}
 
     def record(self, event: HistoryEvent) -> None:
         """Store `event`, replacing any event with the same (customer, event_id)."""
@@ -54,6 +62,7 @@ class MemoryStore(ClosingStore):
             events.setdefault(event.customer, {})[event.event_id] = event
             if cutoff is not None:
                 _purge(events, cutoff)
+                _purge(self._outcomes, cutoff)
 
     def events(
         self, customer: str, since: datetime, until: datetime | None = None
@@ -68,22 +77,48 @@ class MemoryStore(ClosingStore):
             key=lambda e: (e.at, e.event_id),
         )
 
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Store `outcome`, replacing any outcome with the same (customer, outcome_id)."""
+        if self._retention.expired(check_outcome(outcome)):
+            return
+        cutoff = self._retention.purge_due()
+        with self._locked() as events:
+            self._outcomes.setdefault(outcome.customer, {})[outcome.outcome_id] = outcome
+            if cutoff is not None:
+                _purge(events, cutoff)
+                _purge(self._outcomes, cutoff)
+
+    def outcomes(
+        self, since: datetime, until: datetime | None = None, *, conversation_id: str | None = None
+    ) -> list[Outcome]:
+        """Every customer's outcomes with ``since <= at < until``, by time, customer, id."""
+        check_conversation(conversation_id)
+        low, high = self._retention.window(since, until)
+        with self._locked():
+            found = [o for per in self._outcomes.values() for o in per.values()]
+        return sorted(
+            (o for o in found if low <= o.at.timestamp() < high
+             and conversation_id in (None, o.conversation_id)),
+            key=outcome_order,
+        )
+
     def forget(self, customer: str) -> int:
-        """Delete every event of `customer`; returns how many there were."""
+        """Delete every event and outcome of `customer`; returns how many there were."""
         check_customer(customer)
         with self._locked() as events:
-            return len(events.pop(customer, {}))
+            return len(events.pop(customer, {})) + len(self._outcomes.pop(customer, {}))
 
     def purge(self, before: datetime) -> int:
-        """Delete every event older than `before`; returns the count."""
+        """Delete every event and outcome older than `before`; returns the count."""
         cutoff = aware(before, "before")
         with self._locked() as events:
-            return _purge(events, cutoff)
+            return _purge(events, cutoff) + _purge(self._outcomes, cutoff)
 
     def close(self) -> None:
-        """Drop every event; later calls raise `StoreUnavailableError`."""
+        """Drop every event and outcome; later calls raise `StoreUnavailableError`."""
         with self._lock:
             self._events = None
+            self._outcomes = {}
 
 
     @contextmanager
@@ -98,7 +133,7 @@ class MemoryStore(ClosingStore):
             self._lock.release()
 
 
-def _purge(events: dict[str, dict[str, HistoryEvent]], before: datetime) -> int:
+def _purge(events: dict[str, dict[str, _Record]], before: datetime) -> int:
     removed = 0
     for customer in list(events):
         kept = {k: e for k, e in events[customer].items() if e.at >= before}

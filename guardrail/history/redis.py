@@ -1,9 +1,11 @@
 """`RedisStore`: the history in Redis, shared by every worker that can reach the server.
 
-Per customer, two keys::
+Per customer, two keys for events and two for outcomes::
 
     {prefix}{<customer>}      hash        event_id -> the event as JSON
     {prefix}{<customer>}:t    sorted set  event_id -> unix time, for window queries and trimming
+    {prefix}{<customer>}:o    hash        outcome_id -> the outcome as JSON
+    {prefix}{<customer>}:ot   sorted set  outcome_id -> unix time
 
 The braces are a Redis Cluster hash tag: both keys of a customer live on one slot, so the
 transaction and scripts that touch both work there too. They also keep a customer key that
@@ -13,6 +15,8 @@ itself ends in ``:t`` from colliding with another customer's time index.
 event. With a retention, each record drops the customer's events past it and sets both keys
 to expire `retention` after the customer's last write; `purge` walks the other customers with
 SCAN. `events` reads the window and the matching events in one server-side script.
+`outcomes` (a report's read, not a per-turn one) walks every customer's outcome index with SCAN
+and runs the same script on each.
 
 Every command has the store's timeout on its socket and is never retried: a down server is
 `StoreUnavailableError` at once, a stalled one `StoreTimeoutError` after the timeout.
@@ -30,6 +34,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 from guardrail.errors import StoreCorruptError, StoreTimeoutError, StoreUnavailableError, UserError
+from guardrail.governance.outcomes import Outcome
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
@@ -37,9 +42,12 @@ from guardrail.history.store import (
     ClosingStore,
     Retention,
     aware,
+    check_conversation,
     check_customer,
     check_event,
+    check_outcome,
     check_timeout,
+    outcome_order,
     utcnow,
 )
 
@@ -168,15 +176,62 @@ class RedisStore(ClosingStore):
                 raise StoreCorruptError(problem) from None
         return out
 
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Store `outcome`, replacing any outcome with the same (customer, outcome_id)."""
+        if self._retention.expired(check_outcome(outcome)):
+            return
+        outcomes, index = self._outcome_keys(outcome.customer)
+        with self._translate():
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hset(outcomes, outcome.outcome_id, outcome.model_dump_json())
+            pipe.zadd(index, {outcome.outcome_id: outcome.at.timestamp()})
+            cutoff = self._retention.cutoff()
+            if cutoff is not None and self._retention.retention is not None:
+                pipe.eval(_TRIM, 2, outcomes, index, f"({cutoff.timestamp()!r}")
+                seconds = max(1, math.ceil(self._retention.retention.total_seconds()))
+                pipe.expire(outcomes, seconds)
+                pipe.expire(index, seconds)
+            pipe.execute()
+
+    def outcomes(
+        self, since: datetime, until: datetime | None = None, *, conversation_id: str | None = None
+    ) -> list[Outcome]:
+        """Every customer's outcomes with ``since <= at < until``, by time, customer, id.
+
+        Walks the customers with SCAN, so it takes a round trip per page of customers: a
+        report's read. The timeout bounds each round trip, not the walk.
+        """
+        check_conversation(conversation_id)
+        low, high = self._retention.window(since, until)
+        upper = "+inf" if high == math.inf else f"({high!r}"
+        pattern = _glob_escape(self.prefix) + "{*}:ot"
+        out: list[Outcome] = []
+        cursor = 0
+        with self._translate():
+            while True:
+                cursor, keys = self._client.scan(cursor, match=pattern, count=500, _type="zset")
+                for index in cast(list[str], keys):
+                    found = cast(list[str | None], self._window(
+                        keys=[index[: -len("t")], index], args=[repr(low), upper]
+                    ))
+                    out.extend(self._outcome_rows(index, found))
+                if cursor == 0:
+                    break
+        return sorted(
+            (o for o in out if conversation_id in (None, o.conversation_id)), key=outcome_order
+        )
+
     def forget(self, customer: str) -> int:
-        """Delete every event of `customer`; returns how many there were."""
+        """Delete every event and outcome of `customer`; returns how many there were."""
         events, index = self._keys(check_customer(customer))
+        outcomes, outcome_index = self._outcome_keys(customer)
         with self._translate():
             pipe = self._client.pipeline(transaction=True)
             pipe.hlen(events)
-            pipe.delete(events, index)
-            count, _ = pipe.execute()
-        return int(count)
+            pipe.hlen(outcomes)
+            pipe.delete(events, index, outcomes, outcome_index)
+            count, outcome_count, _ = pipe.execute()
+        return int(count) + int(outcome_count)
 
     def purge(self, before: datetime) -> int:
         """Delete every event older than `before`, customer by customer; returns the count.
@@ -185,19 +240,24 @@ class RedisStore(ClosingStore):
         raises part-way keeps what it deleted, and running it again finishes the job.
         """
         bound = f"({aware(before, 'before').timestamp()!r}"
-        pattern = _glob_escape(self.prefix) + "{*}:t"
         removed = 0
-        cursor = 0
-        with self._translate():
-            while True:
-                cursor, keys = self._client.scan(cursor, match=pattern, count=500, _type="zset")
-                if keys:
-                    pipe = self._client.pipeline(transaction=False)
-                    for index in keys:
-                        pipe.eval(_TRIM, 2, index[: -len(":t")], index, bound)
-                    removed += sum(int(n) for n in pipe.execute())
-                if cursor == 0:
-                    return removed
+        # Events: the index {c}:t trims the hash {c}; outcomes: the index {c}:ot trims {c}:o.
+        for suffix, strip in (("{*}:t", len(":t")), ("{*}:ot", len("t"))):
+            pattern = _glob_escape(self.prefix) + suffix
+            cursor = 0
+            with self._translate():
+                while True:
+                    cursor, keys = self._client.scan(
+                        cursor, match=pattern, count=500, _type="zset"
+                    )
+                    if keys:
+                        pipe = self._client.pipeline(transaction=False)
+                        for index in keys:
+                            pipe.eval(_TRIM, 2, index[:-strip], index, bound)
+                        removed += sum(int(n) for n in pipe.execute())
+                    if cursor == 0:
+                        break
+        return removed
 
     def close(self) -> None:
         """Close the connection pool; later calls raise `StoreUnavailableError`."""
@@ -210,6 +270,22 @@ class RedisStore(ClosingStore):
     def _keys(self, customer: str) -> tuple[str, str]:
         events = f"{self.prefix}{{{customer}}}"
         return events, events + ":t"
+
+    def _outcome_keys(self, customer: str) -> tuple[str, str]:
+        outcomes = f"{self.prefix}{{{customer}}}:o"
+        return outcomes, outcomes + "t"
+
+    @staticmethod
+    def _outcome_rows(index: str, found: list[str | None]) -> list[Outcome]:
+        out = []
+        for raw in found:
+            if raw is None:
+                raise StoreCorruptError(f"{index}: an indexed outcome is missing")
+            try:
+                out.append(Outcome.model_validate_json(raw))
+            except (UserError, ValueError) as exc:
+                raise StoreCorruptError(f"{index}: an outcome is not valid ({exc})") from None
+        return out
 
     @contextmanager
     def _translate(self) -> Iterator[None]:

@@ -1,8 +1,10 @@
 """`SQLiteStore`: the history in one SQLite file, shared by every process on the machine.
 
-One table, keyed by (customer, event_id) so recording a contact again updates it; an index on
-(customer, at) serves the per-turn window query and one on (at) keeps the retention purge from
-scanning the table while it holds the write lock. The file runs in WAL mode, so readers never
+One table of events, keyed by (customer, event_id) so recording a contact again updates it; an
+index on (customer, at) serves the per-turn window query and one on (at) keeps the retention
+purge from scanning the table while it holds the write lock. Outcomes have a table of their own,
+keyed by (customer, outcome_id), with indexes on (at) for the report's window and the purge and
+on (conversation_id) for one conversation's outcomes. The file runs in WAL mode, so readers never
 wait for a writer and writers wait for each other at most ``timeout`` (SQLite's busy timeout).
 
 Every call is bounded: a lock held past the timeout, or a statement still running at it (a
@@ -11,8 +13,8 @@ so an interrupted one leaves nothing half-written.
 
 The file is created readable by its owner only (it holds customer keys); SQLite gives its
 ``-wal`` and ``-shm`` files the same permissions. The schema version lives in
-``PRAGMA user_version``; a version 1 file (before risk events) gains the two risk columns in
-place when opened.
+``PRAGMA user_version``; an older file is migrated in place when opened: version 1 (before risk
+events) gains the two risk columns, version 2 (before outcomes) the outcomes table.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from guardrail.errors import (
     StoreCorruptError,
@@ -33,6 +36,7 @@ from guardrail.errors import (
     StoreUnavailableError,
     UserError,
 )
+from guardrail.governance.outcomes import Outcome
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
@@ -40,16 +44,36 @@ from guardrail.history.store import (
     ClosingStore,
     Retention,
     aware,
+    check_conversation,
     check_customer,
     check_event,
+    check_outcome,
     check_timeout,
     utcnow,
 )
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
+_OUTCOMES = (
+    """CREATE TABLE outcomes (
+        customer TEXT NOT NULL,
+        outcome_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at REAL NOT NULL,
+        first_contact INTEGER,
+        need_state TEXT,
+        first_human_at REAL,
+        score REAL,
+        incident TEXT,
+        category TEXT,
+        PRIMARY KEY (customer, outcome_id)
+    )""",
+    "CREATE INDEX outcomes_at ON outcomes (at)",
+    "CREATE INDEX outcomes_conversation ON outcomes (conversation_id)",
+)
 _SCHEMA = (
     """CREATE TABLE events (
         customer TEXT NOT NULL,
@@ -65,14 +89,20 @@ _SCHEMA = (
     )""",
     "CREATE INDEX events_customer_at ON events (customer, at)",
     "CREATE INDEX events_at ON events (at)",
+    *_OUTCOMES,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
-# Version 1 -> 2: risk events (the conversation's risk memory) carry their code and rule id.
-_MIGRATE_1 = (
-    "ALTER TABLE events ADD COLUMN code TEXT",
-    "ALTER TABLE events ADD COLUMN rule_id TEXT",
-    f"PRAGMA user_version = {SCHEMA_VERSION}",
-)
+# Each step takes a file from the version it is keyed by to the next one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 1 -> 2: risk events (the conversation's risk memory) carry their code and rule id.
+    1: (
+        "ALTER TABLE events ADD COLUMN code TEXT",
+        "ALTER TABLE events ADD COLUMN rule_id TEXT",
+        "PRAGMA user_version = 2",
+    ),
+    # 2 -> 3: outcomes (what the help desk learnt after a conversation).
+    2: (*_OUTCOMES, "PRAGMA user_version = 3"),
+}
 _UPSERT = """INSERT INTO events
         (customer, event_id, kind, at, need_state, outcome, conversation_id, code, rule_id)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -83,10 +113,21 @@ _UPSERT = """INSERT INTO events
 _SELECT = """SELECT kind, customer, at, need_state, outcome, conversation_id, event_id, code,
         rule_id
     FROM events WHERE customer = ? AND at >= ? AND at < ? ORDER BY at, event_id"""
+_OUTCOME_COLUMNS = (
+    "customer", "outcome_id", "conversation_id", "kind", "at", "first_contact", "need_state",
+    "first_human_at", "score", "incident", "category",
+)
+_UPSERT_OUTCOME = f"""INSERT OR REPLACE INTO outcomes ({", ".join(_OUTCOME_COLUMNS)})
+    VALUES ({", ".join("?" for _ in _OUTCOME_COLUMNS)})"""
+_SELECT_OUTCOMES = f"""SELECT {", ".join(_OUTCOME_COLUMNS)} FROM outcomes
+    WHERE at >= ? AND at < ? AND (? IS NULL OR conversation_id = ?)
+    ORDER BY at, customer, outcome_id"""
 # Purges delete in batches, each its own short transaction, so writers get the lock between them
 # and every statement stays inside the deadline however much there is to delete.
 _PURGE_BATCH = 1000
 _PURGE = """DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ? LIMIT ?)"""
+_PURGE_OUTCOMES = """DELETE FROM outcomes
+    WHERE rowid IN (SELECT rowid FROM outcomes WHERE at < ? LIMIT ?)"""
 
 _TIMEOUT_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT}
 # SQLITE_ERROR on our own fixed statements means the schema is not ours ("no such table").
@@ -190,14 +231,53 @@ class SQLiteStore(ClosingStore):
         except (UserError, TypeError, ValueError, OverflowError) as exc:
             raise StoreCorruptError(f"{self.path}: an event row is not valid ({exc})") from None
 
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Store `outcome`, replacing any outcome with the same (customer, outcome_id)."""
+        if self._retention.expired(check_outcome(outcome)):
+            return
+        human = outcome.first_human_at
+        row = (
+            outcome.customer, outcome.outcome_id, outcome.conversation_id, outcome.kind,
+            outcome.at.timestamp(), outcome.first_contact, outcome.need_state,
+            None if human is None else human.timestamp(), outcome.score, outcome.incident,
+            outcome.category,
+        )
+        with self._connection() as conn:
+            conn.db.execute(_UPSERT_OUTCOME, row)
+        cutoff = self._retention.purge_due()
+        if cutoff is not None:
+            self._purge(cutoff, budget=self._timeout)
+
+    def outcomes(
+        self, since: datetime, until: datetime | None = None, *, conversation_id: str | None = None
+    ) -> list[Outcome]:
+        """Every customer's outcomes with ``since <= at < until``, by time, customer, id."""
+        check_conversation(conversation_id)
+        low, high = self._retention.window(since, until)
+        with self._connection() as conn:
+            rows = conn.db.execute(
+                _SELECT_OUTCOMES, (low, high, conversation_id, conversation_id)
+            ).fetchall()
+        try:
+            return [_outcome(dict(zip(_OUTCOME_COLUMNS, row, strict=True))) for row in rows]
+        except (UserError, TypeError, ValueError, OverflowError) as exc:
+            raise StoreCorruptError(f"{self.path}: an outcome row is not valid ({exc})") from None
+
     def forget(self, customer: str) -> int:
-        """Delete every event of `customer`; returns how many there were."""
+        """Delete every event and outcome of `customer`; returns how many there were."""
         check_customer(customer)
         with self._connection() as conn:
-            return conn.db.execute("DELETE FROM events WHERE customer = ?", (customer,)).rowcount
+            # One transaction: a customer is never left half forgotten.
+            conn.db.execute("BEGIN IMMEDIATE")
+            count = conn.db.execute("DELETE FROM events WHERE customer = ?", (customer,)).rowcount
+            count += conn.db.execute(
+                "DELETE FROM outcomes WHERE customer = ?", (customer,)
+            ).rowcount
+            conn.db.execute("COMMIT")
+            return count
 
     def purge(self, before: datetime) -> int:
-        """Delete every event older than `before`; returns the count.
+        """Delete every event and outcome older than `before`; returns the count.
 
         Deletes in batches, each within the timeout, so a large purge makes progress even when
         it raises `StoreTimeoutError` part-way; call it again to finish.
@@ -220,12 +300,13 @@ class SQLiteStore(ClosingStore):
         """Delete events before `before` in batches; stop early once `budget` seconds pass."""
         start = time.monotonic()
         removed = 0
-        while budget is None or time.monotonic() - start < budget:
-            with self._connection() as conn:
-                count = conn.db.execute(_PURGE, (before.timestamp(), _PURGE_BATCH)).rowcount
-            removed += count
-            if count < _PURGE_BATCH:
-                break
+        for statement in (_PURGE, _PURGE_OUTCOMES):
+            while budget is None or time.monotonic() - start < budget:
+                with self._connection() as conn:
+                    count = conn.db.execute(statement, (before.timestamp(), _PURGE_BATCH)).rowcount
+                removed += count
+                if count < _PURGE_BATCH:
+                    break
         return removed
 
     def _create_file(self) -> None:
@@ -237,7 +318,7 @@ class SQLiteStore(ClosingStore):
             raise StoreUnavailableError(f"{self.path}: cannot create the store ({exc})") from exc
 
     def _migrate(self) -> None:
-        """Check the schema version; make the schema in an empty file."""
+        """Check the schema version; make the schema in an empty file, migrate an older one."""
         with self._connection() as conn:
             db = conn.db
             # WAL is a property of the file: set once, every later connection uses it.
@@ -251,9 +332,10 @@ class SQLiteStore(ClosingStore):
                 if version == 0:
                     for statement in _SCHEMA:
                         db.execute(statement)
-                elif version == 1:
-                    for statement in _MIGRATE_1:
+                while version in _MIGRATIONS:
+                    for statement in _MIGRATIONS[version]:
                         db.execute(statement)
+                    version += 1
                 db.execute("COMMIT")
             finally:
                 if db.in_transaction:
@@ -333,3 +415,16 @@ class SQLiteStore(ClosingStore):
         if primary in _CORRUPT_CODES:
             return StoreCorruptError(f"{self.path}: not a valid history store ({exc})")
         return StoreUnavailableError(f"{self.path}: {exc}")
+
+
+def _outcome(row: dict[str, object]) -> Outcome:
+    """The `Outcome` a row of the outcomes table holds."""
+    at, human, first = row.pop("at"), row.pop("first_human_at"), row.pop("first_contact")
+    return Outcome.model_validate({
+        **{k: v for k, v in row.items() if v is not None},
+        "at": datetime.fromtimestamp(float(cast(float, at)), UTC),
+        **({} if human is None else {
+            "first_human_at": datetime.fromtimestamp(float(cast(float, human)), UTC)
+        }),
+        **({} if first is None else {"first_contact": bool(first)}),
+    })

@@ -1,5 +1,10 @@
 """The `HistoryStore` interface every backend implements.
 
+A store keeps two records, both without text: `HistoryEvent` (what a customer did, read per
+turn by friction) and `Outcome` (what the help desk learnt later, read by governance reports).
+Both are stored under the customer's key, so `forget` removes both, and both expire with the
+retention.
+
 A store call either returns in about its ``timeout`` or raises a `StoreError`
 (`StoreUnavailableError`, `StoreTimeoutError` or `StoreCorruptError`, in `guardrail.errors`,
 each with its ``failsafe.store_*`` code), and nothing else.
@@ -24,6 +29,7 @@ from typing import Protocol, Self
 from guardrail.errors import (
     UserError,
 )
+from guardrail.governance.outcomes import Outcome
 from guardrail.history.events import HistoryEvent
 
 __all__ = [
@@ -33,10 +39,13 @@ __all__ = [
     "HistoryStore",
     "Retention",
     "aware",
+    "check_conversation",
     "check_customer",
     "check_event",
+    "check_outcome",
     "check_retention",
     "check_timeout",
+    "outcome_order",
     "utcnow",
 ]
 
@@ -68,12 +77,25 @@ class HistoryStore(Protocol):
         None), sorted by time then event id, never older than the store's retention."""
         ...
 
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Store `outcome`, replacing any outcome with the same (customer, outcome_id)."""
+        ...
+
+    def outcomes(
+        self, since: datetime, until: datetime | None = None, *, conversation_id: str | None = None
+    ) -> list[Outcome]:
+        """Every customer's outcomes with ``since <= at < until`` (no upper bound when `until`
+        is None), only `conversation_id`'s when given, sorted by time, customer then outcome id,
+        never older than the store's retention. A report reads these; it is not a per-turn call."""
+        ...
+
     def forget(self, customer: str) -> int:
-        """Delete every event of `customer` (the stored key); returns how many were deleted."""
+        """Delete every event and outcome of `customer` (the stored key); returns how many."""
         ...
 
     def purge(self, before: datetime) -> int:
-        """Delete every event older than `before`, for all customers; returns the count."""
+        """Delete every event and outcome older than `before`, for all customers; returns the
+        count."""
         ...
 
     def close(self) -> None:
@@ -98,6 +120,27 @@ def check_event(event: HistoryEvent) -> HistoryEvent:
     if not isinstance(event, HistoryEvent):
         raise UserError(f"record() takes a HistoryEvent, got {type(event).__name__}")
     return event
+
+
+def check_outcome(outcome: Outcome) -> Outcome:
+    """`outcome` if it is an `Outcome` (a dict would reach the backend unvalidated)."""
+    if not isinstance(outcome, Outcome):
+        raise UserError(f"record_outcome() takes an Outcome, got {type(outcome).__name__}")
+    return outcome
+
+
+def check_conversation(conversation_id: str | None) -> str | None:
+    """`conversation_id` if it is None or a usable id (1 to 256 characters)."""
+    if conversation_id is not None and (
+        not isinstance(conversation_id, str) or not 0 < len(conversation_id) <= 256
+    ):
+        raise UserError(f"a conversation id must be 1 to 256 characters, got {conversation_id!r}")
+    return conversation_id
+
+
+def outcome_order(outcome: Outcome) -> tuple[datetime, str, str]:
+    """The order `HistoryStore.outcomes` returns outcomes in."""
+    return outcome.at, outcome.customer, outcome.outcome_id
 
 
 def check_customer(customer: str) -> str:
@@ -154,8 +197,9 @@ class Retention:
         high = math.inf if until is None else aware(until, "until").timestamp()
         return low.timestamp(), high
 
-    def expired(self, event: HistoryEvent) -> bool:
-        """Whether `event` is already past retention (storing it would be pointless)."""
+    def expired(self, event: HistoryEvent | Outcome) -> bool:
+        """Whether `event` (or outcome) is already past retention (storing it would be
+        pointless)."""
         cutoff = self.cutoff()
         return cutoff is not None and event.at < cutoff
 
