@@ -29,6 +29,7 @@ from guardrail.history import (
     customer_key,
 )
 from tests._servers.redis import redis_server
+from tests._servers.stores import BACKENDS, StoreFactory, store_factory
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -37,7 +38,6 @@ DAY = timedelta(days=1)
 # The engine refuses outcomes older than the registry's retention, so its tests use real time.
 RECENT = datetime.now(UTC).replace(microsecond=0) - HOUR
 
-StoreFactory = Callable[..., HistoryStore]
 
 
 def outcome(kind: str = "abandoned", conversation: str = "conv-1", customer: str = "cust-1",
@@ -139,7 +139,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -153,23 +153,9 @@ def prefix() -> str:
 def make_store(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path, prefix: str
 ) -> Iterator[StoreFactory]:
-    url = request.getfixturevalue("redis_url") if backend == "redis" else ""
-    made: list[HistoryStore] = []
-
-    def make(**options: Any) -> HistoryStore:
-        store: HistoryStore
-        if backend == "memory":
-            store = MemoryStore(**options)
-        elif backend == "sqlite":
-            store = SQLiteStore(tmp_path / "history.db", **options)
-        else:
-            store = RedisStore(url, prefix=prefix, **options)
-        made.append(store)
-        return store
-
-    yield make
-    for store in made:
-        store.close()
+    """Makes stores of `backend` (all on one file / key prefix within a test), closed after."""
+    with store_factory(backend, request, tmp_path, prefix) as make:
+        yield make
 
 
 @pytest.fixture

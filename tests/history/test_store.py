@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,12 @@ from guardrail.history import (
     open_store,
 )
 from tests._servers.redis import RedisServer, free_port, redis_server
+from tests._servers.stores import BACKENDS, StoreFactory, store_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
-StoreFactory = Callable[..., HistoryStore]
 
 
 class FakeClock:
@@ -86,7 +86,7 @@ def raw_redis(redis_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -101,23 +101,8 @@ def make_store(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path, prefix: str
 ) -> Iterator[StoreFactory]:
     """Makes stores of `backend` (all on one file / key prefix within a test), closed after."""
-    url = request.getfixturevalue("redis_url") if backend == "redis" else ""
-    made: list[HistoryStore] = []
-
-    def make(**options: Any) -> HistoryStore:
-        store: HistoryStore
-        if backend == "memory":
-            store = MemoryStore(**options)
-        elif backend == "sqlite":
-            store = SQLiteStore(tmp_path / "history.db", **options)
-        else:
-            store = RedisStore(url, prefix=prefix, **options)
-        made.append(store)
-        return store
-
-    yield make
-    for store in made:
-        store.close()
+    with store_factory(backend, request, tmp_path, prefix) as make:
+        yield make
 
 
 @pytest.fixture
