@@ -139,6 +139,8 @@ _Invoke = Callable[[ToolContext[Any], str], Awaitable[Any]]
 # Decisions kept for the tools and instructions of runs in flight, and handoffs remembered per
 # conversation (so a customer writing on after a handoff does not flood the queue).
 _MEMO = 1024
+# Runs whose converted input is kept at once (each holds its messages): a miss only converts again.
+_RUNS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +226,12 @@ class GuardrailAgents(AuditedExits):
         self._lock = threading.Lock()
         self._warned: set[frozenset[str]] = set()
         self._decisions: OrderedDict[str, Decision] = OrderedDict()
+        # The run's input list itself (kept, so its id is not reused), its length, the run's
+        # context object, and what `_turn` made of them: every tool's `is_enabled` asks for the
+        # turn before each model call, and converting and hashing the whole input each time
+        # grew with the conversation.
+        self._turns: OrderedDict[int, tuple[object, int, object, Decision, Conversation]] = (
+            OrderedDict())
         # The calls the tool guardrail let through, by their `ToolContext` (the SDK passes the
         # same object to the guardrail and to the tool), with what the gate bound.
         self._passed: weakref.WeakKeyDictionary[
@@ -458,8 +466,20 @@ class GuardrailAgents(AuditedExits):
 
     async def _turn(self, ctx: RunContextWrapper[Any]) -> tuple[Decision, Conversation]:
         """The run's decision, as its input guardrail made it (made again if forgotten)."""
-        conv = self.conversation(ctx.context, list(ctx.turn_input))
-        return await self._known(conv), conv
+        items, context = ctx.turn_input, ctx.context
+        with self._lock:
+            seen = self._turns.get(id(items))
+        if (seen is not None and seen[0] is items and seen[1] == len(items)
+                and seen[2] is context):
+            return seen[3], seen[4]
+        conv = self.conversation(context, list(items))
+        decision = await self._known(conv)
+        with self._lock:
+            self._turns[id(items)] = (items, len(items), context, decision, conv)
+            self._turns.move_to_end(id(items))
+            while len(self._turns) > _RUNS:
+                self._turns.popitem(last=False)
+        return decision, conv
 
     async def _known(self, conv: Conversation) -> Decision:
         key = self._key(conv)
