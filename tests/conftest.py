@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,8 @@ import pytest
 
 from guardrail import Guardrail, Registry
 from guardrail._resources import default_registry_dir
+from guardrail.history import HistoryStore
+from tests._servers.stores import BACKENDS, StoreFactory, store_factory
 
 ConversationFactory = Callable[..., dict[str, Any]]
 
@@ -97,6 +100,34 @@ def stateless_guard(_session_guard: Guardrail) -> Iterator[Guardrail]:
     leaked = list(_session_guard._states)
     _session_guard._states.clear()
     assert not leaked, f"stateless_guard kept state for {leaked}; use the `guard` fixture"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each history-store backend in turn: memory, a real SQLite file, a real Redis."""
+    return str(request.param)
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A Redis key prefix of this test's own."""
+    return f"test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+def make_store(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, prefix: str
+) -> Iterator[StoreFactory]:
+    """Makes stores of `backend` (all on one file / key prefix within a test; Redis from the
+    test module's ``redis_url`` fixture), closed after."""
+    with store_factory(backend, request, tmp_path, prefix) as make:
+        yield make
+
+
+@pytest.fixture
+def store(make_store: StoreFactory) -> HistoryStore:
+    """One store of `backend`."""
+    return make_store()
 
 
 @pytest.fixture

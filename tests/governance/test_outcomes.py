@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -29,7 +28,7 @@ from guardrail.history import (
     customer_key,
 )
 from tests._servers.redis import redis_server
-from tests._servers.stores import BACKENDS, StoreFactory, store_factory
+from tests._servers.stores import StoreFactory
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -139,28 +138,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"test:{uuid.uuid4().hex}:"
-
-
-@pytest.fixture
-def make_store(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path, prefix: str
-) -> Iterator[StoreFactory]:
-    """Makes stores of `backend` (all on one file / key prefix within a test), closed after."""
-    with store_factory(backend, request, tmp_path, prefix) as make:
-        yield make
-
-
-@pytest.fixture
-def store(make_store: StoreFactory) -> HistoryStore:
-    return make_store()
+# `backend` (memory, sqlite, redis), `prefix`, `make_store` and `store` come from
+# tests/conftest.py; Redis is this module's `redis_url`.
 
 
 # -- the behaviour every backend shares -----------------------------------------------------------

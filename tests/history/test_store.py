@@ -34,7 +34,7 @@ from guardrail.history import (
     open_store,
 )
 from tests._servers.redis import RedisServer, free_port, redis_server
-from tests._servers.stores import BACKENDS, StoreFactory, store_factory
+from tests._servers.stores import StoreFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -86,28 +86,8 @@ def raw_redis(redis_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"test:{uuid.uuid4().hex}:"
-
-
-@pytest.fixture
-def make_store(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path, prefix: str
-) -> Iterator[StoreFactory]:
-    """Makes stores of `backend` (all on one file / key prefix within a test), closed after."""
-    with store_factory(backend, request, tmp_path, prefix) as make:
-        yield make
-
-
-@pytest.fixture
-def store(make_store: StoreFactory) -> HistoryStore:
-    return make_store()
+# `backend` (memory, sqlite, redis), `prefix`, `make_store` and `store` come from
+# tests/conftest.py; Redis is this module's `redis_url`.
 
 
 # -- the behaviour every backend shares ---------------------------------------------------------
