@@ -16,9 +16,10 @@ Output, one JSON object a line, in input order (see `decision_line`); a bad line
 `classify_lines` writes: the engine keeps state per conversation id (a conversation sent again
 with more turns is read from where it stopped), so every line of one id goes to the same worker,
 in order, and the output is put back in input order. Processes, not threads: a check is pure
-Python under the GIL. On a 2-core machine, 2,000 labelled lines took 5.2-6.0 s in one process,
-3.3-3.5 s in two (the workers together use ~10% more CPU: copy-on-write, pickling), and 5.2-6.8 s
-in two threads.
+Python under the GIL (two threads took as long as one process in a first measurement, 5.2-6.8 s
+for 2,000 lines). On a 2-core machine, 2,000 lines (`evals/dev/dev.jsonl` four times, new ids)
+took 4.2-5.1 s in one process and 2.5-2.9 s in two, as the command reports them after the engine
+loads (three runs each, 2026-12-07).
 """
 
 from __future__ import annotations
