@@ -15,6 +15,7 @@ from guardrail.reasons import ReasonCode, RiskTier
 __all__ = [
     "PRIORITY_ORDER",
     "UNDETERMINED_LANGUAGE",
+    "Arm",
     "Decision",
     "Handoff",
     "Priority",
@@ -31,6 +32,7 @@ Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITY_ORDER: dict[str, int] = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 Verdict = Literal["allow", "confirm", "deny"]
 SegmentTier = Literal["runtime", "friction", "stable", "failsafe"]
+Arm = Literal["policy", "holdout"]
 
 
 class _Frozen(BaseModel):
@@ -88,6 +90,10 @@ class Decision(_Frozen):
         failsafe: True when a component failed and the decision was restricted because of it.
         language: the language of the customer's latest message that had one (BCP 47 primary
             subtag, ``und`` while undetermined); replies and summaries use it.
+        arm: ``policy``, or ``holdout`` for a customer the registry's holdout serves with the
+            baseline policy (only the safety set and the tool gate act).
+        held_out: in the holdout arm, the segments the conversation is in that were not acted
+            on (so reports compare the arms segment by segment); empty in the policy arm.
     """
 
     need_state: str
@@ -103,6 +109,8 @@ class Decision(_Frozen):
     policy_version: str
     failsafe: bool = False
     language: str = UNDETERMINED_LANGUAGE
+    arm: Arm = "policy"
+    held_out: list[str] = Field(default_factory=list)
 
     @property
     def allowed_tools(self) -> list[str]:
@@ -144,6 +152,8 @@ class Decision(_Frozen):
             "policy_version": self.policy_version,
             "failsafe": self.failsafe,
             "language": self.language,
+            "arm": self.arm,
+            "held_out": list(self.held_out),
         }
 
     def verdict(self, tool: str) -> ToolVerdict:
@@ -175,6 +185,9 @@ class Decision(_Frozen):
             f"Risk tier: {self.risk_tier}",
             f"Policy version: {self.policy_version}",
         ]
+        if self.arm == "holdout":
+            lines.append("Arm: holdout (baseline policy; safety set and tool gate on; not acted "
+                         f"on: {', '.join(self.held_out) or '(none)'})")
         if self.handoff.required:
             lines.append(
                 f"Handoff: REQUIRED ({self.handoff.mode}) to queue {self.handoff.queue}, "

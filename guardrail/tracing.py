@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     from guardrail.reasons import ReasonCode
 
 __all__ = [
+    "ATTR_ARM",
     "ATTR_CONVERSATION_ID",
     "ATTR_DIRECTIVES",
     "ATTR_ERROR_TYPE",
@@ -103,6 +104,7 @@ __all__ = [
     "ATTR_HANDOFF_QUEUE",
     "ATTR_HANDOFF_REASONS",
     "ATTR_HANDOFF_REQUIRED",
+    "ATTR_HELD_OUT",
     "ATTR_LANGUAGE",
     "ATTR_NEED_CONFIDENCE",
     "ATTR_NEED_STATE",
@@ -242,6 +244,10 @@ ATTR_FAILSAFE: Final = "guardrail.failsafe"
 """Whether the decision is the fail-closed one."""
 ATTR_LANGUAGE: Final = "guardrail.language"
 """The customer's language (BCP 47; ``und`` when unknown)."""
+ATTR_ARM: Final = "guardrail.arm"
+"""``policy`` or ``holdout`` (`guardrail.governance.arms`)."""
+ATTR_HELD_OUT: Final = "guardrail.held_out"
+"""Holdout arm: the segments assigned but not acted on."""
 ATTR_SEGMENT_ID: Final = "guardrail.segment.id"
 """A segment's id (segment event)."""
 ATTR_SEGMENT_TIER: Final = "guardrail.segment.tier"
@@ -369,7 +375,10 @@ def record_decision(span: Span, decision: Decision) -> None:
         ATTR_DIRECTIVES: list(decision.directives),
         ATTR_FAILSAFE: decision.failsafe,
         ATTR_LANGUAGE: decision.language,
+        ATTR_ARM: decision.arm,
     }
+    if decision.held_out:
+        attributes[ATTR_HELD_OUT] = list(decision.held_out)
     if handoff.queue:
         attributes[ATTR_HANDOFF_QUEUE] = handoff.queue
     span.set_attributes(attributes)

@@ -79,5 +79,5 @@ def test_the_view_is_json_ready_and_holds_no_objects(decision: Decision) -> None
     assert set(view) == {
         "need_state", "need_confidence", "risk_tier", "segments", "friction", "allowed_tools",
         "confirm_tools", "denied_tools", "retrieval_scope", "directives", "handoff",
-        "reason_codes", "policy_version", "failsafe", "language",
+        "reason_codes", "policy_version", "failsafe", "language", "arm", "held_out",
     }

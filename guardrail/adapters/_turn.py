@@ -138,7 +138,8 @@ def record_outcome(span: Span, check: CallCheck, outcome: str, audit: AuditLog |
 def audit_decision(audit: AuditLog | None, decision: Decision, conv: Conversation) -> None:
     """Record `decision` for the conversation's current customer turn, if there is a log."""
     _audited(audit, "decision", lambda log: log.decision(
-        decision, conversation_id=audit_key(conv), turn=customer_turn(conv)))
+        decision, conversation_id=audit_key(conv), turn=customer_turn(conv),
+        context=conv.context))
 
 
 def _audited(audit: AuditLog | None, what: str, write: Callable[[AuditLog], None]) -> None:

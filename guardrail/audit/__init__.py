@@ -41,10 +41,14 @@ from guardrail.audit.record import (
     DecisionRecord,
     ExitEventRecord,
     HandoffRecord,
+    OverrideAction,
+    OverrideRecord,
+    ShadowRecord,
+    ShadowSide,
     ToolCallRecord,
     ToolOutcome,
 )
-from guardrail.audit.writer import AuditLog, Exited, HandedOff, audited_exit
+from guardrail.audit.writer import AuditLog, Exited, HandedOff, audited_exit, cohort_of
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -60,10 +64,15 @@ __all__ = [
     "Exited",
     "HandedOff",
     "HandoffRecord",
+    "OverrideAction",
+    "OverrideRecord",
+    "ShadowRecord",
+    "ShadowSide",
     "ToolCallRecord",
     "ToolOutcome",
     "audit_key",
     "audited_exit",
+    "cohort_of",
     "conversations",
     "customer_turn",
     "explain_conversation",

@@ -1,10 +1,17 @@
 """The audit records: one JSON line each, keyed by conversation and turn, schema version 1.
 
 A turn leaves a **decision** record (segments and their reasons, the policy they produced, the
-handoff it required), one **tool call** record per call the gate checked (its verdict and what
-then happened) and a **handoff** record (where it went and whether it arrived). An **exit event**
-record says who ended a critical segment, how and why (DESIGN principle 9): it belongs to the
-conversation, not to a turn.
+handoff it required, the arm and the cohort the conversation was in), one **tool call** record
+per call the gate checked (its verdict and what then happened) and a **handoff** record (where it
+went and whether it arrived). An **exit event** record says who ended a critical segment, how
+and why (DESIGN principle 9), and an **override** record who overrode a segment for a
+conversation, in which role, and why: both belong to the conversation, not to a turn. A
+**shadow** record is what a candidate policy evaluated beside the live one would have decided
+differently on a turn (never acted on).
+
+Records added after schema version 1 was first written (override, shadow) and fields added to
+the decision record (arm, held_out, language, cohort) have defaults, so files written before
+them read as they always did.
 """
 
 from __future__ import annotations
@@ -14,7 +21,14 @@ from typing import Annotated, Final, Literal, TypeAlias
 from pydantic import Field, JsonValue
 
 from guardrail._base import FrozenModel
-from guardrail.decision import Handoff, Priority, SegmentAssignment, Verdict
+from guardrail.decision import (
+    UNDETERMINED_LANGUAGE,
+    Arm,
+    Handoff,
+    Priority,
+    SegmentAssignment,
+    Verdict,
+)
 from guardrail.reasons import RiskTier
 
 __all__ = [
@@ -25,12 +39,23 @@ __all__ = [
     "DecisionRecord",
     "ExitEventRecord",
     "HandoffRecord",
+    "OverrideAction",
+    "OverrideRecord",
+    "ShadowRecord",
+    "ShadowSide",
     "ToolCallRecord",
     "ToolOutcome",
 ]
 
 AUDIT_SCHEMA_VERSION: Final = 1
 """The ``v`` of every record `AuditLog` writes, and the only one the reader reads."""
+
+COHORT_FIELDS: Final = ("locale", "channel", "region", "plan")
+"""The conversation context fields a decision record keeps as its cohort (labels, no text)."""
+
+OverrideAction = Literal["assert", "clear", "verify"]
+"""What an agent override does to a segment for one conversation: put the conversation in it,
+take it out, or mark the customer verified (which ends the segments a verification ends)."""
 
 ToolOutcome = Literal["executed", "denied", "declined", "failed", "not_run"]
 """What happened to a gated tool call: it ran, the gate denied it, the customer declined the
@@ -85,6 +110,15 @@ class DecisionRecord(_Record):
     segments: list[SegmentAssignment]
     policy: AuditPolicy
     action: DecisionActions
+    arm: Arm = "policy"
+    held_out: list[str] = Field(
+        default_factory=list, description="Holdout arm: segments assigned but not acted on."
+    )
+    language: str = UNDETERMINED_LANGUAGE
+    cohort: dict[str, str] = Field(
+        default_factory=dict,
+        description="The conversation's context labels among COHORT_FIELDS that were set.",
+    )
 
 
 class ToolCallRecord(_Record):
@@ -128,7 +162,48 @@ class ExitEventRecord(_Record):
     policy_version: str
 
 
+class OverrideRecord(_Record):
+    """A human agent (or the application for them) overrode a segment for a conversation:
+    `action` on `segment`, by `who` in `role`, and why (redacted). `turn` is the customer's
+    turn when known, else 0."""
+
+    type: Literal["override"] = "override"
+    segment: str = Field(min_length=1)
+    action: OverrideAction
+    who: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+    why: str = Field(description="The reason given, redacted.")
+    policy_version: str
+
+
+class ShadowSide(FrozenModel):
+    """What one policy decided on a turn, as a shadow record compares it."""
+
+    policy_version: str
+    need_state: str
+    risk_tier: RiskTier
+    segments: list[str]
+    handoff: bool
+    denied_tools: list[str]
+    confirm_tools: list[str]
+
+
+class ShadowRecord(_Record):
+    """A turn on which the shadow (candidate) policy would have decided differently from the
+    live one: which aspects differ (``handoff``, ``risk``, ``tools``, ``segments``, ``need``)
+    and both sides. The live decision was the one acted on."""
+
+    type: Literal["shadow"] = "shadow"
+    differences: list[Literal["handoff", "risk", "tools", "segments", "need"]] = Field(
+        min_length=1
+    )
+    live: ShadowSide
+    shadow: ShadowSide
+
+
 AuditRecord: TypeAlias = Annotated[
-    DecisionRecord | ToolCallRecord | HandoffRecord | ExitEventRecord, Field(discriminator="type")
+    DecisionRecord | ToolCallRecord | HandoffRecord | ExitEventRecord | OverrideRecord
+    | ShadowRecord,
+    Field(discriminator="type"),
 ]
 """Any audit record; the ``type`` field says which."""

@@ -28,6 +28,7 @@ from pydantic import JsonValue, ValidationError
 
 from guardrail._yaml import describe
 from guardrail.audit.record import (
+    COHORT_FIELDS,
     AuditPolicy,
     DecisionActions,
     DecisionRecord,
@@ -36,12 +37,13 @@ from guardrail.audit.record import (
     ToolCallRecord,
     ToolOutcome,
 )
+from guardrail.conversation import Context
 from guardrail.decision import Decision
 from guardrail.errors import UserError
 from guardrail.reasons import ReasonCode
 from guardrail.redact import redact
 
-__all__ = ["AuditLog", "Exited", "HandedOff", "audited_exit"]
+__all__ = ["AuditLog", "Exited", "HandedOff", "audited_exit", "cohort_of"]
 
 
 class HandedOff(Protocol):
@@ -93,6 +95,15 @@ _OUTCOMES: Final[frozenset[str]] = frozenset(get_args(ToolOutcome))
 _TEXT_LIMIT: Final = 240
 # As long as the engine lets an exit event's `why` be, so the reason is masked, never trimmed.
 _WHY_LIMIT: Final = 1000
+
+
+def cohort_of(context: Context | Mapping[str, Any] | None) -> dict[str, str]:
+    """The cohort labels (`COHORT_FIELDS`) set in a conversation's context."""
+    if context is None:
+        return {}
+    get = context.get if isinstance(context, Mapping) else (
+        lambda name: getattr(context, name, None))
+    return {name: str(value) for name in COHORT_FIELDS if (value := get(name)) not in (None, "")}
 
 
 def _timestamp(at: datetime | None) -> str:
@@ -195,7 +206,13 @@ class AuditLog:
                        f" errno {exc.errno}" if isinstance(exc, OSError) else "")
 
     def decision(
-        self, decision: Decision, *, conversation_id: str, turn: int, at: datetime | None = None
+        self,
+        decision: Decision,
+        *,
+        conversation_id: str,
+        turn: int,
+        at: datetime | None = None,
+        context: Context | Mapping[str, Any] | None = None,
     ) -> None:
         """Record the decision made for `turn` of `conversation_id`.
 
@@ -204,6 +221,8 @@ class AuditLog:
             conversation_id: the conversation the turn belongs to.
             turn: the customer's turn number.
             at: when the decision was made (timezone-aware); defaults to now.
+            context: the conversation's context; its cohort labels (`COHORT_FIELDS`: locale,
+                channel, region, plan) are kept so reports can compare cohorts.
 
         Raises:
             UserError: the id, turn or time is not usable.
@@ -229,6 +248,10 @@ class AuditLog:
                 directives=list(decision.directives),
             ),
             "action": DecisionActions(handoff=decision.handoff),
+            "arm": decision.arm,
+            "held_out": list(decision.held_out),
+            "language": decision.language,
+            "cohort": cohort_of(context),
         }
         self._append(DecisionRecord, fields)
 

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from guardrail._yaml import describe
 from guardrail.conversation import Conversation, Message, Signals, to_conversation
-from guardrail.decision import Decision
+from guardrail.decision import Arm, Decision
 from guardrail.detectors.detector import Detector, Scan, detector_error, safe_scan
 from guardrail.detectors.injection import InjectionDetector, bridged, with_bridge
 from guardrail.detectors.injection_model import InjectionModel
@@ -45,6 +45,7 @@ from guardrail.engine.state import (
 )
 from guardrail.errors import RegistryError, RegistryIssue, UserError
 from guardrail.governance import IncidentKind, Outcome, OutcomeKind
+from guardrail.governance.arms import arm_of, holdout_reason, split_active
 from guardrail.history import EventKind, EventOutcome, HistoryStore
 from guardrail.need.classifier import NeedClassifier
 from guardrail.need.model import NeedModel
@@ -215,6 +216,9 @@ class Guardrail:
                         self.registry, "failsafe.engine_error", type(exc).__name__, found,
                         known=(*state.findings.values(), *self._remembered(conv.id)),
                     )
+                arm = _safe_arm(self.registry, conv)
+                if arm != decision.arm:  # restricted either way; counted in its arm
+                    decision = decision.model_copy(update={"arm": arm})
             record_decision(span, decision)
             return decision
 
@@ -525,11 +529,25 @@ class Guardrail:
             state.findings[finding.rule_id] = finding
         current, active = assign_settled(self._policy, registry, state, facts)
         events = self._remember(conv, state, active, now)
+        if arm_of(registry, conv) == "holdout":
+            return self._holdout(current, active, events)
         decision = self._policy.decide(registry, current, active)
         if not events:
             return decision
         reasons = [*decision.reason_codes, *(e.reason() for e in events)]
         return decision.model_copy(update={"reason_codes": reasons})
+
+    def _holdout(
+        self, facts: Facts, active: Mapping[str, list[ReasonCode]], events: list[ExitEvent]
+    ) -> Decision:
+        """The holdout arm's decision: only the safety set acts (`guardrail.governance.arms`);
+        the segments set aside are named on the decision and in its reasons."""
+        kept, held_out = split_active(self.registry, active)
+        decision = self._policy.decide(self.registry, facts, kept)
+        reasons = [*decision.reason_codes, *(e.reason() for e in events),
+                   holdout_reason(held_out)]
+        return decision.model_copy(update={"reason_codes": reasons, "arm": "holdout",
+                                           "held_out": held_out})
 
     # -- risk memory ---------------------------------------------------------------------------
 
@@ -650,6 +668,14 @@ class Guardrail:
         self._need = NeedDetector(self._need_model, registry)
         self._language = LanguageIdentifier(registry.settings.languages.supported)
         self._gate = LanguageGate(registry)
+
+
+def _safe_arm(registry: Registry, conv: Conversation) -> Arm:
+    """The conversation's arm for a failsafe decision (``policy`` if even that fails)."""
+    try:
+        return arm_of(registry, conv)
+    except Exception:
+        return "policy"
 
 
 def _injected(found: Sequence[Finding], new: Sequence[Finding], state: ConversationState) -> bool:

@@ -246,9 +246,9 @@ def _key(item: ToolSpec | RuleSpec | SegmentSpec) -> str:
 
 
 def _floor(segment: SegmentSpec) -> bool:
-    """Whether `segment` is part of the safety floor no overlay may loosen: it forces a human
-    on some condition (``escalation.hard``) or is the fail-closed segment (tier failsafe)."""
-    return bool(segment.escalation.hard) or segment.tier == "failsafe"
+    """Whether `segment` is part of the safety floor no overlay may loosen
+    (`SegmentSpec.safety_floor`)."""
+    return segment.safety_floor
 
 
 def _refs(criteria: Iterable[Criterion]) -> set[str]:

@@ -20,9 +20,11 @@ from pydantic import AfterValidator, Field, JsonValue, model_validator
 from guardrail._base import FrozenModel
 from guardrail.conversation import Role
 from guardrail.decision import Priority, SegmentTier
+from guardrail.governance.outcomes import IncidentKind
 from guardrail.reasons import RiskTier
 
 __all__ = [
+    "AlertSettings",
     "Behaviour",
     "ContactKind",
     "Criteria",
@@ -32,7 +34,9 @@ __all__ = [
     "Effect",
     "Escalation",
     "ExitCriteria",
+    "GovernanceSettings",
     "HistorySettings",
+    "HoldoutSettings",
     "IdentityKind",
     "IdentityKindSpec",
     "IdentitySettings",
@@ -41,6 +45,7 @@ __all__ = [
     "LanguageSpec",
     "ModelSettings",
     "OverlayFile",
+    "OverrideSettings",
     "RegistryFile",
     "Routing",
     "RuleKind",
@@ -330,6 +335,13 @@ class SegmentSpec(FrozenModel):
         which case its text exit still ends it."""
         return bool(self.exit.verified_by) or any(c.always for c in self.escalation.hard)
 
+    @property
+    def safety_floor(self) -> bool:
+        """True for the safety floor: a segment that forces a person on some condition
+        (``escalation.hard``) or the fail-closed segment (tier ``failsafe``). No overlay may
+        loosen one, and the holdout arm acts on every one."""
+        return bool(self.escalation.hard) or self.tier == "failsafe"
+
 
 class DirectiveSpec(FrozenModel):
     """A behaviour directive; its prompt text lives in prompts/directives.yaml."""
@@ -525,6 +537,76 @@ class IdentitySettings(FrozenModel):
     )
 
 
+class HoldoutSettings(FrozenModel):
+    """The holdout arm: a share of customers the baseline policy serves, so the policy's effect
+    on outcomes can be told from what would have happened anyway.
+
+    Customers are put in an arm by a salted hash of their id (of the conversation id when the
+    conversation has no customer id), so a customer stays in one arm across conversations. The
+    holdout arm acts only on the safety set (`keep_segments` of `guardrail.governance.arms`):
+    every segment that forces a person or fails closed, plus `keep`; the tool gate (baseline,
+    per-risk-tier tool policy, customer binding) is the same in both arms.
+    """
+
+    share: float = Field(
+        default=0.0, ge=0.0, le=0.5,
+        description="Share of customers in the holdout arm (0: no holdout; at most half).",
+    )
+    salt: str = Field(
+        default="holdout-1", min_length=1, max_length=128,
+        description="Mixed into the hash; a new salt draws a new holdout.",
+    )
+    keep: list[str] = Field(
+        default_factory=list,
+        description="Segments kept in the holdout arm beside the safety floor (ids).",
+    )
+
+
+class OverrideSettings(FrozenModel):
+    """Who may override a segment for a conversation (`Guardrail.override`)."""
+
+    roles: list[str] = Field(
+        default_factory=lambda: ["agent", "supervisor"], min_length=1,
+        description="Roles an override may be made under.",
+    )
+    critical_roles: list[str] = Field(
+        default_factory=lambda: ["supervisor"], min_length=1,
+        description="Roles that may clear a segment of critical risk.",
+    )
+
+
+class AlertSettings(FrozenModel):
+    """Thresholds that make ``guardrail report`` exit non-zero and send an alert event."""
+
+    wrongful_automation_rate: float | None = Field(
+        default=0.15, gt=0.0, le=1.0,
+        description="Alert when any segment's wrongful-automation rate is above this.",
+    )
+    time_to_human_gap_minutes: float | None = Field(
+        default=15.0, gt=0.0,
+        description="Alert when a cohort's median time to a human exceeds the rest's by this.",
+    )
+    incidents: list[IncidentKind] = Field(
+        default_factory=lambda: list[IncidentKind](["unsafe_action"]),
+        description="Incident kinds that alert on any single occurrence.",
+    )
+    min_conversations: int = Field(
+        default=30, ge=1,
+        description="A segment or cohort smaller than this is reported, never alerted on.",
+    )
+
+
+class GovernanceSettings(FrozenModel):
+    """Governance on live traffic: the holdout arm, agent overrides, report windows, alerts."""
+
+    holdout: HoldoutSettings = Field(default_factory=HoldoutSettings)
+    overrides: OverrideSettings = Field(default_factory=OverrideSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    repeat_days: float = Field(
+        default=7, gt=0, description="Report: a repeat contact for a need within this many days."
+    )
+
+
 class Settings(FrozenModel):
     """Registry-wide settings: vocabularies, the baseline policy, and text handling."""
 
@@ -556,6 +638,7 @@ class Settings(FrozenModel):
     history: HistorySettings = Field(default_factory=HistorySettings)
     languages: LanguageSettings = Field(default_factory=LanguageSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
 
 
 class RegistryFile(FrozenModel):

@@ -229,6 +229,7 @@ def link_parts(parts: Parts, issues: list[RegistryIssue], source: str) -> Linked
             out.add(name, f"{where}.id", f"duplicate segment id {seg.id!r}")
         _check_segment(name, where, seg, settings, tools, known_refs, seen, out)
         seen[seg.id] = len(seen)
+    _check_governance(settings_file, settings, seen, out)
     if parts.disabled:
         _explain_disabled(out, parts.disabled)
     if out.issues:
@@ -407,6 +408,20 @@ def _check_settings(
                 re.compile(expand(marker, settings.gap_negators))
             except re.error as exc:
                 out.add(file, f"settings.{field}[{j}]", f"bad regular expression: {exc}")
+
+
+def _check_governance(
+    file: str, settings: Settings, segments: Mapping[str, int], out: _Collector
+) -> None:
+    gov = settings.governance
+    for j, seg in enumerate(gov.holdout.keep):
+        if seg not in segments:
+            out.add(file, f"settings.governance.holdout.keep[{j}]", f"unknown segment {seg!r}")
+    roles = gov.overrides.roles
+    for j, role in enumerate(gov.overrides.critical_roles):
+        if role not in roles:
+            out.add(file, f"settings.governance.overrides.critical_roles[{j}]",
+                    f"{role!r} is not in settings.governance.overrides.roles")
 
 
 def _check_criteria(
