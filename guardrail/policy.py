@@ -434,14 +434,26 @@ class _Tools:
 
 
 
-def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCode]]) -> Decision:
-    """Build the Decision for the active segments (most restrictive wins)."""
+def decide(
+    registry: Registry,
+    facts: Facts,
+    active: Mapping[str, list[ReasonCode]],
+    *,
+    held_out: Sequence[str] = (),
+) -> Decision:
+    """Build the Decision for the active segments (most restrictive wins).
+
+    `held_out` (the holdout arm, `guardrail.governance.arms`) are segments the conversation is
+    in that are not acted on: they count towards the risk tier only, so the tier and the tool
+    gate that follows from it are the same in both arms.
+    """
     settings = registry.settings
     compiled = CompiledPolicy.of(registry)
     segments = [registry.segment_by_id[seg_id] for seg_id in active]
     risk = max(
         [RISK_ORDER[f.risk] for f in facts.findings if f.risk is not None]
-        + [RISK_ORDER[s.risk] for s in segments],
+        + [RISK_ORDER[s.risk] for s in segments]
+        + [RISK_ORDER[registry.segment_by_id[s].risk] for s in held_out],
         default=0,
     )
     risk_tier: RiskTier = _tier(risk)
@@ -494,6 +506,7 @@ def decide(registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCod
         policy_version=registry.version,
         failsafe=failsafe,
         language=facts.language,
+        held_out=list(held_out),
     )
 
 

@@ -30,7 +30,12 @@ class Policy(Protocol):
     def decide(
         self, registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCode]]
     ) -> Decision:
-        """The decision the `active` segments make, most restrictive winning."""
+        """The decision the `active` segments make, most restrictive winning.
+
+        The holdout arm also passes ``held_out=`` (segments assigned but not acted on, which
+        count towards the risk tier only; see `guardrail.policy.decide`), and only when there
+        are some: a policy that does not take it fails such a turn closed.
+        """
         ...
 
 

@@ -169,9 +169,14 @@ class FailingPolicy:
         return self._real.assign(registry, facts)
 
     def decide(
-        self, registry: Registry, facts: Facts, active: Mapping[str, list[ReasonCode]]
+        self,
+        registry: Registry,
+        facts: Facts,
+        active: Mapping[str, list[ReasonCode]],
+        *,
+        held_out: Sequence[str] = (),
     ) -> Decision:
         """Raise at the decide stage; the registry's decision otherwise."""
         if self.stage == "decide":
             raise self._error
-        return self._real.decide(registry, facts, active)
+        return self._real.decide(registry, facts, active, held_out=held_out)
