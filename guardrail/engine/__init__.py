@@ -543,7 +543,9 @@ class Guardrail:
         """The holdout arm's decision: only the safety set acts (`guardrail.governance.arms`);
         the segments set aside are named on the decision and in its reasons."""
         kept, held_out = split_active(self.registry, active)
-        decision = self._policy.decide(self.registry, facts, kept)
+        decide: Any = self._policy.decide  # `held_out=` is an optional part of the protocol
+        decision: Decision = (decide(self.registry, facts, kept, held_out=held_out) if held_out
+                              else decide(self.registry, facts, kept))
         reasons = [*decision.reason_codes, *(e.reason() for e in events),
                    holdout_reason(held_out)]
         return decision.model_copy(update={"reason_codes": reasons, "arm": "holdout",
