@@ -1,6 +1,6 @@
 # PYTHON_ARGCOMPLETE_OK  (argcomplete's global completion looks for this marker)
 """The `guardrail` command: demo, classify, explain, handoff, score, train, validate, schema,
-eval, drift, record, forget, completion. Also ``python -m guardrail``.
+eval, drift, record, forget, report, completion. Also ``python -m guardrail``.
 
 Each group of subcommands lives in its own module and registers itself (`register`), binding
 its handler with ``set_defaults(func=...)``; `main` parses and calls it. ``--quiet`` is global
@@ -10,7 +10,8 @@ results or errors.
 Exit codes: 0 success; 1 some input lines were bad (the rest were processed) or the registry is
 invalid; 2 bad usage or unreadable input. `eval` exits 1 when a gate fails and 2 on bad
 scenarios, config or registry. `explain --audit` exits 1 for an unknown conversation
-and reports unreadable audit lines on stderr without failing (a crash can tear the last one).
+and reports unreadable audit lines on stderr without failing (a crash can tear the last one);
+`report` exits 1 when an alert fires.
 A reader that stops reading (``guardrail classify ... | head -1``) ends the run quietly, with 0:
 what it read was complete lines, and the rest was not wanted.
 """
@@ -25,13 +26,23 @@ from collections.abc import Sequence
 
 from guardrail._install import DISTRIBUTION, pip_hint
 from guardrail._version import __version__
-from guardrail.cli import classify, completion, demo, evals, explain, handoff, history, registry
+from guardrail.cli import (
+    classify,
+    completion,
+    demo,
+    evals,
+    explain,
+    handoff,
+    history,
+    registry,
+    report,
+)
 from guardrail.errors import GuardrailError, RegistryError
 
 __all__ = ["main"]
 
 # The order `guardrail --help` lists the groups in.
-_GROUPS = (classify, explain, registry, evals, demo, handoff, history, completion)
+_GROUPS = (classify, explain, registry, evals, demo, handoff, history, report, completion)
 
 
 def _parser() -> argparse.ArgumentParser:

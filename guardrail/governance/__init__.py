@@ -2,6 +2,14 @@
 
     outcomes.py   Outcome (no text field, by design): resolved, reopened, handed off, CSAT,
                   incidents..., kept in the history store beside the customer's events
+    report.py     build_report -> GovernanceReport: audit decisions joined to outcomes, per
+                  segment, need x segment, cohort and arm, policy vs holdout, drift
+    stats.py      Wilson, Newcombe (method 10) and seeded bootstrap intervals
+    alerts.py     Alert, check_alerts (registry thresholds), deliver_alerts (JSONL sink)
+    report_html.py  render_html: the report as one self-contained page
+
+report, alerts and report_html are imported from their modules, not from here: they read the
+registry and the audit records, and the registry's schema imports this package (outcomes).
 
 The stores (`guardrail.history`) keep outcomes; `Guardrail.record_outcome` and
 ``guardrail record-outcome`` write them.
