@@ -6,7 +6,8 @@ Every exception derives from one root, so callers can catch the library's errors
     ├── UserError                  bad input from the caller (conversation, batch line, flag)
     │   ├── ScenarioError          eval scenario files or eval config failed validation
     │   ├── UndeclaredToolError    the agent has tools the catalogue does not declare
-    │   └── MissingCustomerError   customer-bound tools, but the session names no customer
+    │   ├── MissingCustomerError   customer-bound tools, but the session names no customer
+    │   └── OverrideRefusedError   the role may not clear a segment of critical risk
     ├── RegistryError              the policy registry is invalid; carries every RegistryIssue
     ├── ToolDenied                 a tool call the decision forbids; carries Decision and tool
     ├── HandoffRequired            a human must take over; carries the Decision
@@ -21,6 +22,7 @@ Every exception derives from one root, so callers can catch the library's errors
     │   ├── LLMMalformedError      the output did not match the schema (.llm_malformed)
     │   └── LLMRefusedError        the model refused to classify (.llm_refused)
     └── SinkError                  a handoff was not delivered (retryable, spooled, status)
+        └── AlertDeliveryError     a webhook did not take every alert event (sent, undelivered)
 
 `ToolDenied` and `HandoffRequired` are tripwires for adapters: they carry the decision that fired
 them so the caller can log, explain or hand off without classifying the turn again. The store and
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from guardrail.decision import Decision
 
 __all__ = [
+    "AlertDeliveryError",
     "GuardrailError",
     "HandoffRequired",
     "LLMError",
@@ -46,6 +49,7 @@ __all__ = [
     "LLMUnavailableError",
     "LanguageModelMissingError",
     "MissingCustomerError",
+    "OverrideRefusedError",
     "RegistryError",
     "RegistryIssue",
     "ScenarioError",
@@ -163,7 +167,7 @@ class LLMRefusedError(LLMError):
 
 
 class SinkError(GuardrailError):
-    """A handoff could not be delivered.
+    """A handoff (or an alert event) could not be delivered.
 
     Attributes:
         retryable: whether a later attempt may succeed (a timeout or a 503, not a 400).
@@ -199,6 +203,24 @@ class UndeclaredToolError(UserError):
         )
 
 
+class OverrideRefusedError(UserError):
+    """An agent override the registry does not let its role make: clearing (or verifying away)
+    a segment of critical risk needs a role in ``settings.governance.overrides.critical_roles``.
+
+    Carries the `segment`, the `role` refused and the `allowed` roles, so a desk can say who to
+    ask instead.
+    """
+
+    def __init__(self, segment: str, role: str, allowed: Sequence[str]) -> None:
+        self.segment = segment
+        self.role = role
+        self.allowed = list(allowed)
+        super().__init__(
+            f"role {role!r} may not clear {segment!r}, a segment of critical risk; ask someone "
+            f"in one of these roles: {', '.join(self.allowed)}"
+        )
+
+
 class MissingCustomerError(UserError):
     """Customer-bound tools exist but the session's context has no ``customer_id``.
 
@@ -227,3 +249,26 @@ class ScenarioError(UserError):
 
 class LanguageModelMissingError(GuardrailError, ImportError):
     """The language identifier's package is not installed; the message names the pip requirement."""
+
+
+class AlertDeliveryError(SinkError):
+    """Alert events a webhook did not take, after its retries.
+
+    Delivery stops at the first event that fails (the receiver is failing, and every further
+    event would spend its own retries), so that event and those after it are undelivered.
+
+    Attributes:
+        sent: events delivered before the failure.
+        undelivered: events not delivered.
+        fallback: the JSONL file they were appended to, or None if none was given.
+        spooled: whether they are safe in `fallback`.
+        retryable, status: those of the last failure (`SinkError`).
+    """
+
+    def __init__(self, message: str, *, sent: int, undelivered: int, fallback: str | None,
+                 cause: SinkError) -> None:
+        self.sent = sent
+        self.undelivered = undelivered
+        self.fallback = fallback
+        super().__init__(message, retryable=cause.retryable, spooled=fallback is not None,
+                         status=cause.status)

@@ -73,6 +73,7 @@ ENGINE_CODES: dict[str, str] = {
     ),
     "exit.verified": "The application or an agent verified the customer, which ended the segment",
     "exit.case_resolved": "The application or an agent resolved the case, which ended the segment",
+    "override.agent": "A human agent overrode the policy for this conversation",
 }
 
 # Reason codes the adapters emit when they gate a tool call or scope retrieval.

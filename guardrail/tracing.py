@@ -22,8 +22,10 @@ counts the tools that ran, not the calls a model asked for.
     Events: ``guardrail.segment_assigned`` per segment (``guardrail.segment.id``,
     ``guardrail.segment.tier``, ``guardrail.reason_codes``, ``guardrail.evidence`` — redacted),
     ``guardrail.tool_verdict`` per tool that is not simply allowed (``gen_ai.tool.name``,
-    ``guardrail.tool.verdict``, ``guardrail.reason_codes``), and ``guardrail.handoff`` when a
-    human must take over.
+    ``guardrail.tool.verdict``, ``guardrail.reason_codes``), ``guardrail.handoff`` when a
+    human must take over, and ``guardrail.shadow.diff`` when a shadow policy would have decided
+    differently (both policy versions, ``guardrail.shadow.differences`` and the shadow's
+    ``guardrail.shadow.*`` need, risk, segments, handoff and tools; its own check is untraced).
 
 ``guardrail.gate_tool {tool}`` — one per tool call an adapter gates, whatever the verdict
     ``gen_ai.tool.name``, ``gen_ai.tool.call.id``, ``gen_ai.conversation.id``,
@@ -121,6 +123,14 @@ __all__ = [
     "ATTR_SEGMENTS",
     "ATTR_SEGMENT_ID",
     "ATTR_SEGMENT_TIER",
+    "ATTR_SHADOW_DIFFERENCES",
+    "ATTR_SHADOW_HANDOFF_REQUIRED",
+    "ATTR_SHADOW_NEED_STATE",
+    "ATTR_SHADOW_POLICY_VERSION",
+    "ATTR_SHADOW_RISK_TIER",
+    "ATTR_SHADOW_SEGMENTS",
+    "ATTR_SHADOW_TOOLS_CONFIRM",
+    "ATTR_SHADOW_TOOLS_DENIED",
     "ATTR_TOOLS_CONFIRM",
     "ATTR_TOOLS_DENIED",
     "ATTR_TOOL_BOUND_ARGS",
@@ -135,6 +145,7 @@ __all__ = [
     "EVENT_QUARANTINED",
     "EVENT_RETRIEVAL_SCOPED",
     "EVENT_SEGMENT_ASSIGNED",
+    "EVENT_SHADOW_DIFF",
     "EVENT_TOOL_VERDICT",
     "OPERATION_EXECUTE_TOOL",
     "SPAN_CHECK",
@@ -154,8 +165,10 @@ __all__ = [
     "record_delivery",
     "record_quarantine",
     "record_retrieval",
+    "record_shadow",
     "record_tool_error",
     "record_verdict",
+    "untraced",
 ]
 
 # The names below are the wire contract dashboards and alerts are built on: change none of them
@@ -180,6 +193,8 @@ EVENT_RETRIEVAL_SCOPED: Final = "guardrail.retrieval_scoped"
 """Which document sources a retrieval scoping let through and which it dropped."""
 EVENT_QUARANTINED: Final = "guardrail.injection_quarantined"
 """An untrusted text (tool result, document) carried an instruction and was quarantined."""
+EVENT_SHADOW_DIFF: Final = "guardrail.shadow.diff"
+"""On the check span when a shadow (candidate) policy would have decided the turn differently."""
 
 # GenAI semantic conventions (and the general ``error.type``). Copied, not imported: the
 # incubating semconv package is no runtime dependency; tests/test_tracing_genai.py checks these
@@ -270,6 +285,23 @@ ATTR_QUARANTINE_ACTION: Final = "guardrail.quarantine.action"
 """``redacted``, ``dropped`` or ``warned``."""
 ATTR_QUARANTINE_WITHHELD: Final = "guardrail.quarantine.withheld"
 """How many parts of the text were withheld."""
+ATTR_SHADOW_POLICY_VERSION: Final = "guardrail.shadow.policy_version"
+"""The shadow (candidate) registry's version (shadow event; the live one is
+``guardrail.policy_version``)."""
+ATTR_SHADOW_DIFFERENCES: Final = "guardrail.shadow.differences"
+"""The aspects the shadow decision differs in: handoff, risk, tools, segments, need."""
+ATTR_SHADOW_NEED_STATE: Final = "guardrail.shadow.need_state"
+"""The shadow decision's need-state."""
+ATTR_SHADOW_RISK_TIER: Final = "guardrail.shadow.risk_tier"
+"""The shadow decision's risk tier."""
+ATTR_SHADOW_SEGMENTS: Final = "guardrail.shadow.segments"
+"""The ids of the segments the shadow decision assigned."""
+ATTR_SHADOW_HANDOFF_REQUIRED: Final = "guardrail.shadow.handoff.required"
+"""Whether the shadow decision would have a human take over now."""
+ATTR_SHADOW_TOOLS_DENIED: Final = "guardrail.shadow.tools.denied"
+"""The tools the shadow decision denies."""
+ATTR_SHADOW_TOOLS_CONFIRM: Final = "guardrail.shadow.tools.confirm"
+"""The tools the shadow decision would have the customer confirm."""
 
 _SCOPE: Final = "guardrail"
 # The exception event's attributes (general semantic conventions), set redacted by us in place
@@ -405,6 +437,43 @@ def record_decision(span: Span, decision: Decision) -> None:
         })
     if decision.failsafe:
         span.set_status(Status(StatusCode.ERROR, "fail-closed decision"))
+
+
+def record_shadow(
+    span: Span, live_version: str, shadow: Decision, differences: Sequence[str]
+) -> None:
+    """Put a ``guardrail.shadow.diff`` event on the (live) check span: both policy versions,
+    the aspects that differ and what the shadow decided (names and tiers, no text)."""
+    if not span.is_recording():
+        return
+    span.add_event(EVENT_SHADOW_DIFF, {
+        ATTR_POLICY_VERSION: live_version,
+        ATTR_SHADOW_POLICY_VERSION: shadow.policy_version,
+        ATTR_SHADOW_DIFFERENCES: list(differences),
+        ATTR_SHADOW_NEED_STATE: shadow.need_state,
+        ATTR_SHADOW_RISK_TIER: shadow.risk_tier,
+        ATTR_SHADOW_SEGMENTS: shadow.segment_ids(),
+        ATTR_SHADOW_HANDOFF_REQUIRED: shadow.handoff.required,
+        ATTR_SHADOW_TOOLS_DENIED: shadow.denied_tools,
+        ATTR_SHADOW_TOOLS_CONFIRM: shadow.confirm_tools,
+    })
+
+
+@contextmanager
+def untraced() -> Iterator[None]:
+    """Spans opened inside are not sampled (under the SDK's default parent-based sampler).
+
+    A shadow policy runs a whole second check inside the live one; its own ``guardrail.check``
+    span would be counted by every dashboard as a turn. Its result goes on the live span as a
+    ``guardrail.shadow.diff`` event instead.
+    """
+    current = trace.get_current_span().get_span_context()
+    unsampled = trace.NonRecordingSpan(trace.SpanContext(
+        trace_id=current.trace_id, span_id=current.span_id, is_remote=False,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT),
+    ))
+    with trace.use_span(unsampled, end_on_exit=False):
+        yield
 
 
 @lru_cache(maxsize=1024)

@@ -26,6 +26,10 @@ RANKS: list[tuple[str, int]] = [
     ("guardrail.redact", 0), ("guardrail.reasons", 0), ("guardrail.conversation", 0),
     ("guardrail.decision", 0), ("guardrail.labelled", 0), ("guardrail.prompts", 0),
     ("guardrail.tracing", 1), ("guardrail.audit", 1),
+    # The governance report's HTML page is drawn with the eval report's parts: it sits beside them.
+    ("guardrail.governance.report_html", 9),
+    # Alert delivery rides on the handoff webhook: it sits with the adapters.
+    ("guardrail.governance.delivery", 8),
     ("guardrail.registry", 2), ("guardrail.history", 2), ("guardrail.governance", 2),
     ("guardrail.need", 3), ("guardrail.detectors", 4), ("guardrail.policy", 5),
     ("guardrail.engine", 6),

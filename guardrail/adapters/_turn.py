@@ -22,10 +22,12 @@ from typing import Any, Literal, cast
 from opentelemetry.trace import INVALID_SPAN, Span
 
 from guardrail.audit import AuditLog, ToolOutcome, audit_key, audited_exit, customer_turn
+from guardrail.audit.writer import audited_override
 from guardrail.conversation import Context, Conversation
 from guardrail.decision import Decision
 from guardrail.engine import ExitEvent, Guardrail
 from guardrail.gate import CallCheck, check_tool_call
+from guardrail.governance.overrides import Override, OverrideAction
 from guardrail.handoff.followup import FOLLOWUPS, Followup
 from guardrail.handoff.sinks import (
     HandoffUpdate,
@@ -300,8 +302,9 @@ async def afollow_up(decision: Decision, conv: Conversation, sink: SinkLike | No
 
 
 class AuditedExits:
-    """`verify` and `resolve` for an adapter holding a `guard` and an `audit` log: the exit
-    event (DESIGN principle 9) is made by the guard and written to the audit log in one call."""
+    """`verify`, `resolve` and `override` for an adapter holding a `guard` and an `audit` log:
+    the exit event (DESIGN principle 9) or agent override is made by the guard and written to
+    the audit log in one call."""
 
     guard: Guardrail
     audit: AuditLog | None
@@ -319,3 +322,12 @@ class AuditedExits:
         """`Guardrail.resolve`, with the event written to `audit`."""
         return audited_exit(self.audit, self.guard.resolve(conversation_id, segment, by=by,
                                                            who=who, why=why))
+
+    def override(
+        self, conversation_id: str, segment: str, action: OverrideAction, *, who: str,
+        role: str, why: str, customer_id: str | None = None,
+    ) -> Override:
+        """`Guardrail.override`, with the override written to `audit`."""
+        return audited_override(self.audit, self.guard.override(
+            conversation_id, segment, action, who=who, role=role, why=why,
+            customer_id=customer_id))

@@ -48,7 +48,16 @@ from guardrail.audit.record import (
     ToolCallRecord,
     ToolOutcome,
 )
-from guardrail.audit.writer import AuditLog, Exited, HandedOff, audited_exit, cohort_of
+from guardrail.audit.writer import (
+    AuditLog,
+    Exited,
+    HandedOff,
+    ShadowDifference,
+    audited_exit,
+    cohort_of,
+    shadow_differences,
+    shadow_side,
+)
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -66,6 +75,7 @@ __all__ = [
     "HandoffRecord",
     "OverrideAction",
     "OverrideRecord",
+    "ShadowDifference",
     "ShadowRecord",
     "ShadowSide",
     "ToolCallRecord",
@@ -78,4 +88,6 @@ __all__ = [
     "explain_conversation",
     "load_audit",
     "read_audit",
+    "shadow_differences",
+    "shadow_side",
 ]

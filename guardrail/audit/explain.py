@@ -11,6 +11,8 @@ from guardrail.audit.record import (
     DecisionRecord,
     ExitEventRecord,
     HandoffRecord,
+    OverrideRecord,
+    ShadowRecord,
     ToolCallRecord,
 )
 from guardrail.conversation import Conversation
@@ -43,7 +45,8 @@ def conversations(records: Sequence[AuditRecord]) -> list[AuditConversation]:
         risks = [r.risk_tier for r in own if isinstance(r, DecisionRecord)]
         out.append(AuditConversation(
             conversation_id=conversation_id,
-            turns=len({r.turn for r in own if not isinstance(r, ExitEventRecord)}),
+            turns=len({r.turn for r in own
+                       if not isinstance(r, ExitEventRecord | OverrideRecord)}),
             last_risk_tier=risks[-1] if risks else None,
             records=len(own),
         ))
@@ -80,10 +83,12 @@ def explain_conversation(records: Sequence[AuditRecord]) -> str:
 
 def _explain_one(conversation_id: str, records: list[AuditRecord]) -> str:
     turns: dict[int, list[AuditRecord]] = {}
-    # Exit events belong to the conversation, not to a turn: they are listed after the turns.
+    # Exit events and overrides belong to the conversation, not to a turn: they are listed
+    # after the turns.
     exits = [r for r in records if isinstance(r, ExitEventRecord)]
+    overrides = [r for r in records if isinstance(r, OverrideRecord)]
     for record in records:
-        if not isinstance(record, ExitEventRecord):
+        if not isinstance(record, ExitEventRecord | OverrideRecord):
             turns.setdefault(record.turn, []).append(record)
     lines = [f"Conversation {conversation_id}: {len(turns)} turn(s), {len(records)} record(s)"]
     versions: list[tuple[str, int]] = []
@@ -97,9 +102,10 @@ def _explain_one(conversation_id: str, records: list[AuditRecord]) -> str:
                 shown = record
         if shown is None:
             lines.append("  Decision: (not recorded)")
-        actions = [r for r in own if not isinstance(r, DecisionRecord)]
+        actions = [r for r in own if not isinstance(r, DecisionRecord | ShadowRecord)]
         lines.append("  Actions:" if actions else "  Actions: (none recorded)")
         lines.extend(_explain_action(r) for r in actions)
+        lines.extend(_explain_shadow(r) for r in own if isinstance(r, ShadowRecord))
         for record in own:
             if isinstance(record, DecisionRecord | HandoffRecord) and (
                 not versions or versions[-1][0] != record.policy_version
@@ -111,6 +117,10 @@ def _explain_one(conversation_id: str, records: list[AuditRecord]) -> str:
     if exits:
         lines.append("Ended by explicit events:")
         lines.extend(_explain_exit(record) for record in exits)
+    if overrides:
+        lines.append("Overridden by agents:")
+        lines.extend(f"  - {r.action} {r.segment} by {r.role} {r.who} at {r.at} "
+                     f"(policy {r.policy_version}): {r.why}" for r in overrides)
     return "\n".join(lines)
 
 
@@ -118,6 +128,28 @@ def _explain_exit(record: ExitEventRecord) -> str:
     retired = ", ".join(record.retired) or "nothing was open"
     return (f"  - {record.segment} {record.kind} by {record.by} {record.who} at {record.at} "
             f"(policy {record.policy_version}): {record.why}; retired {retired}")
+
+
+def _explain_shadow(record: ShadowRecord) -> str:
+    """One line: what the shadow policy would have decided differently (never acted on)."""
+    live, shadow = record.live, record.shadow
+
+    def delta(name: str, mine: list[str], theirs: list[str]) -> str:
+        changed = [f"+{x}" for x in theirs if x not in mine] + [
+            f"-{x}" for x in mine if x not in theirs]
+        return f"{name} {' '.join(changed)}"
+
+    shown = {
+        "handoff": f"handoff {'required' if shadow.handoff else 'not required'}",
+        "risk": f"risk {live.risk_tier} -> {shadow.risk_tier}",
+        "tools": ", ".join(delta(name, mine, theirs) for name, mine, theirs in (
+            ("denied", live.denied_tools, shadow.denied_tools),
+            ("confirm", live.confirm_tools, shadow.confirm_tools)) if set(mine) != set(theirs)),
+        "segments": delta("segments", live.segments, shadow.segments),
+        "need": f"need {live.need_state} -> {shadow.need_state}",
+    }
+    return (f"  Shadow policy {shadow.policy_version} (not acted on) would differ: "
+            + "; ".join(shown[d] for d in record.differences))
 
 
 def _same_decision(record: DecisionRecord, other: DecisionRecord | None) -> bool:

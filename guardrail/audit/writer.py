@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar, get_args
+from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, get_args
 
 from pydantic import JsonValue, ValidationError
 
@@ -34,6 +34,9 @@ from guardrail.audit.record import (
     DecisionRecord,
     ExitEventRecord,
     HandoffRecord,
+    OverrideRecord,
+    ShadowRecord,
+    ShadowSide,
     ToolCallRecord,
     ToolOutcome,
 )
@@ -43,7 +46,10 @@ from guardrail.errors import UserError
 from guardrail.reasons import ReasonCode
 from guardrail.redact import redact
 
-__all__ = ["AuditLog", "Exited", "HandedOff", "audited_exit", "cohort_of"]
+__all__ = [
+    "AuditLog", "Exited", "HandedOff", "ShadowDifference", "audited_exit", "cohort_of",
+    "shadow_differences", "shadow_side",
+]
 
 
 class HandedOff(Protocol):
@@ -86,8 +92,31 @@ class Exited(Protocol):
     def policy_version(self) -> str: ...
 
 
+class Overridden(Protocol):
+    """What the audit log reads from an agent override (`guardrail.governance.Override` has
+    it)."""
+
+    @property
+    def conversation_id(self) -> str: ...
+    @property
+    def segment(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def who(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def why(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def policy_version(self) -> str: ...
+
+
 _log = logging.getLogger("guardrail.audit")
 _E = TypeVar("_E", bound=Exited)
+_O = TypeVar("_O", bound=Overridden)
 
 _OUTCOMES: Final[frozenset[str]] = frozenset(get_args(ToolOutcome))
 # Longer than anything the engine or the gate writes (they cut their own evidence shorter), so
@@ -104,6 +133,42 @@ def cohort_of(context: Context | Mapping[str, Any] | None) -> dict[str, str]:
     get = context.get if isinstance(context, Mapping) else (
         lambda name: getattr(context, name, None))
     return {name: str(value) for name in COHORT_FIELDS if (value := get(name)) not in (None, "")}
+
+
+ShadowDifference: TypeAlias = Literal["handoff", "risk", "tools", "segments", "need"]
+"""An aspect in which a shadow policy's decision differs from the live one (`ShadowRecord`)."""
+
+
+def shadow_side(decision: Decision) -> ShadowSide:
+    """What a shadow record keeps of one policy's decision (names and tiers, no text)."""
+    return ShadowSide(
+        policy_version=decision.policy_version, need_state=decision.need_state,
+        risk_tier=decision.risk_tier, segments=decision.segment_ids(),
+        handoff=decision.handoff.required, denied_tools=sorted(decision.denied_tools),
+        confirm_tools=sorted(decision.confirm_tools),
+    )
+
+
+def shadow_differences(live: ShadowSide, shadow: ShadowSide) -> list[ShadowDifference]:
+    """The aspects in which `shadow` differs from `live`, in a fixed order (empty: none).
+
+    The one place a difference is defined: the audit log writes a record when this is not
+    empty, the engine puts it on the check span, and ``guardrail shadow-report`` counts it.
+    Segments are compared as sets (the order a policy lists them in is not a difference).
+    """
+    found: list[ShadowDifference] = []
+    if live.handoff != shadow.handoff:
+        found.append("handoff")
+    if live.risk_tier != shadow.risk_tier:
+        found.append("risk")
+    if (set(live.denied_tools), set(live.confirm_tools)) != (
+            set(shadow.denied_tools), set(shadow.confirm_tools)):
+        found.append("tools")
+    if set(live.segments) != set(shadow.segments):
+        found.append("segments")
+    if live.need_state != shadow.need_state:
+        found.append("need")
+    return found
 
 
 def _timestamp(at: datetime | None) -> str:
@@ -337,6 +402,30 @@ class AuditLog:
         }
         self._append(HandoffRecord, fields)
 
+    def override(self, override: Overridden, *, turn: int = 0) -> None:
+        """Record an agent override (`Guardrail.override`): the action on which segment, by
+        whom, in which role, and why (redacted). Never raises, like `exit_event`: the override
+        has taken effect when it reaches the log, so a failed record is counted in `failures`.
+
+        Args:
+            override: the override `Guardrail.override` returned.
+            turn: the customer's turn when it was made, if known (0: between turns).
+        """
+        try:
+            self._append(OverrideRecord, {
+                "conversation_id": override.conversation_id,
+                "turn": turn,
+                "at": _timestamp(override.at),
+                "segment": override.segment,
+                "action": override.action,
+                "who": override.who,
+                "role": override.role,
+                "why": redact(override.why, _WHY_LIMIT),
+                "policy_version": override.policy_version,
+            })
+        except Exception as exc:  # an unusable override: counted, like a disk that refused it
+            self.failed(exc, OverrideRecord.__name__)
+
     def exit_event(self, event: Exited, *, turn: int = 0) -> None:
         """Record an explicit event that ended a critical segment (`Guardrail.verify` /
         `Guardrail.resolve`): who, how, why and what it retired. Never raises.
@@ -366,9 +455,46 @@ class AuditLog:
         except Exception as exc:  # an unusable event: counted, like a disk that refused it
             self.failed(exc, ExitEventRecord.__name__)
 
+    def shadow(
+        self,
+        live: Decision,
+        shadow: Decision,
+        *,
+        conversation_id: str,
+        turn: int,
+        at: datetime | None = None,
+    ) -> list[ShadowDifference]:
+        """Record what a shadow (candidate) policy would have decided differently on a turn.
+
+        Nothing is written when the two decisions agree on every aspect `shadow_differences`
+        compares; only names, tiers and the policy versions are kept (no reasons, no text).
+
+        Args:
+            live: the decision the live policy made (the one acted on).
+            shadow: the decision the candidate policy made on the same turn.
+            conversation_id: the conversation the turn belongs to.
+            turn: the customer's turn number.
+            at: when the turn was decided (timezone-aware); defaults to now.
+
+        Returns:
+            The aspects that differ (empty: nothing was written).
+
+        Raises:
+            UserError: the id, turn or time is not usable.
+        """
+        sides = shadow_side(live), shadow_side(shadow)
+        differences = shadow_differences(*sides)
+        if differences:
+            self._append(ShadowRecord, {
+                "conversation_id": conversation_id, "turn": turn, "at": _timestamp(at),
+                "differences": differences, "live": sides[0], "shadow": sides[1],
+            })
+        return differences
+
     def _append(
         self,
-        model: type[DecisionRecord | ToolCallRecord | HandoffRecord | ExitEventRecord],
+        model: type[DecisionRecord | ToolCallRecord | HandoffRecord | ExitEventRecord
+                    | ShadowRecord | OverrideRecord],
         fields: dict[str, Any],
     ) -> None:
         try:
@@ -408,6 +534,14 @@ class AuditLog:
         if len(self._backlog) == self._backlog.maxlen:  # full, or no backlog at all
             self.dropped += 1
         self._backlog.append(line)
+
+
+def audited_override(audit: AuditLog | None, override: _O) -> _O:
+    """`override`, written to `audit` first when there is a log (the adapters' ``override``:
+    one call makes it and audits it; a failed write is counted, not raised)."""
+    if audit is not None:
+        audit.override(override)
+    return override
 
 
 def audited_exit(audit: AuditLog | None, event: _E) -> _E:

@@ -1,6 +1,7 @@
 # PYTHON_ARGCOMPLETE_OK  (argcomplete's global completion looks for this marker)
 """The `guardrail` command: demo, classify, explain, handoff, score, train, validate, schema,
-eval, drift, record, forget, report, completion. Also ``python -m guardrail``.
+eval, drift, record, forget, override, report, shadow-report, completion. Also
+``python -m guardrail``.
 
 Each group of subcommands lives in its own module and registers itself (`register`), binding
 its handler with ``set_defaults(func=...)``; `main` parses and calls it. ``--quiet`` is global
@@ -34,15 +35,18 @@ from guardrail.cli import (
     explain,
     handoff,
     history,
+    override,
     registry,
     report,
+    shadow,
 )
 from guardrail.errors import GuardrailError, RegistryError
 
 __all__ = ["main"]
 
 # The order `guardrail --help` lists the groups in.
-_GROUPS = (classify, explain, registry, evals, demo, handoff, history, report, completion)
+_GROUPS = (classify, explain, registry, evals, demo, handoff, history, override, report, shadow,
+           completion)
 
 
 def _parser() -> argparse.ArgumentParser:

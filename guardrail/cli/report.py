@@ -1,8 +1,10 @@
 """``guardrail report``: segment performance for a period, from audit logs and outcomes.
 
-Exit codes: 0 no alert; 1 at least one alert fired (each also sent to ``--alert-sink``, so a
-scheduled job can page someone); 2 bad input (a time, a file, the store). Unreadable audit
-lines are reported on stderr and skipped, as ``explain --audit`` does.
+Exit codes: 0 no alert; 1 at least one alert fired (each also sent to ``--alert-sink``, a JSONL
+file or an http(s) webhook, so a scheduled job can page someone; a webhook that does not take
+them is an error on stderr, and they go to ``--alert-fallback`` if given, still exit 1); 2 bad
+input (a time, a file, the store). Unreadable audit lines are reported on stderr and skipped, as
+``explain --audit`` does.
 """
 
 from __future__ import annotations
@@ -48,8 +50,12 @@ def register(sub: Subcommands) -> None:
     parser.add_argument("--compare-until", metavar="ISO", help="end of that previous period")
     parser.add_argument("--json", metavar="OUT", help="write the report as JSON here")
     parser.add_argument("--html", metavar="OUT", help="write the self-contained HTML report here")
-    parser.add_argument("--alert-sink", metavar="PATH",
-                        help="append each alert as an event line to this JSONL file")
+    parser.add_argument("--alert-sink", metavar="PATH|URL",
+                        help="append each alert as an event line to this JSONL file, or POST "
+                             "it as JSON to this http(s) URL (retried like the handoff webhook)")
+    parser.add_argument("--alert-fallback", metavar="FILE",
+                        help="with a URL --alert-sink: append the alert events the webhook did "
+                             "not take to this JSONL file")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="what to print on stdout (default: text tables)")
     parser.set_defaults(func=_report)
@@ -57,13 +63,17 @@ def register(sub: Subcommands) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from guardrail.audit import load_audit
-    from guardrail.governance.alerts import deliver_alerts
+    from guardrail.governance.delivery import alert_webhook_url
     from guardrail.governance.report import build_report
     from guardrail.governance.report_html import render_html
     from guardrail.history import open_store
     from guardrail.registry import Registry
 
     since, until = _time(args.since, "--since"), _time(args.until, "--until")
+    # Check the sink before the work, so a typo is not found only once alerts fire.
+    webhook = alert_webhook_url(args.alert_sink) if args.alert_sink else None
+    if args.alert_fallback and webhook is None:
+        raise UserError("--alert-fallback goes with an http(s) --alert-sink")
     previous_period = None
     if (args.compare_since is None) != (args.compare_until is None):
         raise UserError("--compare-since and --compare-until go together")
@@ -100,9 +110,22 @@ def _report(args: argparse.Namespace) -> int:
     else:
         print(_text(report))
     if report.alerts and args.alert_sink:
-        sent = deliver_alerts(report, args.alert_sink)
-        note(args, f"sent {sent} alert(s) to {args.alert_sink}")
+        _send_alerts(args, report, "the alert webhook" if webhook else args.alert_sink)
     return 1 if report.alerts else 0
+
+
+def _send_alerts(args: argparse.Namespace, report: GovernanceReport, where: str) -> None:
+    """Send the alerts; a webhook that does not take them is an error line, not a traceback:
+    the exit code is already 1, as for any alert."""
+    from guardrail.errors import AlertDeliveryError
+    from guardrail.governance.delivery import deliver_alerts
+
+    try:
+        sent = deliver_alerts(report, args.alert_sink, fallback=args.alert_fallback)
+    except AlertDeliveryError as exc:
+        print(f"guardrail: error: alert delivery failed: {exc}", file=sys.stderr)
+    else:
+        note(args, f"sent {sent} alert(s) to {where}")
 
 
 def _time(value: str, flag: str) -> datetime:

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from guardrail._yaml import describe
+from guardrail.audit.writer import AuditLog
 from guardrail.conversation import Conversation, Message, Signals, to_conversation
 from guardrail.decision import Arm, Decision
 from guardrail.detectors.detector import Detector, Scan, detector_error, safe_scan
@@ -35,7 +36,14 @@ from guardrail.detectors.need import NeedDetector
 from guardrail.detectors.rules import RuleDetector
 from guardrail.engine.history import HistoryLink, open_or_broken
 from guardrail.engine.policy import Policy, RegistryPolicy, assign_settled
-from guardrail.engine.risk import ExitEvent, ExitKind, RiskMemories, RiskMemory, disarm
+from guardrail.engine.risk import (
+    ExitEvent,
+    ExitKind,
+    RiskMemories,
+    RiskMemory,
+    disarm,
+    fingerprint,
+)
 from guardrail.engine.state import (
     ConversationState,
     ConversationStates,
@@ -46,11 +54,19 @@ from guardrail.engine.state import (
 from guardrail.errors import RegistryError, RegistryIssue, UserError
 from guardrail.governance import IncidentKind, Outcome, OutcomeKind
 from guardrail.governance.arms import arm_of, holdout_reason, split_active
+from guardrail.governance.overrides import (
+    Override,
+    OverrideAction,
+    OverrideBooks,
+    check_override,
+)
+from guardrail.governance.shadow import ReadOnlyStore, Shadow
 from guardrail.history import EventKind, EventOutcome, HistoryStore
 from guardrail.need.classifier import NeedClassifier
 from guardrail.need.model import NeedModel
 from guardrail.policy import Facts, failsafe_decision
 from guardrail.reasons import Finding, ReasonCode
+from guardrail.redact import redact
 from guardrail.registry import Registry
 from guardrail.registry.schema import ToolSpec, Verifier
 from guardrail.tracing import check_span, record_decision
@@ -58,6 +74,8 @@ from guardrail.tracing import check_span, record_decision
 __all__ = ["ExitEvent", "Guardrail"]
 
 _UNSEEN_CONFIDENCE = 0.3
+# An override's `why` is kept this long, redacted (an exit event's bound).
+_WHY_LIMIT = 1000
 # Conversations with a critical risk are few: their memory outlives many times the states kept.
 _RISK_MEMORY_PER_STATE = 10
 _log = logging.getLogger("guardrail.engine")
@@ -92,6 +110,13 @@ class Guardrail:
             loaded `InjectionModel`, or None for the rules alone (so does the registry's
             ``settings.injection.model: false``). It reads user messages and tool results, and
             can only add an injection finding.
+        shadow: a candidate registry (or its folder) evaluated beside this one on every
+            turn, never acting: a second Guardrail with its own conversation states, this
+            one's need and injection models, and read-only use of the store
+            (`guardrail.governance.shadow`). Loaded now: a bad one raises `RegistryError`.
+        shadow_share: the share of conversations shadowed (a stable hash of the id picks them).
+        shadow_audit: the `AuditLog` (or its file) the shadow's differences are written to;
+            None for the check span's ``guardrail.shadow.diff`` events alone.
 
     Example:
         >>> guard = Guardrail.from_defaults()
@@ -113,6 +138,9 @@ class Guardrail:
         detector: Detector | None = None,
         policy: Policy | None = None,
         injection_model: InjectionModel | str | Path | None = "default",
+        shadow: Registry | str | Path | None = None,
+        shadow_share: float = 1.0,
+        shadow_audit: AuditLog | str | Path | None = None,
     ) -> None:
         if isinstance(registry, Registry):
             self.registry = registry
@@ -139,6 +167,15 @@ class Guardrail:
         self._history = HistoryLink(store, customer_salt)
         self._states = ConversationStates(max_conversations)
         self._memory = RiskMemories(max(1, max_conversations) * _RISK_MEMORY_PER_STATE)
+        self._overrides = OverrideBooks(max(1, max_conversations) * _RISK_MEMORY_PER_STATE)
+        live_store = self._history.store
+        self._shadow = None if shadow is None else Shadow.build(
+            shadow, lambda candidate: Guardrail(
+                candidate, need_model=self._need_model, clock=clock,
+                max_conversations=max_conversations, customer_salt=customer_salt,
+                store=None if live_store is None else ReadOnlyStore(live_store),
+                injection_model=self._injection_model),
+            share=shadow_share, audit=shadow_audit)
 
     @classmethod
     def from_defaults(cls) -> Guardrail:
@@ -156,6 +193,12 @@ class Guardrail:
     def need_classifier(self) -> NeedClassifier | None:
         """The need classifier every user message goes through (None: the rules alone)."""
         return self._need_model
+
+    @property
+    def shadow(self) -> Shadow | None:
+        """The candidate policy evaluated beside this one (None: none); its counters say how
+        many turns it decided, differed on and failed on."""
+        return self._shadow
 
     @property
     def store(self) -> HistoryStore | None:
@@ -220,6 +263,8 @@ class Guardrail:
                 if arm != decision.arm:  # restricted either way; counted in its arm
                     decision = decision.model_copy(update={"arm": arm})
             record_decision(span, decision)
+            if self._shadow is not None:  # after the decision is final; never changes it
+                self._shadow.observe(conv, decision, span)
             return decision
 
     async def acheck(self, conversation: Conversation | Mapping[str, Any]) -> Decision:
@@ -317,7 +362,10 @@ class Guardrail:
         Raises:
             UserError: unknown segment, a segment `by` may not end, or bad who/why/at.
         """
-        return self._end("verified", conversation_id, segment, by, who, why, at)
+        event = self._end("verified", conversation_id, segment, by, who, why, at)
+        self._mirror("verify", lambda g: g.verify(conversation_id, segment, by=by, who=who,
+                                                  why=why, at=event.at))
+        return event
 
     def resolve(
         self,
@@ -335,7 +383,102 @@ class Guardrail:
         Raises:
             UserError: unknown segment, a segment `by` may not end, or bad who/why/at.
         """
-        return self._end("resolved", conversation_id, segment, by, who, why, at)
+        event = self._end("resolved", conversation_id, segment, by, who, why, at)
+        self._mirror("resolve", lambda g: g.resolve(conversation_id, segment, by=by, who=who,
+                                                    why=why, at=event.at))
+        return event
+
+    def override(
+        self,
+        conversation_id: str,
+        segment: str,
+        action: OverrideAction,
+        *,
+        who: str,
+        role: str,
+        why: str,
+        at: datetime | None = None,
+        customer_id: str | None = None,
+    ) -> Override:
+        """Override a segment for a conversation, as a human agent (or the application for
+        them); honoured from the conversation's next check, in both arms, with an
+        ``override.agent`` reason (`guardrail.governance.overrides`).
+
+        * ``assert``: the conversation is in `segment` (its routing, tools and handoff apply).
+        * ``clear``: it is not, even while the entry criteria hold; a finding of the segment in
+          a message after the override brings it back.
+        * ``verify``: the customer was verified; every segment the registry lets an agent end
+          by verification is ended like `verify` with ``by="agent"`` (a critical one only
+          with a role of ``critical_roles``), in one override.
+
+        An override moves segments only: the risk tier still follows every finding, so it
+        never loosens the tool gate below the baseline and risk-tier tool policies (which do
+        not depend on segments). The latest override of a segment wins. Write the returned
+        override to the audit log (`AuditLog.override`; the adapters' ``override`` does).
+
+        With a history store it is stored under the customer's key, so it survives a restart,
+        reaches every worker that reads the conversation's history afterwards (a worker reads
+        it once per conversation state: one that already holds the conversation sees it after
+        `forget_conversation`), is forgotten with the customer and expires with the retention.
+        Without a store it lives in this process only (bounded, like the risk memory).
+
+        Args:
+            conversation_id: the conversation's id, as passed to `check`.
+            segment: the segment (for ``verify``: the one the verification answers).
+            action: ``assert``, ``clear`` or ``verify``.
+            who: the agent's id (kept verbatim: an identifier, not a name).
+            role: the role acted in; one of ``settings.governance.overrides.roles``.
+            why: the reason in plain words; stored and audited redacted.
+            at: when (timezone-aware); defaults to now.
+            customer_id: the customer the conversation is with; needed with a store unless a
+                check of this conversation named it in its context.
+
+        Raises:
+            UserError: unknown segment or action, a role the registry does not list, a failsafe
+                segment, empty who/why, a naive `at`, or a store but no known customer.
+            OverrideRefusedError: clearing a segment of critical risk without a critical role.
+            StoreError: the store failed (nothing is recorded or applied).
+        """
+        covers = check_override(self.registry, segment, action, role)
+        state = self._states.peek(conversation_id)
+        memory = self._memory.get(conversation_id)
+        book = self._overrides.get(conversation_id)
+        known = [state.customer if state else None, memory.customer if memory else None,
+                 book.customer if book else None]
+        customer = (self._history.key(customer_id) if customer_id
+                    else next((k for k in known if k), None))
+        store = self._history.store
+        if store is not None and customer is None:
+            raise UserError("customer_id: the override is stored under the conversation's "
+                            "customer; name them (no check of this conversation did)")
+        made = Override.model_validate({
+            "conversation_id": conversation_id, "customer": customer, "segment": segment,
+            "action": action, "covers": covers, "who": who, "role": role,
+            "why": redact(why, _WHY_LIMIT) if isinstance(why, str) else why,
+            "at": datetime.now(UTC) if at is None else at,
+            "through": state.scanned if state is not None and state.scanned else None,
+            "policy_version": self.registry.version,
+        })
+        if store is not None:
+            # The store would drop it unseen: say so instead of reporting it recorded.
+            kept_days = self.registry.settings.history.retention_days
+            if made.at < datetime.now(UTC) - timedelta(days=kept_days):
+                raise UserError(f"at: {made.at.isoformat()} is older than the history "
+                                f"retention ({kept_days:g} days), so it would not be kept")
+            self._history.record_override(made, strict=True)
+        if action == "verify":
+            for seg in covers:
+                self._end("verified", conversation_id, seg, "agent", made.who, made.why, made.at)
+        book = self._overrides.get(conversation_id, create=True)
+        if book is not None:
+            book.add([made])
+        if state is not None:
+            with state.lock:
+                state.decided_on = None  # the next check decides afresh
+        self._mirror("override", lambda g: g.override(
+            conversation_id, segment, action, who=who, role=role, why=why, at=made.at,
+            customer_id=customer_id))
+        return made
 
     def record_event(
         self,
@@ -435,8 +578,28 @@ class Guardrail:
             StoreError: the store failed (nothing is assumed deleted).
         """
         count = self._history.forget_customer(customer_id)
-        self._memory.forget_customer(self._history.key(customer_id))
+        self._forget_in_process(self._history.key(customer_id))
+        self._mirror("forget_customer",
+                     lambda g: g._forget_in_process(g._history.key(customer_id)))
         return count
+
+    def _forget_in_process(self, key: str) -> None:
+        """Drop what this process keeps under a customer's key (risk memory, overrides)."""
+        self._memory.forget_customer(key)
+        self._overrides.forget_customer(key)
+
+    def _mirror(self, what: str, act: Callable[[Guardrail], object]) -> None:
+        """Repeat on the shadow engine what a person or the application did on this one
+        (ended a segment, overrode one, forgot a customer), so the shadow is not left holding
+        what the live engine let go. Best effort: the live call has already succeeded, and a
+        candidate that refuses (it lacks the segment or the role) only logs."""
+        checker = None if self._shadow is None else self._shadow.checker
+        if not isinstance(checker, Guardrail):
+            return
+        try:
+            act(checker)
+        except Exception as exc:  # the shadow never fails a live call
+            _log.warning("shadow policy did not mirror %s: %s", what, type(exc).__name__)
 
     def close(self) -> None:
         """Close the history store's connections."""
@@ -528,21 +691,56 @@ class Guardrail:
         for finding in new:
             state.findings[finding.rule_id] = finding
         current, active = assign_settled(self._policy, registry, state, facts)
+        active, pinned, overridden = self._overridden(conv, state, active)
         events = self._remember(conv, state, active, now)
         if arm_of(registry, conv) == "holdout":
-            return self._holdout(current, active, events)
-        decision = self._policy.decide(registry, current, active)
-        if not events:
+            decision = self._holdout(current, active, events, pinned)
+        else:
+            decision = self._policy.decide(registry, current, active)
+            overridden = [*(e.reason() for e in events), *overridden]
+        if not overridden:
             return decision
-        reasons = [*decision.reason_codes, *(e.reason() for e in events)]
+        reasons = [*decision.reason_codes, *overridden]
         return decision.model_copy(update={"reason_codes": reasons})
 
+    def _overridden(
+        self, conv: Conversation, state: ConversationState, active: dict[str, list[ReasonCode]]
+    ) -> tuple[dict[str, list[ReasonCode]], frozenset[str], list[ReasonCode]]:
+        """`active` as the conversation's agent overrides leave it, the segments they assert
+        (acted on in both arms) and the reasons of those that clear
+        (`guardrail.governance.overrides`)."""
+        if state.customer is None and conv.context.customer_id:
+            state.customer = self._history.key(conv.context.customer_id)
+        book = self._overrides.get(conv.id, create=bool(state.overrides))
+        if book is None:
+            return active, frozenset(), []
+        if state.overrides:
+            book.add(state.overrides)
+            state.overrides = ()
+        messages = conv.messages
+
+        def print_of(index: int) -> int | None:
+            return fingerprint(messages[index]) if 0 <= index < len(messages) else None
+
+        applied = book.apply(self.registry, active, state.findings, state.scanned, print_of)
+        for made in applied.bound:
+            self._history.record_override(made)
+        return applied.active, applied.asserted, applied.reasons
+
     def _holdout(
-        self, facts: Facts, active: Mapping[str, list[ReasonCode]], events: list[ExitEvent]
+        self,
+        facts: Facts,
+        active: Mapping[str, list[ReasonCode]],
+        events: list[ExitEvent],
+        pinned: frozenset[str] = frozenset(),
     ) -> Decision:
-        """The holdout arm's decision: only the safety set acts (`guardrail.governance.arms`);
-        the segments set aside are named on the decision and in its reasons."""
+        """The holdout arm's decision: only the safety set acts (`guardrail.governance.arms`),
+        and the segments an agent asserted (`pinned`: a person's call, not the policy's); the
+        segments set aside are named on the decision and in its reasons."""
         kept, held_out = split_active(self.registry, active)
+        if pinned:
+            kept = {s: r for s, r in active.items() if s in kept or s in pinned}
+            held_out = [s for s in held_out if s not in pinned]
         decide: Any = self._policy.decide  # `held_out=` is an optional part of the protocol
         decision: Decision = (decide(self.registry, facts, kept, held_out=held_out) if held_out
                               else decide(self.registry, facts, kept))

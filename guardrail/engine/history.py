@@ -1,11 +1,12 @@
 """The engine's link to the history store: friction read across conversations, contacts written.
 
-Each conversation with a customer id reads the store once; its contact (need-state and outcome,
-no text) is written back when it changes, and so are its critical risks (``risk`` events: rule
-id, code, time; `guardrail.engine.risk`). A store that fails never takes the chatbot down: a
-read failure adds a ``failsafe.store_*`` finding (the customer is treated as possibly looping),
-a write failure is logged and retried on the next check, and a store that cannot be opened at
-start-up is kept as one that fails every call the same way.
+Each conversation with a customer id reads the store once (its customer's events, and the agent
+overrides of the conversation, `guardrail.governance.overrides`); its contact (need-state and
+outcome, no text) is written back when it changes, and so are its critical risks (``risk``
+events: rule id, code, time; `guardrail.engine.risk`). A store that fails never takes the
+chatbot down: a read failure adds a ``failsafe.store_*`` finding (the customer is treated as
+possibly looping), a write failure is logged and retried on the next check, and a store that
+cannot be opened at start-up is kept as one that fails every call the same way.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from guardrail.detectors.friction import history_signals, lookback, merge_signal
 from guardrail.engine.risk import RiskMark
 from guardrail.engine.state import ConversationState
 from guardrail.errors import UserError
+from guardrail.governance.overrides import Override
 from guardrail.history import (
     EventOutcome,
     HistoryEvent,
     HistoryStore,
+    OverrideStore,
     StoreError,
     customer_key,
     open_store,
@@ -78,9 +81,10 @@ class HistoryLink:
         if state.history is None and not state.history_failed:
             state.history_started = now
             try:
-                state.history = tuple(
-                    self.store.events(self.key(customer), now - lookback(windows), now)
-                )
+                stored = self.key(customer)
+                state.history = tuple(self.store.events(stored, now - lookback(windows), now))
+                if conv.id is not None and isinstance(self.store, OverrideStore):
+                    state.overrides = tuple(self.store.overrides(stored, conv.id))
             except Exception as exc:  # any store failure fails closed for friction
                 code = getattr(exc, "code", None)
                 if not (isinstance(exc, StoreError) and code in ENGINE_CODES):
@@ -156,6 +160,25 @@ class HistoryLink:
             except Exception as exc:  # the decision stands on the memory in this process
                 _log.warning("history store: risk not recorded (%s)", type(exc).__name__)
 
+    def record_override(self, override: Override, *, strict: bool = False) -> None:
+        """Write an override: one just made (`strict`: a store that cannot keep it is a
+        `UserError`, a failed write raises), or one the engine learnt more about (how many
+        messages it covers; a failed write is logged, this process applies it either way)."""
+        if override.customer is None or self.store is None:
+            return
+        if not isinstance(self.store, OverrideStore):
+            if strict:
+                raise UserError(f"the history store ({type(self.store).__name__}) does not keep "
+                                "overrides (it has no record_override/overrides)")
+            return
+        if strict:
+            self.store.record_override(override)
+            return
+        try:
+            self.store.record_override(override)
+        except Exception as exc:
+            _log.warning("history store: override not recorded (%s)", type(exc).__name__)
+
     def record_event(self, customer_id: str, fields: Mapping[str, object]) -> None:
         """Record an event from outside a conversation (see `Guardrail.record_event`).
 
@@ -206,6 +229,7 @@ class _BrokenStore:
         raise self._error
 
     record = events = forget = purge = record_outcome = outcomes = _fail
+    record_override = overrides = _fail
 
     def close(self) -> None:
         pass

@@ -26,6 +26,7 @@ from guardrail.detectors.injection import reading_needs, request_findings
 from guardrail.detectors.injection_model import Trace
 from guardrail.detectors.need import NeedReading
 from guardrail.engine.risk import MEMORY_SOURCE, fingerprint
+from guardrail.governance.overrides import Override
 from guardrail.history import HistoryEvent
 from guardrail.need.classifier import NeedPrediction
 from guardrail.policy import Facts, exit_holds
@@ -65,6 +66,9 @@ class ConversationState:
     history_started: datetime | None = None
     history_failed: bool = False
     risk_restored: bool = False  # the history's risk events were taken into the risk memory
+    # The conversation's agent overrides read with the history (`guardrail.governance.overrides`).
+    overrides: tuple[Override, ...] = ()
+    customer: str | None = None  # the stored key of the customer, once a check named them
     recorded: tuple[str, str] | None = None  # the contact last written: (need-state, outcome)
     # The last merge of history and caller signals, by (need-state, minute, caller signals).
     merged: tuple[tuple[object, ...], Signals, Mapping[str, str]] | None = None

@@ -5,7 +5,8 @@
     report.py     build_report -> GovernanceReport: audit decisions joined to outcomes, per
                   segment, need x segment, cohort and arm, policy vs holdout, drift
     stats.py      Wilson, Newcombe (method 10) and seeded bootstrap intervals
-    alerts.py     Alert, check_alerts (registry thresholds), deliver_alerts (JSONL sink)
+    alerts.py     Alert, check_alerts (registry thresholds), alert_event
+    delivery.py   deliver_alerts: alert events to a JSONL file or a webhook (JsonWebhook)
     report_html.py  render_html: the report as one self-contained page
 
 report, alerts and report_html are imported from their modules, not from here: they read the

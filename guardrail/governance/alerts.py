@@ -18,29 +18,37 @@ The registry's ``settings.governance.alerts`` sets the thresholds; `check_alerts
 ==========================  ===========================================================
 
 An `Alert` holds ids, numbers and a message made from them: no conversation text.
-`deliver_alerts` appends each as an event line to a JSONL file (a scheduled job tails it or
-ships it on to its pager).
+`deliver_alerts` sends each as an event, either appended as a line to a JSONL file (a scheduled
+job tails it or ships it on to its pager) or POSTed as JSON to an http(s) URL with the handoff
+webhook's delivery policy (`guardrail.handoff.webhook.JsonWebhook`: retries with backoff, a
+deadline, an ``Idempotency-Key`` per event, logs without the URL). Events a webhook did not take
+are never dropped silently: `AlertDeliveryError` says so, after appending them to a fallback
+JSONL file when one is given.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 
 from guardrail._base import FrozenModel
-from guardrail.errors import UserError
 
 if TYPE_CHECKING:
     from guardrail.governance.report import GovernanceReport
     from guardrail.registry import Registry
 
-__all__ = ["ALERT_EVENT", "Alert", "AlertKind", "alert_event", "check_alerts", "deliver_alerts"]
+__all__ = [
+    "ALERT_EVENT",
+    "Alert",
+    "AlertKind",
+    "alert_event",
+    "check_alerts",
+]
 
 AlertKind = Literal["wrongful_automation", "time_to_human_gap", "incident", "holdout_worse"]
 
@@ -129,39 +137,19 @@ def _time_gaps(
 
 
 def alert_event(alert: Alert, report: GovernanceReport) -> dict[str, object]:
-    """The event sent for `alert`: the alert, the period and the policy versions."""
+    """The event sent for `alert`: the alert, the period, the policy versions and a ``key``.
+
+    The key is the same for the same alert on the same period and policy, so a receiver (the
+    webhook's ``Idempotency-Key``, or a job reading the JSONL) can drop a report run twice.
+    """
+    period = report.period.model_dump(mode="json")
+    versions = list(report.policy_versions)
+    identity = json.dumps([period, versions, alert.kind, alert.subject], sort_keys=True)
     return {
         "event": ALERT_EVENT,
+        "key": hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32],
         "sent_at": datetime.now(UTC).isoformat(),
-        "period": report.period.model_dump(mode="json"),
-        "policy_versions": list(report.policy_versions),
+        "period": period,
+        "policy_versions": versions,
         **alert.model_dump(mode="json"),
     }
-
-
-def deliver_alerts(report: GovernanceReport, sink: str | os.PathLike[str]) -> int:
-    """Send every alert of `report` to `sink` as an event; returns how many were sent.
-
-    Args:
-        report: the report whose `alerts` to send.
-        sink: a JSONL file path: each event is appended as one line (the folder must exist).
-
-    Raises:
-        UserError: a URL rather than a path, or the file cannot be written.
-    """
-    events = [alert_event(alert, report) for alert in report.alerts]
-    if not events:
-        return 0
-    target = os.fspath(sink)
-    if "://" in target:
-        # The handoff webhook's retry machinery is bound to handoff summaries; an alert
-        # webhook needs it generalised first. A scheduled job can ship the JSONL on.
-        raise UserError(f"alert sink {target.partition('://')[0]}://... is not supported: "
-                        "give a JSONL file path")
-    lines = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events)
-    try:
-        with Path(target).open("a", encoding="utf-8") as handle:
-            handle.write(lines)
-    except OSError as exc:
-        raise UserError(f"cannot write alerts to {target}: {exc.strerror or exc}") from None
-    return len(events)

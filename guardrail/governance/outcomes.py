@@ -21,20 +21,16 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Final, Literal, get_args
+from typing import ClassVar, Final, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from guardrail.errors import UserError
+from guardrail._base import CheckedModel
 
 __all__ = ["INCIDENTS", "OUTCOME_KINDS", "SCORE_RANGES", "IncidentKind", "Outcome", "OutcomeKind"]
 
@@ -81,7 +77,7 @@ def _new_outcome_id() -> str:
     return uuid.uuid4().hex
 
 
-class Outcome(BaseModel):
+class Outcome(CheckedModel):
     """One thing the help desk learnt about a conversation after the fact.
 
     Building one from bad input raises `UserError` naming the field at fault.
@@ -105,7 +101,7 @@ class Outcome(BaseModel):
             event id to make retries idempotent; a random one is made otherwise.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    what: ClassVar[str] = "outcome"
 
     conversation_id: str = Field(min_length=1, max_length=_MAX_ID)
     customer: str = Field(min_length=1, max_length=_MAX_ID)
@@ -154,23 +150,3 @@ class Outcome(BaseModel):
         if self.first_human_at is not None and self.first_human_at < self.at:
             raise ValueError("first_human_at: before the handoff (at)")
         return self
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _as_user_error(cls, data: object, handler: ModelWrapValidatorHandler[Outcome]) -> Outcome:
-        # Bad input is the caller's mistake: one GuardrailError type, whatever the field.
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            raise UserError(_describe(exc)) from None
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    more = len(exc.errors()) - 5
-    tail = f" (and {more} more)" if more > 0 else ""
-    return "invalid outcome: " + "; ".join(parts) + tail

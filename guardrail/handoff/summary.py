@@ -27,6 +27,7 @@ from pydantic import Field
 from guardrail._base import FrozenModel
 from guardrail.conversation import Context, Conversation
 from guardrail.decision import UNDETERMINED_LANGUAGE, Decision, Priority
+from guardrail.governance.overrides import OVERRIDE_CODE
 from guardrail.handoff.details import Details, extract_details
 from guardrail.handoff.quote import quote
 from guardrail.prompts import HandoffTexts, Prompts
@@ -49,6 +50,9 @@ _QUOTE_CHARS = 120
 # Evidence read from a message as typed ("message[3]", or its words rejoined): quotable. Decoded
 # payloads and remembered findings are not what the customer typed there.
 _QUOTABLE = re.compile(r"message\[(\d+)\](?::rejoined)?")
+# How much of the agent overrides a summary shows.
+_OVERRIDE_CHARS = 300
+_OVERRIDES_SHOWN = 10
 # Where a summary names no queue: never a made-up one.
 _NO_QUEUE = "—"
 
@@ -86,6 +90,9 @@ class HandoffSummary(FrozenModel):
         transcript: the last messages, personal data redacted.
         tool_calls: what the assistant tried to do, with the gate's verdicts.
         denied_tools: tools the assistant may not use now, with reason codes.
+        overrides: the human agents' overrides acting on the conversation (action, segment,
+            who, role and the redacted why), from the decision's ``override.agent`` reasons,
+            so whoever takes over sees what a colleague already decided.
         policy_version: the registry version that made the decision.
         language: the language the customer wrote in (BCP 47; ``und`` when undetermined), so
             the queue can pick an agent who speaks it.
@@ -112,6 +119,7 @@ class HandoffSummary(FrozenModel):
     transcript: list[dict[str, str]] = Field(default_factory=list)
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     denied_tools: list[str] = Field(default_factory=list)
+    overrides: list[str] = Field(default_factory=list)
     policy_version: str
     language: str = UNDETERMINED_LANGUAGE
 
@@ -255,6 +263,7 @@ class HandoffSummary(FrozenModel):
                 f"{t.tool} ({', '.join(r.code for r in t.reasons[:2])})"
                 for t in decision.denials
             ],
+            overrides=_overrides(decision),
             policy_version=decision.policy_version,
         )
 
@@ -306,12 +315,26 @@ class HandoffSummary(FrozenModel):
         for seg in self.segments:
             lines.append(f"- **{seg.id}** ({seg.tier})")
             lines.extend(f"  - {reason}" for reason in seg.reasons)
+        if self.overrides:
+            lines += ["", "### Agent overrides"]
+            lines.extend(f"- {note}" for note in self.overrides)
         if self.transcript:
             lines += ["", "### Last messages (redacted)"]
             lines.extend(f"- **{m.get('role', '?')}:** {m.get('content', '')}"
                          for m in self.transcript)
         lines += ["", f"_Policy {self.policy_version}_"]
         return "\n".join(lines)
+
+
+def _overrides(decision: Decision) -> list[str]:
+    """One redacted line per agent override acting on the decision (``override.agent``)."""
+    seen: list[str] = []
+    for reason in decision.reason_codes:
+        if reason.code == OVERRIDE_CODE:
+            line = _redacted(reason.explanation, _OVERRIDE_CHARS)
+            if line not in seen:
+                seen.append(line)
+    return seen[:_OVERRIDES_SHOWN]
 
 
 def _stamp(now: datetime | None) -> str:

@@ -2,14 +2,16 @@
 
 `WebhookSink` (and its async twin `AsyncWebhookSink`) POSTs the summary as JSON with an
 ``Idempotency-Key`` (`guardrail.handoff.spool.handoff_key`), so the receiver can drop a copy.
-Every failure reaches the caller as one type::
+`JsonWebhook`, which `WebhookSink` is, posts any JSON document under the same delivery policy
+(retries, backoff, deadline, quiet logs): the governance alerts use it. Every failure reaches the
+caller as one type::
 
     SinkError (a GuardrailError)      .retryable: may a later attempt succeed?
                                       .spooled:   is the handoff safe in the spool?
                                       .status:    the last HTTP status, if there was one
 
-Logs and error messages name the handoff key and the conversation id, never the transcript, the
-URL (webhook URLs often carry a secret) or the headers. Wrap a webhook in a
+Logs and error messages name the document's key (and a handoff's conversation id), never the
+body (a transcript), the URL (webhook URLs often carry a secret) or the headers. Wrap a webhook in a
 `guardrail.handoff.spool.SpoolingSink` so a handoff that still fails is kept for `replay`.
 
 The webhook sinks need ``httpx`` and ``tenacity``, imported only when a webhook sink is made.
@@ -26,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from guardrail.errors import SinkError, UserError
 from guardrail.handoff.spool import handoff_key
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     import httpx
     import tenacity
 
-__all__ = ["AsyncWebhookSink", "WebhookSink"]
+__all__ = ["AsyncWebhookSink", "JsonWebhook", "WebhookSink"]
 
 _log = logging.getLogger("guardrail.handoff.sinks")
 
@@ -67,14 +69,23 @@ class _Transient(Exception):
 
 @dataclass(slots=True)
 class _Delivery:
-    """One `send`: what every attempt posts, and the clock its deadline runs on."""
+    """One document to deliver: what every attempt posts, and the clock its deadline runs on."""
 
     key: str
+    what: str  # what the document is ("handoff", "alert event"), for logs and errors
     conversation_id: str | None
     body: bytes
     headers: dict[str, str]
     started: float = field(default_factory=time.monotonic)
     attempts: int = 0
+
+    @property
+    def context(self) -> str:
+        """The conversation, for a log line or a message; the key is logged `Verbatim` apart."""
+        return "" if self.conversation_id is None else f" (conversation {self.conversation_id})"
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.key}{self.context}"
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -133,11 +144,15 @@ class _WebhookCore(Generic[_C]):
         """The client the sink makes (and closes) when it is given none."""
         raise NotImplementedError
 
-    def _prepare(self, summary: HandoffSummary) -> _Delivery:
-        key = handoff_key(summary)
-        body = json.dumps(summary.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")
+    def _prepare(self, document: object, *, key: str, what: str,
+                 conversation_id: str | None = None) -> _Delivery:
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
         headers = {**self._headers, "Content-Type": "application/json", "Idempotency-Key": key}
-        return _Delivery(key, summary.conversation_id, body, headers)
+        return _Delivery(key, what, conversation_id, body, headers)
+
+    def _prepare_handoff(self, summary: HandoffSummary) -> _Delivery:
+        return self._prepare(summary.model_dump(mode="json"), key=handoff_key(summary),
+                             what="handoff", conversation_id=summary.conversation_id)
 
     def _policy(self, delivery: _Delivery) -> dict[str, Any]:
         """Keyword arguments for `tenacity.Retrying` and `tenacity.AsyncRetrying`."""
@@ -160,8 +175,8 @@ class _WebhookCore(Generic[_C]):
 
     def _log_retry(self, delivery: _Delivery, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        _log.info("handoff %s (conversation %s): attempt %d failed (%s); retrying in %.2fs",
-                  Verbatim(delivery.key), delivery.conversation_id, state.attempt_number, exc,
+        _log.info("%s %s%s: attempt %d failed (%s); retrying in %.2fs", delivery.what,
+                  Verbatim(delivery.key), delivery.context, state.attempt_number, exc,
                   state.upcoming_sleep)
 
     def _request_timeout(self, delivery: _Delivery) -> float:
@@ -185,52 +200,50 @@ class _WebhookCore(Generic[_C]):
         return SinkError(f"webhook request failed ({type(exc).__name__})", retryable=False)
 
     def _check(self, response: httpx.Response, delivery: _Delivery) -> None:
-        """Return if the receiver has the handoff; raise `_Transient` or `SinkError` if not."""
+        """Return if the receiver has the document; raise `_Transient` or `SinkError` if not."""
         status = response.status_code
         if 200 <= status < 300 or status == _ALREADY_DELIVERED:
-            _log.debug("handoff %s (conversation %s) delivered: HTTP %d",
-                       Verbatim(delivery.key), delivery.conversation_id, status)
+            _log.debug("%s %s%s delivered: HTTP %d", delivery.what, Verbatim(delivery.key),
+                       delivery.context, status)
             return
         if status in _RETRY_STATUSES or status >= 500:
             raise _Transient(f"HTTP {status}", status=status,
                              retry_after=_retry_after(response.headers.get("retry-after")))
-        raise SinkError(f"webhook rejected handoff {delivery.key} "
-                        f"(conversation {delivery.conversation_id}): HTTP {status}",
-                        retryable=False, status=status)
+        raise SinkError(f"webhook rejected {delivery}: HTTP {status}", retryable=False,
+                        status=status)
 
     def _gave_up(self, exc: Exception, delivery: _Delivery) -> SinkError:
         if isinstance(exc, SinkError):
             error = exc
         elif isinstance(exc, _Transient):
             error = SinkError(
-                f"webhook gave up on handoff {delivery.key} (conversation "
-                f"{delivery.conversation_id}) after {delivery.attempts} attempt(s): {exc}",
+                f"webhook gave up on {delivery} after {delivery.attempts} attempt(s): {exc}",
                 retryable=True, status=exc.status)
         else:  # a client or transport that raised something httpx does not
             error = SinkError(f"webhook sink failed ({type(exc).__name__})", retryable=False)
-        _log.error("handoff %s (conversation %s) not delivered: %s",
-                   Verbatim(delivery.key), delivery.conversation_id, error)
+        _log.error("%s %s%s not delivered: %s", delivery.what, Verbatim(delivery.key),
+                   delivery.context, error)
         return error
 
 
-class WebhookSink(_WebhookCore["httpx.Client"]):
-    """POST each handoff as JSON to `url`, retrying what a later attempt can fix.
+class JsonWebhook(_WebhookCore["httpx.Client"]):
+    """POST JSON documents to `url`, retrying what a later attempt can fix.
 
     Connection errors, timeouts, 408, 425, 429 and 5xx are retried with jittered exponential
     backoff (or after the receiver's ``Retry-After``) until `attempts` are spent or the next
     attempt would start past `deadline`. Other 4xx are final; 409 means the receiver already has
-    this ``Idempotency-Key`` and counts as delivered. It is a `HandoffSink`.
+    this ``Idempotency-Key`` and counts as delivered. `WebhookSink` is this, posting handoffs.
 
     Args:
         url: the receiver's endpoint.
         headers: extra request headers (authorization, say); never logged.
         timeout: seconds for one request (cut to what is left of the deadline).
-        attempts: requests at most per handoff.
-        deadline: total seconds for one `send`, waits included.
+        attempts: requests at most per document.
+        deadline: total seconds for one document, waits included.
         wait_initial: the first backoff window in seconds; it doubles on each retry, and the
             wait is drawn at random from it ("full jitter").
         wait_max: the widest backoff window in seconds.
-        client: an `httpx.Client` to use (you close it); by default the sink makes its own,
+        client: an `httpx.Client` to use (you close it); by default the webhook makes its own,
             closed by `close`.
 
     Raises:
@@ -240,13 +253,22 @@ class WebhookSink(_WebhookCore["httpx.Client"]):
     def _new_client(self, timeout: float) -> httpx.Client:
         return cast("httpx.Client", self._httpx.Client(timeout=timeout))
 
-    def send(self, summary: HandoffSummary) -> None:
-        """Deliver `summary`, retrying within the limits.
+    def post(self, document: object, *, key: str, what: str = "document") -> None:
+        """POST `document` (anything `json.dumps` takes) once delivered, retrying within the
+        limits.
+
+        Args:
+            document: the JSON body.
+            key: the ``Idempotency-Key``: the same for every copy of this document, so the
+                receiver can drop a repeat. Logs and errors name it, so it must hold no secret.
+            what: what the document is, for logs and errors ("alert event").
 
         Raises:
-            SinkError: the handoff was not delivered (`retryable` says whether to try later).
+            SinkError: the document was not delivered (`retryable` says whether to try later).
         """
-        delivery = self._prepare(summary)
+        self._deliver(self._prepare(document, key=key, what=what))
+
+    def _deliver(self, delivery: _Delivery) -> None:
         try:
             self._tenacity.Retrying(**self._policy(delivery))(self._post, delivery)
         except Exception as exc:
@@ -263,11 +285,11 @@ class WebhookSink(_WebhookCore["httpx.Client"]):
         self._check(response, delivery)
 
     def close(self) -> None:
-        """Close the HTTP client if the sink made it."""
+        """Close the HTTP client if the webhook made it."""
         if self._owns_client:
             self._client.close()
 
-    def __enter__(self) -> WebhookSink:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -275,8 +297,22 @@ class WebhookSink(_WebhookCore["httpx.Client"]):
         self.close()
 
 
+class WebhookSink(JsonWebhook):
+    """POST each handoff as JSON to `url`: a `JsonWebhook` (same arguments and retries) that is a
+    `HandoffSink`, keyed by `guardrail.handoff.spool.handoff_key`."""
+
+    def send(self, summary: HandoffSummary) -> None:
+        """Deliver `summary`, retrying within the limits.
+
+        Raises:
+            SinkError: the handoff was not delivered (`retryable` says whether to try later).
+        """
+        self._deliver(self._prepare_handoff(summary))
+
+
 class AsyncWebhookSink(_WebhookCore["httpx.AsyncClient"]):
-    """The async twin of `WebhookSink` (same arguments, `client` an `httpx.AsyncClient`).
+    """The async twin of `WebhookSink` (`JsonWebhook`'s arguments, `client` an
+    `httpx.AsyncClient`).
 
     Its `send` is a coroutine, so it is not a `HandoffSink` although it looks like one: await
     it yourself. `SpoolingSink` and `replay` refuse it (a `SinkError`) rather than drop the
@@ -292,7 +328,7 @@ class AsyncWebhookSink(_WebhookCore["httpx.AsyncClient"]):
         Raises:
             SinkError: the handoff was not delivered (`retryable` says whether to try later).
         """
-        delivery = self._prepare(summary)
+        delivery = self._prepare_handoff(summary)
         try:
             await self._tenacity.AsyncRetrying(**self._policy(delivery))(self._post, delivery)
         except Exception as exc:
@@ -313,7 +349,7 @@ class AsyncWebhookSink(_WebhookCore["httpx.AsyncClient"]):
         if self._owns_client:
             await self._client.aclose()
 
-    async def __aenter__(self) -> AsyncWebhookSink:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

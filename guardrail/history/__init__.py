@@ -19,6 +19,7 @@ from guardrail.history.sqlite import SQLiteStore
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
     HistoryStore,
+    OverrideStore,
 )
 from guardrail.history.url import open_store
 
@@ -29,6 +30,7 @@ __all__ = [
     "HistoryEvent",
     "HistoryStore",
     "MemoryStore",
+    "OverrideStore",
     "RedisStore",
     "SQLiteStore",
     "StoreCorruptError",

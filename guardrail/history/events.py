@@ -20,19 +20,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from guardrail._base import CheckedModel
 from guardrail.errors import UserError
 
 __all__ = ["EventKind", "EventOutcome", "HistoryEvent", "customer_key"]
@@ -47,7 +44,7 @@ def _new_event_id() -> str:
     return uuid.uuid4().hex
 
 
-class HistoryEvent(BaseModel):
+class HistoryEvent(CheckedModel):
     """One event in a customer's support history.
 
     Building one from bad input raises `UserError` naming the fields at fault (a naive
@@ -67,7 +64,7 @@ class HistoryEvent(BaseModel):
         rule_id: for a ``risk`` event, the id of the rule that found it.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    what: ClassVar[str] = "history event"
 
     kind: EventKind
     customer: str = Field(min_length=1, max_length=_MAX_ID)
@@ -93,16 +90,6 @@ class HistoryEvent(BaseModel):
             raise ValueError("code and rule_id belong to risk events only")
         return self
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _as_user_error(
-        cls, data: object, handler: ModelWrapValidatorHandler[HistoryEvent]
-    ) -> HistoryEvent:
-        # Bad input is the caller's mistake: one GuardrailError type, whatever the field.
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            raise UserError(_describe(exc)) from None
 
     @field_validator("at")
     @classmethod
@@ -133,13 +120,3 @@ def customer_key(customer_id: str, salt: str | None) -> str:
         raise UserError("the customer key salt is empty; pass None to store ids unhashed")
     digest = hashlib.sha256(f"{salt}\0{customer_id}".encode()).hexdigest()
     return digest[:32]
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "event"
-        parts.append(f"{where}: {err['msg']}")
-    more = len(exc.errors()) - 5
-    tail = f" (and {more} more)" if more > 0 else ""
-    return "invalid history event: " + "; ".join(parts) + tail

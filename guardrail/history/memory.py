@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from guardrail.errors import StoreTimeoutError, StoreUnavailableError
 from guardrail.governance.outcomes import Outcome
+from guardrail.governance.overrides import Override
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
@@ -21,6 +22,7 @@ from guardrail.history.store import (
     check_customer,
     check_event,
     check_outcome,
+    check_override,
     check_timeout,
     outcome_order,
     utcnow,
@@ -28,7 +30,7 @@ from guardrail.history.store import (
 
 __all__ = ["MemoryStore"]
 
-_Record = TypeVar("_Record", HistoryEvent, Outcome)
+_Record = TypeVar("_Record", HistoryEvent, Outcome, Override)
 
 
 class MemoryStore(ClosingStore):
@@ -52,6 +54,7 @@ class MemoryStore(ClosingStore):
         self._lock = threading.Lock()
         self._events: dict[str, dict[str, HistoryEvent]] | None = {}
         self._outcomes: dict[str, dict[str, Outcome]] = {}
+        self._overrides: dict[str, dict[str, Override]] = {}
 
     def record(self, event: HistoryEvent) -> None:
         """Store `event`, replacing any event with the same (customer, event_id)."""
@@ -61,8 +64,7 @@ class MemoryStore(ClosingStore):
         with self._locked() as events:
             events.setdefault(event.customer, {})[event.event_id] = event
             if cutoff is not None:
-                _purge(events, cutoff)
-                _purge(self._outcomes, cutoff)
+                self._purge_all(events, cutoff)
 
     def events(
         self, customer: str, since: datetime, until: datetime | None = None
@@ -85,8 +87,7 @@ class MemoryStore(ClosingStore):
         with self._locked() as events:
             self._outcomes.setdefault(outcome.customer, {})[outcome.outcome_id] = outcome
             if cutoff is not None:
-                _purge(events, cutoff)
-                _purge(self._outcomes, cutoff)
+                self._purge_all(events, cutoff)
 
     def outcomes(
         self, since: datetime, until: datetime | None = None, *, conversation_id: str | None = None
@@ -102,23 +103,53 @@ class MemoryStore(ClosingStore):
             key=outcome_order,
         )
 
+    def record_override(self, override: Override) -> None:
+        """Store `override`, replacing any override with the same (customer, override_id)."""
+        if self._retention.expired(check_override(override)):
+            return
+        cutoff = self._retention.purge_due()
+        with self._locked() as events:
+            own = self._overrides.setdefault(str(override.customer), {})
+            own[override.override_id] = override
+            if cutoff is not None:
+                self._purge_all(events, cutoff)
+
+    def overrides(self, customer: str, conversation_id: str) -> list[Override]:
+        """The overrides of one conversation of `customer`, by time then override id."""
+        check_customer(customer)
+        check_conversation(conversation_id)
+        cutoff = self._retention.cutoff()
+        with self._locked():
+            found = list(self._overrides.get(customer, {}).values())
+        return sorted(
+            (o for o in found if o.conversation_id == conversation_id
+             and (cutoff is None or o.at >= cutoff)),
+            key=lambda o: (o.at, o.override_id),
+        )
+
     def forget(self, customer: str) -> int:
-        """Delete every event and outcome of `customer`; returns how many there were."""
+        """Delete every event, outcome and override of `customer`; returns how many there were."""
         check_customer(customer)
         with self._locked() as events:
-            return len(events.pop(customer, {})) + len(self._outcomes.pop(customer, {}))
+            return (len(events.pop(customer, {})) + len(self._outcomes.pop(customer, {}))
+                    + len(self._overrides.pop(customer, {})))
 
     def purge(self, before: datetime) -> int:
-        """Delete every event and outcome older than `before`; returns the count."""
+        """Delete every event, outcome and override older than `before`; returns the count."""
         cutoff = aware(before, "before")
         with self._locked() as events:
-            return _purge(events, cutoff) + _purge(self._outcomes, cutoff)
+            return self._purge_all(events, cutoff)
 
     def close(self) -> None:
-        """Drop every event and outcome; later calls raise `StoreUnavailableError`."""
+        """Drop every event, outcome and override; later calls raise `StoreUnavailableError`."""
         with self._lock:
             self._events = None
             self._outcomes = {}
+            self._overrides = {}
+
+    def _purge_all(self, events: dict[str, dict[str, HistoryEvent]], cutoff: datetime) -> int:
+        return _purge(events, cutoff) + _purge(self._outcomes, cutoff) + _purge(
+            self._overrides, cutoff)
 
 
     @contextmanager

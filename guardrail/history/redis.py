@@ -1,11 +1,16 @@
 """`RedisStore`: the history in Redis, shared by every worker that can reach the server.
 
-Per customer, two keys for events and two for outcomes::
+Per customer, two keys for events, two for outcomes and two for agent overrides::
 
     {prefix}{<customer>}      hash        event_id -> the event as JSON
     {prefix}{<customer>}:t    sorted set  event_id -> unix time, for window queries and trimming
     {prefix}{<customer>}:o    hash        outcome_id -> the outcome as JSON
     {prefix}{<customer>}:ot   sorted set  outcome_id -> unix time
+    {prefix}{<customer>}:v    hash        override_id -> the override as JSON
+    {prefix}{<customer>}:vt   sorted set  override_id -> unix time
+
+A customer's overrides are few (an agent's actions), so one conversation's are read by reading
+the customer's within the retention and keeping that conversation's.
 
 The braces are a Redis Cluster hash tag: both keys of a customer live on one slot, so the
 transaction and scripts that touch both work there too. They also keep a customer key that
@@ -35,6 +40,7 @@ from typing import TYPE_CHECKING, cast
 
 from guardrail.errors import StoreCorruptError, StoreTimeoutError, StoreUnavailableError, UserError
 from guardrail.governance.outcomes import Outcome
+from guardrail.governance.overrides import Override
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
@@ -46,6 +52,7 @@ from guardrail.history.store import (
     check_customer,
     check_event,
     check_outcome,
+    check_override,
     check_timeout,
     outcome_order,
     utcnow,
@@ -180,18 +187,8 @@ class RedisStore(ClosingStore):
         """Store `outcome`, replacing any outcome with the same (customer, outcome_id)."""
         if self._retention.expired(check_outcome(outcome)):
             return
-        outcomes, index = self._outcome_keys(outcome.customer)
-        with self._translate():
-            pipe = self._client.pipeline(transaction=True)
-            pipe.hset(outcomes, outcome.outcome_id, outcome.model_dump_json())
-            pipe.zadd(index, {outcome.outcome_id: outcome.at.timestamp()})
-            cutoff = self._retention.cutoff()
-            if cutoff is not None and self._retention.retention is not None:
-                pipe.eval(_TRIM, 2, outcomes, index, f"({cutoff.timestamp()!r}")
-                seconds = max(1, math.ceil(self._retention.retention.total_seconds()))
-                pipe.expire(outcomes, seconds)
-                pipe.expire(index, seconds)
-            pipe.execute()
+        self._put(self._outcome_keys(outcome.customer), outcome.outcome_id,
+                  outcome.model_dump_json(), outcome.at)
 
     def outcomes(
         self, since: datetime, until: datetime | None = None, *, conversation_id: str | None = None
@@ -221,17 +218,48 @@ class RedisStore(ClosingStore):
             (o for o in out if conversation_id in (None, o.conversation_id)), key=outcome_order
         )
 
+    def record_override(self, override: Override) -> None:
+        """Store `override`, replacing any override with the same (customer, override_id)."""
+        if self._retention.expired(check_override(override)):
+            return
+        self._put(self._override_keys(str(override.customer)), override.override_id,
+                  override.model_dump_json(), override.at)
+
+    def overrides(self, customer: str, conversation_id: str) -> list[Override]:
+        """The overrides of one conversation of `customer`, by time then override id."""
+        keys = self._override_keys(check_customer(customer))
+        check_conversation(conversation_id)
+        cutoff = self._retention.cutoff()
+        low = "-inf" if cutoff is None else repr(cutoff.timestamp())
+        with self._translate():
+            found = cast(list[str | None], self._window(keys=list(keys), args=[low, "+inf"]))
+        out = []
+        for raw in found:
+            if raw is None:
+                raise StoreCorruptError(f"customer {customer!r}: an indexed override is missing")
+            try:
+                made = Override.model_validate_json(raw)
+            except (UserError, ValueError) as exc:
+                problem = f"customer {customer!r}: an override is not valid ({exc})"
+                raise StoreCorruptError(problem) from None
+            if made.conversation_id == conversation_id:
+                out.append(made)
+        return sorted(out, key=lambda o: (o.at, o.override_id))
+
     def forget(self, customer: str) -> int:
-        """Delete every event and outcome of `customer`; returns how many there were."""
+        """Delete every event, outcome and override of `customer`; returns how many there
+        were."""
         events, index = self._keys(check_customer(customer))
         outcomes, outcome_index = self._outcome_keys(customer)
+        overrides, override_index = self._override_keys(customer)
         with self._translate():
             pipe = self._client.pipeline(transaction=True)
             pipe.hlen(events)
             pipe.hlen(outcomes)
-            pipe.delete(events, index, outcomes, outcome_index)
-            count, outcome_count, _ = pipe.execute()
-        return int(count) + int(outcome_count)
+            pipe.hlen(overrides)
+            pipe.delete(events, index, outcomes, outcome_index, overrides, override_index)
+            count, outcome_count, override_count, _ = pipe.execute()
+        return int(count) + int(outcome_count) + int(override_count)
 
     def purge(self, before: datetime) -> int:
         """Delete every event older than `before`, customer by customer; returns the count.
@@ -241,8 +269,9 @@ class RedisStore(ClosingStore):
         """
         bound = f"({aware(before, 'before').timestamp()!r}"
         removed = 0
-        # Events: the index {c}:t trims the hash {c}; outcomes: the index {c}:ot trims {c}:o.
-        for suffix, strip in (("{*}:t", len(":t")), ("{*}:ot", len("t"))):
+        # Events: the index {c}:t trims the hash {c}; outcomes: the index {c}:ot trims {c}:o;
+        # overrides: {c}:vt trims {c}:v.
+        for suffix, strip in (("{*}:t", len(":t")), ("{*}:ot", len("t")), ("{*}:vt", len("t"))):
             pattern = _glob_escape(self.prefix) + suffix
             cursor = 0
             with self._translate():
@@ -274,6 +303,25 @@ class RedisStore(ClosingStore):
     def _outcome_keys(self, customer: str) -> tuple[str, str]:
         outcomes = f"{self.prefix}{{{customer}}}:o"
         return outcomes, outcomes + "t"
+
+    def _put(self, keys: tuple[str, str], item_id: str, body: str, at: datetime) -> None:
+        """Store one outcome or override (hash, time index, trim, expiry) in one MULTI/EXEC."""
+        records, index = keys
+        with self._translate():
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hset(records, item_id, body)
+            pipe.zadd(index, {item_id: at.timestamp()})
+            cutoff = self._retention.cutoff()
+            if cutoff is not None and self._retention.retention is not None:
+                pipe.eval(_TRIM, 2, records, index, f"({cutoff.timestamp()!r}")
+                seconds = max(1, math.ceil(self._retention.retention.total_seconds()))
+                pipe.expire(records, seconds)
+                pipe.expire(index, seconds)
+            pipe.execute()
+
+    def _override_keys(self, customer: str) -> tuple[str, str]:
+        overrides = f"{self.prefix}{{{customer}}}:v"
+        return overrides, overrides + "t"
 
     @staticmethod
     def _outcome_rows(index: str, found: list[str | None]) -> list[Outcome]:

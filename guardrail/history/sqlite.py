@@ -4,8 +4,10 @@ One table of events, keyed by (customer, event_id) so recording a contact again 
 index on (customer, at) serves the per-turn window query and one on (at) keeps the retention
 purge from scanning the table while it holds the write lock. Outcomes have a table of their own,
 keyed by (customer, outcome_id), with indexes on (at) for the report's window and the purge and
-on (conversation_id) for one conversation's outcomes. The file runs in WAL mode, so readers never
-wait for a writer and writers wait for each other at most ``timeout`` (SQLite's busy timeout).
+on (conversation_id) for one conversation's outcomes. Agent overrides have a third, keyed by
+(customer, override_id), read by (customer, conversation_id) and purged by (at). The file runs
+in WAL mode, so readers never wait for a writer and writers wait for each other at most
+``timeout`` (SQLite's busy timeout).
 
 Every call is bounded: a lock held past the timeout, or a statement still running at it (a
 progress handler interrupts it), raises `StoreTimeoutError`. Each statement is its own transaction,
@@ -14,7 +16,8 @@ so an interrupted one leaves nothing half-written.
 The file is created readable by its owner only (it holds customer keys); SQLite gives its
 ``-wal`` and ``-shm`` files the same permissions. The schema version lives in
 ``PRAGMA user_version``; an older file is migrated in place when opened: version 1 (before risk
-events) gains the two risk columns, version 2 (before outcomes) the outcomes table.
+events) gains the two risk columns, version 2 (before outcomes) the outcomes table, version 3
+(before overrides) the overrides table.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from guardrail.errors import (
     UserError,
 )
 from guardrail.governance.outcomes import Outcome
+from guardrail.governance.overrides import Override
 from guardrail.history.events import HistoryEvent
 from guardrail.history.store import (
     DEFAULT_TIMEOUT,
@@ -48,13 +52,14 @@ from guardrail.history.store import (
     check_customer,
     check_event,
     check_outcome,
+    check_override,
     check_timeout,
     utcnow,
 )
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _OUTCOMES = (
     """CREATE TABLE outcomes (
@@ -74,6 +79,20 @@ _OUTCOMES = (
     "CREATE INDEX outcomes_at ON outcomes (at)",
     "CREATE INDEX outcomes_conversation ON outcomes (conversation_id)",
 )
+# An override's fields beside its keys are one JSON document: read back only whole, per
+# conversation, and validated as an `Override` then.
+_OVERRIDES = (
+    """CREATE TABLE overrides (
+        customer TEXT NOT NULL,
+        override_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (customer, override_id)
+    )""",
+    "CREATE INDEX overrides_conversation ON overrides (customer, conversation_id)",
+    "CREATE INDEX overrides_at ON overrides (at)",
+)
 _SCHEMA = (
     """CREATE TABLE events (
         customer TEXT NOT NULL,
@@ -90,6 +109,7 @@ _SCHEMA = (
     "CREATE INDEX events_customer_at ON events (customer, at)",
     "CREATE INDEX events_at ON events (at)",
     *_OUTCOMES,
+    *_OVERRIDES,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 # Each step takes a file from the version it is keyed by to the next one.
@@ -102,6 +122,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # 2 -> 3: outcomes (what the help desk learnt after a conversation).
     2: (*_OUTCOMES, "PRAGMA user_version = 3"),
+    # 3 -> 4: agent overrides of a segment for a conversation.
+    3: (*_OVERRIDES, "PRAGMA user_version = 4"),
 }
 _UPSERT = """INSERT INTO events
         (customer, event_id, kind, at, need_state, outcome, conversation_id, code, rule_id)
@@ -128,7 +150,15 @@ _PURGE_BATCH = 1000
 _PURGE = """DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE at < ? LIMIT ?)"""
 _PURGE_OUTCOMES = """DELETE FROM outcomes
     WHERE rowid IN (SELECT rowid FROM outcomes WHERE at < ? LIMIT ?)"""
+_PURGE_OVERRIDES = """DELETE FROM overrides
+    WHERE rowid IN (SELECT rowid FROM overrides WHERE at < ? LIMIT ?)"""
+_UPSERT_OVERRIDE = """INSERT OR REPLACE INTO overrides
+    (customer, override_id, conversation_id, at, body) VALUES (?, ?, ?, ?, ?)"""
+_SELECT_OVERRIDES = """SELECT body FROM overrides
+    WHERE customer = ? AND conversation_id = ? AND at >= ? ORDER BY at, override_id"""
 
+# The oldest time an override read asks for (the retention raises it).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIMEOUT_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT}
 # SQLITE_ERROR on our own fixed statements means the schema is not ours ("no such table").
 _CORRUPT_CODES = {
@@ -263,8 +293,33 @@ class SQLiteStore(ClosingStore):
         except (UserError, TypeError, ValueError, OverflowError) as exc:
             raise StoreCorruptError(f"{self.path}: an outcome row is not valid ({exc})") from None
 
+    def record_override(self, override: Override) -> None:
+        """Store `override`, replacing any override with the same (customer, override_id)."""
+        if self._retention.expired(check_override(override)):
+            return
+        row = (override.customer, override.override_id, override.conversation_id,
+               override.at.timestamp(), override.model_dump_json())
+        with self._connection() as conn:
+            conn.db.execute(_UPSERT_OVERRIDE, row)
+        cutoff = self._retention.purge_due()
+        if cutoff is not None:
+            self._purge(cutoff, budget=self._timeout)
+
+    def overrides(self, customer: str, conversation_id: str) -> list[Override]:
+        """The overrides of one conversation of `customer`, by time then override id."""
+        check_customer(customer)
+        check_conversation(conversation_id)
+        low, _ = self._retention.window(_EPOCH, None)
+        with self._connection() as conn:
+            rows = conn.db.execute(_SELECT_OVERRIDES, (customer, conversation_id, low)).fetchall()
+        try:
+            return [Override.model_validate_json(body) for (body,) in rows]
+        except (UserError, TypeError, ValueError) as exc:
+            raise StoreCorruptError(f"{self.path}: an override row is not valid ({exc})") from None
+
     def forget(self, customer: str) -> int:
-        """Delete every event and outcome of `customer`; returns how many there were."""
+        """Delete every event, outcome and override of `customer`; returns how many there
+        were."""
         check_customer(customer)
         with self._connection() as conn:
             # One transaction: a customer is never left half forgotten.
@@ -273,11 +328,14 @@ class SQLiteStore(ClosingStore):
             count += conn.db.execute(
                 "DELETE FROM outcomes WHERE customer = ?", (customer,)
             ).rowcount
+            count += conn.db.execute(
+                "DELETE FROM overrides WHERE customer = ?", (customer,)
+            ).rowcount
             conn.db.execute("COMMIT")
             return count
 
     def purge(self, before: datetime) -> int:
-        """Delete every event and outcome older than `before`; returns the count.
+        """Delete every event, outcome and override older than `before`; returns the count.
 
         Deletes in batches, each within the timeout, so a large purge makes progress even when
         it raises `StoreTimeoutError` part-way; call it again to finish.
@@ -300,7 +358,7 @@ class SQLiteStore(ClosingStore):
         """Delete events before `before` in batches; stop early once `budget` seconds pass."""
         start = time.monotonic()
         removed = 0
-        for statement in (_PURGE, _PURGE_OUTCOMES):
+        for statement in (_PURGE, _PURGE_OUTCOMES, _PURGE_OVERRIDES):
             while budget is None or time.monotonic() - start < budget:
                 with self._connection() as conn:
                     count = conn.db.execute(statement, (before.timestamp(), _PURGE_BATCH)).rowcount

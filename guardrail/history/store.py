@@ -1,9 +1,10 @@
 """The `HistoryStore` interface every backend implements.
 
-A store keeps two records, both without text: `HistoryEvent` (what a customer did, read per
-turn by friction) and `Outcome` (what the help desk learnt later, read by governance reports).
-Both are stored under the customer's key, so `forget` removes both, and both expire with the
-retention.
+A store keeps three records, none with message text: `HistoryEvent` (what a customer did, read
+per turn by friction), `Outcome` (what the help desk learnt later, read by governance reports)
+and `Override` (a human agent's override of a segment, read with the conversation's history; its
+``why`` is redacted). All are stored under the customer's key, so `forget` removes them all, and
+they expire with the retention.
 
 A store call either returns in about its ``timeout`` or raises a `StoreError`
 (`StoreUnavailableError`, `StoreTimeoutError` or `StoreCorruptError`, in `guardrail.errors`,
@@ -24,12 +25,13 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from guardrail.errors import (
     UserError,
 )
 from guardrail.governance.outcomes import Outcome
+from guardrail.governance.overrides import Override
 from guardrail.history.events import HistoryEvent
 
 __all__ = [
@@ -37,12 +39,14 @@ __all__ = [
     "Clock",
     "ClosingStore",
     "HistoryStore",
+    "OverrideStore",
     "Retention",
     "aware",
     "check_conversation",
     "check_customer",
     "check_event",
     "check_outcome",
+    "check_override",
     "check_retention",
     "check_timeout",
     "outcome_order",
@@ -90,16 +94,36 @@ class HistoryStore(Protocol):
         ...
 
     def forget(self, customer: str) -> int:
-        """Delete every event and outcome of `customer` (the stored key); returns how many."""
+        """Delete every event, outcome and override of `customer` (the stored key); returns how
+        many."""
         ...
 
     def purge(self, before: datetime) -> int:
-        """Delete every event and outcome older than `before`, for all customers; returns the
-        count."""
+        """Delete every event, outcome and override older than `before`, for all customers;
+        returns the count."""
         ...
 
     def close(self) -> None:
         """Release connections; later calls raise `StoreUnavailableError`. Closing twice is fine."""
+        ...
+
+
+@runtime_checkable
+class OverrideStore(Protocol):
+    """A `HistoryStore` that also keeps agent overrides (`guardrail.governance.overrides`).
+
+    Every shipped backend is one. A store written before overrides existed still serves
+    friction and outcomes; the engine then keeps overrides in its process only.
+    """
+
+    def record_override(self, override: Override) -> None:
+        """Store `override` (it must name its customer), replacing any override with the same
+        (customer, override_id)."""
+        ...
+
+    def overrides(self, customer: str, conversation_id: str) -> list[Override]:
+        """The overrides of one conversation of `customer`, sorted by time then override id,
+        never older than the store's retention. Read with the conversation's history."""
         ...
 
 
@@ -127,6 +151,16 @@ def check_outcome(outcome: Outcome) -> Outcome:
     if not isinstance(outcome, Outcome):
         raise UserError(f"record_outcome() takes an Outcome, got {type(outcome).__name__}")
     return outcome
+
+
+def check_override(override: Override) -> Override:
+    """`override` if it is an `Override` that names its customer (the key it is stored and
+    forgotten under)."""
+    if not isinstance(override, Override):
+        raise UserError(f"record_override() takes an Override, got {type(override).__name__}")
+    if override.customer is None:
+        raise UserError("an override is stored under its customer: set customer")
+    return override
 
 
 def check_conversation(conversation_id: str | None) -> str | None:
@@ -197,7 +231,7 @@ class Retention:
         high = math.inf if until is None else aware(until, "until").timestamp()
         return low.timestamp(), high
 
-    def expired(self, event: HistoryEvent | Outcome) -> bool:
+    def expired(self, event: HistoryEvent | Outcome | Override) -> bool:
         """Whether `event` (or outcome) is already past retention (storing it would be
         pointless)."""
         cutoff = self.cutoff()

@@ -1,5 +1,6 @@
-"""``guardrail report``: exit codes, the alert sink, --compare drift, warnings for torn audit
-lines, and the HTML report in a real Chromium (no console errors, the tables shown)."""
+"""``guardrail report``: exit codes, the alert sink (a file, or a real local webhook, with its
+fallback file), --compare drift, warnings for torn audit lines, and the HTML report in a real
+Chromium (no console errors, the tables shown)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from guardrail.history import SQLiteStore
 from guardrail.registry import Registry
 from tests.evals.test_html import browse, parse, rows
 from tests.governance.test_report import SINCE, T0, UNTIL, decision, outcome
+from tests.handoff.test_sinks import hook_server
 
 PERIOD = ["--since", SINCE.isoformat(), "--until", UNTIL.isoformat()]
+TOKEN = "s3cr3t-token-in-the-url"  # a webhook URL's secret: never printed
 
 
 def write(tmp_path: Path, records: list[Any], outcomes: list[Any]) -> tuple[Path, str]:
@@ -72,6 +75,49 @@ def test_an_alert_exits_1_and_reaches_the_sink(
     assert [(e["kind"], e["subject"]) for e in events] == [("incident", "unsafe_action")]
 
 
+
+def test_alerts_posted_to_a_webhook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    audit, store = write(tmp_path, *population(unsafe=True))
+    with hook_server() as server:
+        server.script(500, 200)  # one retry (the default backoff: a real, short wait)
+        url = f"{server.url}?token={TOKEN}"
+        code = main(["report", "--audit", str(audit), "--store", store, *PERIOD,
+                     "--alert-sink", url])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "sent 1 alert(s) to the alert webhook" in err
+    assert TOKEN not in err
+    assert [r["status"] for r in server.requests] == [500, 200]
+    assert [(e["body"]["kind"], e["body"]["subject"]) for e in server.delivered] == [
+        ("incident", "unsafe_action")]
+
+
+def test_an_undelivered_alert_is_an_error_and_goes_to_the_fallback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    audit, store = write(tmp_path, *population(unsafe=True))
+    fallback = tmp_path / "undelivered.jsonl"
+    with hook_server() as server:
+        # Retry-After: 0 spares the test the default backoff; every attempt still happens.
+        server.script((503, {"Retry-After": "0"}))
+        url = f"{server.url}?token={TOKEN}"
+        code = main(["report", "--audit", str(audit), "--store", store, *PERIOD,
+                     "--alert-sink", url, "--alert-fallback", str(fallback),
+                     "--format", "json"])
+    assert code == 1
+    captured = capsys.readouterr()
+    assert "guardrail: error: alert delivery failed" in captured.err
+    assert str(fallback) in captured.err
+    assert "Traceback" not in captured.err
+    assert TOKEN not in captured.err
+    assert len(server.requests) > 1
+    assert not server.delivered
+    printed = json.loads(captured.out)["alerts"]
+    saved = [json.loads(line) for line in fallback.read_text("utf-8").splitlines()]
+    assert [(e["kind"], e["subject"]) for e in saved] == [
+        (a["kind"], a["subject"]) for a in printed]
+    assert {e["key"] for e in saved} == {r["key"] for r in server.requests}
+
+
 def test_compare_gives_the_drift_view(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     now, now_out = population()
     before = [decision(f"p{i}", T0 - timedelta(days=7), need="how_to", segments=["how_to"])
@@ -92,7 +138,10 @@ def test_compare_gives_the_drift_view(tmp_path: Path, capsys: pytest.CaptureFixt
     ["--since", "2025-03-03T00:00:00", "--until", UNTIL.isoformat()],
     ["--since", UNTIL.isoformat(), "--until", SINCE.isoformat()],
     [*PERIOD, "--compare-since", SINCE.isoformat()],
-    [*PERIOD, "--alert-sink", "https://pager.example/x"],
+    [*PERIOD, "--alert-sink", "ftp://pager.example/x"],
+    [*PERIOD, "--alert-sink", "https:///x"],
+    [*PERIOD, "--alert-fallback", "undelivered.jsonl"],
+    [*PERIOD, "--alert-sink", "alerts.jsonl", "--alert-fallback", "undelivered.jsonl"],
 ])
 def test_bad_input_exits_2(tmp_path: Path, argv: list[str],
                            capsys: pytest.CaptureFixture[str]) -> None:

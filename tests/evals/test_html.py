@@ -1015,3 +1015,16 @@ def test_the_hostile_results_are_not_mutated_by_rendering() -> None:
     before = copy.deepcopy(results)
     render_html(results)
     assert results == before
+
+
+def test_the_governance_report_is_drawn_in_the_same_page_shell() -> None:
+    from guardrail.governance.report_html import render_html as governance_html
+
+    pages = [render_html(realistic_results()), governance_html({"period": {"since": HOSTILE}})]
+    heads = {page.partition("<title>")[0] for page in pages}
+    tails = {page.rpartition("</main>")[2] for page in pages}
+    assert len(heads) == 1
+    assert len(tails) == 1
+    assert "Content-Security-Policy" in heads.pop()
+    assert "<script>" in tails.pop()
+    assert HOSTILE not in pages[1]

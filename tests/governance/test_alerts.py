@@ -11,7 +11,8 @@ import pytest
 
 from guardrail.errors import UserError
 from guardrail.governance import Outcome
-from guardrail.governance.alerts import ALERT_EVENT, check_alerts, deliver_alerts
+from guardrail.governance.alerts import ALERT_EVENT, check_alerts
+from guardrail.governance.delivery import deliver_alerts
 from guardrail.registry import Registry
 from tests.governance.test_report import T0, arms_population, decision, outcome, report
 
@@ -102,6 +103,6 @@ def test_alert_events_are_appended_to_a_jsonl_sink(tmp_path: Path, registry: Reg
     assert deliver_alerts(quiet, tmp_path / "none.jsonl") == 0
     assert not (tmp_path / "none.jsonl").exists()
     with pytest.raises(UserError, match="not supported"):
-        deliver_alerts(result, "https://pager.example/hook")
+        deliver_alerts(result, "ftp://pager.example/hook")
     with pytest.raises(UserError, match="cannot write"):
         deliver_alerts(result, tmp_path / "missing" / "alerts.jsonl")

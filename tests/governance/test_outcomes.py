@@ -27,6 +27,7 @@ from guardrail.history import (
     SQLiteStore,
     customer_key,
 )
+from guardrail.history.sqlite import SCHEMA_VERSION
 from tests._servers.redis import redis_server
 from tests._servers.stores import StoreFactory
 
@@ -287,7 +288,7 @@ def test_sqlite_migrates_a_version_2_file(tmp_path: Path) -> None:
         assert store.outcomes(NOW - DAY) == [made]
         assert store.forget("cust-1") == 2
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
     with SQLiteStore(path) as again:  # opening a migrated file again changes nothing
         assert again.outcomes(NOW - DAY) == []
