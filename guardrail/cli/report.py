@@ -111,6 +111,17 @@ def _report(args: argparse.Namespace) -> int:
         print(_text(report))
     if report.alerts and args.alert_sink:
         _send_alerts(args, report, "the alert webhook" if webhook else args.alert_sink)
+    # Nothing measured is not "all good": a scheduled job must see it as a failure.
+    if not report.totals.conversations:
+        print(f"guardrail: error: no conversation of the period {since.isoformat()} .. "
+              f"{until.isoformat()} in the audit log(s): nothing was measured (is the audit "
+              "log written, and is the period right?)", file=sys.stderr)
+        return 1
+    if not report.with_outcomes:
+        print(f"guardrail: error: none of the {report.totals.conversations} conversations of "
+              "the period has an outcome in the store: the outcome metrics and their alerts "
+              "measured nothing (are outcomes recorded, to this store?)", file=sys.stderr)
+        return 1
     return 1 if report.alerts else 0
 
 

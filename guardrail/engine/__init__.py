@@ -76,6 +76,8 @@ __all__ = ["ExitEvent", "Guardrail"]
 _UNSEEN_CONFIDENCE = 0.3
 # An override's `why` is kept this long, redacted (an exit event's bound).
 _WHY_LIMIT = 1000
+# How far ahead of this clock an override's `at` may be (another host's clock).
+_CLOCK_SKEW = timedelta(minutes=5)
 # Conversations with a critical risk are few: their memory outlives many times the states kept.
 _RISK_MEMORY_PER_STATE = 10
 _log = logging.getLogger("guardrail.engine")
@@ -459,6 +461,9 @@ class Guardrail:
             "through": state.scanned if state is not None and state.scanned else None,
             "policy_version": self.registry.version,
         })
+        if made.at > datetime.now(UTC) + _CLOCK_SKEW:
+            # The latest override of a segment wins: one dated ahead would pin itself.
+            raise UserError(f"at: {made.at.isoformat()} is in the future")
         if store is not None:
             # The store would drop it unseen: say so instead of reporting it recorded.
             kept_days = self.registry.settings.history.retention_days

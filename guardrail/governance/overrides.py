@@ -47,6 +47,7 @@ from guardrail._base import CheckedModel
 from guardrail.audit.record import OverrideAction
 from guardrail.errors import OverrideRefusedError, UserError
 from guardrail.reasons import ENGINE_CODES, Finding, ReasonCode
+from guardrail.redact import redact
 from guardrail.registry import Registry
 
 __all__ = [
@@ -122,6 +123,25 @@ class Override(CheckedModel):
             raise ValueError("must not be blank")
         return value
 
+    @field_validator("who", "role")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        # Both are written verbatim into reasons, the audit log, spans and handoff summaries:
+        # a line break or a control character would forge lines there, and personal data
+        # would leave the process unredacted.
+        if any(ch.isspace() or not ch.isprintable() for ch in value):
+            raise ValueError("must be an identifier: no spaces or control characters")
+        if redact(value, _MAX_ID) != value:
+            raise ValueError("must be an identifier, not personal data (redaction would mask "
+                             "it)")
+        return value
+
+    @field_validator("why")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # Kept in one line wherever it is shown (summaries, explanations list one per line).
+        return "".join(ch if ch.isprintable() else " " for ch in value)
+
     @field_validator("at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
@@ -176,7 +196,21 @@ def check_override(registry: Registry, segment: str, action: str, role: str) -> 
     # The customer is verified for every such segment; a critical one only with a role that
     # may clear critical risks.
     return [s.id for s in registry.segments if "agent" in s.exit.verified_by
-            and (s.risk != "critical" or critical)]
+            and s.tier != "failsafe" and (s.risk != "critical" or critical)]
+
+
+def _covered(registry: Registry, made: Override) -> list[str]:
+    """The segments a clearing override takes the conversation out of under `registry`.
+
+    Judged again on every use: a stored override (written by another process, by hand, or
+    under a registry that let its role do more) never clears more than `check_override`
+    allows now; one it refuses clears nothing (the stricter reading).
+    """
+    try:
+        allowed = check_override(registry, made.segment, made.action, made.role)
+    except UserError:
+        return []
+    return [s for s in made.covers if s in allowed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +299,7 @@ class OverrideBook:
                     asserted[made.segment] = made
                     cleared.pop(made.segment, None)
                     continue
-                for seg in made.covers:
+                for seg in _covered(registry, made):
                     cleared[seg] = made
                     asserted.pop(seg, None)
             out = dict(active)
@@ -306,9 +340,17 @@ class OverrideBook:
             made = made.model_copy(update={"through": through})
             self.overrides[made.override_id] = made
             bound.append(made)
-        marks = [print_of(i) for i in range(through)]
-        prints = None if any(m is None for m in marks) else frozenset(
-            m for m in marks if m is not None)
+        # Stop at the first message this conversation lacks: a stored `through` is not
+        # bounded by the conversation, and walking past its end would only find more gaps.
+        marks: set[int] = set()
+        prints: frozenset[int] | None = None
+        for index in range(through):
+            mark = print_of(index)
+            if mark is None:
+                break
+            marks.add(mark)
+        else:
+            prints = frozenset(marks)
         binding = self.bindings[made.override_id] = _Binding(through, prints)
         return binding
 

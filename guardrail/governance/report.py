@@ -207,6 +207,11 @@ class GovernanceReport(FrozenModel):
     period: Period
     policy_versions: list[str]
     totals: Metrics
+    with_outcomes: int = Field(
+        default=0, ge=0,
+        description="Conversations of the period with at least one outcome: 0 means the outcome "
+        "metrics and their alerts measured nothing.",
+    )
     by_segment: dict[str, Metrics]
     by_need_segment: dict[str, Metrics]
     by_cohort: dict[str, Metrics]
@@ -300,6 +305,7 @@ def build_report(
         period=Period(since=since, until=until),
         policy_versions=sorted({r.policy_version for recs in decisions.values() for r in recs}),
         totals=totals,
+        with_outcomes=sum(1 for cid in ids if by_conversation.get(cid)),
         by_segment=segment_metrics,
         by_need_segment={k: _metrics(v) for k, v in sorted(by_need_segment.items())},
         by_cohort={k: _metrics(v) for k, v in sorted(by_cohort.items())},

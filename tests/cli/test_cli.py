@@ -229,7 +229,7 @@ def test_every_subcommand_is_registered_by_its_module_with_a_handler() -> None:
     [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     assert set(sub.choices) == {"classify", "explain", "validate", "schema", "score", "train",
                                 "eval", "drift", "demo", "handoff", "record", "record-outcome",
-                                "forget", "completion"}
+                                "forget", "completion", "report", "override", "shadow-report"}
     for name, command in sub.choices.items():
         handler = command.get_default("func")
         assert callable(handler), name

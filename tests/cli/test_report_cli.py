@@ -209,3 +209,28 @@ def test_html_report_in_chromium(tmp_path: Path, registry: Registry) -> None:
     kinds = [r[0] for r in rows(doc.by_id("alerts-table"))]
     assert "holdout_worse" in kinds
     assert "wrongful_automation" in kinds
+
+
+@pytest.mark.parametrize("case", ["no conversation", "no outcome"])
+def test_a_period_that_measured_nothing_exits_1_and_says_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+    records, outcomes = population()
+    if case == "no conversation":  # the audit log holds only an earlier week
+        records, outcomes = population(start=T0 - timedelta(days=30))
+    else:
+        outcomes = []
+    audit, store = write(tmp_path, records, outcomes)
+    out_json = tmp_path / "report.json"
+    code = main(["report", "--audit", str(audit), "--store", store, *PERIOD,
+                 "--json", str(out_json)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    data = json.loads(out_json.read_text())
+    assert data["with_outcomes"] == 0
+    if case == "no conversation":
+        assert "no conversation of the period" in err
+        assert data["totals"]["conversations"] == 0
+    else:
+        assert "has an outcome" in err
+        assert data["totals"]["conversations"] == 12

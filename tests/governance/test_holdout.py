@@ -29,6 +29,7 @@ from guardrail.policy import Facts, decide
 from guardrail.reasons import RISK_ORDER, ReasonCode
 from guardrail.registry import Registry
 from guardrail.tracing import ATTR_ARM, ATTR_HELD_OUT
+from tests.governance._holdout import customer_in, holdout_overlay
 from tests.test_tracing import collect_spans
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,28 +40,9 @@ NAMED_SAFETY = {"billing_dispute", "fraud_takeover", "legal_threat", "safety", "
 _STRICT = {"allow": 0, "confirm": 1, "deny": 2}
 
 
-def _overlay(tmp: Path, share: float, salt: str = "holdout-1") -> Path:
-    folder = tmp / f"holdout-{share}-{salt}"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "00-overlay.yaml").write_text(
-        "extends: default\nsettings:\n  governance:\n    holdout:\n"
-        f"      share: {share}\n      salt: {salt}\n", encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
-    return Registry.load(_overlay(tmp_path_factory.mktemp("reg"), 0.5))
-
-
-def _customer(registry: Registry, arm: str, start: int = 0) -> str:
-    """A customer id the registry's holdout puts in `arm`."""
-    holdout = registry.settings.governance.holdout
-    for n in range(start, start + 10_000):
-        key = f"cus_{n}"
-        if in_holdout(holdout.share, holdout.salt, key) == (arm == "holdout"):
-            return key
-    raise AssertionError("no customer found")
+    return Registry.load(holdout_overlay(tmp_path_factory.mktemp("reg"), 0.5))
 
 
 _EXPORTER = InMemorySpanExporter()
@@ -88,7 +70,7 @@ def test_a_customer_stays_in_one_arm_across_conversations_and_processes(
     registry: Registry,
 ) -> None:
     first, second = Guardrail(registry), Guardrail(registry)
-    for customer in (_customer(registry, "holdout"), _customer(registry, "policy")):
+    for customer in (customer_in(registry, "holdout"), customer_in(registry, "policy")):
         arms = {
             guard.check({"id": f"{customer}-{n}", "context": {"customer_id": customer},
                          "messages": [{"role": "user", "content": "how do I export my data"}]}).arm
@@ -104,7 +86,7 @@ def test_a_new_salt_draws_a_new_holdout_and_share_zero_turns_it_off(tmp_path: Pa
     assert one != other
     assert one
     assert other
-    off = Registry.load(_overlay(tmp_path, 0.0))
+    off = Registry.load(holdout_overlay(tmp_path, 0.0))
     conv = Conversation.model_validate({"id": "x", "context": {"customer_id": "c1"},
                                         "messages": [{"role": "user", "content": "hi"}]})
     assert arm_of(off, conv) == "policy"
@@ -113,7 +95,7 @@ def test_a_new_salt_draws_a_new_holdout_and_share_zero_turns_it_off(tmp_path: Pa
 def test_turning_the_holdout_on_or_changing_its_share_changes_the_policy_version(
     tmp_path: Path,
 ) -> None:
-    versions = {Registry.load(_overlay(tmp_path, s)).version for s in (0.0, 0.1, 0.2)}
+    versions = {Registry.load(holdout_overlay(tmp_path, s)).version for s in (0.0, 0.1, 0.2)}
     assert len(versions) == 3
 
 
@@ -125,7 +107,7 @@ def test_without_customer_or_conversation_id_the_policy_serves(registry: Registr
 def test_a_holdout_larger_than_half_or_an_unknown_kept_segment_is_refused(tmp_path: Path) -> None:
     from guardrail.errors import RegistryError, UserError
     with pytest.raises((RegistryError, UserError)):
-        Registry.load(_overlay(tmp_path, 0.6))
+        Registry.load(holdout_overlay(tmp_path, 0.6))
     folder = tmp_path / "bad-keep"
     folder.mkdir()
     (folder / "00.yaml").write_text(
@@ -238,8 +220,8 @@ def test_on_real_conversations_the_holdout_hands_off_and_gates_as_the_safety_set
 ) -> None:
     guard = Guardrail(registry)
     kept = safety_set(registry)
-    policy_customer, holdout_customer = (_customer(registry, "policy"),
-                                         _customer(registry, "holdout"))
+    policy_customer, holdout_customer = (customer_in(registry, "policy"),
+                                         customer_in(registry, "holdout"))
     seen_held = seen_forced = 0
     for row in _conversations():
         policy = guard.check({**row, "id": f"p-{row['id']}",
@@ -272,7 +254,7 @@ def test_on_real_conversations_the_holdout_hands_off_and_gates_as_the_safety_set
 def test_the_arm_is_on_the_decision_the_audit_record_and_the_span(
     registry: Registry, tmp_path: Path, span_exporter: InMemorySpanExporter,
 ) -> None:
-    customer = _customer(registry, "holdout")
+    customer = customer_in(registry, "holdout")
     guard = Guardrail(registry)
     conv = {"id": "arm-1", "context": {"customer_id": customer, "channel": "chat",
                                        "region": "EU", "plan": "pro"},

@@ -19,13 +19,13 @@ from guardrail.audit.explain import explain_conversation
 from guardrail.conversation import to_conversation
 from guardrail.decision import Decision
 from guardrail.errors import OverrideRefusedError, UserError
-from guardrail.governance.arms import in_holdout
 from guardrail.governance.overrides import OVERRIDE_CODE, Override
 from guardrail.handoff import HandoffSummary
 from guardrail.history import HistoryStore, MemoryStore, SQLiteStore, customer_key
 from guardrail.history.sqlite import SCHEMA_VERSION
 from guardrail.registry import Registry
 from tests._servers.redis import redis_server
+from tests.governance._holdout import customer_in, holdout_overlay
 
 DISPUTE = "I want to dispute this charge, I never bought this"
 TAKEOVER = "Someone changed my password and email, I did not do that, my account was hacked"
@@ -215,15 +215,8 @@ def test_retention_purges_overrides(store: HistoryStore) -> None:
 
 
 def test_the_holdout_arm_honours_overrides(tmp_path: Path) -> None:
-    folder = tmp_path / "reg"
-    folder.mkdir()
-    (folder / "00-overlay.yaml").write_text(
-        "extends: default\nsettings:\n  governance:\n    holdout:\n      share: 0.5\n",
-        encoding="utf-8")
-    registry = Registry.load(folder)
-    holdout = registry.settings.governance.holdout
-    customer = next(f"cus_{n}" for n in range(10_000)
-                    if in_holdout(holdout.share, holdout.salt, f"cus_{n}"))
+    registry = Registry.load(holdout_overlay(tmp_path))
+    customer = customer_in(registry, "holdout")
     guard = Guardrail(registry, need_model=None)
     assert guard.check(conv([DISPUTE], customer=customer)).arm == "holdout"
     guard.override("conv-1", "billing_dispute", "clear", who="a", role="agent", why="checked")

@@ -27,7 +27,8 @@ from guardrail.registry import Registry
 
 SINCE = datetime(2025, 3, 3, tzinfo=UTC)
 UNTIL = SINCE + timedelta(days=7)
-TOP_KEYS = {"period", "policy_versions", "totals", "by_segment", "by_need_segment", "by_cohort",
+TOP_KEYS = {"period", "policy_versions", "totals", "with_outcomes", "by_segment",
+            "by_need_segment", "by_cohort",
             "by_arm", "arm_differences", "worse_segments", "drift", "incidents", "alerts",
             "overrides", "shadow"}
 _seq = iter(range(1, 10**9))
