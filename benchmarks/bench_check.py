@@ -1,7 +1,10 @@
-"""Per-turn cost of Guardrail.check, measured against a baseline in the same run.
+"""Per-turn cost of Guardrail.check, measured against baselines in the same run.
 
-The baseline is the floor every turn pays anyway: validating the conversation with pydantic.
-Prints a table; never asserts on time (shared machines make timed asserts flaky).
+Two baselines: validating the conversation with pydantic (what every turn pays anyway), and the
+*physical floor* of issue 19 — one call that does, on the same message, an Aho-Corasick pass over
+300 phrases, one small pydantic validation and one 256-dim numpy dot (`Floor`). The ratio
+``check / floor`` means the same on any machine. Prints tables; never asserts on time (shared
+machines make timed asserts flaky).
 
     python benchmarks/bench_check.py            # full run
     python benchmarks/bench_check.py --quick    # CI smoke run
@@ -18,6 +21,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import ahocorasick
+import numpy as np
 
 from guardrail import Conversation, Guardrail, Message, NeedModel, NeedPrediction, Registry
 from guardrail.batch import BatchResult, classify_lines
@@ -69,9 +75,36 @@ def _payload(text: str) -> dict[str, object]:
     return {"messages": [{"role": "user", "content": text}]}
 
 
+class Floor:
+    """The least any per-message policy check must do, as one call: validate the message with
+    pydantic, one Aho-Corasick pass of its lowercased text over 300 phrases (the registry's rule
+    examples), and one 256-dim numpy dot of a vector hashed from the matches."""
+
+    def __init__(self, registry: Registry, phrases: int = 300) -> None:
+        seen: dict[str, None] = {}
+        for rule in registry.rules:
+            for text in (*rule.spec.examples, *rule.spec.counterexamples):
+                seen.setdefault(text.lower(), None)
+        self.phrases = list(seen)[:phrases]
+        self.automaton = ahocorasick.Automaton()
+        for n, phrase in enumerate(self.phrases):
+            self.automaton.add_word(phrase, n)
+        self.automaton.make_automaton()
+        self.weights = np.random.default_rng(19).standard_normal(256)
+
+    def __call__(self, payload: dict[str, object]) -> float:
+        message = Message.model_validate(payload["messages"][-1])  # type: ignore[index]
+        vector = np.zeros(256)
+        for end, n in self.automaton.iter(message.content.lower()):
+            vector[(end * 31 + n) & 255] += 1.0
+        return float(vector @ self.weights)
+
+
 def per_turn(guard: Guardrail, repeats: int, varied: list[str]) -> None:
     """Per-check cost: the same short and long message again and again, and a different real
-    2,000-character message every check (caches warm from the traffic before, as in service)."""
+    2,000-character message every check (caches warm from the traffic before, as in service),
+    each beside the pydantic baseline and the physical floor, with the ratios to the floor."""
+    floor = Floor(guard.registry)
     print(f"{'case':<46}{'p50 us':>10}{'p95 us':>10}{'p99 us':>10}")
     cases: list[tuple[str, Callable[[int], dict[str, object]]]] = [
         ("short message (72 chars)", lambda i: _payload(SHORT)),
@@ -79,12 +112,20 @@ def per_turn(guard: Guardrail, repeats: int, varied: list[str]) -> None:
         ("2,000 chars of real lines, new each check",
          lambda i: _payload(varied[i % len(varied)])),
     ]
+    ratios = []
     for name, payload in cases:
         base = _time_each(lambda i, p=payload: Conversation.model_validate(p(i)), repeats)
+        least = _time_each(lambda i, p=payload: floor(p(i)), repeats)
         full = _time_each(lambda i, p=payload: guard.check(p(i)), repeats)
-        for label, samples in ((f"validate, {name}", base), (f"check, {name}", full)):
+        for label, samples in ((f"validate, {name}", base), (f"floor, {name}", least),
+                               (f"check, {name}", full)):
             p50, p95, p99 = _percentiles(samples)
             print(f"{label:<46}{p50:>10.1f}{p95:>10.1f}{p99:>10.1f}")
+        (f50, _, f99), (c50, _, c99) = _percentiles(least), _percentiles(full)
+        ratios.append((name, c50 / f50, c99 / f99))
+    print(f"{'check / floor (issue 19 target: <= 25x)':<46}{'p50':>10}{'':>10}{'p99':>10}")
+    for name, r50, r99 in ratios:
+        print(f"{name:<46}{r50:>9.0f}x{'':>10}{r99:>9.0f}x")
 
 
 def turn_n(guard: Guardrail, turns: list[int]) -> None:
