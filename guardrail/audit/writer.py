@@ -47,8 +47,8 @@ from guardrail.reasons import ReasonCode
 from guardrail.redact import redact
 
 __all__ = [
-    "AuditLog", "Exited", "HandedOff", "ShadowDifference", "audited_exit", "cohort_of",
-    "shadow_differences", "shadow_side",
+    "AuditLog", "Exited", "HandedOff", "Overridden", "ShadowDifference", "audited_exit",
+    "audited_override", "cohort_of", "shadow_differences", "shadow_side",
 ]
 
 

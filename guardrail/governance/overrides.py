@@ -53,6 +53,7 @@ from guardrail.registry import Registry
 __all__ = [
     "OVERRIDE_ACTIONS",
     "OVERRIDE_CODE",
+    "Applied",
     "Override",
     "OverrideAction",
     "OverrideBook",
