@@ -5,6 +5,7 @@ fails (they stay at least as strict as the live policy and never change the live
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from guardrail import Guardrail
+from guardrail._resources import default_registry_dir
 from guardrail.conversation import to_conversation
 from guardrail.errors import UserError
 from guardrail.governance.overrides import OVERRIDE_CODE, Override, OverrideBook
@@ -85,12 +87,25 @@ def test_a_stored_override_is_judged_under_the_registry_in_force(tmp_path: Path)
     narrower.close()
 
 
-def test_verify_never_covers_a_failsafe_segment(tmp_path: Path, registry: Registry) -> None:
+def test_verify_never_covers_a_failsafe_segment(tmp_path: Path) -> None:
+    """A registry whose failsafe segment an agent may verify (a full registry can say so; an
+    overlay cannot): an agent's verification still never takes a conversation out of it."""
+    folder = tmp_path / "reg"
+    shutil.copytree(default_registry_dir(), folder)
+    path = folder / "40-segments-failsafe.yaml"
+    text = path.read_text(encoding="utf-8")
+    exit_at = text.index("    exit:\n")
+    routing_at = text.index("    routing:", exit_at)
+    path.write_text(text[:exit_at] + "    exit:\n      description: An agent may verify it.\n"
+                    "      verified_by: [agent]\n" + text[routing_at:], encoding="utf-8")
+    registry = Registry.load(folder)
+    failsafe = {s.id for s in registry.segments if s.tier == "failsafe"}
+    assert failsafe
+    assert all("agent" in registry.segment_by_id[s].exit.verified_by for s in failsafe)
     guard = Guardrail(registry, need_model=None)
     made = guard.override("conv-1", "billing_dispute", "verify", who="s-1", role="supervisor",
                           why="verified")
-    failsafe = {s.id for s in registry.segments if s.tier == "failsafe"}
-    assert failsafe
+    assert "billing_dispute" in made.covers
     assert not failsafe & set(made.covers)
 
 
