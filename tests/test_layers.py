@@ -32,6 +32,7 @@ RANKS: list[tuple[str, int]] = [
     ("guardrail.governance.delivery", 8),
     ("guardrail.registry", 2), ("guardrail.history", 2), ("guardrail.governance", 2),
     ("guardrail.need", 3), ("guardrail.detectors", 4), ("guardrail.policy", 5),
+    ("guardrail._policy_compile", 5),
     ("guardrail.engine", 6),
     ("guardrail.gate", 7), ("guardrail.handoff", 7), ("guardrail.retrieval", 7),
     ("guardrail.quarantine", 7),

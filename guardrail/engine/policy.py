@@ -13,7 +13,7 @@ from typing import Protocol
 from guardrail import policy as _policy
 from guardrail.decision import Decision
 from guardrail.engine.state import ConversationState, retire_exited
-from guardrail.policy import Facts
+from guardrail.policy import CompiledPolicy, Facts
 from guardrail.reasons import Finding, ReasonCode
 from guardrail.registry import Registry
 
@@ -59,13 +59,19 @@ def assign_settled(
     its supporting findings are retired (a later repeat brings it back). Judged on message
     order, so checking turn by turn and checking the whole conversation at once agree.
 
+    Only the segments that can exit on text are put to `retire_exited`: a segment of this
+    registry whose exit has no conditions (one an application or agent verifies) never does, so
+    leaving it out changes nothing and spares a turn the work.
+
     Returns:
         The facts the assignment was made on, and the active segments with their reasons.
     """
+    never = CompiledPolicy.of(registry).never_exit
     current = facts(state.findings)
     active = policy.assign(registry, current)
     for _ in range(len(registry.segments)):
-        if not retire_exited(state, registry, active, facts):
+        exiting = {s: r for s, r in active.items() if s not in never}
+        if not exiting or not retire_exited(state, registry, exiting, facts):
             break
         current = facts(state.findings)
         active = policy.assign(registry, current)
