@@ -98,8 +98,7 @@ class InjectionModel:
         dense = None
         if model.encoder is not None:
             dense = dense_features(model.encoder, text, model.config, words)
-        positions, values = model.known_vector(words, codes)
-        read = min(sum(w != "." for w in words), model.config.max_words)
+        positions, values, read = model.known_read(words, codes)
         return Trace(positions, values, dense, read)
 
     def probability(self, trace: Trace) -> float:

@@ -37,6 +37,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +51,8 @@ _SPACE = "\u2581"
 _MEMO_LIMIT = 1 << 15
 # The longest charsmap key is 4 code points; a wider window costs nothing.
 _MAX_KEY_CHARS = 8
+# A character outside the Basic Multilingual Plane (the fast path's character class is BMP only).
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def default_embeddings_dir() -> Path:
@@ -105,22 +108,29 @@ class _Normaliser:
 
     def words(self, text: str) -> list[str]:
         """The normalised text split into words, each starting with ``U+2581``."""
+        return [_SPACE + w for w in self.bare_words(text)]
+
+    def bare_words(self, text: str) -> list[str]:
+        """`words` without their leading ``U+2581`` (what the encoder's memo is keyed by: no
+        string is built per word of a long text)."""
         if not text:
             return []
-        if max(text) <= "\uffff" and self._changes.search(text) is None:
+        if (text.isascii() or _ASTRAL.search(text) is None) and self._changes.search(
+            text
+        ) is None:
             mapped = text
         elif self._continuation.isdisjoint(text):
             mapped = text.translate(self._table)
         else:
             mapped = self._map_slow(text)
         if _SPACE not in mapped:
-            return [_SPACE + p for p in mapped.split(" ") if p]
+            return list(filter(None, mapped.split(" ")))
         # A U+2581 in the text itself: it is a word boundary too, and trailing ones go.
         parts = [p for p in mapped.split(" ") if p]
         if not parts:
             return []
         normalised = (_SPACE + _SPACE.join(parts)).rstrip(_SPACE)
-        return [_SPACE + w for w in normalised.split(_SPACE)[1:]]
+        return normalised.split(_SPACE)[1:]
 
     def normalise(self, text: str) -> str:
         """The normalised text as SentencePiece segments it (``U+2581`` for spaces)."""
@@ -278,7 +288,8 @@ class StaticEncoder:
         self._pieces = tuple(pieces)
         self._normaliser = normaliser
         self._segmenter = segmenter
-        self._memo: dict[str, array[int]] = {}
+        # word (without its U+2581) -> its pieces' table rows as int64 bytes
+        self._memo: dict[str, bytes] = {}
         self.meta = meta
         self.dims: int = int(vectors.shape[1])
 
@@ -336,21 +347,25 @@ class StaticEncoder:
         """The pieces of `token_ids` as strings (``<unk>`` for an unknown character)."""
         return [self._pieces[i] for i in self.token_ids(text)]
 
-    def _text_rows(self, text: str) -> array[int]:
-        """The table rows of ``text``'s pieces, in order (pieces without a row left out)."""
-        out = array("q")
+    def _text_rows(self, text: str) -> bytes:
+        """The table rows of ``text``'s pieces, in order (pieces without a row left out), as
+        int64 bytes: each word's memoised, joined in one call."""
+        words = self._normaliser.bare_words(text)
+        got = list(map(self._memo.get, words))
+        if None in got:
+            got = [self._word_rows(w) if r is None else r for w, r in zip(words, got, strict=True)]
+        return b"".join(cast(list[bytes], got))
+
+    def _word_rows(self, word: str) -> bytes:
+        """The table rows of the pieces of one word (given without its ``U+2581``)."""
+        table = self._rows
+        ids = self._segmenter.segment(_SPACE + word)
+        rows = array("q", [r for r in (table[i] for i in ids) if r >= 0]).tobytes()
         memo = self._memo
-        for word in self._normaliser.words(text):
-            rows = memo.get(word)
-            if rows is None:
-                table = self._rows
-                ids = self._segmenter.segment(word)
-                rows = array("q", [r for r in (table[i] for i in ids) if r >= 0])
-                if len(memo) >= _MEMO_LIMIT:
-                    memo.clear()
-                memo[word] = rows
-            out.extend(rows)
-        return out
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[word] = rows
+        return rows
 
     # -- encoding ------------------------------------------------------------------------------
 
@@ -360,7 +375,8 @@ class StaticEncoder:
         if not rows:
             return np.zeros(self.dims, dtype=np.float32)
         idx = np.frombuffer(rows, dtype=np.int64)
-        vec: npt.NDArray[np.float32] = self._scales[idx] @ self._vectors[idx]
+        # `take` gathers the same rows as `[idx]`, at a fraction of fancy indexing's cost
+        vec: npt.NDArray[np.float32] = self._scales.take(idx) @ self._vectors.take(idx, axis=0)
         norm = float(np.sqrt(vec @ vec))
         if not norm > 0.0 or not np.isfinite(norm):
             return np.zeros(self.dims, dtype=np.float32)

@@ -17,7 +17,7 @@ import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -122,15 +122,204 @@ def featurize(
     return indices, values
 
 
-# A word's known features: row positions, their weights, the weight of all its features, and
-# the (position, weight) pairs again as Python numbers (for short texts, see `vector`).
-_Entry = tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.float64], float, tuple[tuple[int, float], ...]
-]
-_FEW_WORDS = 48  # up to this many words a text's features are summed in a dict, not numpy
-_POSITIONS = operator.itemgetter(0)
-_WEIGHTS = operator.itemgetter(1)
+# A word's hashed features in half units: each feature's bucket, repeated once per half unit of
+# its weight (a word feature weighs 1.0: twice; a character n-gram 0.5: once), and the total
+# half units. For long texts, the same as arrays: unique buckets and their half units.
+_HalfEntry = tuple[tuple[int, ...], int]
+_ArrayEntry = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]
+_FEW_WORDS = 48  # up to this many words a text's features keep their first-seen order
+_BUCKETS = operator.itemgetter(0)
+_HALVES = operator.itemgetter(1)
 _TOTAL = operator.itemgetter(2)
+
+
+def _halves(weight: float) -> int:
+    """`weight` in half units (every feature weight is a multiple of 0.5; see `featurize`)."""
+    halves = weight * 2
+    if not halves.is_integer():
+        raise ValueError(f"feature weight {weight} is not a multiple of 0.5")
+    return int(halves)
+
+
+class _Read(NamedTuple):
+    """A message's hashed features, before any model drops the ones it does not know: the
+    buckets (first seen first for up to `_FEW_WORDS` words, sorted beyond: the order the
+    models' dot products run in) and their unit-scaled values, and how many words were read.
+    Read-only by convention: models take copies (`KnownFeatures.read`)."""
+
+    buckets: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    words: int
+
+
+class _Reader:
+    """Hashed features of canonical words in bucket space, shared by every model of one
+    `FeatureConfig` (the need and the injection model read the same message one after the
+    other: the last message's features are kept per thread, so it is read once).
+
+    Exact: every weight is a multiple of 0.5, so counts are whole numbers of half units and
+    every sum is exact in any order; a value is ``sqrt(count) / sqrt(total)`` as in
+    `featurize`. Words, word pairs and rule codes repeat endlessly, so their features are
+    memoised (bounded; the memos only gain entries, so sharing between threads is safe).
+    """
+
+    _MEMO_LIMIT = 50_000
+
+    def __init__(self, config: FeatureConfig) -> None:
+        self._config = config
+        self._words: dict[str, _HalfEntry] = {}
+        self._arrays: dict[str, _ArrayEntry] = {}
+        self._pairs: dict[tuple[str, str], tuple[int, int]] = {}
+        self._codes: dict[str, int] = {}
+        self._last = threading.local()
+
+    def _word(self, word: str) -> _HalfEntry:
+        features = _word_features(word, self._config, _WORD_MEMO.setdefault(self._config, {}))
+        buckets: list[int] = []
+        total = 0
+        for bucket, weight in features:
+            halves = _halves(weight)
+            total += halves
+            buckets.extend((bucket,) * halves)
+        entry = (tuple(buckets), total)
+        if len(self._words) < self._MEMO_LIMIT:
+            self._words[word] = entry
+        return entry
+
+    def _word_arrays(self, word: str) -> _ArrayEntry:
+        buckets, total = self._words.get(word) or self._word(word)
+        counts = Counter(buckets)
+        entry = (
+            np.fromiter(counts, dtype=np.int64, count=len(counts)),
+            np.fromiter(counts.values(), dtype=np.float64, count=len(counts)),
+            total,
+        )
+        if len(self._arrays) < self._MEMO_LIMIT:
+            self._arrays[word] = entry
+        return entry
+
+    def _pair(self, pair: tuple[str, str]) -> tuple[int, int]:
+        bucket = _bucket(f"b:{pair[0]} {pair[1]}", self._config.buckets)
+        halves = (bucket, bucket)  # weight 1.0
+        if len(self._pairs) < self._MEMO_LIMIT:
+            self._pairs[pair] = halves
+        return halves
+
+    def _code(self, code: str) -> int:
+        bucket = _bucket(f"r:{code}", self._config.buckets)
+        if len(self._codes) < self._MEMO_LIMIT:
+            self._codes[code] = bucket
+        return bucket
+
+    def read(self, words: Sequence[str], rule_codes: Sequence[str]) -> _Read:
+        """The features of `words` (canonical, sentence breaks included) and `rule_codes`."""
+        key = (tuple(words), tuple(rule_codes))
+        last: tuple[tuple[tuple[str, ...], tuple[str, ...]], _Read] | None = getattr(
+            self._last, "value", None
+        )
+        if last is not None and last[0] == key:
+            return last[1]
+        kept = [w for w in key[0] if w != "."][: self._config.max_words]
+        many = len(kept) > _FEW_WORDS
+        read = self._many(kept, key[1]) if many else self._few(kept, key[1])
+        self._last.value = (key, read)
+        return read
+
+    def _few(self, kept: list[str], rule_codes: Sequence[str]) -> _Read:
+        """A short text's features in first-seen order: one C-level count over its words'
+        memoised buckets (each repeated once per half unit)."""
+        config = self._config
+        got = list(map(self._words.get, kept))
+        entries: list[_HalfEntry] = (
+            [e or self._word(w) for w, e in zip(kept, got, strict=True)]
+            if None in got else cast(list[_HalfEntry], got)
+        )
+        parts: list[tuple[int, ...]] = list(map(_BUCKETS, entries))
+        total = sum(map(_HALVES, entries))
+        if config.word_ngrams >= 2 and len(kept) > 1:
+            found = list(map(self._pairs.get, itertools.pairwise(kept)))
+            if None in found:
+                found = [
+                    self._pair(p) if b is None else b
+                    for p, b in zip(itertools.pairwise(kept), found, strict=True)
+                ]
+            parts.extend(cast(list[tuple[int, int]], found))
+            total += 2 * len(found)
+        total = self._extra(parts, rule_codes, total)
+        counts = Counter(itertools.chain.from_iterable(parts))
+        buckets = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        halves = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        return _Read(buckets, _scaled(halves, total), len(kept))
+
+    def _many(self, kept: list[str], rule_codes: Sequence[str]) -> _Read:
+        """A long text's features in bucket order: each distinct word's memoised arrays, times
+        how often it occurs, summed with numpy."""
+        config = self._config
+        counted = Counter(kept)
+        arrays = self._arrays
+        entries = [arrays.get(w) or self._word_arrays(w) for w in counted]
+        counts = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
+        total = sum(map(operator.mul, map(_TOTAL, entries), counted.values()))
+        lengths = np.fromiter(map(len, map(_BUCKETS, entries)), np.int64, len(entries))
+        buckets = [np.concatenate(list(map(_BUCKETS, entries)))]
+        halves = [np.concatenate(list(map(_HALVES, entries))) * np.repeat(counts, lengths)]
+        if config.word_ngrams >= 2:
+            pairs = list(itertools.pairwise(kept))
+            got = list(map(self._pairs.get, pairs))
+            found: list[tuple[int, int]] = (
+                [self._pair(p) if b is None else b for p, b in zip(pairs, got, strict=True)]
+                if None in got else cast(list[tuple[int, int]], got)
+            )
+            buckets.append(np.fromiter(map(_BUCKETS, found), dtype=np.int64, count=len(found)))
+            halves.append(np.full(len(found), 2.0))
+            total += 2 * len(found)
+        parts: list[tuple[int, ...]] = []
+        total = self._extra(parts, rule_codes, total)
+        extra = list(itertools.chain.from_iterable(parts))
+        buckets.append(np.array(extra, dtype=np.int64))
+        halves.append(np.full(len(extra), 1.0))
+        unique, inverse = np.unique(np.concatenate(buckets), return_inverse=True)
+        summed = cast(  # with weights, bincount sums float64
+            npt.NDArray[np.float64], np.bincount(inverse, weights=np.concatenate(halves))
+        )
+        return _Read(unique, _scaled(summed, total), len(kept))
+
+    def _extra(self, parts: list[tuple[int, ...]], rule_codes: Sequence[str], total: int) -> int:
+        """Add the rule codes' features (weight 2 each) and, when the text gave no feature at
+        all, `featurize`'s "<empty>" one, to `parts`; the total half units with them."""
+        config = self._config
+        if config.rule_features:
+            codes = self._codes
+            for code in rule_codes:
+                bucket = codes.get(code)
+                if bucket is None:
+                    bucket = self._code(code)
+                parts.append((bucket,) * 4)
+                total += 4
+        if total == 0:  # nothing at all
+            parts.append((_bucket("w:<empty>", config.buckets),) * 2)
+            total = 2
+        return total
+
+
+def _scaled(halves: npt.NDArray[np.float64], total: int) -> npt.NDArray[np.float64]:
+    """Sub-linear counts, then unit length, as `featurize` does it (a count is its half units
+    times 0.5, exactly; the norm is the square root of all features' summed weights)."""
+    scaled: npt.NDArray[np.float64] = np.sqrt(halves * 0.5) / math.sqrt(total * 0.5)
+    return scaled
+
+
+_READERS: dict[FeatureConfig, _Reader] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def _reader(config: FeatureConfig) -> _Reader:
+    """The one `_Reader` of `config` in this process (models of equal configs share it)."""
+    reader = _READERS.get(config)
+    if reader is None:
+        with _READERS_LOCK:
+            reader = _READERS.setdefault(config, _Reader(config))
+    return reader
 
 
 class KnownFeatures:
@@ -138,140 +327,42 @@ class KnownFeatures:
     needs, computed without building the features the model would throw away.
 
     Exact, not an approximation: the vector is L2-normalised over *all* features before the
-    unknown ones are dropped, and since each value is the square root of its bucket's count,
-    that norm is the square root of the summed weights, which needs no bucket at all. Words
-    and word pairs repeat, so their known positions are memoised (bounded). Safe to share
-    between threads: the memos only ever gain entries (dict operations are atomic).
+    unknown ones are dropped (see `_Reader`), and the positions come in the order of the
+    message's buckets (first seen for a short text, sorted for a long one), which keeps the
+    models' dot products, and so their probabilities, bit-identical run to run. Safe to share
+    between threads.
     """
-
-    _MEMO_LIMIT = 50_000
 
     def __init__(self, config: FeatureConfig, rows: npt.NDArray[np.int64]) -> None:
         self._config = config
-        # bucket -> row position, for the buckets the model knows
-        self._position = {int(bucket): i for i, bucket in enumerate(rows.tolist())}
-        self._words: dict[str, _Entry] = {}
-        self._pairs: dict[tuple[str, str], int] = {}
+        self._reader = _reader(config)
+        # bucket -> row position (-1: the model has no weight for it); 8 bytes a bucket
+        self._lookup = np.full(config.buckets, -1, dtype=np.int64)
+        self._lookup[rows] = np.arange(len(rows), dtype=np.int64)
+        # rows ascending: a sorted message's positions are sorted too
+        self._ascending = bool(np.all(rows[1:] > rows[:-1]))
 
-    def _word(self, word: str) -> _Entry:
-        features = _word_features(word, self._config, _WORD_MEMO.setdefault(self._config, {}))
-        known = [(self._position[i], weight) for i, weight in features if i in self._position]
-        total = sum(weight for _, weight in features)
-        entry = (
-            np.array([p for p, _ in known], dtype=np.int64),
-            np.array([w for _, w in known], dtype=np.float64),
-            total,
-            tuple(known),
-        )
-        if len(self._words) < self._MEMO_LIMIT:
-            self._words[word] = entry
-        return entry
-
-    def _pair(self, pair: tuple[str, str]) -> int:
-        position = self._position.get(_bucket(f"b:{pair[0]} {pair[1]}", self._config.buckets), -1)
-        if len(self._pairs) < self._MEMO_LIMIT:
-            self._pairs[pair] = position
-        return position
+    def read(
+        self, words: Sequence[str], rule_codes: Sequence[str] = ()
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]:
+        """`vector`, and how many words were read (sentence breaks and words past
+        ``config.max_words`` are not)."""
+        read = self._reader.read(words, rule_codes)
+        at = self._lookup.take(read.buckets)
+        known = at >= 0
+        positions, values = at[known], read.values[known]
+        if read.words > _FEW_WORDS and not self._ascending:
+            order = positions.argsort()
+            positions, values = positions[order], values[order]
+        return positions, values, read.words
 
     def vector(
         self, words: Sequence[str], rule_codes: Sequence[str] = ()
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Row positions (unique) and their values: the same numbers `featurize` gives for the
         model's known buckets."""
-        config = self._config
-        kept = [w for w in words if w != "."][: config.max_words]
-        if len(kept) <= _FEW_WORDS:
-            return self._few(kept, rule_codes)
-        positions: list[npt.NDArray[np.int64]] = []
-        weights: list[npt.NDArray[np.float64]] = []
-        total = 0.0
-        if kept:
-            counted = Counter(kept)
-            got = list(map(self._words.get, counted))
-            entries: list[_Entry] = (
-                [e or self._word(w) for w, e in zip(counted, got, strict=True)]
-                if None in got else cast(list[_Entry], got)
-            )
-            counts = np.fromiter(counted.values(), dtype=np.float64, count=len(entries))
-            total += float(np.fromiter(map(_TOTAL, entries), np.float64, len(entries)) @ counts)
-            parts = list(map(_POSITIONS, entries))
-            lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-            positions.append(np.concatenate(parts))
-            repeated = np.repeat(counts, lengths)
-            weights.append(np.concatenate(list(map(_WEIGHTS, entries))) * repeated)
-        if config.word_ngrams >= 2 and len(kept) > 1:
-            pairs = Counter(itertools.pairwise(kept))
-            found = list(map(self._pairs.get, pairs))
-            if None in found:
-                found = [
-                    p if p is not None else self._pair(k)
-                    for k, p in zip(pairs, found, strict=True)
-                ]
-            pair_counts = np.fromiter(pairs.values(), dtype=np.float64, count=len(found))
-            total += float(pair_counts.sum())
-            at = np.array(found, dtype=np.int64)
-            known = at >= 0
-            positions.append(at[known])
-            weights.append(pair_counts[known])
-        extra, total = self._extra(rule_codes, total)
-        if extra:
-            positions.append(np.array([p for p, _ in extra], dtype=np.int64))
-            weights.append(np.array([w for _, w in extra], dtype=np.float64))
-        if not positions:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        unique, inverse = np.unique(np.concatenate(positions), return_inverse=True)
-        summed = np.bincount(inverse, weights=np.concatenate(weights))
-        return unique, np.sqrt(summed) / math.sqrt(total)
-
-    def _few(
-        self, kept: list[str], rule_codes: Sequence[str]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """`vector` for a short text, summed in a dict: for a few words a handful of numpy calls
-        cost more than the arithmetic. The same numbers as the numpy path."""
-        config = self._config
-        counts: dict[int, float] = {}
-        total = 0.0
-        words = self._words
-        for word in kept:
-            entry = words.get(word) or self._word(word)
-            total += entry[2]
-            for position, weight in entry[3]:
-                counts[position] = counts.get(position, 0.0) + weight
-        if config.word_ngrams >= 2:
-            pairs = self._pairs
-            for pair in itertools.pairwise(kept):
-                at = pairs.get(pair)
-                if at is None:
-                    at = self._pair(pair)
-                total += 1.0
-                if at >= 0:
-                    counts[at] = counts.get(at, 0.0) + 1.0
-        extra, total = self._extra(rule_codes, total)
-        for position, weight in extra:
-            counts[position] = counts.get(position, 0.0) + weight
-        unique = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        summed = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        return unique, np.sqrt(summed) / math.sqrt(total)
-
-    def _extra(
-        self, rule_codes: Sequence[str], total: float
-    ) -> tuple[list[tuple[int, float]], float]:
-        """The known rule-code features (weight 2 each) and, when the text gave no feature at
-        all, `featurize`'s "<empty>" one; and the summed weight with them."""
-        config = self._config
-        extra: list[tuple[int, float]] = []
-        if config.rule_features:
-            for code in rule_codes:
-                total += 2.0
-                position = self._position.get(_bucket(f"r:{code}", config.buckets), -1)
-                if position >= 0:
-                    extra.append((position, 2.0))
-        if total == 0.0:  # nothing at all
-            total = 1.0
-            position = self._position.get(_bucket("w:<empty>", config.buckets), -1)
-            if position >= 0:
-                extra.append((position, 1.0))
-        return extra, total
+        positions, values, _ = self.read(words, rule_codes)
+        return positions, values
 
 
 # A message's meaning is in its first few thousand characters; the encoder's cost is linear.
