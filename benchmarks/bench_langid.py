@@ -20,8 +20,15 @@ it also measures the libraries of the bake-off that are importable in the runnin
 model only); with `--candidates-only` it measures them alone (no guardrail import, so it runs in
 a scratch venv that has only those libraries). Prints numbers; never asserts on time.
 
+With `--scorer` it measures the identifier's fast scorer (`guardrail/detectors/_langid.py`)
+against the path it replaced, py3langid's own ``_decide``, interleaved in one process (A, B, A,
+B, ... by rounds; the thread's CPU time; the median of each and their ratio): the scores alone and
+whole `identify` calls, on the probe lines and on 2,000-character windows of them, after checking
+that both give the same scores and readings on every line.
+
     python benchmarks/bench_langid.py                 # the identifier, full run
     python benchmarks/bench_langid.py --quick         # CI smoke run
+    python benchmarks/bench_langid.py --scorer        # fast scorer vs py3langid's _decide
     /tmp/lidvenv/bin/python benchmarks/bench_langid.py --candidates-only
 """
 
@@ -39,6 +46,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROBE = Path(__file__).resolve().parent / "data" / "langid_probe.jsonl"
 SUPPORTED = ("en", "es", "fr", "de", "pt", "it", "nl", "hi")
@@ -159,6 +167,59 @@ def score(name: str, got: dict[str, str], rows: list[Row], *, verbose: bool) -> 
     }
 
 
+def windows(rows: list[Row], size: int = 2000) -> list[str]:
+    """Long messages made of consecutive probe lines, one starting at each line."""
+    out = []
+    for start in range(len(rows)):
+        text, i = "", start
+        while len(text) < size:
+            text += rows[i % len(rows)].text + " "
+            i += 1
+        out.append(text[:size])
+    return out
+
+
+def compare_scorer(rows: list[Row], rounds: int) -> None:
+    """py3langid's `_decide` vs `_langid.Scorer.scores`, and `identify` through each, interleaved:
+    the median CPU µs per call of each and new / old. Asserts nothing about time; refuses to time
+    two paths that disagree."""
+    from guardrail.detectors import _langid, language
+
+    model: Any = language._shared_model()  # py3langid internals: `_decide`
+    scorer = _langid.scorer_for(model)
+    if scorer is None:
+        print("py3langid release without the internals the scorer reads: nothing to compare")
+        return
+    fast, slow = language.LanguageIdentifier(SUPPORTED), language.LanguageIdentifier(SUPPORTED)
+    slow._scores = model._decide  # the identifier as it was: py3langid scores every message
+    print("\n## fast scorer vs py3langid's _decide (interleaved; CPU µs per call, median of "
+          f"{rounds} rounds)")
+    print("| what | texts | py3langid | fast | fast / py3langid |\n| --- | --- | --- | --- | --- |")
+    for label, texts in (("probe lines", [r.text for r in rows]),
+                         ("2,000-char windows", windows(rows)[:300])):
+        cleaned = [language._read_text(t).clean for t in texts]
+        for text in cleaned:  # same scores, and every float32 row converted before timing
+            if model._decide(text).tobytes() != scorer.scores(text).tobytes():
+                raise SystemExit(f"the scorer differs from py3langid on {text!r}")
+        if any(fast.identify(t) != slow.identify(t) for t in texts):
+            raise SystemExit("the identifier reads differently through the two scorers")
+        for what, old, new, inputs in (("scores", model._decide, scorer.scores, cleaned),
+                                       ("identify", slow.identify, fast.identify, texts)):
+            a, b = [], []
+            for _ in range(rounds):
+                a.append(_cpu_per_call(old, inputs))
+                b.append(_cpu_per_call(new, inputs))
+            ma, mb = statistics.median(a), statistics.median(b)
+            print(f"| {what} | {label} ({len(inputs)}) | {ma:.1f} | {mb:.1f} | {mb / ma:.2f} |")
+
+
+def _cpu_per_call(fn: Callable[[str], object], texts: list[str]) -> float:
+    start = time.thread_time_ns()
+    for text in texts:
+        fn(text)
+    return (time.thread_time_ns() - start) / len(texts) / 1000
+
+
 def _quantile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if q != 0.5 else (
@@ -256,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", action="store_true", help="also the bake-off libraries")
     parser.add_argument("--candidates-only", action="store_true",
                         help="only the bake-off libraries (no guardrail import)")
+    parser.add_argument("--scorer", action="store_true",
+                        help="only the fast scorer vs py3langid's _decide, interleaved")
     parser.add_argument("--probe", type=Path, default=PROBE, help="another probe file")
     parser.add_argument("--holdout", action="store_true",
                         help='only the lines marked "split": "holdout" (written after tuning)')
@@ -267,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{counts['unsupported']} unsupported); {rounds} timing round(s); "
           f"Python {platform.python_version()} on {platform.machine()}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if args.scorer:
+        compare_scorer(rows, 3 if args.quick else 15)
+        return 0
     todo: list[tuple[str, Identify]] = []
     if not args.candidates_only:
         from guardrail.detectors.language import LanguageIdentifier

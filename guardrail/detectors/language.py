@@ -35,8 +35,10 @@ languages share ("no funciona", "reembolso", "hallo": "und"); Marathi and Nepali
 other languages typed without their script or accents ("privet", Vietnamese without tones: "und");
 Hinglish with a single Hindi word among English ones (read as English).
 
-`LanguageIdentifier` keeps no memo of what it read and shares only read-only state (the model is
-loaded once per process, under a lock), so one instance serves many threads. `identify` never
+`LanguageIdentifier` keeps no memo of what it read (only the script of each character it met) and
+shares only read-only state (the model is loaded once per process, under a lock; its scores come
+from `_langid.Scorer`, py3langid's floats for less, which writes its float32 copy of a model row
+once, under a lock, before anyone reads it), so one instance serves many threads. `identify` never
 raises on a str: an unexpected failure reads as ``"und"`` with confidence 0.
 """
 
@@ -48,6 +50,7 @@ import math
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -61,6 +64,7 @@ from pydantic import Field, field_validator
 from guardrail._base import FrozenModel
 from guardrail._yaml import load_yaml
 from guardrail.decision import UNDETERMINED_LANGUAGE
+from guardrail.detectors._langid import scorer_for
 from guardrail.detectors.detector import Scan
 from guardrail.errors import LanguageModelMissingError, RegistryError, RegistryIssue
 from guardrail.registry import Registry
@@ -132,6 +136,7 @@ _UNKNOWN_SCRIPT = "Zzzz"
 
 _LINKS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|[@#]\w+", re.IGNORECASE)
 _APOSTROPHES = frozenset("'’`ʼ")  # noqa: RUF001 - the look-alikes are the point
+_TO_APOSTROPHE = {ord(ch): "'" for ch in _APOSTROPHES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +198,7 @@ class CueFile(FrozenModel):
 
 def _casefold(word: str) -> str:
     """Case-blind form of a word, accents kept: "Cartão" -> "cartão", "Straße" -> "strasse"."""
-    folded = unicodedata.normalize("NFC", word.casefold())
-    return "".join("'" if ch in _APOSTROPHES else ch for ch in folded)
+    return unicodedata.normalize("NFC", word.casefold()).translate(_TO_APOSTROPHE)
 
 
 def _fold(word: str) -> str:
@@ -291,6 +295,7 @@ _BLOCKS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # a character's script: the same few hundred, over and over
 def _script(ch: str) -> str:
     for low, high, script in _BLOCKS:
         if low <= ch <= high:
@@ -303,38 +308,49 @@ def _script(ch: str) -> str:
 
 
 _ASCII_WORDS = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+# Apostrophes after a separator or at the start: they separate too (only one inside a word, after
+# a letter or a mark, is kept).
+_LEADING_APOSTROPHES = re.compile(r"(?<![^ ])'+")
+
+
+def _may_link(text: str) -> bool:
+    """Whether `_LINKS` can match ASCII `text`: each of its branches needs "://", "www."
+    (either case), "@" or "#". Asking is a tenth of the cost of the substitution."""
+    return "@" in text or "#" in text or "://" in text or "www." in text.lower()
 
 
 def _read_text(text: str) -> _Text:
-    text = _LINKS.sub(" ", unicodedata.normalize("NFKC", text[:MAX_CHARS]))
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])
+    if not text.isascii() or _may_link(text):
+        text = _LINKS.sub(" ", text)
     if text.isascii():  # most messages: no script to count, no accent to keep
         found = _ASCII_WORDS.findall(text)
         if not found:
             return _Text("", (), _NO_SCRIPT, 0.0, 0.0)
         return _Text(" ".join(found), tuple(w.lower() for w in found), "Latn", 1.0, 0.0)
-    out: list[str] = []
+    # Letters (counted by script) and marks (Devanagari vowel signs, viramas, combining
+    # accents) stay, an apostrophe inside a word becomes "'", anything else separates words.
+    # Each distinct character is looked at once, in order of first occurrence (so the scripts
+    # tie as the text ranks them), and the text is rewritten in one `translate`.
     scripts: dict[str, int] = {}
     letters = 0
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat[0] == "L":
-            letters += 1
+    table: dict[int, str] = {}
+    for ch, n in Counter(text).items():
+        kind = unicodedata.category(ch)[0]
+        if kind == "L":
+            letters += n
             script = _script(ch)
-            scripts[script] = scripts.get(script, 0) + 1
-            out.append(ch)
-        elif cat[0] == "M":
-            out.append(ch)  # Devanagari vowel signs, viramas, combining accents
-        elif ch in _APOSTROPHES and out and out[-1] != " ":
-            out.append("'")
-        elif not out or out[-1] != " ":
-            out.append(" ")
+            scripts[script] = scripts.get(script, 0) + n
+        elif kind != "M":
+            table[ord(ch)] = "'" if ch in _APOSTROPHES else " "
     if not letters:
         return _Text("", (), _NO_SCRIPT, 0.0, 0.0)
     if scripts.get("Jpan") and "Hani" in scripts:  # kanji beside kana is Japanese
         scripts["Jpan"] += scripts.pop("Hani")
     script = max(scripts, key=lambda s: (scripts[s], s == "Latn"))
-    words = tuple(w for w in (_casefold(t).strip("'") for t in "".join(out).split()) if w)
-    return _Text(" ".join("".join(out).split()), words, script, scripts[script] / letters,
+    tokens = _LEADING_APOSTROPHES.sub(" ", text.translate(table)).split()
+    words = tuple(w for w in (_casefold(t).strip("'") for t in tokens) if w)
+    return _Text(" ".join(tokens), words, script, scripts[script] / letters,
                  scripts.get("Deva", 0) / letters)
 
 
@@ -457,8 +473,11 @@ class LanguageIdentifier:
         self._where = tables.where
         self._targets = tables.targets
         self._script_columns = tables.script_columns
-        # py3langid's per-column probabilities (aliases merged); `rank` where a release lacks it.
-        self._scores: Any = getattr(self._model, "_decide", None)
+        # py3langid's per-column probabilities (aliases merged): computed by `_langid.Scorer`,
+        # the same floats for less; py3langid's `_decide`, or `rank`, where a release differs.
+        scorer = scorer_for(self._model)
+        self._scores: Any = (scorer.scores if scorer is not None
+                             else getattr(self._model, "_decide", None))
 
     @property
     def supported(self) -> tuple[str, ...]:
@@ -484,11 +503,11 @@ class LanguageIdentifier:
         if seen.script != "Latn":
             return self._other_script(seen, hits)
         n = len(seen.words)
-        probs = self._probabilities(seen.clean)
-        # Romanised Hindi: the model never saw it, so its words decide.
+        # Romanised Hindi: the model never saw it, so its words decide (and it is not asked).
         hi = hits.get("hi")
         if hi is not None and self._reads_as_hindi(hi, n, hits):
             return self._reading("hi", _cue_confidence(hi), seen, hits)
+        probs = self._probabilities(seen.clean)
         top, p_top = probs.top()
         if p_top >= _MODEL_THRESHOLD.get(n, _MODEL_THRESHOLD_LONG):
             if top not in self._supported and p_top < _CONFLICT_MAX and any(
@@ -578,8 +597,12 @@ class LanguageIdentifier:
         """A script other than Latin and Devanagari: named by the script or by the model."""
         if seen.script == _UNKNOWN_SCRIPT:  # letters of a script this reader cannot name
             return self._reading(UNDETERMINED, 0.0, seen, hits)
-        probs = self._probabilities(seen.clean)
         lang = _LANGUAGE_OF_SCRIPT.get(seen.script)
+        if lang is not None and seen.share >= 1.0:
+            # All letters in a script that names its language: the confidence below is
+            # max(p, 1.0), clamped to 1.0, whatever the model's (never NaN) p -- not asked.
+            return self._reading(lang, 1.0, seen, hits)
+        probs = self._probabilities(seen.clean)
         if lang is None:  # the model's best among the languages written in this script
             lang = probs.top(self._script_columns.get(seen.script))[0]
         p = probs.get(lang)
