@@ -10,10 +10,11 @@ segment criteria may refer to) and `ADAPTER_CODES` (tool gating and retrieval sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from guardrail._base import FrozenModel
+from guardrail.redact import redact
 
 __all__ = [
     "ADAPTER_CODES",
@@ -172,7 +173,15 @@ class ReasonCode(FrozenModel):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """A detector's raw output for one rule match or signal, before policy is applied."""
+    """A detector's raw output for one rule match or signal, before policy is applied.
+
+    `evidence` is always redacted text. A detector that matched raw text may pass it as
+    `raw_evidence` instead (with no `evidence`): it is redacted (`guardrail.redact.redact`)
+    the first time `evidence` is read, by `reason` or anyone else, and the raw text is
+    dropped then. Most findings of a turn are never rendered into a reason, so most evidence
+    is never redacted; the engine reads the evidence of every finding it keeps past the
+    check, so no raw text stays in a conversation's state (`Guardrail.check`).
+    """
 
     kind: FindingKind
     code: str
@@ -185,24 +194,65 @@ class Finding:
     weight: float = 1.0
     index: int = -1  # message index, -1 for signals and engine findings
     span: tuple[int, int] | None = None  # where it matched in the message's canonical text
+    # Unredacted evidence not read yet (None once `evidence` holds its redaction). Not part of
+    # equality: two findings are equal when their redacted evidence is.
+    raw_evidence: str | None = field(default=None, repr=False, compare=False)
+    # Built once each: a finding kept over many turns is rendered every turn, and its base code
+    # is read by every rule-code and policy lookup.
+    _reason: ReasonCode | None = field(default=None, init=False, repr=False, compare=False)
+    _base: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.raw_evidence is not None:
+            if self.evidence:  # redacted evidence given as well (a `replace`): it stands
+                object.__setattr__(self, "raw_evidence", None)
+            else:  # left unset, so reading it goes through `__getattr__`, once
+                object.__delattr__(self, "evidence")
+
+    if not TYPE_CHECKING:  # (so that mypy still flags unknown attributes)
+
+        def __getattr__(self, name: str) -> str:
+            # Python calls this only for an attribute that is not set: the evidence of a
+            # finding built from `raw_evidence`, on its first read.
+            if name != "evidence":
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            raw = self.raw_evidence
+            if raw is None:  # another thread redacted it meanwhile (evidence is set first)
+                return object.__getattribute__(self, "evidence")
+            evidence = redact(raw)
+            object.__setattr__(self, "evidence", evidence)
+            object.__setattr__(self, "raw_evidence", None)
+            return evidence
 
     @property
     def base_code(self) -> str:
         """The code without its language: a language's rule ("es.dispute.duplicate", code
         "risk.billing_dispute.es") is a "risk.billing_dispute" finding, which is what segments
         name and what the need model learns from."""
-        lang = self.rule_id.partition(".")[0]
-        code = self.code
-        if code.endswith(f".{lang}") and code.count(".") > 1:
-            return code[: -len(lang) - 1]
-        return code
+        base = self._base
+        if base is None:
+            lang = self.rule_id.partition(".")[0]
+            base = code = self.code
+            if code.endswith(f".{lang}") and code.count(".") > 1:
+                base = code[: -len(lang) - 1]
+            object.__setattr__(self, "_base", base)
+        return base
 
     def reason(self) -> ReasonCode:
-        """The public reason code for this finding."""
-        return ReasonCode(
-            code=self.code,
-            rule_id=self.rule_id,
-            evidence=self.evidence,
-            source=self.source,
-            explanation=self.explanation,
-        )
+        """The public reason code for this finding (built once; it is immutable)."""
+        made = self._reason
+        if made is None:
+            made = ReasonCode(
+                code=self.code,
+                rule_id=self.rule_id,
+                evidence=self.evidence,
+                source=self.source,
+                explanation=self.explanation,
+            )
+            object.__setattr__(self, "_reason", made)
+        return made
+
+    def seal(self) -> None:
+        """Redact the evidence now if it is still raw (before the finding is kept)."""
+        if self.raw_evidence is not None:
+            _ = self.evidence

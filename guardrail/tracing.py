@@ -2,7 +2,8 @@
 
 The library uses only the OpenTelemetry *API*; the application (or the CLI / demo, through
 `configure`) installs the SDK and its exporters. Without an SDK every span is a no-op costing a
-few microseconds, and attributes are computed only for spans that are recorded.
+few microseconds (the check span is not even opened: `check_span`), and attributes are computed
+only for spans that are recorded.
 
 Span names and attributes follow the OpenTelemetry GenAI semantic conventions where a GenAI
 operation really happens, and stay in guardrail's own ``guardrail.*`` namespace where it does
@@ -76,7 +77,7 @@ import logging
 import os
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -374,10 +375,29 @@ def _redacted_span(name: str) -> Iterator[Span]:
             raise
 
 
-@contextmanager
-def check_span(conversation_id: str | None) -> Iterator[Span]:
+# What `check_span` gives when nothing could record it: the current span stays current.
+_UNTRACED: Final = nullcontext(trace.INVALID_SPAN)
+
+
+def check_span(conversation_id: str | None) -> AbstractContextManager[Span]:
     """The ``guardrail.check`` span around one check (an escaping exception is recorded
-    redacted)."""
+    redacted).
+
+    Without a tracer provider (no SDK installed or configured) and with no recording span
+    current, the API's no-op tracer would make the current non-recording span current again
+    and record nothing: that costs about ten microseconds per check, so it is skipped and a
+    non-recording span is returned at once. Anything else (an SDK provider, or a span of some
+    other provider current) takes the full path, so what is recorded is unchanged.
+    """
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider) and (
+        not trace.get_current_span().is_recording()
+    ):
+        return _UNTRACED
+    return _check_span(conversation_id)
+
+
+@contextmanager
+def _check_span(conversation_id: str | None) -> Iterator[Span]:
     with _redacted_span(SPAN_CHECK) as span:
         if conversation_id is not None and span.is_recording():
             span.set_attribute(ATTR_CONVERSATION_ID, conversation_id)

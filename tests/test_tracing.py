@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -411,3 +412,59 @@ def test_class9_identifiers_marked_verbatim_survive_log_redaction(
     assert key not in unmarked
     for secret in LEAKED:
         assert secret not in caplog.text
+
+
+_WITHOUT_SDK = '''
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from guardrail import Guardrail
+from guardrail.tracing import check_span
+
+guard = Guardrail(need_model=None, injection_model=None)
+turn = {"id": "c-1", "messages": [{"role": "user", "content": "I was charged twice"}]}
+
+# 1. No provider: no span is made; the current span stays current; the check decides.
+outside = trace.get_current_span()
+with check_span("c-1") as span:
+    assert not span.is_recording()
+    assert trace.get_current_span() is outside
+assert guard.check(turn).handoff.required
+
+# 2. Another provider's span current (global provider still unset): as the API's no-op tracer
+# does, the check runs under a non-recording span, so nothing inside lands on the caller's span.
+local = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(local))
+with provider.get_tracer("app").start_as_current_span("app") as app:
+    with check_span("c-1") as span:
+        assert not span.is_recording()
+        assert trace.get_current_span() is not app
+        assert not trace.get_current_span().is_recording()
+    guard.check({**turn, "id": "c-2"})
+assert [s.name for s in local.get_finished_spans()] == ["app"]
+assert not local.get_finished_spans()[0].events
+
+# 3. An SDK installed after import is picked up by the next check.
+exported = InMemorySpanExporter()
+sdk = TracerProvider()
+sdk.add_span_processor(SimpleSpanProcessor(exported))
+trace.set_tracer_provider(sdk)
+guard.check({**turn, "id": "c-3"})
+(check,) = [s for s in exported.get_finished_spans() if s.name == "guardrail.check"]
+assert check.attributes["gen_ai.conversation.id"] == "c-3"
+assert check.attributes["guardrail.handoff.required"] is True
+print("ok")
+'''
+
+
+def test_the_check_span_without_an_sdk_and_with_one_installed_later() -> None:
+    """Without a tracer provider the check span is skipped (nothing could record it); with
+    another provider's span current, or an SDK installed later, it is made as before. A fresh
+    process: the tests above install the SDK for the whole session."""
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_SDK], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

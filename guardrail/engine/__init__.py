@@ -616,27 +616,37 @@ class Guardrail:
         """One turn: normalise and detect the new messages, read the history, assign the
         segments and decide, record the contact."""
         with state.lock:
-            turns_before = state.user_turns
-            memory = self._memory.get(conv.id)
-            new = self._detect(conv.messages, state, memory)
-            now = conv.at or datetime.now(UTC)
-            signals, sources, failed = self._history.signals(
-                conv, state, now, self.registry.settings.history,
-                self.registry.settings.default_need_state,
-            )
-            new.extend(failed)
-            memory = self._restore(conv, state, memory)
-            if memory is not None:
-                # Critical findings a rescan (trimmed history, eviction) did not read again.
-                new.extend(memory.reinstate(state.findings.keys() | {f.rule_id for f in new}))
-            inputs = (signals, conv.context, conv.at.date() if conv.at else self._clock())
-            standing = state.standing_decision(new, turns_before, inputs)
-            if standing is not None:
-                return standing
-            state.decision = self._decide(conv, state, new, inputs[2], signals, sources, now)
-            state.decided_on = inputs
-            self._history.record_contact(conv, state, state.decision, now)
-            return state.decision
+            try:
+                return self._turn(conv, state)
+            finally:
+                if conv.id is not None:  # the state is kept: no raw evidence stays in it
+                    for finding in state.findings.values():
+                        if finding.raw_evidence is not None:
+                            finding.seal()
+
+    def _turn(self, conv: Conversation, state: ConversationState) -> Decision:
+        """`_check`'s work, under the conversation's lock."""
+        turns_before = state.user_turns
+        memory = self._memory.get(conv.id)
+        new = self._detect(conv.messages, state, memory)
+        now = conv.at or datetime.now(UTC)
+        signals, sources, failed = self._history.signals(
+            conv, state, now, self.registry.settings.history,
+            self.registry.settings.default_need_state,
+        )
+        new.extend(failed)
+        memory = self._restore(conv, state, memory)
+        if memory is not None:
+            # Critical findings a rescan (trimmed history, eviction) did not read again.
+            new.extend(memory.reinstate(state.findings.keys() | {f.rule_id for f in new}))
+        inputs = (signals, conv.context, conv.at.date() if conv.at else self._clock())
+        standing = state.standing_decision(new, turns_before, inputs)
+        if standing is not None:
+            return standing
+        state.decision = self._decide(conv, state, new, inputs[2], signals, sources, now)
+        state.decided_on = inputs
+        self._history.record_contact(conv, state, state.decision, now)
+        return state.decision
 
     def _detect(
         self, messages: list[Message], state: ConversationState, memory: RiskMemory | None = None

@@ -302,8 +302,8 @@ def fingerprint(message: Message) -> int:
 
 def _remembered(finding: Finding) -> Finding:
     """`finding` as memory keeps it: its code and tier, not the words that matched."""
-    return replace(finding, source=f"{MEMORY_SOURCE}{finding.source}", evidence="", index=-1,
-                   span=None)
+    return replace(finding, source=f"{MEMORY_SOURCE}{finding.source}", evidence="",
+                   raw_evidence=None, index=-1, span=None)
 
 
 def _stored(rule_id: str, code: str, registry: Registry) -> Finding:
