@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -289,22 +290,29 @@ class Normaliser:
         belong to; when no language leads (a one-word message, a tie), only a typo with a
         single candidate is corrected; otherwise it is left as written.
         """
+        # Counted per distinct word (a message repeats most of its words), which gives the
+        # same votes and the same replacement for every occurrence of a word.
+        counts = Counter(read)
         votes: dict[str, int] = {}
-        for word in read:
+        for word, count in counts.items():
             for lang in self._langs.get(word, ()):
-                votes[lang] = votes.get(lang, 0) + 1
+                votes[lang] = votes.get(lang, 0) + count
         ranked = sorted(votes.values(), reverse=True)
         lead = None
         if ranked and (len(ranked) == 1 or ranked[0] > ranked[1]):
             lead = max(votes, key=votes.__getitem__)
-        out = list(read)
-        for i, word in enumerate(read):
-            candidates = self._ambiguous.get(word, ())
+        settled: dict[str, str] = {}
+        for word in counts:
+            candidates = self._ambiguous.get(word)
+            if not candidates:
+                continue
             winners = ([c for c in candidates if lead in self._langs.get(c, ())]
                        if lead is not None else list(candidates))
             if len(winners) == 1:
-                out[i] = winners[0]
-        return out
+                settled[word] = winners[0]
+        if not settled:
+            return list(read)
+        return [settled.get(word, word) for word in read]
 
     def _join_spaced(self, match: re.Match[str]) -> str:
         """Letters spaced out to evade the rules, joined back; then split into words when the
@@ -353,23 +361,20 @@ class Normaliser:
         """
         starts, words = self._starts, self._splittable
         out: list[str] = []
-        i, count = 0, len(chunks)
-        while i < count:
-            chunk = chunks[i]
-            # Cheap tests first: a piece that starts a word, followed by one that is no word.
-            end = (
-                self._rejoined(chunks, i)
-                if chunk in starts and chunk not in words and i + 1 < count and (
-                    chunks[i + 1] not in words or (i + 2 < count and chunks[i + 2] not in words)
-                )
-                else None
-            )
-            if end is None:
-                out.append(chunk)
-                i += 1
-            else:
+        done, count = 0, len(chunks)  # chunks[:done] are settled (copied or joined)
+        # Only a piece that starts a known word can begin a join: visit those, in order.
+        for i in [i for i, chunk in enumerate(chunks) if chunk in starts]:
+            # Cheap tests first: a piece that is no word, followed by one that is no word.
+            if i < done or chunks[i] in words or i + 1 >= count or (
+                chunks[i + 1] in words and (i + 2 >= count or chunks[i + 2] in words)
+            ):
+                continue
+            end = self._rejoined(chunks, i)
+            if end is not None:
+                out.extend(chunks[done:i])
                 out.append("".join(chunks[i:end]))
-                i = end
+                done = end
+        out.extend(chunks[done:])
         return out
 
     def _rejoined(self, chunks: list[str], first: int) -> int | None:
@@ -443,7 +448,7 @@ class Normaliser:
                 [part if (part := memo.get(c)) is not None else self._chunk(c) for c in chunks]
             )
         )
-        if self._ambiguous and any(word in self._ambiguous for word in read):
+        if self._ambiguous and not self._ambiguous.keys().isdisjoint(read):
             read = self._by_context(read)
         joined = " ".join(read)
         if joined.startswith(".") or ". ." in joined:

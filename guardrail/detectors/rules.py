@@ -9,10 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from guardrail.conversation import Message, Role
+from guardrail.detectors._prefilter import anchored_at_start, most_spaces, required_literals
 from guardrail.detectors.decoding import asks_to_decode, payloads
 from guardrail.detectors.detector import Scan
 from guardrail.reasons import ENGINE_CODES, Finding
-from guardrail.redact import redact
 from guardrail.registry import BRANCH_KEY, Registry
 from guardrail.text import Canonical
 
@@ -59,14 +59,43 @@ _KEY_CACHE = 50_000
 _Branch = tuple[int, re.Pattern[str], tuple[frozenset[str], ...]]
 # (rule number, its branches in order) for the rules a word's key can start.
 _Group = tuple[int, tuple[_Branch, ...]]
+# Where a branch's match can lie and what it needs there: a match starting at word w lies
+# within the first `int` words from w, so each of the word sets (its first two `needs`, see
+# `_Branch`; the second None when it has one) must have a word among them (see
+# `_prefilter.most_spaces`).
+_Reach = tuple[int, frozenset[str], frozenset[str] | None]
+# A branch as the word loop tries it: its rule (or unless pseudo-rule) number, its regex and,
+# when known, its reach.
+_Try = tuple[int, re.Pattern[str], _Reach | None]
+# A branch filed under a start this short is tried at a large share of all words: worth a few
+# substring searches per text (`_Index.literals`) to rule it out at once.
+_BROAD_START = 2
+_MOST_LITERALS = 64
 
 
 @dataclass(frozen=True, slots=True)
 class _Index:
+    """Every rule and unless branch of a registry, numbered, with what lets a text rule most of
+    them out before the word loop (see `RuleDetector._possible`).
+
+    Branch numbers follow (rule number, position in the rule), so sorting branch numbers puts
+    branches in the order the detector must try them.
+    """
+
     branches: tuple[tuple[_Branch, ...], ...]  # per rule number, then per unless pseudo-rule
     starts: dict[str, tuple[tuple[int, int], ...]]  # leading string -> (rule, branch) pairs
     anywhere: tuple[tuple[int, int], ...]  # branches whose starts cannot be listed
     count: int  # branches in all
+    tries: tuple[_Try, ...]  # per branch number
+    # The word sets branches need (`_Branch`), filed by word: (the branches needing one set,
+    # the branches needing two or more whose first set, and those whose second set, holds the
+    # word). Only the first two sets are read: a text that has neither cannot match.
+    needed_by_word: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]
+    needless: frozenset[int]  # branches needing no word: possible in any text
+    # Broad branches: strings one of which a match contains, checked once per text
+    # (`_prefilter.required_literals`).
+    literals: dict[int, tuple[str, ...]]
+    at_start: frozenset[int]  # branches that can match only at the first word
 
 
 # One index per loaded registry (registries are immutable once loaded), however many
@@ -79,7 +108,9 @@ def _start_index(registry: Registry) -> _Index:
     """Index every rule and unless branch by the strings its matches can start with (see
     `_prefix`). A branch whose 6-character strings are too many to list is indexed by shorter
     ones, and one with none at all is tried at every word: the index only ever skips
-    impossible starts."""
+    impossible starts. The words and literals a branch needs are indexed too, so a text finds
+    its possible branches from its own words, and branches anchored at the text's start are
+    marked (`_prefilter`)."""
     with _INDEX_LOCK:
         cached = _INDEXES.get(registry)
         if cached is not None:
@@ -87,12 +118,38 @@ def _start_index(registry: Registry) -> _Index:
         branches: list[tuple[_Branch, ...]] = []
         starts: dict[str, list[tuple[int, int]]] = defaultdict(list)
         anywhere: list[tuple[int, int]] = []
+        tries: list[_Try] = []
+        needed_by_word: dict[str, tuple[list[int], list[int], list[int]]] = defaultdict(
+            lambda: ([], [], [])
+        )
+        needless: set[int] = set()
+        literals: dict[int, tuple[str, ...]] = {}
+        at_start: set[int] = set()
         count = 0
         lists = [r.branches for r in registry.rules] + [r.unless_branches for r in registry.rules]
         for number, group in enumerate(lists):
             numbered = []
             for position, branch in enumerate(group):
                 numbered.append((count, branch.regex, branch.needs))
+                spaces = most_spaces(branch.regex) if branch.needs else None
+                reach = None if spaces is None else (
+                    spaces + 1, branch.needs[0], branch.needs[1] if len(branch.needs) > 1 else None
+                )
+                tries.append((number, branch.regex, reach))
+                if not branch.needs:
+                    needless.add(count)
+                elif len(branch.needs) == 1:
+                    for word in branch.needs[0]:
+                        needed_by_word[word][0].append(count)
+                else:
+                    for place, needed in enumerate(branch.needs[:2], start=1):
+                        for word in needed:
+                            needed_by_word[word][place].append(count)
+                found = _broad_literals(branch.regex, branch.starts)
+                if found is not None:
+                    literals[count] = found
+                if anchored_at_start(branch.regex):
+                    at_start.add(count)
                 count += 1
                 if branch.starts is None:
                     anywhere.append((number, position))
@@ -100,10 +157,35 @@ def _start_index(registry: Registry) -> _Index:
                     starts[string].append((number, position))
             branches.append(tuple(numbered))
         index = _Index(
-            tuple(branches), {k: tuple(v) for k, v in starts.items()}, tuple(anywhere), count
+            branches=tuple(branches),
+            starts={k: tuple(v) for k, v in starts.items()},
+            anywhere=tuple(anywhere),
+            count=count,
+            tries=tuple(tries),
+            needed_by_word={
+                word: (tuple(one), tuple(first), tuple(second))
+                for word, (one, first, second) in needed_by_word.items()
+            },
+            needless=frozenset(needless),
+            literals=literals,
+            at_start=frozenset(at_start),
         )
         _INDEXES[registry] = index
         return index
+
+
+def _broad_literals(
+    regex: re.Pattern[str], starts: frozenset[str] | None
+) -> tuple[str, ...] | None:
+    """The literals to check once per text for a branch tried at a large share of words (no
+    listed starts, or a start of `_BROAD_START` characters or fewer); None for the others,
+    whose few tries cost less than the substring searches would."""
+    if starts is not None and min(map(len, starts), default=0) > _BROAD_START:
+        return None
+    found = required_literals(regex)
+    if found is None or len(found) > _MOST_LITERALS:
+        return None
+    return tuple(sorted(found, key=lambda s: (-len(s), s)))
 
 
 class RuleDetector:
@@ -140,7 +222,16 @@ class RuleDetector:
         }
         self._rules = registry.rules
         self._index = _start_index(registry)
-        self._rules_at: dict[str, tuple[_Group, ...]] = {}
+        # The branch numbers filed under a key (`_branches_at`), at any word but the first and
+        # at the first; the branch numbers of each role's rules.
+        self._ids_at: dict[str, frozenset[int]] = {}
+        self._first_ids_at: dict[str, frozenset[int]] = {}
+        self._role_branches = {
+            rules: frozenset(
+                b for b, (number, _, _) in enumerate(self._index.tries) if number in rules
+            )
+            for rules in self._by_role.values()
+        }
         self._hypothetical_memo: dict[str, bool] = {}
 
     def scan(self, index: int, message: Message) -> Scan:
@@ -210,7 +301,7 @@ class RuleDetector:
                     rule_id=spec.id,
                     source=source,
                     explanation=spec.explanation,
-                    evidence=redact(match.group()),
+                    raw_evidence=match.group(),
                     span=match.span() if spans else None,
                     need_state=spec.need_state,
                     risk=spec.risk,
@@ -227,37 +318,45 @@ class RuleDetector:
         One pass over the words: at each, only the branches filed under its leading characters
         are tried, in the rule's order, so the first that matches is what the rule's combined
         regex would match there; a rule is settled by its first kept match, an unless
-        pseudo-rule by its first match. A branch needing a word the message does not have (see
-        `_prefix.required_words`) is not tried at all.
+        pseudo-rule by its first match. A branch that cannot match anywhere in this text
+        (`_possible`) is not tried at all: which branches are left at a word is worked out once
+        per distinct leading string of the text (`_live`); nor is one whose needed words are
+        not within the words its match can span from this one (`_Reach`).
         """
         text = canonical.text
-        rules_at = self._rules_at
-        rules = self._rules
-        first_unless = len(rules)
-        present = frozenset(text.split(" "))
-        possible: list[bool | None] = [None] * self._index.count  # per branch, for this text
+        tokens = text.split(" ")
+        possible = self._possible(text, tokens, allowed)
+        if not possible:
+            return {}
+        # Words as the text spells them, for the branches' reach (a slang word read as two
+        # words would shift them: then reach is not used).
+        words = canonical.words if len(tokens) == len(canonical.words) else None
+        first_unless = len(self._rules)
+        live_at: dict[str, list[_Try]] = {}
         settled: set[int] = set()
         found: dict[int, re.Match[str]] = {}
         for word, offset in enumerate(canonical.starts):
             key = text[offset : offset + _KEY]
-            groups = rules_at.get(key)
-            if groups is None:
-                groups = self._rules_for(key)
-            for number, branches in groups:
-                if number in settled or number not in allowed:
+            if word:
+                live = live_at.get(key)
+                if live is None:
+                    live = live_at[key] = self._live(key, False, possible)
+            else:  # the first word also tries the branches anchored at the text's start
+                live = self._live(key, True, possible)
+            done = -1  # the rule whose branch matched here: its later branches are not tried
+            for number, regex, reach in live:
+                if number == done or number in settled:
                     continue
-                for branch, regex, needs in branches:
-                    if needs:
-                        ok = possible[branch]
-                        if ok is None:
-                            ok = possible[branch] = _has_words(needs, present)
-                        if not ok:
-                            continue
-                    match = regex.match(text, offset)
-                    if match is not None:
-                        break
-                else:
+                if reach is not None and words is not None:
+                    near = words[word : word + reach[0]]
+                    if reach[1].isdisjoint(near) or (
+                        reach[2] is not None and reach[2].isdisjoint(near)
+                    ):
+                        continue
+                match = regex.match(text, offset)
+                if match is None:
                     continue
+                done = number
                 if number < first_unless and self._suppressed(number, canonical, word):
                     continue
                 settled.add(number)
@@ -267,6 +366,61 @@ class RuleDetector:
             number: match for number, match in found.items()
             if number + first_unless not in settled
         }
+
+    def _possible(self, text: str, tokens: list[str], allowed: frozenset[int]) -> set[int]:
+        """The branches of the `allowed` rules that can match somewhere in `text`: those that
+        have a word of each set they need among the text's words (`_prefix.required_words`),
+        and, when broad, one of their literals in the text (`_prefilter.required_literals`).
+
+        Read from the text's distinct words through the index, so the cost follows the text,
+        not the number of rules.
+        """
+        index = self._index
+        needed_by_word = index.needed_by_word
+        possible = set(index.needless)
+        first: set[int] = set()
+        second: set[int] = set()
+        for word in needed_by_word.keys() & tokens:
+            one, in_first, in_second = needed_by_word[word]
+            possible.update(one)
+            first.update(in_first)
+            second.update(in_second)
+        possible |= first & second
+        branches = self._role_branches.get(allowed)
+        if branches is None:
+            branches = frozenset(b for b, (n, _, _) in enumerate(index.tries) if n in allowed)
+        possible &= branches
+        literals = index.literals
+        for branch in possible.intersection(literals):
+            if not any(literal in text for literal in literals[branch]):
+                possible.discard(branch)
+        return possible
+
+    def _live(self, key: str, first: bool, possible: set[int]) -> list[_Try]:
+        """The `possible` branches filed under `key` (with those anchored at the text's start
+        when `first`), in the order they are tried: by rule, then by place in the rule (the
+        order of branch numbers)."""
+        ids = (self._first_ids_at if first else self._ids_at).get(key)
+        if ids is None:
+            ids = self._branches_at(key, first)
+        tries = self._index.tries
+        return [tries[branch] for branch in sorted(ids & possible)]
+
+    def _branches_at(self, key: str, first: bool) -> frozenset[int]:
+        """The numbers of the branches `_rules_for` files under `key`, without those anchored
+        at the text's start unless `first` (cached, bounded)."""
+        at_start = self._index.at_start
+        ids = frozenset(
+            branch
+            for _, branches in self._rules_for(key)
+            for branch, _, _ in branches
+            if first or branch not in at_start
+        )
+        cache = self._first_ids_at if first else self._ids_at
+        if len(cache) >= _KEY_CACHE:
+            cache.clear()  # bounded: hostile input cannot grow it without limit
+        cache[key] = ids
+        return ids
 
     def _suppressed(self, number: int, canonical: Canonical, word: int) -> bool:
         """Is a match of rule `number` starting at word number `word` negated, a how-to
@@ -284,8 +438,7 @@ class RuleDetector:
 
     def _rules_for(self, key: str) -> tuple[_Group, ...]:
         """The rule branches a match could start with at a word whose text begins with `key`,
-        grouped by rule, each group in the rule's own order (cached: words repeat, within a
-        message and across messages)."""
+        grouped by rule, each group in the rule's own order (what `_branches_at` caches)."""
         index = self._index
         pairs: set[tuple[int, int]] = set(index.anywhere)
         for size in range(1, len(key) + 1):
@@ -293,14 +446,10 @@ class RuleDetector:
         grouped: dict[int, list[int]] = defaultdict(list)
         for number, branch in sorted(pairs):
             grouped[number].append(branch)
-        result = tuple(
+        return tuple(
             (number, tuple(index.branches[number][b] for b in branches))
             for number, branches in grouped.items()
         )
-        if len(self._rules_at) >= _KEY_CACHE:
-            self._rules_at.clear()  # bounded: hostile input cannot grow it without limit
-        self._rules_at[key] = result
-        return result
 
     def _negated(self, words: tuple[str, ...], start: int, number: int) -> bool:
         negators = self._negators[number]
@@ -364,14 +513,6 @@ def _extend(findings: list[Finding], found: list[Finding], seen: set[str]) -> No
         if finding.rule_id not in seen:
             seen.add(finding.rule_id)
             findings.append(finding)
-
-
-def _has_words(needs: tuple[frozenset[str], ...], present: frozenset[str]) -> bool:
-    """Does the text (its words `present`) have a word from each set a branch `needs`?"""
-    for words in needs:  # noqa: SIM110 (a loop: all() over a generator costs 3x on this hot path)
-        if words.isdisjoint(present):
-            return False
-    return True
 
 
 def _sentence(words: tuple[str, ...], index: int) -> tuple[int, int]:
