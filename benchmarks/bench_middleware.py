@@ -18,6 +18,13 @@ same demo tools) is timed turn by turn in these variants:
 and two `floor` rows time `Guardrail.check` alone on exactly the conversations the middleware
 checks in one turn (before each model call and before the tool call: three checks).
 
+Each guarded turn's overhead over (b) is split, inside the same turns, into the time spent in
+the engine's `check` / `acheck` calls (timed around each call), in screening the tool's result
+for planted instructions (`screen_untrusted`: the engine's detector on one tool message, timed
+around the call) and the glue: everything else (conversion, tool filtering, directives, spans,
+the gate, state updates). The issue's budgets: glue <= 100 us per turn, and the whole overhead
+<= 3x one `check` (one check: the floor row's three checks / 3).
+
 One agent turn is one new user message -> a model call that returns one `lookup_invoice` call
 -> the tool runs -> a model call that returns the final text. Every turn is a new user message
 (cycling through billing / how-to questions for which `lookup_invoice` is allowed), so the turn
@@ -61,6 +68,7 @@ from langchain.agents.middleware import AgentMiddleware
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
+import guardrail.adapters.langchain as _langchain_adapter
 from guardrail import Conversation, Guardrail
 from guardrail.adapters.langchain import GuardrailMiddleware
 from guardrail.adapters.retriever import ScopedRetriever
@@ -78,6 +86,7 @@ TOOL_OUTPUT = "INV-1: 49.00 EUR, Starter plan, paid 3 March by card ending 4242.
 FINAL = "Your last invoice, INV-1, is 49.00 EUR for the Starter plan, paid on 3 March."
 DENIED_TOOL = "reset_mfa"  # never allowed for a billing question
 TARGET_US = 100.0  # the issue's budget: extra cost per agent turn over a pass-through middleware
+TARGET_RATIO = 3.0  # the issue's budget: overhead per agent turn / the cost of one check
 
 CANDIDATES = (
     "Can you show me my last invoice please?",
@@ -93,6 +102,63 @@ CANDIDATES = (
     "I'd like to check which plan my last invoice was for",
     "how do I export my invoices to PDF?",
 )
+
+
+# Time spent in the engine's check calls and in tool-result screening during the current turn,
+# in us: reset before each timed turn, read after it (the tool hook runs in LangGraph's worker
+# thread; turns never overlap, so plain module state is enough).
+SPENT = {"check": 0.0, "screen": 0.0, "calls": 0.0}
+
+
+def _timed_engine(guard: Guardrail) -> Guardrail:
+    """`guard` with its `check` / `acheck` timed into SPENT (instance attributes shadow the
+    methods; the timer costs well under a microsecond a call). `acheck` may run `check`
+    itself: the outer call alone is counted."""
+    check, acheck = guard.check, guard.acheck
+    depth = [0]
+
+    def timed(start: int) -> None:
+        depth[0] -= 1
+        if not depth[0]:
+            SPENT["check"] += (time.perf_counter_ns() - start) / 1000
+            SPENT["calls"] += 1
+
+    def timed_check(conversation: Any) -> Decision:
+        depth[0] += 1
+        start = time.perf_counter_ns()
+        try:
+            return check(conversation)
+        finally:
+            timed(start)
+
+    async def timed_acheck(conversation: Any) -> Decision:
+        depth[0] += 1
+        start = time.perf_counter_ns()
+        try:
+            return await acheck(conversation)
+        finally:
+            timed(start)
+
+    guard.check = timed_check  # type: ignore[method-assign]
+    guard.acheck = timed_acheck  # type: ignore[method-assign]
+    return guard
+
+
+def _time_screening() -> None:
+    """Time the middleware's screening of tool results into SPENT (once per process)."""
+    screen = _langchain_adapter.screen_untrusted  # type: ignore[attr-defined]
+    if getattr(screen, "timed", False):
+        return
+
+    def timed_screen(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter_ns()
+        try:
+            return screen(*args, **kwargs)
+        finally:
+            SPENT["screen"] += (time.perf_counter_ns() - start) / 1000
+
+    timed_screen.timed = True  # type: ignore[attr-defined]
+    _langchain_adapter.screen_untrusted = timed_screen  # type: ignore[attr-defined]
 
 
 class SanityError(Exception):
@@ -192,6 +258,7 @@ class AgentVariant:
         )
         self.thread = 0
         self.turn = 0  # turns done in the current thread
+        self.spent: dict[str, list[float]] = {"check": [], "screen": [], "calls": []}
 
     def _thread_id(self) -> str:
         return f"{self.tag}-{self.key}-{'conv' if self.growing else 'fresh'}-{self.thread}"
@@ -208,6 +275,7 @@ class AgentVariant:
     def run(self, text: str) -> float:
         payload, config = self._next(text)
         before = len(self.office.log)
+        SPENT.update(check=0.0, screen=0.0, calls=0.0)
         start = time.perf_counter_ns()
         result = self.agent.invoke(payload, config)
         elapsed = (time.perf_counter_ns() - start) / 1000
@@ -217,6 +285,7 @@ class AgentVariant:
     async def arun(self, text: str) -> float:
         payload, config = self._next(text)
         before = len(self.office.log)
+        SPENT.update(check=0.0, screen=0.0, calls=0.0)
         start = time.perf_counter_ns()
         result = await self.agent.ainvoke(payload, config)
         elapsed = (time.perf_counter_ns() - start) / 1000
@@ -225,6 +294,8 @@ class AgentVariant:
 
     def _verify(self, result: dict[str, Any], before: int) -> None:
         """Untimed: the tool ran once, the turn ended with the final text, the guard acted."""
+        for key, spent in SPENT.items():
+            self.spent[key].append(spent)
         self.turn += 1
         ran = self.office.log[before:]
         if [entry["tool"] for entry in ran] != [TOOL]:
@@ -304,7 +375,9 @@ def build(registry: Registry, growing: bool, per_thread: int, docs: list[Any], t
         return AgentVariant(key, label, middleware, guarded, growing, per_thread, docs, tag)
 
     def guarded(guard: Guardrail) -> list[Any]:
-        return [GuardrailMiddleware(guard, context=CONTEXT)]
+        return [GuardrailMiddleware(_timed_engine(guard), context=CONTEXT)]
+
+    _time_screening()
 
     return [
         agent("a", "(a) no middleware", [], False),
@@ -363,6 +436,22 @@ def _paired(xs: Sequence[float], ys: Sequence[float]) -> float:
     return statistics.median(x - y for x, y in zip(xs, ys, strict=True))
 
 
+def _met(value: float, target: float) -> str:
+    return "met" if value <= target else "NOT met"
+
+
+def _split(variant: AgentVariant, xs: Sequence[float], bs: Sequence[float]) -> dict[str, float]:
+    """Medians of one guarded variant's per-turn overhead over (b) (paired by round) and of its
+    parts: time in checks, in screening, and the glue left over (paired per turn, then the
+    median, so it is not a difference of unrelated medians)."""
+    n = len(xs)
+    spent = {key: values[-n:] for key, values in variant.spent.items()}  # after the warm-up
+    over = [x - b for x, b in zip(xs, bs, strict=True)]
+    glue = [o - c - s for o, c, s in zip(over, spent["check"], spent["screen"], strict=True)]
+    return {"overhead": statistics.median(over), "glue": statistics.median(glue),
+            **{key: statistics.median(values) for key, values in spent.items()}}
+
+
 def report(title: str, variants: list[Variant], samples: dict[str, list[float]],
            turn_of: list[int]) -> dict[str, float]:
     """Print one table; return the median differences over (b) in µs."""
@@ -385,6 +474,18 @@ def report(title: str, variants: list[Variant], samples: dict[str, list[float]],
         check = diffs[key] - diffs["e"]
         print(f"  ({key})-(e) classification in the agent: {check:+.0f} us "
               f"(floor, checks alone: {statistics.median(samples[floor]):.0f} us)")
+    print("  split of each turn's overhead over (b), in the same turns (medians, us): overhead "
+          "= checks + screening of the tool result + glue")
+    agents = {v.key: v for v in variants if isinstance(v, AgentVariant)}
+    for key, floor in (("c", "fc"), ("d", "fd"), ("e", "fc")):
+        split = _split(agents[key], samples[key], samples["b"])
+        one = statistics.median(samples[floor]) / 3
+        diffs[f"glue_{key}"] = split["glue"]
+        diffs[f"ratio_{key}"] = split["overhead"] / one
+        print(f"  ({key}) overhead {split['overhead']:+.0f} = checks {split['check']:.0f} "
+              f"({split['calls']:.0f} calls) + screening {split['screen']:.0f} + glue "
+              f"{split['glue']:+.0f}; one check {one:.0f} ({floor} / 3): overhead / one check "
+              f"{split['overhead'] / one:.1f}x")
     if len(set(turn_of)) > 1:
         parts = []
         for turn in sorted(set(turn_of)):
@@ -602,6 +703,15 @@ def main() -> int:
     for label, diffs in verdicts:
         marks = ", ".join(
             f"{name} {diffs[key]:+.0f} us ({'met' if diffs[key] <= TARGET_US else 'NOT met'})"
+            for key, name in (("c", "rules only"), ("d", "default"))
+        )
+        print(f"  {label:<36}{marks}")
+    print(f"target: glue at most {TARGET_US:.0f} us per agent turn (overhead less checks and "
+          f"screening), and overhead at most {TARGET_RATIO:.0f}x one check")
+    for label, diffs in verdicts:
+        marks = ", ".join(
+            f"{name} glue {diffs[f'glue_{key}']:+.0f} us ({_met(diffs[f'glue_{key}'], TARGET_US)})"
+            f", {diffs[f'ratio_{key}']:.1f}x ({_met(diffs[f'ratio_{key}'], TARGET_RATIO)})"
             for key, name in (("c", "rules only"), ("d", "default"))
         )
         print(f"  {label:<36}{marks}")

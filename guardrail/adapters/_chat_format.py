@@ -8,13 +8,15 @@ for the handoff summary. Every problem with the caller's input is a `UserError` 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
 from guardrail._yaml import describe
-from guardrail.conversation import Context, Conversation, Role, Signals
+from guardrail.conversation import Context, Conversation, Message, Role, Signals
 from guardrail.errors import UserError
 from guardrail.redact import redact
 
@@ -117,17 +119,83 @@ def to_conversation(
         converted.append({"role": SCANNED_ROLES[role], "content": text})
     if not converted:
         raise UserError("messages has no user, assistant or tool message to check")
+    context_model = validated(Context, context, "context")
+    signals_model = validated(Signals, signals, "signals")
+    known = _HISTORIES.messages(conversation_id, converted)
     try:
-        return Conversation.model_validate(
+        conversation = Conversation.model_validate(
             {
                 "id": conversation_id,
-                "messages": converted,
-                "context": validated(Context, context, "context"),
-                "signals": validated(Signals, signals, "signals"),
+                "messages": known if known is not None else converted,
+                "context": context_model,
+                "signals": signals_model,
             }
         )
     except ValidationError as exc:
         raise UserError(describe(exc, "conversation")) from None
+    if known is None:
+        _HISTORIES.keep(conversation_id, converted, conversation.messages)
+    return conversation
+
+
+class _Histories:
+    """The validated messages of recent conversations, so a conversation sent again with one
+    more turn validates only its new messages (the caller resends the whole history on every
+    call: validating all of it again grew with the conversation, ~1 us a message).
+
+    Keyed by conversation id (no id, nothing kept); bounded, least recently used dropped. A
+    `Message` is immutable and a pure function of (role, text), so one validated earlier is
+    the one validating again would make; a new message that does not validate on its own
+    sends the whole conversation down the ordinary path, which raises the very same error.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._kept: OrderedDict[str, tuple[list[tuple[str, str]], list[Message]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def messages(self, conversation_id: str | None,
+                 converted: list[dict[str, str]]) -> list[Message] | None:
+        """The `Message`s for `converted`, the known prefix reused; None when there is no
+        kept history to build on, or a new message is invalid."""
+        if conversation_id is None:
+            return None
+        with self._lock:
+            kept = self._kept.get(conversation_id)
+        if kept is None:
+            return None
+        pairs, known = kept
+        n = len(pairs)
+        if n > len(converted) or any(
+            (m["role"], m["content"]) != pair for m, pair in zip(converted, pairs, strict=False)
+        ):
+            return None
+        out = list(known)
+        try:
+            out.extend(Message.model_validate(m) for m in converted[n:])
+        except ValidationError:
+            return None
+        self._store(conversation_id, [*pairs, *((m["role"], m["content"]) for m in converted[n:])],
+                    out)
+        return out
+
+    def keep(self, conversation_id: str | None, converted: list[dict[str, str]],
+             messages: list[Message]) -> None:
+        """Remember the messages validated for `converted`."""
+        if conversation_id is not None:
+            self._store(conversation_id, [(m["role"], m["content"]) for m in converted],
+                        list(messages))
+
+    def _store(self, conversation_id: str, pairs: list[tuple[str, str]],
+               messages: list[Message]) -> None:
+        with self._lock:
+            self._kept[conversation_id] = (pairs, messages)
+            self._kept.move_to_end(conversation_id)
+            while len(self._kept) > self._limit:
+                self._kept.popitem(last=False)
+
+
+_HISTORIES = _Histories(limit=1_024)
 
 
 def with_directives(messages: list[Any], text: str) -> list[Any]:

@@ -80,6 +80,7 @@ from pydantic import BaseModel, ValidationError
 
 from guardrail._yaml import describe
 from guardrail.adapters._binding import CallLedger, args_hash, read_resume, repeated
+from guardrail.adapters._build import built_conversation, built_message
 from guardrail.adapters._chat_format import OPERATOR_ROLES, SCANNED_ROLES
 from guardrail.adapters._declared import check_customer, check_declared, declare, on_problem
 from guardrail.adapters._hitl import (
@@ -345,10 +346,12 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
         self._context = context
         self._signals = signals
         # A fixed context or signals is validated once, here: a bad one fails at construction.
+        # No signals is fixed too (the defaults), where no context means the agent's own.
         self._static_context = (
             _validated(Context, context, None, "context") if _fixed(context) else None)
         self._static_signals = (
-            _validated(Signals, signals, None, "signals") if _fixed(signals) else None)
+            _validated(Signals, signals, None, "signals")
+            if signals is None or _fixed(signals) else None)
         self._seen: OrderedDict[str, tuple[list[str | None], list[Message]]] = OrderedDict()
         self._seen_lock = threading.Lock()
         # The hash of each call shown at an interrupt, per (thread, id).
@@ -378,12 +381,8 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
 
     def _conversation(self, messages: Sequence[AnyMessage], runtime: Any) -> Conversation:
         thread = _thread_id()
-        return Conversation.model_construct(
-            id=thread,
-            messages=self._converted(thread, messages),
-            context=self._resolve_context(runtime),
-            signals=self._resolve_signals(runtime),
-        )
+        return built_conversation(thread, self._converted(thread, messages),
+                                  self._resolve_context(runtime), self._resolve_signals(runtime))
 
     def _converted(self, thread: str | None, messages: Sequence[AnyMessage]) -> list[Message]:
         """The messages as guardrail reads them, converting only those not seen before.
@@ -405,14 +404,14 @@ class GuardrailMiddleware(AuditedExits, AgentMiddleware[GuardrailState, Any, Any
             ids.append(message.id)
             role = _role(message)
             if role is not None:  # the operator's system prompt is not the customer's turn
-                out.append(Message.model_construct(role=role, content=_text(message.content)))
+                out.append(built_message(role, _text(message.content)))
         if thread is not None:
             with self._seen_lock:
                 self._seen[thread] = (ids, out)
                 self._seen.move_to_end(thread)
                 while len(self._seen) > _MAX_THREADS:
                     self._seen.popitem(last=False)
-        return out or [Message.model_construct(role="user", content="")]
+        return out or [built_message("user", "")]
 
     def decide(self, messages: Sequence[AnyMessage], runtime: Any = None) -> Decision:
         """The decision for `messages` (an agent state's messages), as the hooks make it."""

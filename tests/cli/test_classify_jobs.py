@@ -145,3 +145,25 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(jobs: str, tmp_path:
     code, err = _cli("-q", *args, terminal=True)
     assert code == 0, err
     assert err == ""
+
+
+def test_jobs_on_the_shipped_examples_with_a_bad_line(tmp_path: Path) -> None:
+    """``evals/examples.jsonl`` as shipped, then the same with a bad line in the middle: -j 2
+    writes what -j 1 writes, the bad line becomes the same error line, in its place."""
+    examples = (ROOT / "evals" / "examples.jsonl").read_text("utf-8").splitlines()
+    with_bad = [*examples[:5], '{"id": "bad", "messages": "not a list"}', *examples[5:]]
+    for name, lines, exit_code in (("shipped", examples, 0), ("bad", with_bad, 1)):
+        source = tmp_path / f"{name}.jsonl"
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        outputs = []
+        for jobs in ("1", "2"):
+            out = tmp_path / f"{name}-{jobs}.jsonl"
+            code, err = _cli("classify", "-i", str(source), "-o", str(out), "-j", jobs)
+            assert code == exit_code, err
+            outputs.append(out.read_bytes())
+        assert outputs[0] == outputs[1]
+        rows = [json.loads(line) for line in outputs[0].splitlines()]
+        assert len(rows) == len([line for line in lines if line.strip()])
+        errors = [row for row in rows if "error" in row]
+        assert [(row["id"], rows.index(row)) for row in errors] == (
+            [("bad", 5)] if name == "bad" else [])
