@@ -211,6 +211,9 @@ def compare_scorer(rows: list[Row], rounds: int) -> None:
                 b.append(_cpu_per_call(new, inputs))
             ma, mb = statistics.median(a), statistics.median(b)
             print(f"| {what} | {label} ({len(inputs)}) | {ma:.1f} | {mb:.1f} | {mb / ma:.2f} |")
+    kept = scorer._slots  # the float32 rows the fast scorer keeps (bounded: _langid._KEPT_ROWS)
+    print(f"\nfloat32 rows kept: {kept:,} of {len(scorer._slot):,} (bound {len(scorer._kept):,}), "
+          f"{kept * scorer._kept.shape[1] * 4 / 1e6:.1f} MB")
 
 
 def _cpu_per_call(fn: Callable[[str], object], texts: list[str]) -> float:

@@ -14,7 +14,10 @@ features it passes in a `Counter`, and scores them. `Scorer.scores` returns the 
   must satisfy the automaton's transition at every byte (one vectorised comparison), which makes
   them the sequential walk's states; where they do not, the sequential walk is used.
 - The table's rows are read as float32 copies made once per row (py3langid casts its float16
-  rows on every call, most of its cost on a long message): the same values, exactly.
+  rows on every call, most of its cost on a long message): the same values, exactly. The copies
+  sit side by side in the order rows are first seen, at most `_KEPT_ROWS` of them, so memory
+  follows the rows a deployment's messages use, not the table's size; past the bound a row is
+  cast on each call, as py3langid does.
 - The features' counts keep the order in which a `Counter` would list them (first occurrence),
   so the scoring arithmetic -- ``log1p(counts) @ table[features] + prior``, the softmax over
   ``sqrt(bytes)``, the merged alias columns -- runs on the same arrays in the same order and gives
@@ -48,6 +51,9 @@ _DEPTH = 6
 # features from which numpy counts them faster than a `Counter` (about equal there).
 _VECTOR_MIN = 128
 _SORT_MIN = 256
+# float32 rows kept (568 bytes each with py3langid 0.4's 142 classes: 18.6 MB at most, written
+# only as rows are first seen). The 26,000 labelled and Banking77 lines use 31,500 of the 100,053.
+_KEPT_ROWS = 32768
 
 _Floats = npt.NDArray[np.float32]
 _Ints = npt.NDArray[np.intp]
@@ -56,18 +62,18 @@ _Ints = npt.NDArray[np.intp]
 class Scorer:
     """The probability of each of a py3langid model's classes for a text (``norm_probs`` on)."""
 
-    __slots__ = ("_alias", "_classes", "_converting", "_nm", "_nm_np", "_out", "_out_np", "_pc",
-                 "_ptc", "_ptc32", "_ready", "_rowbase", "_rowbase_np")
+    __slots__ = ("_alias", "_classes", "_converting", "_kept", "_nm", "_nm_np", "_out", "_out_np",
+                 "_pc", "_ptc", "_rowbase", "_rowbase_np", "_slot", "_slots")
 
     def __init__(self, model: Any) -> None:
         self._ptc: npt.NDArray[np.float16] = model.nb_ptc
         self._pc: _Floats = model.nb_pc
         self._classes = len(model.nb_classes)
-        pairs: list[tuple[int, int]] = list(model._alias_pairs)
-        if len({c for pair in pairs for c in pair}) != 2 * len(pairs):
-            raise ValueError("py3langid alias pairs that share a column")
-        self._alias = (np.array([i for i, _ in pairs], dtype=np.intp),
-                       np.array([j for _, j in pairs], dtype=np.intp)) if pairs else None
+        # py3langid's own loop over its (two) alias pairs: scalar steps cost a third of
+        # vectorised ones on so few, and are its arithmetic by construction.
+        self._alias: tuple[tuple[int, int], ...] = tuple(
+            (int(i), int(j)) for i, j in model._alias_pairs
+        )
         self._nm = model.tk_nextmove  # array('H'/'I'): the deduplicated transition rows
         self._rowbase: list[int] = model._rowbase  # per state, its row's offset in `_nm`
         self._out: list[int] = model.tk_output  # per state, the feature it ends (-1: none)
@@ -75,12 +81,16 @@ class Scorer:
         self._rowbase_np = np.asarray(self._rowbase, dtype=np.intp)
         self._out_np = np.asarray(self._out, dtype=np.intp)
         # float32 copies of the table's rows, made the first time a feature is seen: the
-        # float16 -> float32 cast py3langid's matmul does on every call is most of its cost (1.5
-        # ns a number, 0.1 ms on a long message). The price is memory: 57 MB at most, mapped as
-        # rows are written (+54 MB resident after the 26,000 labelled and Banking77 lines, which
-        # convert 30% of the rows but touch most pages); nothing at start-up.
-        self._ptc32 = np.zeros(self._ptc.shape, dtype=np.float32)
-        self._ready = np.zeros(self._ptc.shape[0], dtype=np.bool_)
+        # float16 -> float32 cast py3langid's matmul does on every call is most of its cost
+        # (measured: 16 against 36 µs a short message, 84 against 324 µs a 2,000-character
+        # one). They are kept compactly, in `_kept[_slot[feature]]` (-1: not kept), so resident
+        # memory is the rows used (+20 MB after the labelled and Banking77 lines, against +58 MB
+        # for a copy of the whole table filled as rows are seen, which touches most of its
+        # pages); `np.empty` maps pages only as rows are written.
+        self._kept = np.empty((min(_KEPT_ROWS, self._ptc.shape[0]), self._ptc.shape[1]),
+                              dtype=np.float32)
+        self._slot = np.full(self._ptc.shape[0], -1, dtype=np.intp)
+        self._slots = 0  # rows kept so far
         self._converting = threading.Lock()
 
     @classmethod
@@ -109,21 +119,37 @@ class Scorer:
         scores *= 1.0 / math.sqrt(len(data) or 1)
         np.exp(scores - scores.max(), out=scores)
         scores /= scores.sum()
-        if self._alias:  # the pairs share no column: one vectorised step is the loop's
-            firsts, dupes = self._alias
-            scores[firsts] += scores[dupes]
-            scores[dupes] = 0.0
+        for first, dupe in self._alias:
+            scores[first] += scores[dupe]
+            scores[dupe] = 0.0
         return scores
 
     def _rows(self, features: _Ints) -> _Floats:
-        """The table's rows for `features` as float32 (the exact values of the float16 ones)."""
-        new = features[~self._ready[features]]
-        if new.size:
-            with self._converting:  # a row is marked ready only once it is written
-                self._ptc32[new] = self._ptc[new].astype(np.float32)
-                self._ready[new] = True
-        rows: _Floats = self._ptc32[features]
+        """The table's rows for `features` (distinct) as float32: the exact values of the
+        float16 ones, from the kept copies where there are, cast here where not."""
+        slots = self._slot[features]
+        if slots.min() < 0:
+            slots = self._keep(features)
+            if slots.min() < 0:  # the bound is reached: cast the rows that are not kept
+                missing = slots < 0
+                rows: _Floats = self._kept[np.where(missing, 0, slots)]
+                rows[missing] = self._ptc[features[missing]]
+                return rows
+        rows = self._kept[slots]
         return rows
+
+    def _keep(self, features: _Ints) -> _Ints:
+        """Keeps a float32 copy of the rows of `features` not kept yet, while there is room;
+        their slots (-1 where there was none)."""
+        with self._converting:  # a slot is published only once its row is written
+            slots = self._slot[features]
+            new = features[slots < 0][: len(self._kept) - self._slots]
+            if new.size:
+                start, self._slots = self._slots, self._slots + new.size
+                self._kept[start:self._slots] = self._ptc[new]
+                self._slot[new] = np.arange(start, self._slots)
+                slots = self._slot[features]
+        return slots
 
     def _count(self, data: bytes) -> tuple[_Ints, _Floats] | None:
         """The features the automaton passes over `data` and how often, in order of first

@@ -327,7 +327,8 @@ def _read_text(text: str) -> _Text:
         found = _ASCII_WORDS.findall(text)
         if not found:
             return _Text("", (), _NO_SCRIPT, 0.0, 0.0)
-        return _Text(" ".join(found), tuple(w.lower() for w in found), "Latn", 1.0, 0.0)
+        clean = " ".join(found)  # words without spaces: lowered at once, split back the same
+        return _Text(clean, tuple(clean.lower().split(" ")), "Latn", 1.0, 0.0)
     # Letters (counted by script) and marks (Devanagari vowel signs, viramas, combining
     # accents) stay, an apostrophe inside a word becomes "'", anything else separates words.
     # Each distinct character is looked at once, in order of first occurrence (so the scripts
@@ -525,11 +526,15 @@ class LanguageIdentifier:
     def _hits(self, words: Iterable[str]) -> dict[str, _Hits]:
         strong: dict[str, int] = {}
         weak: dict[str, int] = {}
+        plain, exact = self._plain.get, self._exact.get
         for word in words:
-            table = self._plain if word.isascii() or _fold(word) == word else self._exact
-            for lang, is_strong in table.get(word, ()):
-                bucket = strong if is_strong else weak
-                bucket[lang] = bucket.get(lang, 0) + 1
+            found = plain(word) if word.isascii() or _fold(word) == word else exact(word)
+            if found:  # most words are no cue
+                for lang, is_strong in found:
+                    bucket = strong if is_strong else weak
+                    bucket[lang] = bucket.get(lang, 0) + 1
+        if not strong and not weak:
+            return {}
         return {lang: _Hits(strong.get(lang, 0), weak.get(lang, 0))
                 for lang in strong.keys() | weak.keys()}
 

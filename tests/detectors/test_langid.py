@@ -147,13 +147,33 @@ def test_any_str_scores_as_py3langid(model: Any, text: str) -> None:
     assert same(model, _langid.scorer_for(model) or pytest.fail("no scorer"), text)
 
 
-def test_threads_converting_the_same_rows_agree(model: Any, texts: list[str]) -> None:
+def test_past_the_bound_of_kept_rows_the_scores_are_still_py3langid_s(
+    model: Any, texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scorer that may keep only a few float32 rows casts the others on each call: the same
+    floats, whether a message's rows are all kept, none are, or some are."""
+    monkeypatch.setattr(_langid, "_KEPT_ROWS", 500)
+    scorer = _langid.Scorer(model)
+    sample = texts[::7] + windows(texts, 30)
+    differ = [t for t in sample if not same(model, scorer, t)]
+    assert scorer._slots == 500, "the sample should fill the bound"
+    assert not differ, f"{len(differ)} of {len(sample)} differ, e.g. {differ[:3]}"
+
+
+@pytest.mark.parametrize("bound", [None, 2000], ids=["default bound", "small bound"])
+def test_threads_converting_the_same_rows_agree(
+    model: Any, texts: list[str], monkeypatch: pytest.MonkeyPatch, bound: int | None
+) -> None:
+    if bound is not None:
+        monkeypatch.setattr(_langid, "_KEPT_ROWS", bound)
     scorer = _langid.Scorer(model)
     sample = windows(texts, 40) + texts[:400]
     want = [model._decide(t).tobytes() for t in sample]
     with ThreadPoolExecutor(max_workers=8) as pool:
         got = list(pool.map(lambda t: scorer.scores(t).tobytes(), sample * 4))
     assert got == want * 4
+    kept = scorer._slot[scorer._slot >= 0]
+    assert sorted(kept.tolist()) == list(range(scorer._slots)), "each kept row has one slot"
 
 
 def test_a_model_without_the_internals_keeps_its_own_decide() -> None:
