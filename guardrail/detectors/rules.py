@@ -6,6 +6,7 @@ import re
 import threading
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from guardrail.conversation import Message, Role
@@ -59,14 +60,17 @@ _KEY_CACHE = 50_000
 _Branch = tuple[int, re.Pattern[str], tuple[frozenset[str], ...]]
 # (rule number, its branches in order) for the rules a word's key can start.
 _Group = tuple[int, tuple[_Branch, ...]]
-# Where a branch's match can lie and what it needs there: a match starting at word w lies
-# within the first `int` words from w, so each of the word sets (its first two `needs`, see
-# `_Branch`; the second None when it has one) must have a word among them (see
-# `_prefilter.most_spaces`).
-_Reach = tuple[int, frozenset[str], frozenset[str] | None]
-# A branch as the word loop tries it: its rule (or unless pseudo-rule) number, its regex and,
-# when known, its reach.
-_Try = tuple[int, re.Pattern[str], _Reach | None]
+# A branch as the word loop tries it: its rule (or unless pseudo-rule) number, its regex and
+# its reach: a match starting at word w lies within the first `int` words from w (0: not
+# known), so each of the word sets (its first two `needs`, see `_Branch`; the second None when
+# it has one) must have a word among them (see `_prefilter.most_spaces`). Flat, not nested: the
+# word loop unpacks it for every branch it tries.
+_Try = tuple[int, re.Pattern[str], int, frozenset[str] | None, frozenset[str] | None]
+# Sets of branch numbers are kept as bit masks (bit b: branch b) where they are combined per
+# text: a union of masks costs one big-integer operation, a union of sets one insertion per
+# branch, and the set bits of a mask come out in branch order (`_bits`), the order branches
+# are tried in. A word's entry in `_Index.needed_by_word` is three such masks.
+_Needed = tuple[int, int, int]
 # A branch filed under a start this short is tried at a large share of all words: worth a few
 # substring searches per text (`_Index.literals`) to rule it out at once.
 _BROAD_START = 2
@@ -90,11 +94,12 @@ class _Index:
     # The word sets branches need (`_Branch`), filed by word: (the branches needing one set,
     # the branches needing two or more whose first set, and those whose second set, holds the
     # word). Only the first two sets are read: a text that has neither cannot match.
-    needed_by_word: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]
-    needless: frozenset[int]  # branches needing no word: possible in any text
+    needed_by_word: dict[str, _Needed]
+    needless: int  # branches needing no word (a mask): possible in any text
     # Broad branches: strings one of which a match contains, checked once per text
     # (`_prefilter.required_literals`).
     literals: dict[int, tuple[str, ...]]
+    broad: int  # the branches in `literals`, as a mask
     at_start: frozenset[int]  # branches that can match only at the first word
 
 
@@ -132,10 +137,13 @@ def _start_index(registry: Registry) -> _Index:
             for position, branch in enumerate(group):
                 numbered.append((count, branch.regex, branch.needs))
                 spaces = most_spaces(branch.regex) if branch.needs else None
-                reach = None if spaces is None else (
-                    spaces + 1, branch.needs[0], branch.needs[1] if len(branch.needs) > 1 else None
-                )
-                tries.append((number, branch.regex, reach))
+                if spaces is None:
+                    tries.append((number, branch.regex, 0, None, None))
+                else:
+                    tries.append((
+                        number, branch.regex, spaces + 1, branch.needs[0],
+                        branch.needs[1] if len(branch.needs) > 1 else None,
+                    ))
                 if not branch.needs:
                     needless.add(count)
                 elif len(branch.needs) == 1:
@@ -163,15 +171,34 @@ def _start_index(registry: Registry) -> _Index:
             count=count,
             tries=tuple(tries),
             needed_by_word={
-                word: (tuple(one), tuple(first), tuple(second))
+                word: (_mask(one), _mask(first), _mask(second))
                 for word, (one, first, second) in needed_by_word.items()
             },
-            needless=frozenset(needless),
+            needless=_mask(needless),
             literals=literals,
+            broad=_mask(literals),
             at_start=frozenset(at_start),
         )
         _INDEXES[registry] = index
         return index
+
+
+def _mask(branches: Iterable[int]) -> int:
+    """The bit mask of a set of branch numbers."""
+    mask = 0
+    for branch in branches:
+        mask |= 1 << branch
+    return mask
+
+
+def _bits(mask: int) -> list[int]:
+    """The branch numbers of a mask, in increasing order."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 def _broad_literals(
@@ -224,12 +251,11 @@ class RuleDetector:
         self._index = _start_index(registry)
         # The branch numbers filed under a key (`_branches_at`), at any word but the first and
         # at the first; the branch numbers of each role's rules.
-        self._ids_at: dict[str, frozenset[int]] = {}
-        self._first_ids_at: dict[str, frozenset[int]] = {}
+        # Masks, see `_Needed`.
+        self._ids_at: dict[str, int] = {}
+        self._first_ids_at: dict[str, int] = {}
         self._role_branches = {
-            rules: frozenset(
-                b for b, (number, _, _) in enumerate(self._index.tries) if number in rules
-            )
+            rules: _mask(b for b, (number, *_) in enumerate(self._index.tries) if number in rules)
             for rules in self._by_role.values()
         }
         self._hypothetical_memo: dict[str, bool] = {}
@@ -332,6 +358,8 @@ class RuleDetector:
         # words would shift them: then reach is not used).
         words = canonical.words if len(tokens) == len(canonical.words) else None
         first_unless = len(self._rules)
+        tries = self._index.tries
+        ids_at = self._ids_at
         live_at: dict[str, list[_Try]] = {}
         settled: set[int] = set()
         found: dict[int, re.Match[str]] = {}
@@ -339,18 +367,23 @@ class RuleDetector:
             key = text[offset : offset + _KEY]
             if word:
                 live = live_at.get(key)
-                if live is None:
-                    live = live_at[key] = self._live(key, False, possible)
+                if live is None:  # `_live`, inlined: this runs once per distinct key
+                    ids = ids_at.get(key)
+                    if ids is None:
+                        ids = self._branches_at(key, False)
+                    live = live_at[key] = [tries[b] for b in _bits(ids & possible)]
+                if not live:
+                    continue
             else:  # the first word also tries the branches anchored at the text's start
                 live = self._live(key, True, possible)
             done = -1  # the rule whose branch matched here: its later branches are not tried
-            for number, regex, reach in live:
+            for number, regex, reach, need, also in live:
                 if number == done or number in settled:
                     continue
-                if reach is not None and words is not None:
-                    near = words[word : word + reach[0]]
-                    if reach[1].isdisjoint(near) or (
-                        reach[2] is not None and reach[2].isdisjoint(near)
+                if reach and words is not None:
+                    near = words[word : word + reach]
+                    if (need is not None and need.isdisjoint(near)) or (
+                        also is not None and also.isdisjoint(near)
                     ):
                         continue
                 match = regex.match(text, offset)
@@ -367,36 +400,35 @@ class RuleDetector:
             if number + first_unless not in settled
         }
 
-    def _possible(self, text: str, tokens: list[str], allowed: frozenset[int]) -> set[int]:
+    def _possible(self, text: str, tokens: list[str], allowed: frozenset[int]) -> int:
         """The branches of the `allowed` rules that can match somewhere in `text`: those that
         have a word of each set they need among the text's words (`_prefix.required_words`),
         and, when broad, one of their literals in the text (`_prefilter.required_literals`).
 
         Read from the text's distinct words through the index, so the cost follows the text,
-        not the number of rules.
+        not the number of rules. A mask (`_Needed`).
         """
         index = self._index
         needed_by_word = index.needed_by_word
-        possible = set(index.needless)
-        first: set[int] = set()
-        second: set[int] = set()
+        possible = index.needless
+        first = second = 0
         for word in needed_by_word.keys() & tokens:
             one, in_first, in_second = needed_by_word[word]
-            possible.update(one)
-            first.update(in_first)
-            second.update(in_second)
+            possible |= one
+            first |= in_first
+            second |= in_second
         possible |= first & second
         branches = self._role_branches.get(allowed)
         if branches is None:
-            branches = frozenset(b for b, (n, _, _) in enumerate(index.tries) if n in allowed)
+            branches = _mask(b for b, (n, *_) in enumerate(index.tries) if n in allowed)
         possible &= branches
         literals = index.literals
-        for branch in possible.intersection(literals):
+        for branch in _bits(possible & index.broad):
             if not any(literal in text for literal in literals[branch]):
-                possible.discard(branch)
+                possible ^= 1 << branch
         return possible
 
-    def _live(self, key: str, first: bool, possible: set[int]) -> list[_Try]:
+    def _live(self, key: str, first: bool, possible: int) -> list[_Try]:
         """The `possible` branches filed under `key` (with those anchored at the text's start
         when `first`), in the order they are tried: by rule, then by place in the rule (the
         order of branch numbers)."""
@@ -404,13 +436,13 @@ class RuleDetector:
         if ids is None:
             ids = self._branches_at(key, first)
         tries = self._index.tries
-        return [tries[branch] for branch in sorted(ids & possible)]
+        return [tries[branch] for branch in _bits(ids & possible)]
 
-    def _branches_at(self, key: str, first: bool) -> frozenset[int]:
+    def _branches_at(self, key: str, first: bool) -> int:
         """The numbers of the branches `_rules_for` files under `key`, without those anchored
         at the text's start unless `first` (cached, bounded)."""
         at_start = self._index.at_start
-        ids = frozenset(
+        ids = _mask(
             branch
             for _, branches in self._rules_for(key)
             for branch, _, _ in branches

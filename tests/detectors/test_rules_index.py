@@ -20,7 +20,7 @@ import pytest
 from guardrail import Registry
 from guardrail.conversation import Role
 from guardrail.detectors._prefilter import anchored_at_start, most_spaces, required_literals
-from guardrail.detectors.rules import RuleDetector, _start_index
+from guardrail.detectors.rules import RuleDetector, _bits, _mask, _start_index
 from guardrail.text import Canonical, Normaliser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ _SETS = ["dev/dev.jsonl", "dev2/dev2.jsonl", "dev3/dev3.jsonl", "dev4/dev4.jsonl
 
 
 def _lines() -> list[str]:
-    lines = []
+    lines: list[str] = []
     for name in _SETS:
         for raw in (ROOT / "evals" / name).read_text("utf-8").splitlines():
             lines.extend(m["content"] for m in json.loads(raw)["messages"])
@@ -237,3 +237,18 @@ def test_normaliser_shortcuts_equal_their_plain_versions(
         settled += fast_read != read
     assert rejoined > 10  # both paths were exercised, not only the way through
     assert settled > 10
+
+
+def test_branch_masks_list_their_branches_in_order(registry: Registry) -> None:
+    """`_possible` and the word loop keep sets of branch numbers as bit masks (`_mask`) and
+    read them back in branch order (`_bits`): the round trip gives the sorted set, on the
+    index's own sets and on the words' needed-branch sets."""
+    index = _start_index(registry)
+    sets = [set(range(index.count)), set(), {0}, {index.count - 1}, set(index.literals)]
+    sets += [{b for b, (n, *_) in enumerate(index.tries) if n % 7 == k} for k in range(7)]
+    for one, first, second in list(index.needed_by_word.values())[:2000]:
+        sets += [set(_bits(one)), set(_bits(first)), set(_bits(second))]
+    for branches in sets:
+        assert _bits(_mask(branches)) == sorted(branches)
+    assert _bits(index.broad) == sorted(index.literals)
+    assert sum(len(_bits(needed[0] | needed[1])) for needed in index.needed_by_word.values()) > 0
