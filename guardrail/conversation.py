@@ -124,6 +124,12 @@ class Signals(FrozenModel):
     verification_failures: int = Field(default=0, ge=0, le=MAX_COUNT)
 
 
+# The signals of a conversation that gives none: one instance for all. Every field is an
+# immutable number and the model is frozen, so sharing it cannot leak between conversations;
+# validating a conversation no longer builds and validates a fresh default each time.
+_NO_SIGNALS = Signals()
+
+
 class Conversation(FrozenModel):
     """A conversation as the chatbot holds it. `id` lets the engine scan only new messages.
 
@@ -137,7 +143,7 @@ class Conversation(FrozenModel):
     at: AwareDatetime | None = None
     messages: list[Message] = Field(min_length=1)
     context: Context = Field(default_factory=Context)
-    signals: Signals = Field(default_factory=Signals)
+    signals: Signals = Field(default_factory=lambda: _NO_SIGNALS)
 
     @field_validator("at")
     @classmethod
@@ -159,7 +165,7 @@ def to_conversation(value: Conversation | Mapping[str, Any]) -> Conversation:
     """
     if isinstance(value, Conversation):
         return value
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):  # a dict skips the ABC
         raise UserError(f"expected a Conversation or a mapping, got {type(value).__name__}")
     try:
         return Conversation.model_validate(value)

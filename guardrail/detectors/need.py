@@ -126,7 +126,8 @@ class NeedDetector:
         ruled = any(f.kind in ("risk", "human") for f in found)
         # A need-state the model never learned, found by the rules in this message: the model
         # cannot weigh it, so it does not get to replace it (its handoff score still counts).
-        unknown = any(f.need_state in self._unknown for f in found if f.need_state)
+        unknown = bool(self._unknown) and any(
+            f.need_state in self._unknown for f in found if f.need_state)
         need = None if unknown else prediction
         if ruled or prediction.handoff is None or prediction.handoff < threshold:
             return NeedReading([], need, read)

@@ -698,7 +698,8 @@ class Guardrail:
         confidence = state.need_confidence if state.need_state else _UNSEEN_CONFIDENCE
 
         def facts(findings: list[Finding] | Mapping[str, Finding]) -> Facts:
-            values = list(findings.values()) if isinstance(findings, Mapping) else findings
+            # A list first: checking a dict against the `Mapping` ABC costs more than the rest.
+            values = findings if isinstance(findings, list) else list(findings.values())
             return Facts.build(values, need, confidence, signals, conv.context,
                                state.user_turns, today, state.other_needs, state.need_source,
                                state.reported_failures, sources, state.language)
