@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from guardrail.policy import Facts
 
 __all__ = [
-    "CompiledPolicy", "Entry", "Plan", "State", "context_reader", "dedupe", "deduped",
+    "CompiledPolicy", "Entry", "Plan", "State", "context_reader", "dedupe", "deduped", "memo",
     "signal_reader",
     "tier_of",
 ]
@@ -74,14 +74,14 @@ _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 
 
-def _memo(memo: dict[_K, _V], key: _K, build: Callable[[], _V]) -> _V:
-    """`memo[key]`, built on a miss; the memo starts over past `_MEMO_LIMIT` entries."""
-    value = memo.get(key)
+def memo(table: dict[_K, _V], key: _K, build: Callable[[], _V]) -> _V:
+    """`table[key]`, built on a miss; the table starts over past `_MEMO_LIMIT` entries."""
+    value = table.get(key)
     if value is None:
         value = build()
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[key] = value
+        if len(table) >= _MEMO_LIMIT:
+            table.clear()
+        table[key] = value
     return value
 
 
@@ -185,7 +185,7 @@ def _need(need: str, where: str) -> Check:
         if facts.need_state == need:
             confidence = f"{facts.need_confidence:.2f}"
             source = facts.need_source
-            return _memo(_MADE_REASONS, (where, need, confidence, source), lambda: [ReasonCode(
+            return memo(_MADE_REASONS, (where, need, confidence, source), lambda: [ReasonCode(
                 code=code, rule_id=where, source=source,
                 explanation=f"The customer's need is {need} (confidence "
                 f"{confidence}, from {source})",
@@ -250,7 +250,7 @@ def _compare(signal: str | None, context: str | None, op: str, bound: float, whe
             return None
         shown = str(int(value) if value.is_integer() else round(value, 2))
         origin = facts.signal_sources.get(name, "caller") if signal else "caller"
-        return _memo(_MADE_REASONS, (where, shown, origin), lambda: [ReasonCode(
+        return memo(_MADE_REASONS, (where, shown, origin), lambda: [ReasonCode(
             code=f"{kind}.{name}", rule_id=where,
             source=f"{_ORIGIN_PREFIX.get(origin, kind)}:{name}",
             explanation=f"{name} is {shown} ({op} {bound:g}){_ORIGIN_NOTE.get(origin, '')}",
@@ -396,7 +396,7 @@ _POLICY_REASONS: dict[tuple[str, str, str], ReasonCode] = {}
 
 def _policy_reason(verdict: str, source: str, explanation: str) -> ReasonCode:
     # Tool reasons repeat turn after turn; ReasonCode is frozen, so one instance is shared.
-    return _memo(_POLICY_REASONS, (verdict, source, explanation), lambda: ReasonCode(
+    return memo(_POLICY_REASONS, (verdict, source, explanation), lambda: ReasonCode(
         code=f"policy.{verdict}", rule_id=f"{source}.tools", source=source,
         explanation=explanation))
 
@@ -549,13 +549,8 @@ class CompiledPolicy:
             mask |= by_need.get(facts.need_state, 0)
             for need in facts.other_needs:
                 mask |= by_need.get(need, 0)
-        order = self._orders.get(mask)
-        if order is None:
-            order = tuple(entry for i, entry in enumerate(self._entries) if mask >> i & 1)
-            if len(self._orders) >= _MEMO_LIMIT:
-                self._orders.clear()
-            self._orders[mask] = order
-        return order
+        return memo(self._orders, mask, lambda: tuple(
+            entry for i, entry in enumerate(self._entries) if mask >> i & 1))
 
     def segment(self, seg: SegmentSpec) -> CompiledSegment:
         """`seg` compiled: this registry's own, or compiled now if it is not one of them."""
@@ -568,7 +563,7 @@ class CompiledPolicy:
         """Each catalogue tool's verdict and reasons under the baseline, the risk tier's
         policies and the active segments' (most restrictive wins). They depend on nothing
         else, and the same few combinations recur turn after turn: memoised (bounded)."""
-        return _memo(self._verdicts, (risk, tuple(seg.id for seg in segments)),
+        return memo(self._verdicts, (risk, tuple(seg.id for seg in segments)),
                      lambda: self._tool_verdicts(risk, segments))
 
     def _tool_verdicts(self, risk: int, segments: Sequence[SegmentSpec]) -> _Verdicts:
@@ -586,14 +581,8 @@ class CompiledPolicy:
     def plan(self, risk: int, active: Iterable[str]) -> Plan:
         """The plan of the `active` segments (ids, in order) at risk rank `risk`: memoised
         (bounded), since the same few combinations recur turn after turn."""
-        key = (risk, tuple(active))
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plan(*key)
-            if len(self._plans) >= _MEMO_LIMIT:
-                self._plans.clear()
-            self._plans[key] = plan
-        return plan
+        ids = tuple(active)
+        return memo(self._plans, (risk, ids), lambda: self._plan(risk, ids))
 
     def _plan(self, risk: int, ids: tuple[str, ...]) -> Plan:
         segments = tuple(self._segments[seg_id] for seg_id in ids)

@@ -23,6 +23,7 @@ from guardrail._policy_compile import (
     context_reader,
     dedupe,
     deduped,
+    memo,
     signal_reader,
     tier_of,
 )
@@ -269,13 +270,8 @@ def _handoff(
     queue = lead.routing.queue or default_queue
     shown = [str(r) for r in reasons]
     key = (mode, queue, priority, *shown)
-    handoff = _HANDOFFS.get(key)
-    if handoff is None:
-        handoff = Handoff(required=True, offered=True, mode=mode, reasons=shown, queue=queue,
-                          priority=priority)
-        if len(_HANDOFFS) >= _SHARED_LIMIT:
-            _HANDOFFS.clear()
-        _HANDOFFS[key] = handoff
+    handoff = memo(_HANDOFFS, key, lambda: Handoff(
+        required=True, offered=True, mode=mode, reasons=shown, queue=queue, priority=priority))
     return handoff, reasons
 
 
